@@ -1,0 +1,174 @@
+// Command vbench measures what it costs to read the time on Linux x86-64
+// through each door the kernel offers (the syscall instruction, the legacy
+// vsyscall page, the vDSO) and how well the vDSO is hidden by address-space
+// randomization. See the README for the study and its report.
+//
+// main is thin: it calls run, which parses the subcommand and its flags and
+// returns an error; main prints that error on one line and picks the exit
+// status. Each subcommand lives in its own file.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// command is one subcommand of vbench.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+	hidden  bool
+}
+
+// commands is filled in by each subcommand's file (see register).
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // a check failed, or the work could not be done
+	exitBadArgs = 2 // bad flags, names or input files
+)
+
+// exitError carries an exit status with its message.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErrorf reports bad input: one line, exit status 2.
+func usageErrorf(format string, a ...any) error {
+	return &exitError{exitBadArgs, fmt.Errorf(format, a...)}
+}
+
+// failedf reports a check that failed: exit status 1.
+func failedf(format string, a ...any) error {
+	return &exitError{exitFailed, fmt.Errorf(format, a...)}
+}
+
+func main() {
+	if guestMain() {
+		return // ran as /init inside a bootmodes guest
+	}
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode prints err (if any) as one line and returns the exit status.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, pflag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "vbench: %v\n", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitFailed
+}
+
+// run is vbench without the process around it: tests call it directly.
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return commands["run"].run(nil, stdout, stderr)
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help", "help":
+		if len(args) > 1 && name == "help" {
+			if c, ok := commands[args[1]]; ok {
+				return c.run([]string{"--help"}, stdout, stderr)
+			}
+		}
+		usage(stdout)
+		return nil
+	case "--version", "version":
+		return commands["env"].run([]string{"--version"}, stdout, stderr)
+	}
+	if strings.HasPrefix(name, "-") {
+		// Flags without a subcommand belong to the main job.
+		return commands["run"].run(args, stdout, stderr)
+	}
+	c, ok := commands[name]
+	if !ok {
+		return usageErrorf("unknown command %q (valid: %s)", name, strings.Join(commandNames(), ", "))
+	}
+	return c.run(args[1:], stdout, stderr)
+}
+
+func commandNames() []string {
+	var names []string
+	for n, c := range commands {
+		if !c.hidden {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `vbench: what does it cost to read the time on Linux x86-64, through which
+door, and how well hidden is that door?
+
+Usage:
+  vbench [run flags]        run the whole study and write a report (same as 'vbench run')
+  vbench COMMAND [flags]
+
+Commands:
+`)
+	for _, n := range commandNames() {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprint(w, `
+Run 'vbench COMMAND --help' for a command's flags and examples.
+
+Examples:
+  vbench                                   the whole study, report under results/
+  vbench bench --functions clock_gettime --clocks MONOTONIC,REALTIME
+  vbench verify
+  vbench aslr --samples 20000
+  vbench compare results/*/run.json
+`)
+}
+
+// newFlags returns a flag set for a subcommand whose --help prints the
+// summary, the flags and the examples on stdout.
+func newFlags(name, synopsis, examples string, stdout io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.SetOutput(io.Discard) // errors are returned, not printed twice
+	fs.Usage = func() {
+		c := commands[name]
+		fmt.Fprintf(stdout, "vbench %s: %s\n\nUsage:\n  %s\n\nFlags:\n", name, c.summary, synopsis)
+		fmt.Fprint(stdout, fs.FlagUsages())
+		if examples != "" {
+			fmt.Fprintf(stdout, "\nExamples:\n%s", examples)
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args; a parse error becomes a one-line usage error.
+func parseFlags(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fs.Usage()
+			return err
+		}
+		return usageErrorf("%s: %v (see 'vbench %s --help')", fs.Name(), err, fs.Name())
+	}
+	return nil
+}

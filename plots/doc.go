@@ -1,0 +1,2 @@
+// Package plots draws vbench's PNG reports with gonum/plot.
+package plots

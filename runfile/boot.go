@@ -1,0 +1,19 @@
+package runfile
+
+// Boot describes the boot a guest run came from (`vbench bootmodes`).
+type Boot struct {
+	Mode    string  `json:"mode"`    // the --modes entry, e.g. "xonly", "vdso=0"
+	Append  string  `json:"append"`  // full kernel command line given
+	Kernel  string  `json:"kernel"`  // kernel image file name
+	Accel   string  `json:"accel"`   // "kvm" or "tcg"
+	Seconds float64 `json:"seconds"` // boot to power-off, host wall clock
+	// Observed is what the guest saw of the vsyscall page.
+	Observed VsyscallObserved `json:"observed"`
+}
+
+// VsyscallObserved is the three facts that tell the vsyscall modes apart.
+type VsyscallObserved struct {
+	MapsLine  string `json:"maps_line"`  // [vsyscall] line, or "" when absent
+	ReadProbe string `json:"read_probe"` // "ok" or "SIGSEGV"
+	CallProbe string `json:"call_probe"` // "ok" or "SIGSEGV"
+}

@@ -1,0 +1,17 @@
+package runfile
+
+// Verify is the correctness part of a run (`vbench verify`).
+type Verify struct {
+	Checks []Check `json:"checks"`
+	// Passed is true when no check failed (skipped checks do not fail).
+	Passed bool `json:"passed"`
+}
+
+// Check is one correctness check, e.g. "clock_gettime MONOTONIC:
+// syscall <= vdso <= vsyscall <= syscall".
+type Check struct {
+	Name string `json:"name"`
+	// Status is "pass", "fail" or "skip".
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
