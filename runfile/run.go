@@ -118,6 +118,9 @@ func jsonErr(b []byte, err error) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		line := 1 + bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n"))
+		if int(se.Offset) >= len(bytes.TrimRight(b, " \t\r\n")) {
+			return fmt.Sprintf("truncated JSON (ends at line %d)", line)
+		}
 		return fmt.Sprintf("line %d: %v", line, err)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {

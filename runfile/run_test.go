@@ -1,0 +1,107 @@
+package runfile
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sampleRun() *Run {
+	r := New()
+	r.Bench = &Bench{CPU: 0, Count: 2, Benchtime: 10 * time.Millisecond, Cells: []Cell{
+		{Function: "clock_gettime", Clock: "MONOTONIC", Path: "vdso", Iters: 1000, Samples: []float64{25.1, 25.3},
+			Summary: &Summary{Median: 25.2, Lo: 25.1, Hi: 25.3, Mean: 25.2, Min: 25.1, Max: 25.3}},
+		{Function: "time", Path: "vsyscall", Unavailable: "unavailable (vsyscall=none)"},
+	}}
+	r.Finished = r.Started.Add(time.Second)
+	return r
+}
+
+func TestRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.json")
+	want := sampleRun()
+	if err := want.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Schema != SchemaVersion || got.Env.KernelRelease != want.Env.KernelRelease {
+		t.Errorf("schema %d kernel %q", got.Schema, got.Env.KernelRelease)
+	}
+	c, ok := got.Bench.Find("clock_gettime", "MONOTONIC", "vdso")
+	if !ok || c.Summary.Median != 25.2 || len(c.Samples) != 2 {
+		t.Errorf("cell = %+v", c)
+	}
+	if c, ok := got.Bench.Find("time", "", "vsyscall"); !ok || c.Unavailable == "" {
+		t.Errorf("unavailable cell lost: %+v", c)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	var good bytes.Buffer
+	if err := sampleRun().Encode(&good); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, text string
+		want       error
+		say        string
+	}{
+		{"truncated", good.String()[:good.Len()/2], ErrCorrupt, "truncated"},
+		{"not json", "hello\n", ErrCorrupt, "line 1"},
+		{"other tool", `{"schema": 1, "tool": "benchstat"}`, ErrCorrupt, "tool"},
+		{"no schema", `{"tool": "vbench"}`, ErrCorrupt, "schema"},
+		{"future schema", `{"schema": 99, "tool": "vbench"}`, ErrSchema, "99"},
+		{"wrong type", `{"schema": 1, "tool": "vbench", "bench": {"cells": 3}}`, ErrCorrupt, "cells"},
+	}
+	for _, tt := range tests {
+		_, err := Decode(strings.NewReader(tt.text), "x.json")
+		if !errors.Is(err, tt.want) {
+			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "x.json: ") || !strings.Contains(msg, tt.say) || strings.Contains(msg, "\n") {
+			t.Errorf("%s: message %q should be one line naming the file and %q", tt.name, msg, tt.say)
+		}
+	}
+}
+
+func TestCellName(t *testing.T) {
+	for _, tt := range []struct {
+		c    Cell
+		want string
+	}{
+		{Cell{Function: "gettimeofday", Path: "vdso"}, "Gettimeofday/path=vdso"},
+		{Cell{Function: "time", Path: "vsyscall"}, "Time/path=vsyscall"},
+		{Cell{Function: "clock_gettime", Clock: "MONOTONIC", Path: "syscall"}, "ClockGettime/clock=MONOTONIC/path=syscall"},
+		{Cell{Function: "getcpu", Path: "vdso"}, "Getcpu/path=vdso"},
+		{Cell{Function: "clock_getres", Clock: "REALTIME", Path: "vdso"}, "ClockGetres/clock=REALTIME/path=vdso"},
+		{Cell{Function: "floor", Clock: "rdtsc"}, "Floor/op=rdtsc"},
+	} {
+		if got := tt.c.Name(); got != tt.want {
+			t.Errorf("%+v.Name() = %q, want %q", tt.c, got, tt.want)
+		}
+	}
+}
+
+func TestWriteFileLeavesNoTempOnError(t *testing.T) {
+	dir := t.TempDir()
+	r := sampleRun()
+	r.ASLR = &ASLR{Regions: []Region{{Name: "vdso", BitFreq: []float64{0.5}, CollisionHi: inf()}}}
+	path := filepath.Join(dir, "run.json")
+	if err := r.WriteFile(path); err == nil {
+		t.Fatal("writing +Inf should fail: JSON has no infinity")
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+}
+
+func inf() float64 { var z float64; return 1 / z }
