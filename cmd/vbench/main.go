@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/vbench-dev/vbench/probes/vsyscall"
 )
 
 // command is one subcommand of vbench.
@@ -59,6 +61,7 @@ func failedf(format string, a ...any) error {
 }
 
 func main() {
+	vsyscall.RunChildIfAsked() // a vsyscall probe child does its probe and exits here
 	if guestMain() {
 		return // ran as /init inside a bootmodes guest
 	}
