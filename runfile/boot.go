@@ -9,6 +9,9 @@ type Boot struct {
 	Seconds float64 `json:"seconds"` // boot to power-off, host wall clock
 	// Observed is what the guest saw of the vsyscall page.
 	Observed VsyscallObserved `json:"observed"`
+	// Errors are the parts of the study that failed inside the guest, one
+	// line each, e.g. "bench: ..."; the other parts still ran.
+	Errors []string `json:"errors,omitempty"`
 }
 
 // VsyscallObserved is the three facts that tell the vsyscall modes apart.

@@ -1,15 +1,242 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vbench-dev/vbench/bootlab"
+	"github.com/vbench-dev/vbench/internal/atomicfile"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 func init() {
 	register(&command{name: "bootmodes", summary: "boot kernels under QEMU in each vsyscall= mode and compare", run: runBootmodes})
 }
 
-// runBootmodes is a placeholder until its issue lands.
+const bootmodesExamples = `  vbench bootmodes --kernel /boot/vmlinuz-$(uname -r)
+  vbench bootmodes --kernel vmlinuz --modes emulate,xonly,none,vdso=0 --out results/bootmodes
+  vbench bootmodes --kernel vmlinuz --modes none --append "VBENCH_PARTS=vsyscall,verify" --timeout 60s
+
+vbench must be a static binary to run as the guest's /init:
+  CGO_ENABLED=0 go build ./cmd/vbench
+
+Each mode boots once, one at a time, with "console=ttyS0 vsyscall=MODE panic=-1
+quiet" (+ --append); the guest runs the study (vsyscall probe, a short bench,
+verify, a short aslr), sends its run back on the serial console and powers off.
+Results: OUT/MODE/run.json and OUT/MODE/console.log, then 'vbench compare' of
+the runs under OUT/compare. Without /dev/kvm QEMU emulates the CPU (tcg):
+timings from such a guest are not real-hardware numbers.
+Guest knobs for --append: VBENCH_PARTS=vsyscall,bench,verify,aslr (default all),
+VBENCH_ASLR_SAMPLES=N (default 200).
+`
+
 func runBootmodes(args []string, stdout, stderr io.Writer) error {
-	return errors.New("bootmodes: not implemented yet")
+	fs := newFlags("bootmodes", "vbench bootmodes --kernel VMLINUZ [flags]", bootmodesExamples, stdout)
+	kernel := fs.String("kernel", "", "kernel image (bzImage) to boot, e.g. /boot/vmlinuz-...")
+	modesFlag := fs.String("modes", "emulate,xonly,none", "comma-separated vsyscall= modes; an entry with '=' (e.g. vdso=0) is a boot argument used as is")
+	appendArgs := fs.String("append", "", "extra kernel command line for every boot")
+	out := fs.String("out", "results/bootmodes", "output directory")
+	timeout := fs.Duration("timeout", 120*time.Second, "kill a boot that has not powered off after this long")
+	qemu := fs.String("qemu", "qemu-system-x86_64", "QEMU binary (name on PATH or path)")
+	accel := fs.String("accel", "auto", "QEMU accelerator: auto (kvm if /dev/kvm opens, else tcg), kvm or tcg")
+	console := fs.Bool("console", false, "copy each guest's serial console to stderr as it arrives")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("bootmodes: unexpected argument %q (see 'vbench bootmodes --help')", fs.Arg(0))
+	}
+	if *kernel == "" {
+		return usageErrorf("bootmodes: --kernel is required (a vmlinuz, e.g. /boot/vmlinuz-$(uname -r))")
+	}
+	if err := bootlab.CheckKernel(*kernel); err != nil {
+		return usageErrorf("bootmodes: --kernel: %v", err)
+	}
+	modes, err := bootlab.ParseModes(*modesFlag)
+	if err != nil {
+		return usageErrorf("bootmodes: --modes: %v", err)
+	}
+	if *timeout <= 0 {
+		return usageErrorf("bootmodes: --timeout must be positive")
+	}
+	switch *accel {
+	case "auto":
+		*accel = bootlab.DefaultAccel()
+	case "kvm", "tcg":
+	default:
+		return usageErrorf("bootmodes: --accel %q (valid: auto, kvm, tcg)", *accel)
+	}
+	qemuPath, err := bootlab.FindQEMU(*qemu)
+	if err != nil {
+		return usageErrorf("bootmodes: %v", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return failedf("bootmodes: cannot find vbench's own executable: %v", err)
+	}
+	if err := bootlab.CheckStatic(self); err != nil {
+		if errors.Is(err, bootlab.ErrNotStatic) {
+			return usageErrorf("bootmodes: this vbench is dynamically linked and cannot be the guest's /init: build it with CGO_ENABLED=0 go build ./cmd/vbench")
+		}
+		return failedf("bootmodes: %v", err)
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return failedf("bootmodes: %v", err)
+	}
+	initrd, err := bootlab.BuildInitramfs("", self)
+	if err != nil {
+		return failedf("bootmodes: building the initramfs: %v", err)
+	}
+	defer os.Remove(initrd)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cfg := bootlab.Config{QEMU: qemuPath, Kernel: *kernel, Initramfs: initrd, Accel: *accel, Append: *appendArgs, Timeout: *timeout}
+	if *console {
+		cfg.Console = stderr
+	}
+	fmt.Fprintf(stdout, "booting %s with %s (%s), %d mode(s), one at a time, timeout %s each\n",
+		filepath.Base(*kernel), filepath.Base(qemuPath), *accel, len(modes), *timeout)
+
+	var (
+		results []bootlab.Result
+		paths   []string
+		failed  []string
+	)
+	for _, m := range modes {
+		fmt.Fprintf(stdout, "\n== %s (%s)\n", m.Name, m.Arg)
+		res := bootlab.Boot(ctx, cfg, m)
+		results = append(results, res)
+		dir := filepath.Join(*out, m.Dir())
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return failedf("bootmodes: %v", err)
+		}
+		if err := atomicfile.WriteBytes(filepath.Join(dir, "console.log"), res.Console); err != nil {
+			return failedf("bootmodes: %v", err)
+		}
+		if res.Run != nil {
+			p := filepath.Join(dir, "run.json")
+			if err := res.Run.WriteFile(p); err != nil {
+				return failedf("bootmodes: %v", err)
+			}
+			paths = append(paths, p)
+		}
+		printBoot(stdout, res, dir)
+		if res.Err != nil {
+			failed = append(failed, m.Name)
+		}
+		if ctx.Err() != nil {
+			return failedf("bootmodes: interrupted")
+		}
+	}
+
+	fmt.Fprintln(stdout)
+	printBootSummary(stdout, results)
+	if *accel != "kvm" {
+		fmt.Fprintln(stdout, "\nnote: no KVM: QEMU emulated the CPU (tcg). Timings from these guests are not real-hardware numbers; the observed table is.")
+	}
+
+	var compareErr error
+	if len(paths) >= 2 {
+		// compare renders the comparison and the report; it is vbench's own
+		// CLI entry, run in process.
+		cmpDir := filepath.Join(*out, "compare")
+		fmt.Fprintf(stdout, "\n== compare (vbench compare ... --out %s)\n", cmpDir)
+		compareErr = run(append(append([]string{"compare"}, paths...), "--out", cmpDir), stdout, stderr)
+		if compareErr != nil {
+			fmt.Fprintf(stdout, "compare failed: %v\n", compareErr)
+		}
+	} else {
+		fmt.Fprintf(stdout, "\nfewer than two runs came back: nothing to compare\n")
+	}
+
+	switch {
+	case len(failed) > 0:
+		return failedf("bootmodes: %d of %d boot(s) gave no result: %s", len(failed), len(modes), strings.Join(failed, ", "))
+	case compareErr != nil:
+		return failedf("bootmodes: compare: %v", compareErr)
+	}
+	return nil
+}
+
+// printBoot prints what one guest saw.
+func printBoot(w io.Writer, res bootlab.Result, dir string) {
+	fmt.Fprintf(w, "boot took %.1fs; console in %s\n", res.Seconds, filepath.Join(dir, "console.log"))
+	if res.Run == nil {
+		fmt.Fprintf(w, "no result: %v\n", res.Err)
+		return
+	}
+	o := res.Run.Boot.Observed
+	fmt.Fprintf(w, "kernel %s, vsyscall mode from maps: %s\n", res.Run.Env.KernelRelease, orDash(res.Run.Env.VsyscallMode))
+	fmt.Fprintf(w, "  maps line:  %s\n", orText(o.MapsLine, "(no [vsyscall] line)"))
+	fmt.Fprintf(w, "  read probe: %s\n", orText(o.ReadProbe, "(not probed)"))
+	fmt.Fprintf(w, "  call probe: %s\n", orText(o.CallProbe, "(not probed)"))
+	for _, e := range res.Run.Boot.Errors {
+		fmt.Fprintf(w, "  guest error: %s\n", e)
+	}
+	if res.Run.Verify != nil {
+		fmt.Fprintf(w, "  verify: %s\n", verifyWord(res.Run.Verify))
+	}
+	if res.Err != nil {
+		fmt.Fprintf(w, "  but: %v\n", res.Err)
+	}
+	fmt.Fprintf(w, "run written to %s\n", filepath.Join(dir, "run.json"))
+}
+
+func printBootSummary(w io.Writer, results []bootlab.Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "mode\tboot\tmaps\tread\tcall\tverify\tresult")
+	for _, res := range results {
+		if res.Run == nil {
+			fmt.Fprintf(tw, "%s\t%.1fs\t-\t-\t-\t-\tno result\n", res.Mode.Name, res.Seconds)
+			continue
+		}
+		o := res.Run.Boot.Observed
+		perms := "absent"
+		if f := strings.Fields(o.MapsLine); len(f) > 1 {
+			perms = f[1]
+		}
+		verdict := "ok"
+		if n := len(res.Run.Boot.Errors); n > 0 {
+			verdict = fmt.Sprintf("%d part(s) failed", n)
+		}
+		vw := "-"
+		if res.Run.Verify != nil {
+			vw = verifyWord(res.Run.Verify)
+		}
+		fmt.Fprintf(tw, "%s\t%.1fs\t%s\t%s\t%s\t%s\t%s\n", res.Mode.Name, res.Seconds, perms, orDash(o.ReadProbe), orDash(o.CallProbe), vw, verdict)
+	}
+	tw.Flush()
+}
+
+func verifyWord(v *runfile.Verify) string {
+	pass, fail, skip := 0, 0, 0
+	for _, c := range v.Checks {
+		switch c.Status {
+		case "pass":
+			pass++
+		case "fail":
+			fail++
+		default:
+			skip++
+		}
+	}
+	return fmt.Sprintf("%d pass, %d fail, %d skip", pass, fail, skip)
+}
+
+func orDash(s string) string { return orText(s, "-") }
+
+func orText(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
 }

@@ -1,0 +1,205 @@
+package bootlab
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+// ErrTimeout is wrapped by a Result's error when the boot was killed.
+var ErrTimeout = errors.New("boot timed out")
+
+// Config is what every boot of a session shares.
+type Config struct {
+	QEMU      string        // qemu-system-x86_64 binary (see FindQEMU)
+	Kernel    string        // bzImage (see CheckKernel)
+	Initramfs string        // archive from BuildInitramfs
+	Accel     string        // "kvm" or "tcg"; "" means DefaultAccel()
+	Append    string        // extra kernel command line, appended last
+	Timeout   time.Duration // per boot; 0 means 120 s
+	MemoryMB  int           // 0 means 512
+	// Console, if not nil, receives the serial console as it arrives.
+	Console io.Writer
+}
+
+func (c Config) accel() string {
+	if c.Accel == "" {
+		return DefaultAccel()
+	}
+	return c.Accel
+}
+
+func (c Config) timeout() time.Duration {
+	if c.Timeout <= 0 {
+		return 120 * time.Second
+	}
+	return c.Timeout
+}
+
+// Result is one boot's outcome.
+type Result struct {
+	Mode    Mode
+	Cmdline string       // kernel command line given
+	Seconds float64      // QEMU start to exit, host wall clock
+	Console []byte       // the serial console transcript
+	Run     *runfile.Run // nil unless a good frame arrived
+	Guest   []string     // error lines the guest wrote
+	Err     error        // why there is no Run, or a timeout after it
+}
+
+// Cmdline is the kernel command line for mode m.
+func (c Config) Cmdline(m Mode) string {
+	args := []string{
+		"console=ttyS0", m.Arg, "panic=-1", "quiet",
+		EnvGuest + "=1",
+		EnvMode + "=" + m.Name,
+		EnvAccel + "=" + c.accel(),
+		EnvTimeout + "=" + strconv.Itoa(int(c.timeout().Seconds())),
+	}
+	if s := strings.TrimSpace(c.Append); s != "" {
+		args = append(args, s)
+	}
+	return strings.Join(args, " ")
+}
+
+// QEMUArgs is the argument list for booting mode m.
+func (c Config) QEMUArgs(m Mode) []string {
+	mem := c.MemoryMB
+	if mem <= 0 {
+		mem = 512
+	}
+	args := []string{
+		"-nographic", "-no-reboot",
+		"-m", strconv.Itoa(mem),
+		"-accel", c.accel(),
+		"-nic", "none",
+		"-kernel", c.Kernel,
+		"-initrd", c.Initramfs,
+		"-append", c.Cmdline(m),
+	}
+	if c.accel() == "kvm" {
+		args = append(args, "-cpu", "host")
+	}
+	return args
+}
+
+// BuildInitramfs writes the initramfs for init into a new file in dir ("" for
+// the system's temporary directory) and returns its path. The caller removes
+// it.
+func BuildInitramfs(dir, init string) (string, error) {
+	f, err := os.CreateTemp(dir, "vbench-initramfs-*.cpio")
+	if err != nil {
+		return "", err
+	}
+	if err := WriteInitramfs(f, init); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// Boot boots mode m once and decodes what the guest sent back. It never
+// panics on guest misbehaviour; Result.Err says what went wrong.
+func Boot(ctx context.Context, c Config, m Mode) Result {
+	res := Result{Mode: m, Cmdline: c.Cmdline(m)}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.QEMU, c.QEMUArgs(m)...)
+	var out, stderr bytes.Buffer
+	cmd.Stdin = nil
+	if c.Console != nil {
+		cmd.Stdout = io.MultiWriter(&out, c.Console)
+	} else {
+		cmd.Stdout = &out
+	}
+	cmd.Stderr = &stderr
+	cmd.WaitDelay = 2 * time.Second
+	start := time.Now()
+	runErr := cmd.Run()
+	res.Seconds = time.Since(start).Seconds()
+	res.Console = out.Bytes()
+
+	dec, decErr := DecodeConsole(res.Console)
+	res.Guest = dec.Errors
+	if decErr == nil {
+		r, err := runfile.Decode(bytes.NewReader(dec.Payload), "guest result")
+		if err != nil {
+			decErr = err
+		} else {
+			res.Run = r
+			if r.Boot == nil {
+				r.Boot = &runfile.Boot{}
+			}
+			r.Boot.Mode = m.Name
+			r.Boot.Append = res.Cmdline
+			r.Boot.Kernel = filepath.Base(c.Kernel)
+			r.Boot.Accel = c.accel()
+			r.Boot.Seconds = res.Seconds
+			r.Env.Guest = true
+			r.Env.Accel = c.accel()
+		}
+	}
+
+	switch {
+	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		res.Err = fmt.Errorf("%w after %s (killed)%s", ErrTimeout, c.timeout(), lastWords(res, decErr))
+	case ctx.Err() != nil:
+		res.Err = ctx.Err()
+	case decErr != nil:
+		if runErr != nil {
+			decErr = fmt.Errorf("%v; qemu: %v%s", decErr, runErr, firstLine(stderr.String()))
+		}
+		res.Err = fmt.Errorf("%w%s", decErr, lastWords(res, nil))
+	}
+	return res
+}
+
+// lastWords picks what best explains a boot without a result: a guest error
+// line, a Go panic or a kernel panic on the console, or its last line.
+func lastWords(res Result, decErr error) string {
+	var s string
+	if decErr != nil && !errors.Is(decErr, ErrNoFrame) {
+		s = "; " + decErr.Error()
+	}
+	if len(res.Guest) > 0 {
+		return s + "; guest: " + res.Guest[len(res.Guest)-1]
+	}
+	lines := strings.Split(strings.ReplaceAll(string(res.Console), "\r", ""), "\n")
+	for _, l := range lines {
+		for _, p := range []string{"panic: ", "fatal error: ", "Kernel panic", "runtime: "} {
+			if i := strings.Index(l, p); i >= 0 {
+				return s + "; console: " + strings.TrimSpace(l[i:])
+			}
+		}
+	}
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return s + "; last console line: " + l
+		}
+	}
+	return s + "; nothing on the console"
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	l, _, _ := strings.Cut(s, "\n")
+	return " (" + l + ")"
+}
