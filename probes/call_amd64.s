@@ -1,0 +1,40 @@
+#include "textflag.h"
+
+// Single calls, one at a time, for verify and for deciding what works. The
+// timed loops live in loop_amd64.s.
+
+// callFrameSize is the stack a C callee gets: the vDSO runs on the
+// goroutine stack, inside this function's frame. The Go runtime switches to
+// the g0 stack for its own vDSO calls (runtime·nanotime1 in
+// sys_linux_amd64.s) because a vDSO built with stack probes may touch a page
+// or more below SP (Go issue 20427); a declared 16 KiB frame makes the
+// function's prologue grow the goroutine stack until that much is there.
+
+// func callC(fn, a1, a2, a3 uintptr) (r1 uintptr)
+// Calls a C-ABI function (System V AMD64: DI, SI, DX in; AX out) with SP
+// moved to the top of this frame and aligned to 16, as the ABI requires at
+// a call. BX, which the callee preserves, keeps the Go SP.
+TEXT ·callC(SB), 0, $16384-40
+	MOVQ fn+0(FP), AX
+	MOVQ a1+8(FP), DI
+	MOVQ a2+16(FP), SI
+	MOVQ a3+24(FP), DX
+	MOVQ SP, BX
+	LEAQ (16384-64)(SP), CX
+	ANDQ $~15, CX
+	MOVQ CX, SP
+	CALL AX
+	MOVQ BX, SP
+	MOVQ AX, r1+32(FP)
+	RET
+
+// func callCPUID(leaf, sub uint32) (a, b, c, d uint32)
+TEXT ·callCPUID(SB), NOSPLIT, $0-24
+	MOVL leaf+0(FP), AX
+	MOVL sub+4(FP), CX
+	CPUID
+	MOVL AX, a+8(FP)
+	MOVL BX, b+12(FP)
+	MOVL CX, c+16(FP)
+	MOVL DX, d+20(FP)
+	RET

@@ -1,0 +1,169 @@
+package probes
+
+import (
+	"errors"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vbench-dev/vbench/probes/vdso"
+	"github.com/vbench-dev/vbench/probes/vsyscall"
+	"github.com/vbench-dev/vbench/proc"
+)
+
+// TestMain lets Discover's vsyscall probe children (this test binary
+// started again) do their probe and exit.
+func TestMain(m *testing.M) {
+	vsyscall.RunChildIfAsked()
+	os.Exit(m.Run())
+}
+
+var discovered *Doors
+
+func doors(t *testing.T) *Doors {
+	t.Helper()
+	if discovered == nil {
+		discovered = Discover()
+	}
+	return discovered
+}
+
+func TestDiscover(t *testing.T) {
+	d := doors(t)
+	if errors.Is(d.VDSOErr, vdso.ErrNoVDSO) {
+		t.Skip("no vDSO in this process")
+	}
+	if d.VDSOErr != nil {
+		t.Fatal(d.VDSOErr)
+	}
+	if _, ok := d.VDSOFunc(vdso.ClockGettime); !ok {
+		t.Error("Discover did not find __vdso_clock_gettime")
+	}
+	mode, _, err := vsyscall.CurrentMode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.VsyscallErr != nil {
+		t.Fatal(d.VsyscallErr)
+	}
+	if d.Vsyscall.Mode != mode || d.VsyscallCallable != mode.Callable() {
+		t.Errorf("vsyscall %+v callable %v; maps say %s", d.Vsyscall, d.VsyscallCallable, mode)
+	}
+	if ci, err := proc.ReadCPUInfo(); err == nil && ci.HasFlag("rdtscp") != d.RDTSCP {
+		t.Errorf("CPUID says rdtscp %v, /proc/cpuinfo says %v", d.RDTSCP, ci.HasFlag("rdtscp"))
+	}
+}
+
+// available lists the paths fn can be called through here.
+func available(t *testing.T, d *Doors, fn Func) []Path {
+	var ps []Path
+	for _, p := range Paths {
+		_, err := d.Target(fn, p)
+		switch {
+		case err == nil:
+			ps = append(ps, p)
+		case !errors.Is(err, ErrUnavailable):
+			t.Fatalf("%s via %s: %v", fn, p, err)
+		}
+	}
+	return ps
+}
+
+func TestPathsAgree(t *testing.T) {
+	d := doors(t)
+	ref := time.Now()
+	for _, p := range available(t, d, FuncGettimeofday) {
+		tv, _, err := d.Gettimeofday(p)
+		if err != nil {
+			t.Errorf("gettimeofday via %s: %v", p, err)
+			continue
+		}
+		if got := time.Unix(tv.Unix()); got.Sub(ref).Abs() > 5*time.Second || tv.Usec < 0 || tv.Usec >= 1e6 {
+			t.Errorf("gettimeofday via %s: %v, time.Now %v", p, got, ref)
+		}
+	}
+	for _, p := range available(t, d, FuncTime) {
+		r, stored, err := d.TimeStore(p)
+		if err != nil || r != stored || (r-ref.Unix() > 5 || ref.Unix()-r > 5) {
+			t.Errorf("time via %s: %d, stored %d, err %v; time.Now %d", p, r, stored, err, ref.Unix())
+		}
+	}
+	for _, c := range Clocks {
+		// The ALARM clocks give EINVAL when no RTC can wake the machine
+		// (kernel/time/alarmtimer.c): every path must then say so.
+		_, sysErr := d.ClockGettime(PathSyscall, c.ID)
+		for _, p := range available(t, d, FuncClockGettime) {
+			ts, err := d.ClockGettime(p, c.ID)
+			switch {
+			case !errors.Is(err, sysErr) && err != sysErr:
+				t.Errorf("clock_gettime(%s) via %s: %v, the syscall: %v", c.Name, p, err, sysErr)
+			case err == nil && (ts.Nsec < 0 || ts.Nsec >= 1e9):
+				t.Errorf("clock_gettime(%s) via %s: %+v not normalized", c.Name, p, ts)
+			}
+		}
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for _, p := range available(t, d, FuncGetcpu) {
+		cpu, _, err := d.Getcpu(p)
+		if err != nil || int(cpu) >= runtime.NumCPU()*64 {
+			t.Errorf("getcpu via %s: cpu %d, %v", p, cpu, err)
+		}
+	}
+}
+
+func TestInvalidClockEINVAL(t *testing.T) {
+	d := doors(t)
+	for _, id := range []int32{-1, -1 << 31, 1<<31 - 1, 12} {
+		for _, p := range available(t, d, FuncClockGettime) {
+			if _, err := d.ClockGettime(p, id); !errors.Is(err, unix.EINVAL) {
+				t.Errorf("clock_gettime(%d) via %s: %v, want EINVAL", id, p, err)
+			}
+			if _, err := d.ClockGetres(p, id); !errors.Is(err, unix.EINVAL) {
+				t.Errorf("clock_getres(%d) via %s: %v, want EINVAL", id, p, err)
+			}
+		}
+	}
+}
+
+func TestUnavailableNeverCalls(t *testing.T) {
+	none := &Doors{
+		VDSOErr:  vdso.ErrNoVDSO,
+		Vsyscall: vsyscall.Observed{Mode: vsyscall.None, ReadProbe: "SIGSEGV", CallProbe: "SIGSEGV"},
+	}
+	for _, tc := range []struct {
+		call func() error
+		want string
+	}{
+		{func() error { _, _, err := none.Gettimeofday(PathVsyscall); return err }, "vsyscall=none"},
+		{func() error { _, err := none.Time(PathVsyscall); return err }, "vsyscall=none"},
+		{func() error { _, _, err := none.Getcpu(PathVDSO); return err }, "no vDSO"},
+		{func() error { _, err := none.ClockGettime(PathVsyscall, 1); return err }, "no clock_gettime entry"},
+		{func() error { _, err := doors(t).ClockGetres(PathVsyscall, 1); return err }, "no clock_getres entry"},
+	} {
+		err := tc.call()
+		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want ErrUnavailable saying %q", err, tc.want)
+		}
+	}
+	// A vDSO without the symbol: the reason names it.
+	d := doors(t)
+	if d.VDSO != nil {
+		if _, err := d.Target(Func("getrandom"), PathVDSO); err == nil {
+			t.Error("Target accepted an unknown function")
+		}
+	}
+	if _, err := ParsePath("vdos"); err == nil || !strings.Contains(err.Error(), "valid: syscall, vdso, vsyscall") {
+		t.Errorf("ParsePath: %v", err)
+	}
+	if _, err := ClockByName("MONOTONIC_FAST"); err == nil || !strings.Contains(err.Error(), "BOOTTIME") {
+		t.Errorf("ClockByName: %v", err)
+	}
+	if c, err := ClockByName("clock_monotonic"); err != nil || c.ID != unix.CLOCK_MONOTONIC {
+		t.Errorf("ClockByName(clock_monotonic) = %+v, %v", c, err)
+	}
+}
