@@ -3,29 +3,445 @@ package probes
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
 	"time"
+	"unsafe"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/vbench-dev/vbench/probes/vdso"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
 // BenchConfig selects what Bench measures and how long.
 type BenchConfig struct {
-	Functions []string // nil: all
-	Paths     []string // nil: all
-	Clocks    []string // nil: all
+	Functions []string // nil: all (see BenchFunctions)
+	Paths     []string // nil: all (see BenchPaths)
+	Clocks    []string // nil: all (see Clocks)
 	CPU       int      // -1: the CPU the caller starts on
 	Count     int
 	Benchtime time.Duration
-	Latency   bool // also run the per-call (rdtscp) latency mode
+	Latency   bool // also run the per-call (rdtsc) latency mode
+
+	// LatencyCalls is the most single calls the latency mode times per
+	// cell, and LatencyTime the most time it spends on one cell (whichever
+	// comes first; at least 100 calls are timed).
+	LatencyCalls int
+	LatencyTime  time.Duration
+
+	// Doors, if not nil, is used instead of calling Discover.
+	Doors *Doors
 }
 
 // DefaultBenchConfig is what `vbench bench` does without flags.
 func DefaultBenchConfig() BenchConfig {
-	return BenchConfig{CPU: -1, Count: 10, Benchtime: 20 * time.Millisecond, Latency: true}
+	return BenchConfig{CPU: -1, Count: 10, Benchtime: 20 * time.Millisecond, Latency: true,
+		LatencyCalls: 20000, LatencyTime: 50 * time.Millisecond}
+}
+
+// BenchFunctions are the functions Bench knows, in table order. "floor" is
+// the empty loop, rdtsc and rdtscp.
+var BenchFunctions = []string{"gettimeofday", "time", "clock_gettime", "clock_getres", "getcpu", "floor"}
+
+// BenchPaths are the paths, in table order.
+var BenchPaths = []string{"syscall", "vsyscall", "vdso"}
+
+// FloorOps are the operations of the floor cells.
+var FloorOps = []string{"empty", "rdtsc", "rdtscp"}
+
+// ErrUnknownName is wrapped by the errors for a bad function, path or clock
+// name.
+var ErrUnknownName = errors.New("unknown name")
+
+// ErrBadCPU is wrapped when --cpu names a CPU this process may not run on.
+var ErrBadCPU = errors.New("CPU not available")
+
+// FellBack is the note on a vDSO cell that costs about what its syscall
+// does: the vDSO handed the call to the kernel (the CPUTIME and ALARM
+// clocks, or a clocksource the vDSO cannot read; lib/vdso/gettimeofday.c).
+const FellBack = "vDSO fell back to the syscall"
+
+// fallbackRatio: a vDSO call slower than this fraction of the syscall is
+// taken to have fallen back. A vDSO read that works costs 2 to 30 ns, a
+// syscall about 1000 ns; a fallback costs a little more than the syscall.
+const fallbackRatio = 0.5
+
+// hasVsyscallEntry says which functions the vsyscall page has an entry for
+// (arch/x86/entry/vsyscall/vsyscall_64.c): cells for the others are not
+// created at all, rather than created unavailable, since they can never
+// exist on any kernel.
+func hasVsyscallEntry(function string) bool {
+	return function == "gettimeofday" || function == "time" || function == "getcpu"
+}
+
+// NormalizeNames checks the selections of cfg against the known names and
+// returns cfg with canonical names (clocks upper-case without CLOCK_, one
+// entry per name). A bad name gives one error, wrapping ErrUnknownName, that
+// lists the valid names.
+func (cfg BenchConfig) NormalizeNames() (BenchConfig, error) {
+	var err error
+	if cfg.Functions, err = pickNames("function", cfg.Functions, BenchFunctions, strings.ToLower); err != nil {
+		return cfg, err
+	}
+	if cfg.Paths, err = pickNames("path", cfg.Paths, BenchPaths, strings.ToLower); err != nil {
+		return cfg, err
+	}
+	var clocks []string
+	for _, n := range cfg.Clocks {
+		c, err := ClockByName(n)
+		if err != nil {
+			return cfg, fmt.Errorf("%w: %v", ErrUnknownName, err)
+		}
+		if !slices.Contains(clocks, c.Name) {
+			clocks = append(clocks, c.Name)
+		}
+	}
+	if clocks == nil {
+		clocks = ClockNames()
+	}
+	cfg.Clocks = clocks
+	return cfg, nil
+}
+
+func pickNames(kind string, names, valid []string, norm func(string) string) ([]string, error) {
+	if len(names) == 0 {
+		return slices.Clone(valid), nil
+	}
+	var out []string
+	for _, n := range names {
+		c := norm(strings.TrimSpace(n))
+		if !slices.Contains(valid, c) {
+			return nil, fmt.Errorf("%w: %s %q (valid: %s)", ErrUnknownName, kind, n, strings.Join(valid, ", "))
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	// Keep table order, whatever order the names came in.
+	slices.SortStableFunc(out, func(a, b string) int { return slices.Index(valid, a) - slices.Index(valid, b) })
+	return out, nil
+}
+
+// benchCell is a cell with what it takes to measure it.
+type benchCell struct {
+	cell runfile.Cell
+	op   loopOp
+}
+
+// plan lists the cells of cfg (names already normalized), in table order,
+// and decides for each whether it can be called and how.
+func plan(cfg BenchConfig, d *Doors) []benchCell {
+	var cells []benchCell
+	for _, f := range cfg.Functions {
+		if f == "floor" {
+			for _, op := range FloorOps {
+				bc := benchCell{cell: runfile.Cell{Function: "floor", Clock: op}}
+				switch op {
+				case "empty":
+					bc.op = loopOp{kind: opEmpty}
+				case "rdtsc":
+					bc.op = loopOp{kind: opRdtsc}
+				case "rdtscp":
+					bc.op = loopOp{kind: opRdtscp}
+					if !hasRDTSCP(d) {
+						bc.cell.Unavailable = "CPU lacks rdtscp"
+					}
+				}
+				cells = append(cells, bc)
+			}
+			continue
+		}
+		clocks := []Clock{{}}
+		if f == "clock_gettime" || f == "clock_getres" {
+			clocks = clocks[:0]
+			for _, n := range cfg.Clocks {
+				c, _ := ClockByName(n)
+				clocks = append(clocks, c)
+			}
+		}
+		for _, c := range clocks {
+			for _, p := range cfg.Paths {
+				if p == "vsyscall" && !hasVsyscallEntry(f) {
+					continue
+				}
+				bc := benchCell{cell: runfile.Cell{Function: f, Clock: c.Name, Path: p}}
+				bc.op, bc.cell.Unavailable = opFor(f, c, p, d)
+				cells = append(cells, bc)
+			}
+		}
+	}
+	return cells
+}
+
+// hasRDTSCP is true only when Discover found rdtscp and CPUID agrees, so
+// that rdtscp is never executed on a CPU that would raise SIGILL.
+func hasRDTSCP(d *Doors) bool { return d.RDTSCP && loopHasRDTSCP() }
+
+// opFor returns the loop operation for a call, or why it is unavailable.
+// Arguments are the kernel's (and the vDSO's, which mirror them):
+// gettimeofday(tv, NULL), time(NULL), clock_gettime(id, ts),
+// clock_getres(id, ts), getcpu(cpu, node, NULL).
+func opFor(function string, c Clock, path string, d *Doors) (loopOp, string) {
+	var trap uintptr
+	var sym string
+	var vsys uintptr
+	var a1, a2 uintptr
+	switch function {
+	case "gettimeofday":
+		trap, sym, vsys = unix.SYS_GETTIMEOFDAY, vdso.Gettimeofday, 0xffffffffff600000
+		a1 = loopBufTV()
+	case "time":
+		trap, sym, vsys = unix.SYS_TIME, vdso.Time, 0xffffffffff600400
+	case "clock_gettime":
+		trap, sym = unix.SYS_CLOCK_GETTIME, vdso.ClockGettime
+		a1, a2 = uintptr(c.ID), loopBufTS()
+	case "clock_getres":
+		trap, sym = unix.SYS_CLOCK_GETRES, vdso.ClockGetres
+		a1, a2 = uintptr(c.ID), loopBufTS()
+	case "getcpu":
+		trap, sym, vsys = unix.SYS_GETCPU, vdso.Getcpu, 0xffffffffff600800
+		a1, a2 = loopBufCPU(), loopBufNode()
+	}
+	switch path {
+	case "syscall":
+		return loopOp{kind: opSyscall, addr: trap, a1: a1, a2: a2}, ""
+	case "vsyscall":
+		if !d.VsyscallCallable {
+			return loopOp{}, vsyscallReason(d)
+		}
+		return loopOp{kind: opCall, addr: vsys, a1: a1, a2: a2}, ""
+	case "vdso":
+		if d.VDSO == nil {
+			if d.VDSOErr != nil {
+				return loopOp{}, "no vDSO: " + d.VDSOErr.Error()
+			}
+			return loopOp{}, "no vDSO"
+		}
+		fn, ok := d.VDSOFunc(sym)
+		if !ok || fn == 0 {
+			return loopOp{}, "no vDSO symbol " + sym
+		}
+		return loopOp{kind: opCall, addr: fn, a1: a1, a2: a2}, ""
+	}
+	return loopOp{}, "unknown path " + path
+}
+
+func vsyscallReason(d *Doors) string {
+	o := d.Vsyscall
+	switch {
+	case o.Mode == "" && d.VsyscallErr != nil:
+		return "unavailable (vsyscall mode unknown: " + d.VsyscallErr.Error() + ")"
+	case o.Mode == "":
+		return "unavailable (vsyscall mode unknown)"
+	case !o.Mode.Callable():
+		return fmt.Sprintf("unavailable (vsyscall=%s)", o.Mode)
+	case o.CallProbe != "" && o.CallProbe != "ok":
+		return fmt.Sprintf("unavailable (vsyscall=%s, but the call probe got %s)", o.Mode, o.CallProbe)
+	}
+	return fmt.Sprintf("unavailable (vsyscall=%s, call not confirmed)", o.Mode)
 }
 
 // Bench measures every selected cell. progress, if not nil, is called with
 // cells done and the total.
+//
+// The calling goroutine's thread is locked and pinned to cfg.CPU for the
+// duration; its affinity is restored afterwards.
 func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int)) (*runfile.Bench, error) {
-	return nil, errors.New("bench: not implemented yet")
+	cfg, err := cfg.NormalizeNames()
+	if err != nil {
+		return nil, err
+	}
+	def := DefaultBenchConfig()
+	if cfg.Count <= 0 {
+		cfg.Count = def.Count
+	}
+	if cfg.Benchtime <= 0 {
+		cfg.Benchtime = def.Benchtime
+	}
+	if cfg.LatencyCalls <= 0 {
+		cfg.LatencyCalls = def.LatencyCalls
+	}
+	if cfg.LatencyTime <= 0 {
+		cfg.LatencyTime = def.LatencyTime
+	}
+	d := cfg.Doors
+	if d == nil {
+		d = Discover()
+	}
+
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu, restore, err := pin(cfg.CPU)
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
+
+	cells := plan(cfg, d)
+	out := &runfile.Bench{CPU: cpu, Count: cfg.Count, Benchtime: cfg.Benchtime}
+	rdtscp := hasRDTSCP(d)
+	if cfg.Latency {
+		out.TSCHz = calibrateTSC(20 * time.Millisecond)
+	}
+	if progress != nil {
+		progress(0, len(cells))
+	}
+	for i := range cells {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		bc := &cells[i]
+		if bc.cell.Unavailable == "" {
+			if err := measure(ctx, bc, cfg); err != nil {
+				return nil, err
+			}
+			if cfg.Latency && bc.cell.Function != "floor" {
+				bc.cell.Latency = latency(bc.op, cfg, out.TSCHz, rdtscp)
+			}
+		}
+		out.Cells = append(out.Cells, bc.cell)
+		if progress != nil {
+			progress(i+1, len(cells))
+		}
+	}
+	noteFallbacks(out)
+	return out, nil
+}
+
+// pin pins the calling (locked) thread to cpu, or to the CPU it is on when
+// cpu < 0, and returns the CPU and a function restoring the old affinity.
+func pin(cpu int) (int, func(), error) {
+	var old unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		return 0, nil, fmt.Errorf("sched_getaffinity: %w", err)
+	}
+	if cpu < 0 {
+		var c, node uint32
+		if _, _, e := unix.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&c)), uintptr(unsafe.Pointer(&node)), 0); e != 0 {
+			return 0, nil, fmt.Errorf("getcpu: %w", e)
+		}
+		cpu = int(c)
+	}
+	if cpu >= 1024 || !old.IsSet(cpu) {
+		return 0, nil, fmt.Errorf("%w: --cpu %d (this process may run on %s)", ErrBadCPU, cpu, cpuList(&old))
+	}
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return 0, nil, fmt.Errorf("%w: sched_setaffinity(%d): %v", ErrBadCPU, cpu, err)
+	}
+	return cpu, func() { unix.SchedSetaffinity(0, &old) }, nil
+}
+
+func cpuList(s *unix.CPUSet) string {
+	var l []string
+	for i := 0; i < 1024; i++ {
+		if s.IsSet(i) {
+			l = append(l, fmt.Sprint(i))
+		}
+	}
+	return strings.Join(l, ",")
+}
+
+// Calibration of a sample's iteration count.
+const (
+	chunkTime = time.Millisecond // a chunk holds the GC off for about this long
+	maxChunk  = 1 << 20
+	warmTime  = 2 * time.Millisecond // the warm-up runs until one run lasts this long
+)
+
+// measure calibrates and takes cfg.Count samples of one cell.
+func measure(ctx context.Context, bc *benchCell, cfg BenchConfig) error {
+	op := bc.op
+	// One call first: does it fail? (ALARM clocks without an RTC give
+	// EINVAL; the call still goes into the kernel and costs what it costs.)
+	r := op.run(1)
+	if op.kind == opSyscall || op.kind == opCall {
+		if bc.cell.Function != "time" {
+			if e := int64(r); e < 0 && e > -4096 {
+				bc.cell.Notes = append(bc.cell.Notes, "returns "+unix.ErrnoName(unix.Errno(-e)))
+			}
+		}
+	}
+	// Warm-up, which also estimates the cost per call: grow n until one run
+	// lasts warmTime.
+	n := int64(1)
+	var est float64 // ns per call
+	for {
+		d := op.timed(n, maxChunk)
+		est = float64(d) / float64(n)
+		if d >= warmTime || n >= 1<<30 {
+			break
+		}
+		n *= 4
+	}
+	est = max(est, 0.01)
+	chunk := int64(min(max(float64(chunkTime)/est, 1), maxChunk))
+	iters := int64(max(float64(cfg.Benchtime)/est, 1))
+	bc.cell.Iters = iters
+	bc.cell.Samples = make([]float64, 0, cfg.Count)
+	for range cfg.Count {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d := op.timed(iters, chunk)
+		bc.cell.Samples = append(bc.cell.Samples, float64(d)/float64(iters))
+	}
+	s, note := summarize(bc.cell.Samples)
+	bc.cell.Summary = s
+	if note != "" {
+		bc.cell.Notes = append(bc.cell.Notes, note)
+	}
+	return nil
+}
+
+// noteFallbacks marks vDSO cells that cost about what the syscall costs.
+// Without a syscall cell to compare with (--paths vdso), nothing is said.
+func noteFallbacks(b *runfile.Bench) {
+	for i := range b.Cells {
+		c := &b.Cells[i]
+		if c.Path != "vdso" || c.Summary == nil {
+			continue
+		}
+		sys, ok := b.Find(c.Function, c.Clock, "syscall")
+		if !ok || sys.Summary == nil || sys.Summary.Median <= 0 {
+			continue
+		}
+		if c.Summary.Median > fallbackRatio*sys.Summary.Median {
+			c.Notes = append(c.Notes, FellBack)
+		}
+	}
+}
+
+// calibrateTSC measures TSC ticks per second against CLOCK_MONOTONIC (Go's
+// monotonic clock, which reads CLOCK_MONOTONIC through the vDSO) over d.
+// Each end pairs a clock reading with the mean of the TSC read just before
+// and just after it, keeping the tightest of a few tries.
+func calibrateTSC(d time.Duration) float64 {
+	read := func() (uint64, time.Time) {
+		best := uint64(math.MaxUint64)
+		var tsc uint64
+		var at time.Time
+		for range 5 {
+			a := loopTSC()
+			t := time.Now()
+			b := loopTSC()
+			if b-a < best {
+				best, tsc, at = b-a, a/2+b/2, t
+			}
+		}
+		return tsc, at
+	}
+	t0, m0 := read()
+	time.Sleep(d)
+	t1, m1 := read()
+	secs := m1.Sub(m0).Seconds()
+	if secs <= 0 || t1 <= t0 {
+		return 0
+	}
+	return float64(t1-t0) / secs
 }

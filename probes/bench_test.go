@@ -1,0 +1,211 @@
+package probes
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/vbench-dev/vbench/probes/vsyscall"
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+// TestMain is in doors_test.go: it lets vsyscall probe children exit.
+
+// shortConfig measures briefly: these tests check what comes back, never
+// how long anything took.
+func shortConfig() BenchConfig {
+	cfg := DefaultBenchConfig()
+	cfg.Count = 2
+	cfg.Benchtime = 200 * time.Microsecond
+	cfg.LatencyCalls = 200
+	cfg.LatencyTime = time.Millisecond
+	return cfg
+}
+
+func TestBenchEveryCell(t *testing.T) {
+	cfg := shortConfig()
+	cfg.Doors = Discover()
+	var calls, lastDone, lastTotal int
+	b, err := Bench(context.Background(), cfg, func(done, total int) { calls++; lastDone, lastTotal = done, total })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every (function, clock, path) that can exist has a cell.
+	want := 0
+	for _, f := range BenchFunctions {
+		switch f {
+		case "floor":
+			for _, op := range FloorOps {
+				want++
+				checkCell(t, b, f, op, "")
+			}
+		case "clock_gettime", "clock_getres":
+			for _, c := range Clocks {
+				for _, p := range []string{"syscall", "vdso"} {
+					want++
+					checkCell(t, b, f, c.Name, p)
+				}
+			}
+		default:
+			for _, p := range BenchPaths {
+				want++
+				checkCell(t, b, f, "", p)
+			}
+		}
+	}
+	if len(b.Cells) != want {
+		t.Errorf("got %d cells, want %d", len(b.Cells), want)
+	}
+	if calls == 0 || lastDone != lastTotal || lastTotal != want {
+		t.Errorf("progress: %d calls, last %d/%d, want .../%d", calls, lastDone, lastTotal, want)
+	}
+	if b.Count != cfg.Count || b.Benchtime != cfg.Benchtime {
+		t.Errorf("bench header %d/%v, want %d/%v", b.Count, b.Benchtime, cfg.Count, cfg.Benchtime)
+	}
+	// This CPU's answers to the doors decide the rest.
+	d := cfg.Doors
+	if c, _ := b.Find("floor", "rdtscp", ""); hasRDTSCP(d) != (c.Unavailable == "") {
+		t.Errorf("rdtscp floor: unavailable %q, but rdtscp present = %v", c.Unavailable, hasRDTSCP(d))
+	}
+	if c, _ := b.Find("time", "", "vsyscall"); d.VsyscallCallable != (c.Unavailable == "") {
+		t.Errorf("vsyscall time: unavailable %q, but callable = %v", c.Unavailable, d.VsyscallCallable)
+	}
+	if c, _ := b.Find("clock_gettime", "MONOTONIC", "vdso"); (d.VDSO != nil) != (c.Unavailable == "") {
+		t.Errorf("vdso clock_gettime: unavailable %q, but vDSO = %v", c.Unavailable, d.VDSO != nil)
+	}
+	// The CPUTIME clocks always fall back inside the vDSO (lib/vdso has no
+	// code for them), so their vDSO cells must say so when measured.
+	if c, _ := b.Find("clock_gettime", "PROCESS_CPUTIME_ID", "vdso"); c.Unavailable == "" && !hasNote(c, FellBack) {
+		t.Errorf("vdso PROCESS_CPUTIME_ID: notes %q lack %q", c.Notes, FellBack)
+	}
+}
+
+func hasNote(c *runfile.Cell, n string) bool {
+	for _, x := range c.Notes {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
+
+func checkCell(t *testing.T, b *runfile.Bench, f, clock, path string) {
+	t.Helper()
+	c, ok := b.Find(f, clock, path)
+	if !ok {
+		t.Errorf("no cell %s/%s/%s", f, clock, path)
+		return
+	}
+	if c.Unavailable != "" {
+		if c.Samples != nil || c.Summary != nil {
+			t.Errorf("%s: unavailable (%s) but has samples", c.Name(), c.Unavailable)
+		}
+		return
+	}
+	if len(c.Samples) != b.Count || c.Iters <= 0 || c.Summary == nil {
+		t.Errorf("%s: %d samples, %d iters, summary %v", c.Name(), len(c.Samples), c.Iters, c.Summary)
+		return
+	}
+	for _, s := range c.Samples {
+		if !(s > 0) || math.IsInf(s, 0) {
+			t.Errorf("%s: sample %v", c.Name(), s)
+		}
+	}
+	s := c.Summary
+	if !(s.Min <= s.Lo && s.Lo <= s.Median && s.Median <= s.Hi && s.Hi <= s.Max) {
+		t.Errorf("%s: summary out of order: %+v", c.Name(), *s)
+	}
+	if f == "floor" {
+		if c.Latency != nil {
+			t.Errorf("%s: floors have no latency mode", c.Name())
+		}
+		return
+	}
+	l := c.Latency
+	if l == nil {
+		t.Errorf("%s: no latency", c.Name())
+		return
+	}
+	if l.N < 100 || !(0 <= l.P50 && l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.P999 && l.P999 <= l.Max) ||
+		len(l.Quantiles) == 0 || len(l.Quantiles) > 200 || !(l.Overhead > 0) {
+		t.Errorf("%s: latency %+v", c.Name(), *l)
+	}
+}
+
+func TestBenchSubsetAndUnavailable(t *testing.T) {
+	cfg := shortConfig()
+	cfg.Latency = false
+	cfg.Functions = []string{"time", "Clock_Gettime"}
+	cfg.Clocks = []string{"CLOCK_MONOTONIC", "monotonic", "REALTIME_COARSE"}
+	cfg.Paths = []string{"vdso", "vsyscall"}
+	// Doors with nothing open: every call cell must be unavailable, with a
+	// reason, and nothing may be called.
+	cfg.Doors = &Doors{}
+	cfg.Doors.Vsyscall.Mode = vsyscall.None
+	b, err := Bench(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range b.Cells {
+		names = append(names, c.Name())
+		if c.Unavailable == "" {
+			t.Errorf("%s measured through closed doors", c.Name())
+		}
+	}
+	want := []string{"Time/path=vsyscall", "Time/path=vdso",
+		"ClockGettime/clock=MONOTONIC/path=vdso", "ClockGettime/clock=REALTIME_COARSE/path=vdso"}
+	if len(names) != len(want) {
+		t.Fatalf("cells %q, want %q", names, want)
+	}
+	for i := range want {
+		if names[i] != want[i] {
+			t.Errorf("cell %d is %s, want %s", i, names[i], want[i])
+		}
+	}
+	if c, _ := b.Find("time", "", "vsyscall"); c.Unavailable != "unavailable (vsyscall=none)" {
+		t.Errorf("vsyscall=none reason %q", c.Unavailable)
+	}
+}
+
+func TestBenchBadNames(t *testing.T) {
+	for _, cfg := range []BenchConfig{
+		{Functions: []string{"gettimeofday", "nanosleep"}},
+		{Paths: []string{"vdso", "int80"}},
+		{Clocks: []string{"MONOTONIC", "SGI_CYCLE"}},
+	} {
+		_, err := Bench(context.Background(), cfg, nil)
+		if !errors.Is(err, ErrUnknownName) {
+			t.Errorf("%+v: error %v, want ErrUnknownName", cfg, err)
+		}
+	}
+	cfg := shortConfig()
+	cfg.CPU = 4096
+	if _, err := Bench(context.Background(), cfg, nil); !errors.Is(err, ErrBadCPU) {
+		t.Errorf("--cpu 4096: error %v, want ErrBadCPU", err)
+	}
+}
+
+func TestBenchCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Bench(ctx, shortConfig(), nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: error %v", err)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	s, note := summarize([]float64{5, 1, 4, 2, 3, 9, 7, 8, 6, 10})
+	if s.Median != 5.5 || s.Min != 1 || s.Max != 10 || s.Mean != 5.5 || note != "" {
+		t.Errorf("summary %+v note %q", *s, note)
+	}
+	if !(s.Lo < s.Median && s.Median < s.Hi) {
+		t.Errorf("CI [%v, %v] does not hold the median", s.Lo, s.Hi)
+	}
+	s, note = summarize([]float64{3, 1})
+	if s.Lo != 1 || s.Hi != 3 || note == "" {
+		t.Errorf("two samples: %+v note %q", *s, note)
+	}
+}

@@ -1,0 +1,221 @@
+// Timed loops for `vbench bench`: each calls one target N times with no Go
+// code between the calls, so what a sample measures is the call itself, as a
+// tight C loop would. Go declarations and documentation are in loop.go.
+//
+// Calls into C-ABI code (the vDSO, the vsyscall page) follow the System V
+// AMD64 ABI: the loop state lives in registers the callee must preserve
+// (BX, R12 to R15), DX is cleared for the third argument, and SP is aligned
+// to 16 inside a large frame of our own, because the callee runs on this
+// goroutine's stack. A hardened vDSO may probe a whole page below SP
+// (Go issue 20427; the runtime's nanotime1 in runtime/sys_linux_amd64.s
+// switches to the g0 stack for the same reason). The frame below is 16 KiB,
+// which the function prologue guarantees by growing the goroutine stack
+// before the loop starts.
+//
+// R14 and R15 are scratch in ABI0 assembly: the ABI wrapper restores R14 (g)
+// and X15 on the way back to Go code (cmd/compile/abi-internal.md).
+//
+// None of these functions is preemptible: callers keep N small enough that a
+// chunk lasts about a millisecond (see loop.go).
+
+#include "textflag.h"
+#include "funcdata.h"
+
+// callFrame is the frame of functions that call C code. The callee gets
+// callFrame-64 bytes of it as stack.
+#define callFrame 16384 // also written out in the TEXT lines below
+
+// func loopEmpty(n int64)
+TEXT ·loopEmpty(SB), NOSPLIT, $0-8
+	MOVQ	n+0(FP), BX
+	TESTQ	BX, BX
+	JLE	emptydone
+emptyloop:
+	DECQ	BX
+	JNZ	emptyloop
+emptydone:
+	RET
+
+// func loopRdtsc(n int64) (last uint64)
+TEXT ·loopRdtsc(SB), NOSPLIT, $0-16
+	MOVQ	n+0(FP), BX
+	XORL	AX, AX
+	XORL	DX, DX
+	TESTQ	BX, BX
+	JLE	rdtscdone
+rdtscloop:
+	RDTSC
+	DECQ	BX
+	JNZ	rdtscloop
+rdtscdone:
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	MOVQ	AX, last+8(FP)
+	RET
+
+// func loopRdtscp(n int64) (last uint64)
+// Only call this when the CPU has rdtscp (CPUID 0x80000001 EDX bit 27):
+// otherwise the instruction raises #UD and the process dies of SIGILL.
+TEXT ·loopRdtscp(SB), NOSPLIT, $0-16
+	MOVQ	n+0(FP), BX
+	XORL	AX, AX
+	XORL	DX, DX
+	TESTQ	BX, BX
+	JLE	rdtscpdone
+rdtscploop:
+	RDTSCP
+	DECQ	BX
+	JNZ	rdtscploop
+rdtscpdone:
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	MOVQ	AX, last+8(FP)
+	RET
+
+// func loopTSC() uint64
+// One fenced TSC read: lfence; rdtsc (the lfence keeps earlier instructions
+// from drifting past the read).
+TEXT ·loopTSC(SB), NOSPLIT, $0-8
+	LFENCE
+	RDTSC
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func loopCPUID(leaf, sub uint32) (a, b, c, d uint32)
+TEXT ·loopCPUID(SB), NOSPLIT, $0-24
+	MOVL	leaf+0(FP), AX
+	MOVL	sub+4(FP), CX
+	CPUID
+	MOVL	AX, a+8(FP)
+	MOVL	BX, b+12(FP)
+	MOVL	CX, c+16(FP)
+	MOVL	DX, d+20(FP)
+	RET
+
+// func loopSyscall(trap uintptr, n int64, a1, a2 uintptr) (r1 uintptr)
+// Issues the syscall instruction n times with AX=trap, DI=a1, SI=a2, DX=0 and
+// returns AX of the last one (a negative errno on failure). The syscall
+// instruction clobbers CX and R11 only.
+TEXT ·loopSyscall(SB), NOSPLIT, $0-40
+	MOVQ	trap+0(FP), R12
+	MOVQ	n+8(FP), BX
+	MOVQ	a1+16(FP), R13
+	MOVQ	a2+24(FP), R14
+	XORL	AX, AX
+	TESTQ	BX, BX
+	JLE	sysdone
+sysloop:
+	MOVQ	R12, AX
+	MOVQ	R13, DI
+	MOVQ	R14, SI
+	XORL	DX, DX
+	SYSCALL
+	DECQ	BX
+	JNZ	sysloop
+sysdone:
+	MOVQ	AX, r1+32(FP)
+	RET
+
+// func loopCall(fn uintptr, n int64, a1, a2 uintptr) (r1 uintptr)
+// Calls the C function at fn n times as fn(a1, a2, 0) and returns RAX of
+// the last call.
+TEXT ·loopCall(SB), 0, $16384-40
+	NO_LOCAL_POINTERS
+	MOVQ	fn+0(FP), R12
+	MOVQ	n+8(FP), BX
+	MOVQ	a1+16(FP), R14
+	MOVQ	a2+24(FP), R15
+	XORL	AX, AX
+	TESTQ	BX, BX
+	JLE	calldone
+	MOVQ	SP, R13			// saved SP; callee-saved in C
+	LEAQ	(callFrame-64)(SP), SP	// the callee's stack is our frame
+	ANDQ	$~15, SP		// the ABI wants 16-byte alignment at the call
+callloop:
+	MOVQ	R14, DI
+	MOVQ	R15, SI
+	XORL	DX, DX
+	CALL	R12
+	DECQ	BX
+	JNZ	callloop
+	MOVQ	R13, SP
+calldone:
+	MOVQ	AX, r1+32(FP)
+	RET
+
+// func loopLatency(kind int64, target uintptr, n int64, a1, a2 uintptr, out *uint64, rdtscp bool)
+// Times each of n operations on its own, storing TSC ticks in out[0:n].
+// kind 0 times nothing (the timer's own overhead), 1 a call of the C
+// function at target as target(a1, a2, 0), 2 the syscall instruction with
+// AX=target, DI=a1, SI=a2, DX=0.
+// The start is lfence; rdtsc; lfence. The end is rdtscp; lfence when rdtscp
+// is true, else lfence; rdtsc; lfence (for CPUs without rdtscp).
+TEXT ·loopLatency(SB), 0, $16384-49
+	NO_LOCAL_POINTERS
+	MOVQ	kind+0(FP), AX
+	MOVQ	target+8(FP), R12
+	MOVQ	n+16(FP), BX
+	MOVQ	a1+24(FP), R14
+	MOVQ	a2+32(FP), R15
+	MOVQ	out+40(FP), CX
+	MOVBQZX	rdtscp+48(FP), DX
+	TESTQ	BX, BX
+	JLE	latdone
+	MOVQ	SP, R13
+	LEAQ	(callFrame-64)(SP), SP
+	ANDQ	$~15, SP
+	// Slots above the new SP, out of the callee's reach:
+	// 0(SP) out cursor, 8(SP) start ticks, 16(SP) rdtscp flag, 24(SP) kind.
+	MOVQ	CX, 0(SP)
+	MOVQ	DX, 16(SP)
+	MOVQ	AX, 24(SP)
+latloop:
+	LFENCE
+	RDTSC
+	LFENCE
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	MOVQ	AX, 8(SP)
+	MOVQ	24(SP), AX
+	CMPQ	AX, $1
+	JEQ	latcall
+	CMPQ	AX, $2
+	JEQ	latsys
+	JMP	latend
+latcall:
+	MOVQ	R14, DI
+	MOVQ	R15, SI
+	XORL	DX, DX
+	CALL	R12
+	JMP	latend
+latsys:
+	MOVQ	R12, AX
+	MOVQ	R14, DI
+	MOVQ	R15, SI
+	XORL	DX, DX
+	SYSCALL
+latend:
+	CMPQ	16(SP), $0
+	JEQ	latfence
+	RDTSCP
+	LFENCE
+	JMP	latgot
+latfence:
+	LFENCE
+	RDTSC
+	LFENCE
+latgot:
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	SUBQ	8(SP), AX
+	MOVQ	0(SP), CX
+	MOVQ	AX, (CX)
+	ADDQ	$8, CX
+	MOVQ	CX, 0(SP)
+	DECQ	BX
+	JNZ	latloop
+	MOVQ	R13, SP
+latdone:
+	RET

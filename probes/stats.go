@@ -1,0 +1,74 @@
+package probes
+
+import (
+	"math"
+	"slices"
+
+	"github.com/montanaflynn/stats"
+	"golang.org/x/perf/benchmath"
+
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+// confidence is the level of the median's confidence interval.
+const confidence = 0.95
+
+// summarize gives the median with its 95% confidence interval the way
+// benchstat does (benchmath.AssumeNothing: an order-statistic interval, no
+// assumption about the distribution), with mean, sample standard deviation,
+// min and max. With fewer than 6 samples there is no finite 95% interval:
+// Lo and Hi are then the min and max, and note says so.
+func summarize(samples []float64) (*runfile.Summary, string) {
+	if len(samples) == 0 {
+		return nil, ""
+	}
+	sum := benchmath.AssumeNothing.Summary(benchmath.NewSample(samples, &benchmath.DefaultThresholds), confidence)
+	data := stats.Float64Data(samples)
+	s := &runfile.Summary{Median: sum.Center, Lo: sum.Lo, Hi: sum.Hi}
+	s.Mean, _ = data.Mean()
+	s.Min, _ = data.Min()
+	s.Max, _ = data.Max()
+	if len(samples) > 1 {
+		s.Stddev, _ = data.StandardDeviationSample()
+	}
+	note := ""
+	if math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0) || math.IsNaN(s.Lo) || math.IsNaN(s.Hi) {
+		s.Lo, s.Hi = s.Min, s.Max
+		note = "too few samples for a 95% confidence interval (need 6): range shown"
+	}
+	return s, note
+}
+
+// quantile is the nearest-rank quantile q (0..1) of sorted values.
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return math.NaN()
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// quantiles returns k points of the distribution of sorted values:
+// element i is the (i+0.5)/k quantile.
+func quantiles(sorted []float64, k int) []float64 {
+	k = min(k, len(sorted))
+	out := make([]float64, k)
+	for i := range out {
+		out[i] = quantile(sorted, (float64(i)+0.5)/float64(k))
+	}
+	return out
+}
+
+// medianTicks is the median of TSC tick counts.
+func medianTicks(t []uint64) float64 {
+	s := slices.Clone(t)
+	slices.Sort(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return float64(s[n/2])
+	}
+	return (float64(s[n/2-1]) + float64(s[n/2])) / 2
+}
