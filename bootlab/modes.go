@@ -33,13 +33,17 @@ type Mode struct {
 
 // Dir is a file-name-safe form of Name, for the mode's output directory.
 func (m Mode) Dir() string {
-	return strings.Map(func(r rune) rune {
+	d := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '=', r == '-', r == '_', r == '.', r == ',':
 			return r
 		}
 		return '_'
 	}, m.Name)
+	if strings.Trim(d, ".") == "" {
+		d = strings.Repeat("_", len(d)+1)
+	}
+	return d
 }
 
 // ParseModes reads a comma-separated --modes list: each entry is a vsyscall=

@@ -1,0 +1,167 @@
+package bootlab
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+// testKernel finds a kernel for the boot test: $VBENCH_TEST_KERNEL, else the
+// one .ci/fetch-kernel unpacks under .cache/kernel at the repository root.
+func testKernel(t *testing.T) string {
+	if k := os.Getenv("VBENCH_TEST_KERNEL"); k != "" {
+		if err := CheckKernel(k); err != nil {
+			t.Fatalf("VBENCH_TEST_KERNEL: %v", err)
+		}
+		return k
+	}
+	ks, _ := filepath.Glob("../.cache/kernel/root/boot/vmlinuz-*")
+	if len(ks) == 0 {
+		t.Skip("no kernel: set VBENCH_TEST_KERNEL or run .ci/fetch-kernel")
+	}
+	return ks[0]
+}
+
+// TestBootAllModes boots a static vbench in each vsyscall= mode and checks
+// what each guest saw against the table in FIELD-GUIDE.md (and the kernel's
+// tools/testing/selftests/x86/test_vsyscall.c).
+func TestBootAllModes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots QEMU; skipped with -short")
+	}
+	qemu, err := FindQEMU("")
+	if err != nil {
+		t.Skipf("%v", err)
+	}
+	kernel := testKernel(t)
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the guest's vbench")
+	}
+
+	dir := t.TempDir()
+	vb := filepath.Join(dir, "vbench")
+	build := exec.Command(gobin, "build", "-o", vb, "github.com/vbench-dev/vbench/cmd/vbench")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building a static vbench: %v\n%s", err, out)
+	}
+	if err := CheckStatic(vb); err != nil {
+		t.Fatalf("CGO_ENABLED=0 build is not static: %v", err)
+	}
+	initrd, err := BuildInitramfs(dir, vb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modes, err := ParseModes("emulate,xonly,none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		QEMU: qemu, Kernel: kernel, Initramfs: initrd,
+		// The short study: aslr spawns hundreds of processes, slow under TCG.
+		Append:  "VBENCH_PARTS=vsyscall,bench,verify",
+		Timeout: 50 * time.Second,
+	}
+	want := map[string]struct {
+		perms, read, call string // perms "" means no [vsyscall] line
+	}{
+		"emulate": {"r-xp", "ok", "ok"},
+		"xonly":   {"--xp", "SIGSEGV", "ok"},
+		"none":    {"", "SIGSEGV", "SIGSEGV"},
+	}
+	for _, m := range modes {
+		res := Boot(context.Background(), cfg, m)
+		t.Logf("%s: %.1fs (%s)", m.Name, res.Seconds, cfg.accel())
+		if res.Err != nil || res.Run == nil {
+			t.Errorf("%s: no result: %v\nconsole tail:\n%s", m.Name, res.Err, tail(res.Console, 15))
+			continue
+		}
+		r, w := res.Run, want[m.Name]
+		o := r.Boot.Observed
+		t.Logf("%s: maps %q read %q call %q errors %q", m.Name, o.MapsLine, o.ReadProbe, o.CallProbe, r.Boot.Errors)
+		if !r.Env.Guest || r.Env.VsyscallBoot != m.Name || r.Boot.Mode != m.Name {
+			t.Errorf("%s: run not marked as this guest's: guest=%v vsyscall_boot=%q mode=%q", m.Name, r.Env.Guest, r.Env.VsyscallBoot, r.Boot.Mode)
+		}
+		if w.perms == "" {
+			if o.MapsLine != "" {
+				t.Errorf("%s: maps line %q, want none", m.Name, o.MapsLine)
+			}
+		} else if f := strings.Fields(o.MapsLine); len(f) < 2 || f[1] != w.perms || !strings.HasSuffix(o.MapsLine, "[vsyscall]") {
+			t.Errorf("%s: maps line %q, want a [vsyscall] line with %s", m.Name, o.MapsLine, w.perms)
+		}
+		if r.Env.VsyscallMode != m.Name {
+			t.Errorf("%s: mode from maps %q", m.Name, r.Env.VsyscallMode)
+		}
+		if o.ReadProbe != w.read || o.CallProbe != w.call {
+			t.Errorf("%s: read %q call %q, want %q %q", m.Name, o.ReadProbe, o.CallProbe, w.read, w.call)
+		}
+		for _, e := range r.Boot.Errors {
+			if strings.Contains(e, "panic") {
+				t.Errorf("%s: a part crashed: %s", m.Name, e)
+			}
+		}
+		if r.Verify != nil {
+			if f := failedChecks(r.Verify); len(f) > 0 {
+				t.Errorf("%s: verify checks failed: %+v", m.Name, f)
+			}
+		}
+		checkVsyscallCells(t, m.Name, r)
+	}
+}
+
+// checkVsyscallCells: with vsyscall=none every vsyscall-path cell must be
+// marked unavailable (and not measured, which would have killed the guest);
+// in the other modes they must have been measured.
+func checkVsyscallCells(t *testing.T, mode string, r *runfile.Run) {
+	if r.Bench == nil {
+		for _, e := range r.Boot.Errors {
+			if strings.HasPrefix(e, "bench") && strings.Contains(e, "not implemented") {
+				t.Logf("%s: bench not implemented yet; vsyscall cells not checked", mode)
+				return
+			}
+		}
+		t.Errorf("%s: no bench in the run (errors: %q)", mode, r.Boot.Errors)
+		return
+	}
+	n := 0
+	for _, c := range r.Bench.Cells {
+		if c.Path != "vsyscall" {
+			continue
+		}
+		n++
+		if mode == "none" && (c.Unavailable == "" || len(c.Samples) > 0) {
+			t.Errorf("none: cell %s measured, want unavailable", c.Name())
+		}
+		if mode != "none" && c.Unavailable != "" {
+			t.Errorf("%s: cell %s unavailable: %s", mode, c.Name(), c.Unavailable)
+		}
+	}
+	if n == 0 {
+		t.Errorf("%s: bench has no vsyscall cells", mode)
+	}
+}
+
+func failedChecks(v *runfile.Verify) []runfile.Check {
+	var out []runfile.Check
+	for _, c := range v.Checks {
+		if c.Status == "fail" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func tail(b []byte, n int) string {
+	lines := strings.Split(strings.ReplaceAll(string(b), "\r", ""), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,203 @@
+package bootlab
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+func TestParseModes(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []Mode
+	}{
+		{"emulate,xonly,none", []Mode{{"emulate", "vsyscall=emulate"}, {"xonly", "vsyscall=xonly"}, {"none", "vsyscall=none"}}},
+		{" xonly , vdso=0 ", []Mode{{"xonly", "vsyscall=xonly"}, {"vdso=0", "vdso=0"}}},
+		{"vsyscall=none,", []Mode{{"vsyscall=none", "vsyscall=none"}}},
+	} {
+		got, err := ParseModes(c.in)
+		if err != nil {
+			t.Errorf("%q: %v", c.in, err)
+			continue
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%q: got %v, want %v", c.in, got, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("%q: got %v, want %v", c.in, got, c.want)
+			}
+		}
+	}
+	for _, bad := range []string{"", ",", "emulated", "XONLY", "=0", "vdso=0 quiet", `a="b`, "none,none"} {
+		if _, err := ParseModes(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		} else if strings.Contains(err.Error(), "\n") {
+			t.Errorf("%q: error is not one line: %q", bad, err)
+		}
+	}
+	if _, err := ParseModes("bogus"); !errors.Is(err, ErrUnknownMode) {
+		t.Errorf("bogus: %v, want ErrUnknownMode", err)
+	}
+}
+
+func TestModeDir(t *testing.T) {
+	for in, want := range map[string]string{"xonly": "xonly", "vdso=0": "vdso=0", "a/b=1": "a_b=1", "..": "___", "": "_"} {
+		if got := (Mode{Name: in}).Dir(); got != want {
+			t.Errorf("Dir(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// fakeKernel writes a file with the bzImage setup-header magic.
+func fakeKernel(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 0x1000)
+	copy(b[0x202:], "HdrS")
+	p := filepath.Join(t.TempDir(), "vmlinuz")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCheckKernel(t *testing.T) {
+	if err := CheckKernel(fakeKernel(t)); err != nil {
+		t.Errorf("bzImage header rejected: %v", err)
+	}
+	dir := t.TempDir()
+	short := filepath.Join(dir, "short")
+	os.WriteFile(short, []byte("HdrS"), 0o644)
+	text := filepath.Join(dir, "text")
+	os.WriteFile(text, []byte(strings.Repeat("not a kernel\n", 100)), 0o644)
+	for _, p := range []string{short, text, dir} {
+		err := CheckKernel(p)
+		if !errors.Is(err, ErrNotKernel) {
+			t.Errorf("%s: got %v, want ErrNotKernel", filepath.Base(p), err)
+		}
+	}
+	// An ELF executable (this test binary) is not a bzImage either.
+	if self, err := os.Executable(); err == nil {
+		if err := CheckKernel(self); !errors.Is(err, ErrNotKernel) {
+			t.Errorf("test binary: got %v, want ErrNotKernel", err)
+		}
+	}
+	if err := CheckKernel(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing: got %v, want ErrNotExist", err)
+	}
+}
+
+func TestCheckStaticRejectsNonELF(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x")
+	os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755)
+	if err := CheckStatic(p); err == nil {
+		t.Error("a shell script passed as a static ELF")
+	}
+	// /bin/sh on a glibc system has an interpreter.
+	if sh, err := os.Open("/bin/sh"); err == nil {
+		sh.Close()
+		if err := CheckStatic("/bin/sh"); err != nil && !errors.Is(err, ErrNotStatic) {
+			t.Errorf("/bin/sh: unexpected error %v", err)
+		}
+	}
+}
+
+func TestFindQEMUMissing(t *testing.T) {
+	if _, err := FindQEMU(filepath.Join(t.TempDir(), "no-qemu")); !errors.Is(err, ErrNoQEMU) {
+		t.Errorf("got %v, want ErrNoQEMU", err)
+	}
+}
+
+func TestCmdline(t *testing.T) {
+	c := Config{Accel: "tcg", Append: "VBENCH_PARTS=vsyscall", Timeout: 30 * time.Second}
+	got := c.Cmdline(Mode{Name: "vdso=0", Arg: "vdso=0"})
+	for _, w := range []string{"console=ttyS0", "vdso=0", "panic=-1", "VBENCH_GUEST=1", "VBENCH_MODE=vdso=0", "VBENCH_ACCEL=tcg", "VBENCH_TIMEOUT=30"} {
+		if !strings.Contains(" "+got+" ", " "+w+" ") {
+			t.Errorf("cmdline %q lacks %q", got, w)
+		}
+	}
+	if !strings.HasSuffix(got, " VBENCH_PARTS=vsyscall") {
+		t.Errorf("--append not last: %q", got)
+	}
+	args := strings.Join(c.QEMUArgs(Mode{Name: "none", Arg: "vsyscall=none"}), " ")
+	for _, w := range []string{"-nographic", "-no-reboot", "-accel tcg"} {
+		if !strings.Contains(args, w) {
+			t.Errorf("qemu args %q lack %q", args, w)
+		}
+	}
+}
+
+// fakeQEMU writes a shell script standing in for QEMU that prints the file
+// console to stdout, then sleeps for sleep seconds.
+func fakeQEMU(t *testing.T, console []byte, sleep string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "console")
+	if err := os.WriteFile(cf, console, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	q := filepath.Join(dir, "qemu")
+	script := "#!/bin/sh\ncat '" + cf + "'\nexec sleep " + sleep + "\n"
+	if err := os.WriteFile(q, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func TestBootDecodesAndTimesOut(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh for the fake QEMU")
+	}
+	run := runfile.New()
+	run.Boot = &runfile.Boot{Observed: runfile.VsyscallObserved{ReadProbe: "SIGSEGV", CallProbe: "ok"}}
+	var payload strings.Builder
+	if err := run.Encode(&payload); err != nil {
+		t.Fatal(err)
+	}
+	var con strings.Builder
+	WriteFrame(&con, []byte(payload.String()))
+	m := Mode{Name: "xonly", Arg: "vsyscall=xonly"}
+
+	cfg := Config{QEMU: fakeQEMU(t, []byte(serialize(con.String())), "0"), Kernel: "/k/vmlinuz-x", Initramfs: "/dev/null", Accel: "tcg", Timeout: 10 * time.Second}
+	res := Boot(context.Background(), cfg, m)
+	if res.Err != nil || res.Run == nil {
+		t.Fatalf("good frame: err %v, run %v", res.Err, res.Run)
+	}
+	b := res.Run.Boot
+	if b.Mode != "xonly" || b.Kernel != "vmlinuz-x" || b.Accel != "tcg" || b.Observed.ReadProbe != "SIGSEGV" || !res.Run.Env.Guest {
+		t.Errorf("boot record not filled: %+v", b)
+	}
+
+	// A guest that never powers off is killed at the timeout, and what it
+	// said is still reported.
+	var e strings.Builder
+	WriteError(&e, errors.New("guest panic: boom"))
+	cfg.QEMU = fakeQEMU(t, []byte(e.String()), "30")
+	cfg.Timeout = 300 * time.Millisecond
+	start := time.Now()
+	res = Boot(context.Background(), cfg, m)
+	if !errors.Is(res.Err, ErrTimeout) || res.Run != nil {
+		t.Fatalf("hung guest: err %v", res.Err)
+	}
+	if !strings.Contains(res.Err.Error(), "guest panic: boom") {
+		t.Errorf("timeout error does not carry the guest's last words: %v", res.Err)
+	}
+	if time.Since(start) > 8*time.Second {
+		t.Errorf("hung guest not killed promptly: %s", time.Since(start))
+	}
+
+	// A guest that dies without a frame.
+	cfg.QEMU = fakeQEMU(t, []byte("[ 1.0] Kernel panic - not syncing: Attempted to kill init!\r\n"), "0")
+	cfg.Timeout = 10 * time.Second
+	res = Boot(context.Background(), cfg, m)
+	if !errors.Is(res.Err, ErrNoFrame) || !strings.Contains(res.Err.Error(), "Attempted to kill init") {
+		t.Errorf("dead guest: %v", res.Err)
+	}
+}
