@@ -1,0 +1,103 @@
+package verify
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/probes/vdso"
+	"github.com/vbench-dev/vbench/probes/vsyscall"
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+func TestMain(m *testing.M) {
+	vsyscall.RunChildIfAsked()
+	os.Exit(m.Run())
+}
+
+// TestRunPassesHere runs every check on this machine: none may fail, and
+// the ones that skip must say why.
+func TestRunPassesHere(t *testing.T) {
+	res := Run(Config{CPU: -1, Brief: testing.Short()})
+	var pass, skip int
+	for _, c := range res.Checks {
+		t.Logf("%-4s %s: %s", strings.ToUpper(c.Status), c.Name, c.Detail)
+		switch c.Status {
+		case Fail:
+			t.Errorf("check failed: %s: %s", c.Name, c.Detail)
+		case Skip:
+			skip++
+			if c.Detail == "" {
+				t.Errorf("%s skipped without a reason", c.Name)
+			}
+		case Pass:
+			pass++
+		default:
+			t.Errorf("%s: status %q", c.Name, c.Status)
+		}
+	}
+	if !res.Passed {
+		t.Error("Passed is false")
+	}
+	// Every clock has an ordering check and a getres check.
+	for _, c := range probes.Clocks {
+		for _, prefix := range []string{"clock_gettime " + c.Name + ":", "clock_getres " + c.Name + ":"} {
+			if !hasCheck(res.Checks, prefix) {
+				t.Errorf("no check named %q...", prefix)
+			}
+		}
+	}
+	if pass == 0 {
+		t.Error("no check passed")
+	}
+}
+
+func hasCheck(cs []runfile.Check, prefix string) bool {
+	for _, c := range cs {
+		if strings.HasPrefix(c.Name, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestUnavailablePathsSkip: with no vDSO and vsyscall=none every check of
+// those paths is a skip with the reason, and the syscall-only checks still
+// run and pass. Nothing unavailable is called (it would kill the test).
+func TestUnavailablePathsSkip(t *testing.T) {
+	d := &probes.Doors{
+		VDSOErr:  vdso.ErrNoVDSO,
+		Vsyscall: vsyscall.Observed{Mode: vsyscall.None, ReadProbe: "SIGSEGV", CallProbe: "SIGSEGV", ModeSource: "maps"},
+	}
+	res := Run(Config{CPU: -1, Brief: true, Doors: d})
+	var sawNone, sawNoVDSO bool
+	for _, c := range res.Checks {
+		if c.Status == Fail {
+			t.Errorf("%s failed: %s", c.Name, c.Detail)
+		}
+		if c.Status == Skip && strings.Contains(c.Detail, "vsyscall=none") {
+			sawNone = true
+		}
+		if c.Status == Skip && strings.Contains(c.Detail, "no vDSO") {
+			sawNoVDSO = true
+		}
+		if strings.Contains(c.Name, ": syscall <= vdso") || strings.Contains(c.Name, "<= vsyscall") {
+			t.Errorf("check %q uses an unavailable path", c.Name)
+		}
+	}
+	if !sawNone || !sawNoVDSO {
+		t.Errorf("skips name vsyscall=none: %v, no vDSO: %v", sawNone, sawNoVDSO)
+	}
+	if !res.Passed {
+		t.Error("skips made the run fail")
+	}
+}
+
+func TestBadCPUFailsPinning(t *testing.T) {
+	d := &probes.Doors{VDSOErr: vdso.ErrNoVDSO, Vsyscall: vsyscall.Observed{Mode: vsyscall.None, ReadProbe: "SIGSEGV", CallProbe: "SIGSEGV", ModeSource: "maps"}}
+	res := Run(Config{CPU: 100000, Brief: true, Doors: d})
+	if res.Passed {
+		t.Error("pinning to CPU 100000 passed")
+	}
+}
