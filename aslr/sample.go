@@ -1,0 +1,322 @@
+package aslr
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vbench-dev/vbench/proc"
+)
+
+// Regions sampled, in table order. A sample's base of each:
+//
+//	vdso         start of [vdso] (= AT_SYSINFO_EHDR)
+//	vvar         start of [vvar]
+//	vvar_vclock  start of [vvar_vclock] (Linux 6.13+)
+//	stack        start of the [stack] mapping (page granular, randomize_stack_top)
+//	sp           the stack pointer at the exec stop (PTRACE_GETREGS): adds the
+//	             sub-page offset of arch_align_stack
+//	exe          lowest mapping of the executable's file (the file of the
+//	             mapping holding AT_ENTRY)
+//	mmap         the first thing the kernel put in the mmap region: the
+//	             interpreter's base (AT_BASE) when there is one; for an ET_DYN
+//	             without interpreter (vbench's target, a static PIE), the
+//	             executable's base, since the kernel loads it there; absent
+//	             for a static ET_EXEC
+//	heap         start_brk from /proc/PID/stat (no [heap] mapping exists yet)
+var regionNames = []string{"vdso", "vvar", "vvar_vclock", "stack", "sp", "exe", "mmap", "heap"}
+
+const (
+	rVdso = iota
+	rVvar
+	rVvarVclock
+	rStack
+	rSP
+	rExe
+	rMmap
+	rHeap
+	nRegions
+)
+
+// sample is the layout of one spawn.
+type sample struct {
+	base    [nRegions]uint64
+	present [nRegions]bool
+	// vsyscall page, if mapped
+	vsyscall      uint64
+	vsyscallPerms string
+}
+
+// addrNoRandomize is ADDR_NO_RANDOMIZE from include/uapi/linux/personality.h
+// (golang.org/x/sys/unix does not export it).
+const addrNoRandomize = 0x0040000
+
+// personality calls personality(2) on the current thread. 0xffffffff
+// queries without changing.
+func personality(p uint64) (uint64, error) {
+	r, _, errno := unix.RawSyscall(unix.SYS_PERSONALITY, uintptr(p), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return uint64(r), nil
+}
+
+// spawner spawns and inspects targets. It must be used from one goroutine
+// locked to its OS thread (runtime.LockOSThread): ptrace requests are only
+// accepted from the tracer thread, the thread that forked the tracee, and
+// PR_SET_PDEATHSIG fires when that thread (not the process) dies.
+type spawner struct {
+	t    *target
+	argv []string
+	attr *syscall.ProcAttr
+	buf  []byte
+	path []byte
+	regs unix.PtraceRegs
+	// pending is a child killed but not yet reaped: its teardown (exit_mmap
+	// and the rest of do_exit) runs on the other CPU while the next child is
+	// spawned, and it is reaped after that one is killed. reap reaps it.
+	pending int
+	// pipeline enables the deferred reaping (on by default).
+	pipeline bool
+}
+
+func newSpawner(t *target) *spawner {
+	return &spawner{
+		t:    t,
+		argv: []string{targetName},
+		attr: &syscall.ProcAttr{
+			Env: []string{}, // the same small stack in every sample
+			Sys: &syscall.SysProcAttr{
+				// PTRACE_TRACEME: the child stops with SIGTRAP right after
+				// its execve succeeds, before its first instruction.
+				Ptrace: true,
+				// Killed if vbench's sampling thread dies, whatever the cause.
+				Pdeathsig: syscall.SIGKILL,
+				// Its own process group: a Ctrl-C at the terminal reaches
+				// vbench, which stops cleanly, and not the children.
+				Setpgid: true,
+			},
+		},
+		buf:      make([]byte, 16<<10),
+		pipeline: true,
+	}
+}
+
+// reap reaps the pending child, if any. Every user of a spawner calls it
+// before giving the spawner up.
+func (s *spawner) reap() error {
+	if s.pending == 0 {
+		return nil
+	}
+	pid := s.pending
+	s.pending = 0
+	return s.wait(pid, false)
+}
+
+// errChildGone reports a child that exited instead of stopping at exec.
+var errChildGone = errors.New("target did not stop at exec")
+
+// one spawns the target, reads its layout at the exec stop, kills it and
+// reaps it. It never returns with the child alive.
+func (s *spawner) one(out *sample) error {
+	pid, err := syscall.ForkExec(s.t.path, s.argv, s.attr)
+	if err != nil {
+		return fmt.Errorf("spawning %s: %w", s.t.label, err)
+	}
+	rerr := s.wait(pid, true)
+	if rerr == nil {
+		rerr = s.inspect(pid, out)
+	}
+	// SIGKILL works on a ptrace-stopped child; wait4 then reaps it.
+	unix.Kill(pid, unix.SIGKILL)
+	if err := s.reap(); err != nil && rerr == nil {
+		rerr = err
+	}
+	s.pending = pid
+	if !s.pipeline || rerr != nil {
+		if err := s.reap(); err != nil && rerr == nil {
+			rerr = err
+		}
+	}
+	return rerr
+}
+
+// wait waits for pid; with stop, for its exec stop (SIGTRAP), otherwise for
+// its end.
+func (s *spawner) wait(pid int, stop bool) error {
+	for {
+		var ws unix.WaitStatus
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("wait4(%d): %w", pid, err)
+		}
+		switch {
+		case ws.Exited() || ws.Signaled():
+			if stop {
+				return fmt.Errorf("%w: %s (status %#x)", errChildGone, s.t.label, uint32(ws))
+			}
+			return nil
+		case ws.Stopped():
+			if stop && ws.StopSignal() == unix.SIGTRAP {
+				return nil
+			}
+			if stop {
+				return fmt.Errorf("%w: stopped by %v before exec", errChildGone, ws.StopSignal())
+			}
+			// Stopped again after our SIGKILL was queued: keep waiting,
+			// SIGKILL ends it.
+		}
+	}
+}
+
+func (s *spawner) read(pid int, name string) ([]byte, error) {
+	s.path = append(s.path[:0], "/proc/"...)
+	s.path = strconv.AppendInt(s.path, int64(pid), 10)
+	s.path = append(s.path, '/')
+	s.path = append(s.path, name...)
+	fd, err := unix.Open(string(s.path), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", s.path, err)
+	}
+	defer unix.Close(fd)
+	n := 0
+	for {
+		if n == len(s.buf) {
+			s.buf = append(s.buf, make([]byte, len(s.buf))...)
+		}
+		m, err := unix.Read(fd, s.buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", s.path, err)
+		}
+		if m == 0 {
+			return s.buf[:n], nil
+		}
+		n += m
+	}
+}
+
+func (s *spawner) inspect(pid int, out *sample) error {
+	*out = sample{}
+	b, err := s.read(pid, "auxv")
+	if err != nil {
+		return err
+	}
+	auxv, err := proc.ParseAuxv(b)
+	if err != nil {
+		return err
+	}
+	b, err = s.read(pid, "stat")
+	if err != nil {
+		return err
+	}
+	st, err := proc.ParseStat(b)
+	if err != nil {
+		return err
+	}
+	b, err = s.read(pid, "maps")
+	if err != nil {
+		return err
+	}
+	ms, err := parseMapsFast(b)
+	if err != nil {
+		return err
+	}
+	if err := unix.PtraceGetRegs(pid, &s.regs); err != nil {
+		return fmt.Errorf("PTRACE_GETREGS: %w", err)
+	}
+	set := func(r int, v uint64) { out.base[r], out.present[r] = v, true }
+	set(rSP, s.regs.Rsp)
+	if st.StartBrk != 0 {
+		set(rHeap, st.StartBrk)
+	}
+	entry, _ := auxv.Get(proc.AT_ENTRY)
+	var exe *proc.Mapping
+	for i := range ms {
+		m := &ms[i]
+		if m.Start <= entry && entry < m.End && m.Inode != 0 {
+			exe = m
+			break
+		}
+	}
+	for i := range ms {
+		m := &ms[i]
+		switch m.Path {
+		case "[vdso]":
+			set(rVdso, m.Start)
+		case "[vvar]":
+			set(rVvar, m.Start)
+		case "[vvar_vclock]":
+			set(rVvarVclock, m.Start)
+		case "[stack]":
+			set(rStack, m.Start)
+		case "[vsyscall]":
+			out.vsyscall, out.vsyscallPerms = m.Start, m.Perms
+		}
+		if exe != nil && m.Inode == exe.Inode && m.Dev == exe.Dev && (!out.present[rExe] || m.Start < out.base[rExe]) {
+			set(rExe, m.Start)
+		}
+	}
+	if base, _ := auxv.Get(proc.AT_BASE); base != 0 {
+		set(rMmap, base)
+	} else if s.t.loader && out.present[rExe] {
+		set(rMmap, out.base[rExe])
+	}
+	if !out.present[rVdso] {
+		// A kernel built without the vDSO or booted with vdso=0 has no
+		// mapping; AT_SYSINFO_EHDR is then absent too.
+		if v, ok := auxv.Get(proc.AT_SYSINFO_EHDR); ok && v != 0 {
+			set(rVdso, v)
+		}
+	}
+	return nil
+}
+
+// parseMapsFast is proc.ParseMaps on a byte slice.
+func parseMapsFast(b []byte) (proc.Maps, error) {
+	return proc.ParseMaps(bytes.NewReader(b))
+}
+
+// lockedThread runs f on a goroutine locked to a fresh OS thread with the
+// given personality bit set, and waits for it. If the personality cannot be
+// restored, the thread is not unlocked and so dies with the goroutine
+// instead of serving other goroutines with randomization off.
+func lockedThread(noRandomize bool, f func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if noRandomize {
+			old, err := personality(0xffffffff)
+			if err != nil {
+				done <- fmt.Errorf("personality: %w", err)
+				return // thread dies with the goroutine
+			}
+			if _, err := personality(old | addrNoRandomize); err != nil {
+				done <- fmt.Errorf("personality(ADDR_NO_RANDOMIZE): %w", err)
+				return
+			}
+			err = f()
+			if _, rerr := personality(old); rerr != nil {
+				done <- errors.Join(err, fmt.Errorf("restoring personality: %w", rerr))
+				return
+			}
+			runtime.UnlockOSThread()
+			done <- err
+			return
+		}
+		err := f()
+		runtime.UnlockOSThread()
+		done <- err
+	}()
+	return <-done
+}
