@@ -1,15 +1,93 @@
 package main
 
 import (
-	"errors"
+	"fmt"
 	"io"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/probes/verify"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 func init() {
 	register(&command{name: "verify", summary: "check that every path returns the same time", run: runVerify})
 }
 
-// runVerify is a placeholder until its issue lands.
+const verifyExamples = `  vbench verify                    every check, pinned to the CPU it starts on
+  vbench verify --cpu 1            pinned to CPU 1
+  vbench verify --brief            fewer rounds (what 'vbench bench' runs)
+  vbench verify --json verify.json write the run (environment and checks) as JSON
+
+Checks, as the kernel's selftests vdso_test_correctness.c and test_vsyscall.c:
+each function read through syscall, vdso, vsyscall, syscall in that order must
+be non-decreasing; timezones, time()'s stored value and getcpu (pinned) agree;
+every clock id 0-11 gives syscall <= vdso <= syscall; invalid ids (-1, INT_MIN,
+INT_MAX, 12) give EINVAL through the syscall and the vDSO. Paths this process
+cannot call are SKIPped with the reason. Exit status 1 if any check FAILs.
+`
+
+// discoverDoors finds what can be called; tests replace it.
+var discoverDoors = probes.Discover
+
 func runVerify(args []string, stdout, stderr io.Writer) error {
-	return errors.New("verify: not implemented yet")
+	fs := newFlags("verify", "vbench verify [--cpu N] [--brief] [--json FILE]", verifyExamples, stdout)
+	cpu := fs.Int("cpu", -1, "CPU to pin the checking thread to (-1: the one it starts on)")
+	brief := fs.Bool("brief", false, "fewer rounds per check")
+	jsonOut := fs.String("json", "", "write the run (environment and checks) as JSON to `FILE`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("verify: unexpected argument %q (see 'vbench verify --help')", fs.Arg(0))
+	}
+	if *cpu < -1 {
+		return usageErrorf("verify: --cpu %d: want a CPU number or -1", *cpu)
+	}
+	if *cpu >= 0 {
+		var set unix.CPUSet
+		if err := unix.SchedGetaffinity(0, &set); err == nil && !set.IsSet(*cpu) {
+			return usageErrorf("verify: --cpu %d: not a CPU this process may run on (allowed: %s)", *cpu, cpuList(set))
+		}
+	}
+
+	run := runfile.New()
+	v := verify.Run(verify.Config{CPU: *cpu, Brief: *brief, Doors: discoverDoors()})
+	run.Verify = v
+	run.Finished = time.Now().UTC()
+
+	n := map[string]int{}
+	for _, c := range v.Checks {
+		n[c.Status]++
+		line := fmt.Sprintf("%-4s  %s", strings.ToUpper(c.Status), c.Name)
+		if c.Detail != "" {
+			line += ": " + c.Detail
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	fmt.Fprintf(stdout, "\n%d checks: %d pass, %d fail, %d skip\n", len(v.Checks), n[verify.Pass], n[verify.Fail], n[verify.Skip])
+
+	if *jsonOut != "" {
+		if err := run.WriteFile(*jsonOut); err != nil {
+			return failedf("verify: %v", err)
+		}
+	}
+	if !v.Passed {
+		return failedf("verify: %d of %d checks failed", n[verify.Fail], len(v.Checks))
+	}
+	return nil
+}
+
+// cpuList formats a CPU set as "0,1,2".
+func cpuList(set unix.CPUSet) string {
+	var s []string
+	for i := 0; i < len(set)*64; i++ {
+		if set.IsSet(i) {
+			s = append(s, fmt.Sprint(i))
+		}
+	}
+	return strings.Join(s, ",")
 }
