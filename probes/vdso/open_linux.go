@@ -20,6 +20,11 @@ func Addr() (uintptr, error) {
 	if err != nil {
 		return 0, fmt.Errorf("vdso: reading the auxiliary vector: %w", err)
 	}
+	return addrFrom(auxv)
+}
+
+// addrFrom finds AT_SYSINFO_EHDR in an auxiliary vector.
+func addrFrom(auxv [][2]uintptr) (uintptr, error) {
 	for _, kv := range auxv {
 		if kv[0] == atSysinfoEHDR && kv[1] != 0 {
 			return kv[1], nil

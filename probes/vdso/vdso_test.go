@@ -164,3 +164,23 @@ func TestOpenLive(t *testing.T) {
 		t.Error("live vDSO: the two parsers disagree")
 	}
 }
+
+func TestNoVDSO(t *testing.T) {
+	// As under vdso=0: the auxiliary vector has no AT_SYSINFO_EHDR, or 0.
+	for _, auxv := range [][][2]uintptr{
+		nil,
+		{{6, 4096}, {25, 0x7ffc0000}},
+		{{atSysinfoEHDR, 0}, {6, 4096}},
+	} {
+		if _, err := addrFrom(auxv); !errors.Is(err, ErrNoVDSO) {
+			t.Errorf("auxv %v: %v, want ErrNoVDSO", auxv, err)
+		}
+	}
+	if a, err := addrFrom([][2]uintptr{{6, 4096}, {atSysinfoEHDR, 0x7f0000000000}}); err != nil || a != 0x7f0000000000 {
+		t.Errorf("addrFrom = %#x, %v", a, err)
+	}
+	var im *Image
+	if _, ok := im.Lookup(ClockGettime); ok {
+		t.Error("a nil Image found a symbol")
+	}
+}
