@@ -173,6 +173,11 @@ func RunChildIfAsked() {
 			fmt.Fprintf(os.Stderr, "vsyscall gettimeofday returned %d, tv_sec %d\n", int64(r), tv.Sec)
 			os.Exit(4)
 		}
+	case "call-unmapped":
+		// For tests: what the call probe meets under vsyscall=none, a call
+		// to an address nothing is mapped at (just past the page; the
+		// kernel emulates only addresses inside it).
+		callEntry(Base+0x1000, 0, 0)
 	default:
 		fmt.Fprintf(os.Stderr, "%s=%q: want read or call\n", probeEnv, what)
 		os.Exit(5)

@@ -123,3 +123,23 @@ func TestProbeLive(t *testing.T) {
 		t.Errorf("maps line %q in mode %s", o.MapsLine, mode)
 	}
 }
+
+// TestChildReportsSignal: a call to an unmapped address (as every call is
+// under vsyscall=none) is seen by the parent as SIGSEGV, not as the Go
+// runtime's panic and exit status 2; an unknown probe is an exit status.
+func TestChildReportsSignal(t *testing.T) {
+	got, err := runChild("call-unmapped")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "SIGSEGV" {
+		t.Errorf("call of an unmapped address: %q, want SIGSEGV", got)
+	}
+	got, err = runChild("nonsense")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got, "exit 5: ") || !strings.Contains(got, "want read or call") {
+		t.Errorf("unknown probe: %q", got)
+	}
+}
