@@ -167,3 +167,29 @@ func TestUnavailableNeverCalls(t *testing.T) {
 		t.Errorf("ClockByName(clock_monotonic) = %+v, %v", c, err)
 	}
 }
+
+// TestCallFromFreshGoroutines: callC's 16 KiB frame makes a new goroutine's
+// small stack grow (and move) in its prologue; results written through the
+// pointers handed over must still arrive.
+func TestCallFromFreshGoroutines(t *testing.T) {
+	d := doors(t)
+	if _, err := d.Target(FuncClockGettime, PathVDSO); err != nil {
+		t.Skip(err)
+	}
+	ref := time.Now()
+	errs := make(chan error, 32)
+	for i := 0; i < cap(errs); i++ {
+		go func() {
+			ts, err := d.ClockGettime(PathVDSO, unix.CLOCK_REALTIME)
+			if err == nil && time.Unix(ts.Unix()).Sub(ref).Abs() > 5*time.Second {
+				err = errors.New("wrong time " + time.Unix(ts.Unix()).String())
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < cap(errs); i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
