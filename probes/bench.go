@@ -60,6 +60,16 @@ var ErrUnknownName = errors.New("unknown name")
 // ErrBadCPU is wrapped when --cpu names a CPU this process may not run on.
 var ErrBadCPU = errors.New("CPU not available")
 
+// wrapErr is an error whose message stands alone (one line, no sentinel
+// prefix) but which still matches its sentinel with errors.Is.
+type wrapErr struct {
+	msg      string
+	sentinel error
+}
+
+func (e *wrapErr) Error() string { return e.msg }
+func (e *wrapErr) Unwrap() error { return e.sentinel }
+
 // FellBack is the note on a vDSO cell that costs about what its syscall
 // does: the vDSO handed the call to the kernel (the CPUTIME and ALARM
 // clocks, or a clocksource the vDSO cannot read; lib/vdso/gettimeofday.c).
@@ -94,7 +104,7 @@ func (cfg BenchConfig) NormalizeNames() (BenchConfig, error) {
 	for _, n := range cfg.Clocks {
 		c, err := ClockByName(n)
 		if err != nil {
-			return cfg, fmt.Errorf("%w: %v", ErrUnknownName, err)
+			return cfg, &wrapErr{err.Error(), ErrUnknownName}
 		}
 		if !slices.Contains(clocks, c.Name) {
 			clocks = append(clocks, c.Name)
@@ -115,7 +125,7 @@ func pickNames(kind string, names, valid []string, norm func(string) string) ([]
 	for _, n := range names {
 		c := norm(strings.TrimSpace(n))
 		if !slices.Contains(valid, c) {
-			return nil, fmt.Errorf("%w: %s %q (valid: %s)", ErrUnknownName, kind, n, strings.Join(valid, ", "))
+			return nil, &wrapErr{fmt.Sprintf("unknown %s %q (valid: %s)", kind, n, strings.Join(valid, ", ")), ErrUnknownName}
 		}
 		if !slices.Contains(out, c) {
 			out = append(out, c)
@@ -286,6 +296,9 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 	rdtscp := hasRDTSCP(d)
 	if cfg.Latency {
 		out.TSCHz = calibrateTSC(20 * time.Millisecond)
+		if out.TSCHz > 0 {
+			out.TSCStepNs = float64(tscStep()) / out.TSCHz * 1e9
+		}
 	}
 	if progress != nil {
 		progress(0, len(cells))
@@ -327,12 +340,12 @@ func pin(cpu int) (int, func(), error) {
 		cpu = int(c)
 	}
 	if cpu >= 1024 || !old.IsSet(cpu) {
-		return 0, nil, fmt.Errorf("%w: --cpu %d (this process may run on %s)", ErrBadCPU, cpu, cpuList(&old))
+		return 0, nil, &wrapErr{fmt.Sprintf("--cpu %d: not a CPU this process may run on (allowed: %s)", cpu, cpuList(&old)), ErrBadCPU}
 	}
 	var set unix.CPUSet
 	set.Set(cpu)
 	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		return 0, nil, fmt.Errorf("%w: sched_setaffinity(%d): %v", ErrBadCPU, cpu, err)
+		return 0, nil, &wrapErr{fmt.Sprintf("--cpu %d: sched_setaffinity: %v", cpu, err), ErrBadCPU}
 	}
 	return cpu, func() { unix.SchedSetaffinity(0, &old) }, nil
 }
@@ -391,11 +404,7 @@ func measure(ctx context.Context, bc *benchCell, cfg BenchConfig) error {
 		d := op.timed(iters, chunk)
 		bc.cell.Samples = append(bc.cell.Samples, float64(d)/float64(iters))
 	}
-	s, note := summarize(bc.cell.Samples)
-	bc.cell.Summary = s
-	if note != "" {
-		bc.cell.Notes = append(bc.cell.Notes, note)
-	}
+	bc.cell.Summary = summarize(bc.cell.Samples)
 	return nil
 }
 
@@ -444,4 +453,28 @@ func calibrateTSC(d time.Duration) float64 {
 		return 0
 	}
 	return float64(t1-t0) / secs
+}
+
+// tscStep is how many ticks the TSC advances at a time: the greatest common
+// divisor of the gaps between back-to-back reads. It is 1 on most bare-metal
+// CPUs; on this project's AMD EPYC VM the TSC moves in steps of 21 ticks
+// (10 ns), which bounds what the latency mode can resolve.
+func tscStep() uint64 {
+	var g uint64
+	prev := loopTSC()
+	for range 1000 {
+		t := loopTSC()
+		if d := t - prev; d > 0 && t > prev {
+			g = gcd(g, d)
+		}
+		prev = t
+	}
+	return max(g, 1)
+}
+
+func gcd(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }

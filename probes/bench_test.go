@@ -197,15 +197,28 @@ func TestBenchCancel(t *testing.T) {
 }
 
 func TestSummarize(t *testing.T) {
-	s, note := summarize([]float64{5, 1, 4, 2, 3, 9, 7, 8, 6, 10})
-	if s.Median != 5.5 || s.Min != 1 || s.Max != 10 || s.Mean != 5.5 || note != "" {
-		t.Errorf("summary %+v note %q", *s, note)
+	s := summarize([]float64{5, 1, 4, 2, 3, 9, 7, 8, 6, 10})
+	if s.Median != 5.5 || s.Min != 1 || s.Max != 10 || s.Mean != 5.5 {
+		t.Errorf("summary %+v", *s)
 	}
 	if !(s.Lo < s.Median && s.Median < s.Hi) {
 		t.Errorf("CI [%v, %v] does not hold the median", s.Lo, s.Hi)
 	}
-	s, note = summarize([]float64{3, 1})
-	if s.Lo != 1 || s.Hi != 3 || note == "" {
-		t.Errorf("two samples: %+v note %q", *s, note)
+	s = summarize([]float64{3, 1})
+	if s.Lo != 1 || s.Hi != 3 {
+		t.Errorf("two samples: %+v", *s)
+	}
+	for n := 1; n < 20; n++ {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = float64(i + 1)
+		}
+		s := summarize(v)
+		if math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0) {
+			t.Errorf("%d samples: infinite CI [%v, %v] (JSON cannot hold it)", n, s.Lo, s.Hi)
+		}
+		if finite := s.Lo > s.Min || s.Hi < s.Max; n < MinSamplesForCI && finite {
+			t.Errorf("%d samples: CI [%v, %v] narrower than the range", n, s.Lo, s.Hi)
+		}
 	}
 }

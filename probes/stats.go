@@ -13,14 +13,20 @@ import (
 // confidence is the level of the median's confidence interval.
 const confidence = 0.95
 
+// MinSamplesForCI is the fewest samples with a finite 95% confidence
+// interval of the median (benchmath.AssumeNothing); with fewer, a Summary's
+// Lo and Hi are the min and max.
+const MinSamplesForCI = 6
+
 // summarize gives the median with its 95% confidence interval the way
 // benchstat does (benchmath.AssumeNothing: an order-statistic interval, no
 // assumption about the distribution), with mean, sample standard deviation,
-// min and max. With fewer than 6 samples there is no finite 95% interval:
-// Lo and Hi are then the min and max, and note says so.
-func summarize(samples []float64) (*runfile.Summary, string) {
+// min and max. With fewer than 6 samples there is no finite 95% interval
+// (benchmath gives ±Inf, which JSON cannot hold): Lo and Hi are then the min
+// and max.
+func summarize(samples []float64) *runfile.Summary {
 	if len(samples) == 0 {
-		return nil, ""
+		return nil
 	}
 	sum := benchmath.AssumeNothing.Summary(benchmath.NewSample(samples, &benchmath.DefaultThresholds), confidence)
 	data := stats.Float64Data(samples)
@@ -31,12 +37,10 @@ func summarize(samples []float64) (*runfile.Summary, string) {
 	if len(samples) > 1 {
 		s.Stddev, _ = data.StandardDeviationSample()
 	}
-	note := ""
 	if math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0) || math.IsNaN(s.Lo) || math.IsNaN(s.Hi) {
 		s.Lo, s.Hi = s.Min, s.Max
-		note = "too few samples for a 95% confidence interval (need 6): range shown"
 	}
-	return s, note
+	return s
 }
 
 // quantile is the nearest-rank quantile q (0..1) of sorted values.

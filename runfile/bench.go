@@ -10,7 +10,11 @@ type Bench struct {
 	// TSCHz is the TSC rate calibrated against CLOCK_MONOTONIC, used by the
 	// per-call latency mode.
 	TSCHz float64 `json:"tsc_hz,omitempty"`
-	Cells []Cell  `json:"cells"`
+	// TSCStepNs is how far the TSC advances at a time, in ns (1 tick on
+	// most CPUs; some virtual or AMD TSCs advance in steps of many ticks):
+	// single-call latencies are only resolved to this step.
+	TSCStepNs float64 `json:"tsc_step_ns,omitempty"`
+	Cells     []Cell  `json:"cells"`
 }
 
 // Cell is one (function, clock, path) combination.
