@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -179,7 +180,7 @@ func lastWords(res Result, decErr error) string {
 	if len(res.Guest) > 0 {
 		return s + "; guest: " + res.Guest[len(res.Guest)-1]
 	}
-	lines := strings.Split(strings.ReplaceAll(string(res.Console), "\r", ""), "\n")
+	lines := strings.Split(ansiEscape.ReplaceAllString(string(res.Console), ""), "\n")
 	for _, l := range lines {
 		for _, p := range []string{"panic: ", "fatal error: ", "Kernel panic", "runtime: "} {
 			if i := strings.Index(l, p); i >= 0 {
@@ -194,6 +195,10 @@ func lastWords(res Result, decErr error) string {
 	}
 	return s + "; nothing on the console"
 }
+
+// ansiEscape matches the terminal control sequences firmware prints (SeaBIOS
+// clears the screen), and carriage returns.
+var ansiEscape = regexp.MustCompile(`\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])|\r`)
 
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)

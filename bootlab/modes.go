@@ -15,7 +15,7 @@ var (
 	ErrUnknownMode = errors.New("unknown mode")
 	ErrNotKernel   = errors.New("not a bzImage kernel")
 	ErrNotStatic   = errors.New("executable is dynamically linked")
-	ErrNoQEMU      = errors.New("qemu-system-x86_64 not found")
+	ErrNoQEMU      = errors.New("QEMU not found")
 )
 
 // VsyscallModes are the values of the vsyscall= boot parameter
@@ -137,7 +137,7 @@ func FindQEMU(name string) (string, error) {
 	}
 	p, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s (install it, e.g. apt-get install qemu-system-x86, or pass --qemu PATH)", ErrNoQEMU, name)
+		return "", fmt.Errorf("%w: no %s on PATH (install it, e.g. apt-get install qemu-system-x86, or pass --qemu PATH)", ErrNoQEMU, name)
 	}
 	return p, nil
 }

@@ -44,7 +44,13 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 	r := runfile.New()
 	r.Env.Guest = true
 	r.Env.Accel = gi.Accel
-	r.Label = "guest " + gi.Mode
+	// The label names the boot, not the host: "vsyscall=xonly (QEMU tcg,
+	// 6.1.0-50-cloud-amd64)"; DefaultLabel would not tell vdso=0 apart.
+	arg := gi.Mode
+	if !strings.Contains(arg, "=") {
+		arg = "vsyscall=" + arg
+	}
+	r.Label = fmt.Sprintf("%s (QEMU %s, %s)", arg, gi.Accel, r.Env.KernelRelease)
 	boot := &runfile.Boot{Mode: gi.Mode, Accel: gi.Accel, Append: r.Env.Cmdline}
 	r.Boot = boot
 	deadline := start.Add(time.Duration(float64(gi.Timeout) * guestBudgetFraction))
