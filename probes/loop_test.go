@@ -1,10 +1,13 @@
 package probes
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vbench-dev/vbench/probes/vdso"
 )
 
 // near reports whether two readings of the same clock, taken one after the
@@ -91,4 +94,87 @@ func TestLoopLatencyOverhead(t *testing.T) {
 			t.Fatalf("syscall sample %d = %d ticks", i, v)
 		}
 	}
+}
+
+// pinned runs f on a locked thread pinned to the CPU it is on.
+func pinned(t *testing.T, f func()) {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	_, restore, err := pin(-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	f()
+}
+
+func TestLoopCallVDSO(t *testing.T) {
+	d := Discover()
+	if d.VDSO == nil {
+		t.Skipf("no vDSO: %v", d.VDSOErr)
+	}
+	cg, ok1 := d.VDSOFunc(vdso.ClockGettime)
+	tm, ok2 := d.VDSOFunc(vdso.Time)
+	gc, ok3 := d.VDSOFunc(vdso.Getcpu)
+	if !ok1 || !ok2 || !ok3 {
+		t.Fatalf("vDSO lacks clock_gettime/time/getcpu: %v %v %v", ok1, ok2, ok3)
+	}
+	loopBuf.TS = unix.Timespec{}
+	if r := loopCall(cg, 1000, unix.CLOCK_MONOTONIC, loopBufTS()); r != 0 {
+		t.Fatalf("vDSO clock_gettime returned %d", int64(r))
+	}
+	var want unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &want)
+	if !near(loopBuf.TS, want) {
+		t.Errorf("vDSO loop left %v, Go read %v", loopBuf.TS, want)
+	}
+	if r := loopCall(cg, 1, ^uintptr(0), loopBufTS()); unix.Errno(-int64(r)) != unix.EINVAL {
+		t.Errorf("vDSO clock_gettime(-1) returned %d, want -EINVAL", int64(r))
+	}
+	r := loopCall(tm, 1000, 0, 0)
+	if now := time.Now().Unix(); now-int64(r) < 0 || now-int64(r) > 2 {
+		t.Errorf("vDSO time = %d, Go says %d", int64(r), now)
+	}
+	pinned(t, func() {
+		loopSyscall(unix.SYS_GETCPU, 1, loopBufCPU(), loopBufNode())
+		sysCPU := loopBuf.CPU
+		loopBuf.CPU = ^uint32(0)
+		if r := loopCall(gc, 100, loopBufCPU(), loopBufNode()); r != 0 || loopBuf.CPU != sysCPU {
+			t.Errorf("vDSO getcpu: returned %d, cpu %d; syscall said %d", int64(r), loopBuf.CPU, sysCPU)
+		}
+	})
+	// The per-call mode through the same door gives positive tick counts.
+	for i, v := range (loopOp{kind: opCall, addr: cg, a1: unix.CLOCK_MONOTONIC, a2: loopBufTS()}).latency(300, hasRDTSCP(d)) {
+		if v == 0 || v > 1<<40 {
+			t.Fatalf("latency sample %d = %d ticks", i, v)
+		}
+	}
+}
+
+func TestLoopCallVsyscall(t *testing.T) {
+	d := Discover()
+	if !d.VsyscallCallable {
+		t.Skipf("vsyscall not callable here: %s", vsyscallReason(d))
+	}
+	loopBuf.TV = unix.Timeval{}
+	if r := loopCall(0xffffffffff600000, 3, loopBufTV(), 0); r != 0 {
+		t.Fatalf("vsyscall gettimeofday returned %d", int64(r))
+	}
+	now := time.Now()
+	if d := now.Unix() - loopBuf.TV.Sec; d < 0 || d > 2 {
+		t.Errorf("vsyscall gettimeofday left %v, Go says %v", loopBuf.TV, now)
+	}
+	r := loopCall(0xffffffffff600400, 3, 0, 0)
+	if d := time.Now().Unix() - int64(r); d < 0 || d > 2 {
+		t.Errorf("vsyscall time = %d", int64(r))
+	}
+	pinned(t, func() {
+		loopSyscall(unix.SYS_GETCPU, 1, loopBufCPU(), loopBufNode())
+		sysCPU := loopBuf.CPU
+		loopBuf.CPU = ^uint32(0)
+		if r := loopCall(0xffffffffff600800, 3, loopBufCPU(), loopBufNode()); r != 0 || loopBuf.CPU != sysCPU {
+			t.Errorf("vsyscall getcpu: returned %d, cpu %d; syscall said %d", int64(r), loopBuf.CPU, sysCPU)
+		}
+	})
 }
