@@ -97,6 +97,9 @@ func estimate(name string, counts map[uint64]int, n int) runfile.Region {
 	r.Shannon = shannon
 	r.ShannonCeiling = math.Log2(nf)
 	r.MinEntropy = -math.Log2(float64(maxCount) / nf)
+	if r.MinEntropy == 0 {
+		r.MinEntropy = 0 // not -0
+	}
 
 	r.ChiSquare, r.ChiSquareDF, r.ChiSquareP = chiSquareUniform(counts, n, lo, step, span)
 	r.Histogram = histogram(counts, lo, hi)

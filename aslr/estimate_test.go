@@ -1,0 +1,221 @@
+package aslr
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+const page = 4096
+
+func hist(vals []uint64) map[uint64]int {
+	m := map[uint64]int{}
+	for _, v := range vals {
+		m[v]++
+	}
+	return m
+}
+
+// uniformPages draws n page-aligned addresses uniform over 2^k pages.
+func uniformPages(rng *rand.Rand, n, k int) []uint64 {
+	const base = 0x7f0000000000
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = base + rng.Uint64N(1<<k)*page
+	}
+	return out
+}
+
+func TestEstimateUniform(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 5000
+	for _, c := range []struct {
+		k   int
+		tol float64 // on Effective
+	}{
+		// well sampled: plug-in Shannon, bias < (2^k-1)/(2N ln2)
+		{1, 0.01}, {4, 0.02}, {8, 0.1},
+		// birthday regime: Poisson error on ~3000 and ~48 collisions
+		{12, 0.1}, {18, 0.5},
+		// too few collisions: range bits
+		{24, 0.05}, {28, 0.05},
+	} {
+		r := estimate("u", hist(uniformPages(rng, n, c.k)), n)
+		if math.Abs(r.Effective-float64(c.k)) > c.tol {
+			t.Errorf("k=%d: effective %.3f (%s), want %d +- %.2f", c.k, r.Effective, r.EffectiveRule, c.k, c.tol)
+		}
+		if r.VaryingBits != c.k || r.Alignment != page || r.Present != n {
+			t.Errorf("k=%d: varying %d (mask %#x), alignment %#x, present %d", c.k, r.VaryingBits, r.VaryingMask, r.Alignment, r.Present)
+		}
+		if r.QualityBits != c.k {
+			t.Errorf("k=%d: quality bits %d, want all %d (every bit is set in about half the samples)", c.k, r.QualityBits, c.k)
+		}
+		if math.Abs(r.RangeBits-float64(c.k)) > 0.01 || math.Abs(r.BitEntropySum-float64(c.k)) > 0.01*float64(c.k)+0.01 {
+			t.Errorf("k=%d: range %.3f, bit-entropy sum %.3f", c.k, r.RangeBits, r.BitEntropySum)
+		}
+		if r.ShannonCeiling != math.Log2(n) || r.Shannon > r.ShannonCeiling+1e-9 || r.MinEntropy > r.Shannon+1e-9 {
+			t.Errorf("k=%d: Shannon %.3f ceiling %.3f min-entropy %.3f", c.k, r.Shannon, r.ShannonCeiling, r.MinEntropy)
+		}
+		if r.ChiSquareDF > 0 && r.ChiSquareP < 0.001 {
+			t.Errorf("k=%d: chi-square rejects a uniform sample: %.1f on %d df, p=%.2g", c.k, r.ChiSquare, r.ChiSquareDF, r.ChiSquareP)
+		}
+		if r.Collisions > 0 && !(r.CollisionLo <= float64(c.k) && float64(c.k) <= r.CollisionHi) {
+			t.Errorf("k=%d: 95%% birthday interval [%.2f, %.2f] misses it (%d collisions)", c.k, r.CollisionLo, r.CollisionHi, r.Collisions)
+		}
+		if r.Collisions == 0 && (r.CollisionBits != -1 || r.CollisionHi != -1 || r.CollisionLo > float64(c.k)) {
+			t.Errorf("k=%d: no collisions but birthday %.2f [%.2f, %.2f]", c.k, r.CollisionBits, r.CollisionLo, r.CollisionHi)
+		}
+		sum := 0
+		for _, h := range r.Histogram {
+			sum += h
+		}
+		if sum != n || len(r.BitFreq) != bitFreqBits {
+			t.Errorf("k=%d: histogram holds %d of %d samples, %d bit frequencies", c.k, sum, n, len(r.BitFreq))
+		}
+		if f := r.BitFreq[12]; math.Abs(f-0.5) > 0.05 {
+			t.Errorf("k=%d: bit 12 set in %.2f of samples", c.k, f)
+		}
+	}
+}
+
+func TestEstimateConstant(t *testing.T) {
+	const n = 1000
+	vals := make([]uint64, n)
+	for i := range vals {
+		vals[i] = 0xffffffffff600000
+	}
+	r := estimate("c", hist(vals), n)
+	if r.Effective != 0 || r.VaryingBits != 0 || r.QualityBits != 0 || r.RangeBits != 0 || r.BitEntropySum != 0 ||
+		r.Shannon != 0 || r.MinEntropy != 0 || r.Distinct != 1 || r.CollisionBits != 0 || r.ChiSquareDF != 0 {
+		t.Errorf("constant region: %+v", r)
+	}
+	if r.Collisions != n*(n-1)/2 || !strings.HasPrefix(r.EffectiveRule, "constant") {
+		t.Errorf("constant: %d collisions, rule %q", r.Collisions, r.EffectiveRule)
+	}
+	if r := estimate("none", map[uint64]int{}, 0); r.Present != 0 || r.Effective != 0 || !strings.HasPrefix(r.EffectiveRule, "absent") {
+		t.Errorf("absent region: %+v", r)
+	}
+}
+
+// A geometric distribution over 40 values: known Shannon and min-entropy,
+// clearly not uniform.
+func TestEstimateSkewed(t *testing.T) {
+	const n, m = 50000, 40
+	p := make([]float64, m)
+	total := 0.0
+	for i := range p {
+		p[i] = math.Pow(0.7, float64(i))
+		total += p[i]
+	}
+	wantH := 0.0
+	for i := range p {
+		p[i] /= total
+		wantH -= p[i] * math.Log2(p[i])
+	}
+	wantMin := -math.Log2(p[0])
+	rng := rand.New(rand.NewPCG(3, 4))
+	vals := make([]uint64, n)
+	for i := range vals {
+		u, j := rng.Float64(), 0
+		for ; j < m-1 && u > p[j]; j++ {
+			u -= p[j]
+		}
+		vals[i] = 0x7f0000000000 + uint64(j)*page
+	}
+	r := estimate("s", hist(vals), n)
+	if math.Abs(r.Shannon-wantH) > 0.05 || math.Abs(r.Effective-wantH) > 0.05 {
+		t.Errorf("Shannon %.3f effective %.3f (%s), want %.3f", r.Shannon, r.Effective, r.EffectiveRule, wantH)
+	}
+	if math.Abs(r.MinEntropy-wantMin) > 0.05 {
+		t.Errorf("min-entropy %.3f, want %.3f", r.MinEntropy, wantMin)
+	}
+	if r.ChiSquareP > 1e-6 {
+		t.Errorf("chi-square does not reject a geometric distribution: p=%.3g", r.ChiSquareP)
+	}
+	// Renyi-2 (the birthday figure) lies between min-entropy and Shannon.
+	if !(r.MinEntropy-0.05 <= r.CollisionBits && r.CollisionBits <= r.Shannon+0.05) {
+		t.Errorf("birthday %.3f not within [min-entropy %.3f, Shannon %.3f]", r.CollisionBits, r.MinEntropy, r.Shannon)
+	}
+	if r.RangeBits < r.Shannon {
+		t.Errorf("range %.3f below Shannon %.3f", r.RangeBits, r.Shannon)
+	}
+}
+
+// paxtest's quality bits drop a bit set in 90% of samples.
+func TestQualityBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const n = 4000
+	vals := uniformPages(rng, n, 10)
+	for i := range vals {
+		if rng.Float64() < 0.9 {
+			vals[i] |= 1 << 30
+		}
+	}
+	r := estimate("q", hist(vals), n)
+	if r.VaryingBits != 11 || r.QualityBits != 10 {
+		t.Errorf("varying %d quality %d, want 11 and 10", r.VaryingBits, r.QualityBits)
+	}
+}
+
+func TestChiSquareDistribution(t *testing.T) {
+	// Upper 5% points from any chi-square table.
+	for _, c := range []struct{ x, df float64 }{{3.841459, 1}, {5.991465, 2}, {18.307038, 10}, {124.342113, 100}} {
+		if p := chiSquareSurvival(c.x, c.df); math.Abs(p-0.05) > 1e-5 {
+			t.Errorf("P(chi2(%g) > %g) = %.6f, want 0.05", c.df, c.x, p)
+		}
+		if q := chiSquareQuantile(0.95, c.df); math.Abs(q-c.x) > 1e-4*c.x {
+			t.Errorf("95%% point of chi2(%g) = %.5f, want %.5f", c.df, q, c.x)
+		}
+	}
+	// df = 2: the survival function is exp(-x/2).
+	for _, x := range []float64{0.1, 1, 5, 30} {
+		if p := chiSquareSurvival(x, 2); math.Abs(p-math.Exp(-x/2)) > 1e-12 {
+			t.Errorf("P(chi2(2) > %g) = %g, want %g", x, p, math.Exp(-x/2))
+		}
+	}
+}
+
+func TestPairs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const n = 5000
+	acc := newPairs()
+	for range n {
+		var s sample
+		a := 0x7f0000000000 + rng.Uint64N(1<<20)*page
+		s.base[rVdso], s.present[rVdso] = a, true
+		s.base[rVvar], s.present[rVvar] = a-0x6000, true                // moves with vdso
+		s.base[rStack], s.present[rStack] = a+rng.Uint64N(8)*page, true // 3 bits beyond vdso
+		s.base[rHeap], s.present[rHeap] = 0x555555554000+rng.Uint64N(1<<18)*page, true
+		for _, p := range acc {
+			p.add(&s)
+		}
+	}
+	get := func(a, b int) *pairAcc {
+		for _, p := range acc {
+			if p.a == a && p.b == b {
+				return p
+			}
+		}
+		t.Fatalf("no pair %d %d", a, b)
+		return nil
+	}
+	rs := make([]runfile.Region, nRegions) // only Distinct and Effective are read
+	for i := range rs {
+		rs[i].Distinct, rs[i].Effective = 2, 20
+	}
+	if r := get(rVdso, rVvar).result(rs); r.DistinctDiffs != 1 || r.Offset != -0x6000 || !strings.Contains(r.Conclusion, "moves with") {
+		t.Errorf("vdso/vvar: %+v", r)
+	}
+	if r := get(rVdso, rStack).result(rs); r.DistinctDiffs != 8 || math.Abs(r.DiffBits-3) > 0.05 {
+		t.Errorf("vdso/stack: %d distinct, %.3f bits, want 8 and 3", r.DistinctDiffs, r.DiffBits)
+	}
+	if r := get(rVdso, rHeap).result(rs); r.DistinctDiffs <= pairCap || !strings.Contains(r.Conclusion, "independently") {
+		t.Errorf("vdso/heap: %+v", r)
+	}
+	if r := get(rVdso, rSP).result(rs); r.DistinctDiffs != 0 || !strings.Contains(r.Conclusion, "never") {
+		t.Errorf("vdso/sp (sp absent): %+v", r)
+	}
+}

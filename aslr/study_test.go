@@ -1,0 +1,256 @@
+package aslr
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"errors"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vbench-dev/vbench/probes/vsyscall"
+	"github.com/vbench-dev/vbench/proc"
+)
+
+// children lists the processes whose parent is this test process, zombies
+// included.
+func children(t *testing.T) []proc.Stat {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []proc.Stat
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := proc.ReadStat(pid)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if st.PPID == os.Getpid() {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func noChildren(t *testing.T, when string) {
+	t.Helper()
+	if cs := children(t); len(cs) > 0 {
+		t.Errorf("%s: %d children left, e.g. pid %d (%s) state %c", when, len(cs), cs[0].PID, cs[0].Comm, cs[0].State)
+	}
+}
+
+func TestTargetELF(t *testing.T) {
+	f, err := elf.NewFile(bytes.NewReader(targetELF()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Type != elf.ET_DYN || f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 || !isLoader(f) {
+		t.Errorf("type %v machine %v class %v loader %v", f.Type, f.Machine, f.Class, isLoader(f))
+	}
+	if len(f.Progs) != 2 || f.Progs[0].Type != elf.PT_LOAD || f.Entry != codeOffset || f.Progs[0].Filesz <= f.Entry {
+		t.Errorf("program headers %v, entry %#x", f.Progs, f.Entry)
+	}
+}
+
+// The target, run to completion, exits 0 at once.
+func TestTargetRuns(t *testing.T) {
+	tg, err := openTarget("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.cleanup()
+	cmd := exec.Command(tg.path)
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("running the built-in target: %v", err)
+	}
+}
+
+func TestStudyLive(t *testing.T) {
+	const n = 300
+	res, err := Study(context.Background(), Config{Samples: n}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noChildren(t, "after a run")
+	if res.Samples != n || res.Interrupted || len(res.Regions) != nRegions || res.Rate <= 0 {
+		t.Fatalf("samples %d interrupted %v regions %d rate %v", res.Samples, res.Interrupted, len(res.Regions), res.Rate)
+	}
+	byName := map[string]int{}
+	for i, r := range res.Regions {
+		byName[r.Name] = i
+	}
+	vdso := res.Regions[byName["vdso"]]
+	if vdso.Present != n || vdso.Distinct < n/2 || vdso.Effective < 10 {
+		t.Errorf("vDSO not randomized? present %d distinct %d effective %.1f", vdso.Present, vdso.Distinct, vdso.Effective)
+	}
+	// The vDSO base is the AT_SYSINFO_EHDR the kernel passes.
+	if vdso.Alignment < 4096 {
+		t.Errorf("vDSO alignment %#x", vdso.Alignment)
+	}
+	for _, name := range []string{"stack", "exe", "mmap", "heap", "sp"} {
+		if r := res.Regions[byName[name]]; r.Present != n || r.Distinct < 2 {
+			t.Errorf("%s: present %d distinct %d", name, r.Present, r.Distinct)
+		}
+	}
+	// vbench's target is a static PIE: mmap is the executable itself.
+	for _, p := range res.Pairs {
+		if p.A == "exe" && p.B == "mmap" && (p.DistinctDiffs != 1 || p.Offset != 0) {
+			t.Errorf("exe/mmap: %+v", p)
+		}
+	}
+	mode, _, err := vsyscall.CurrentMode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := res.Vsyscall
+	if mode == vsyscall.None && v.Mapped != 0 || mode != vsyscall.None && (v.Mapped != n || uintptr(v.Addr) != vsyscall.Base || !v.Fixed) {
+		t.Errorf("mode %s, vsyscall %+v", mode, v)
+	}
+
+	ctl, err := Study(context.Background(), Config{Samples: 100, NoRandomize: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noChildren(t, "after the control run")
+	for _, r := range ctl.Regions {
+		if r.Present > 0 && r.Distinct != 1 {
+			t.Errorf("ADDR_NO_RANDOMIZE: %s has %d distinct values", r.Name, r.Distinct)
+		}
+	}
+	// The personality of the sampling thread did not leak into later spawns.
+	again, err := Study(context.Background(), Config{Samples: 50}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Regions[byName["vdso"]].Distinct < 2 {
+		t.Error("randomization still off after a control run")
+	}
+}
+
+func TestStudyCSV(t *testing.T) {
+	var b bytes.Buffer
+	const n = 40
+	res, err := Study(context.Background(), Config{Samples: n, CSV: &b}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != n+1 || !strings.HasPrefix(lines[0], "sample,vdso,") {
+		t.Fatalf("%d lines, header %q", len(lines), lines[0])
+	}
+	min := uint64(1<<64 - 1)
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		v, err := strconv.ParseUint(strings.TrimPrefix(f[1], "0x"), 16, 64)
+		if err != nil || len(f) != len(regionNames)+2 {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		min = minU(min, v)
+	}
+	if min != res.Regions[rVdso].Min {
+		t.Errorf("CSV vdso minimum %#x, estimator's %#x", min, res.Regions[rVdso].Min)
+	}
+}
+
+func minU(a, b uint64) uint64 { return min(a, b) }
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestStudyErrors(t *testing.T) {
+	if _, err := Study(context.Background(), Config{Samples: 0}, nil); !errors.Is(err, ErrConfig) {
+		t.Errorf("0 samples: %v", err)
+	}
+	if _, err := Study(context.Background(), Config{Samples: 1, Target: "/no/such/file"}, nil); !errors.Is(err, ErrTarget) {
+		t.Errorf("missing target: %v", err)
+	}
+	// An executable file the kernel cannot run: ENOEXEC at the first spawn.
+	bad := filepath.Join(t.TempDir(), "garbage")
+	if err := os.WriteFile(bad, []byte("\x7fELF garbage"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Study(context.Background(), Config{Samples: 5, Target: bad}, nil); err == nil {
+		t.Error("an unrunnable target gave no error")
+	}
+	noChildren(t, "after a spawn error")
+	// An error in the middle of sampling (the CSV writer fails once its
+	// buffer fills) leaves no child either.
+	if _, err := Study(context.Background(), Config{Samples: 3000, CSV: failingWriter{}}, nil); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("failing CSV writer: %v", err)
+	}
+	noChildren(t, "after a write error mid-run")
+}
+
+// SIGINT to vbench stops sampling and returns what was gathered.
+func TestStudySIGINT(t *testing.T) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	sent := false
+	res, err := Study(ctx, Config{Samples: 100000}, func(done, _ int) {
+		if done >= 128 && !sent {
+			sent = true
+			syscall.Kill(os.Getpid(), syscall.SIGINT)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || res.Samples < 128 || res.Samples >= 100000 || res.Regions[rVdso].Present != res.Samples {
+		t.Errorf("interrupted %v after %d samples", res.Interrupted, res.Samples)
+	}
+	noChildren(t, "after SIGINT")
+}
+
+// If vbench dies (SIGKILL, no chance to clean up), its children die too
+// (PR_SET_PDEATHSIG). The test process becomes a child subreaper so that the
+// orphans, if any, would be reparented to it and seen.
+func TestNoOrphansWhenKilled(t *testing.T) {
+	if os.Getenv("VBENCH_ASLR_HELPER") == "1" {
+		Study(context.Background(), Config{Samples: 1 << 30}, nil)
+		return
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Skipf("PR_SET_CHILD_SUBREAPER: %v", err)
+	}
+	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNoOrphansWhenKilled$")
+	cmd.Env = append(os.Environ(), "VBENCH_ASLR_HELPER=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // well into sampling
+	cmd.Process.Kill()
+	cmd.Wait()
+	// Orphans reparented to us die of SIGKILL at once; reap them and count.
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG|unix.WALL, nil)
+		if err != nil || pid == 0 {
+			if len(children(t)) == 0 {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		if !ws.Signaled() || ws.Signal() != unix.SIGKILL {
+			t.Errorf("orphan %d ended with status %#x, not by SIGKILL", pid, uint32(ws))
+		}
+	}
+	noChildren(t, "after vbench was killed")
+}
