@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+func TestAslrBadInput(t *testing.T) {
+	notExec := filepath.Join(t.TempDir(), "data")
+	os.WriteFile(notExec, []byte("x"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--samples", "0"}, "--samples 0"},
+		{[]string{"--samples", "-5"}, "--samples -5"},
+		{[]string{"--target", "/no/such/program"}, "no such file"},
+		{[]string{"--target", "/proc"}, "not a regular file"},
+		{[]string{"--target", notExec, "--samples", "2"}, "not executable"},
+		{[]string{"--samples", "many"}, "invalid argument"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(append([]string{"aslr"}, tc.args...), &stdout, &stderr)
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != exitBadArgs {
+			t.Errorf("%q: error %v, want a usage error (exit %d)", tc.args, err, exitBadArgs)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+			t.Errorf("%q: error %q, want one line containing %q", tc.args, msg, tc.want)
+		}
+	}
+}
+
+func TestAslrHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	run([]string{"aslr", "--help"}, &stdout, &stderr)
+	for _, want := range []string{"--samples", "--no-randomize", "--samples-csv", "--json", "Examples:", "vbench aslr --samples 100000"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+}
+
+func TestAslrRun(t *testing.T) {
+	dir := t.TempDir()
+	js, csv := filepath.Join(dir, "aslr.json"), filepath.Join(dir, "s.csv")
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"aslr", "--samples", "200", "--json", js, "--samples-csv", csv}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	out := stdout.String()
+	for _, want := range []string{"vdso", "effective", "conclusions:", "[vsyscall]", "samples/s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	r, err := runfile.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ASLR == nil || r.ASLR.Samples != 200 || r.Finished.IsZero() || r.Env.KernelRelease == "" {
+		t.Fatalf("run file: %+v", r)
+	}
+	if v := r.ASLR.Regions[0]; v.Name != "vdso" || v.Present != 200 || len(v.BitFreq) != 48 {
+		t.Errorf("vdso region in JSON: %+v", v)
+	}
+	b, err := os.ReadFile(csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n != 201 {
+		t.Errorf("CSV has %d lines, want a header and 200 samples", n)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, ".*tmp*")); len(tmp) > 0 {
+		t.Errorf("temporary files left: %v", tmp)
+	}
+}
