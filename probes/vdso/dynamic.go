@@ -63,15 +63,17 @@ func loadBias(image []byte) (int64, error) {
 	return 0, fmt.Errorf("%w: no PT_LOAD segment", ErrBadImage)
 }
 
-// imageSize is how many bytes from the start of a mapped image are known to
-// be mapped: the end of the last PT_LOAD, rounded up to a page, as the
-// kernel maps the whole image page-aligned (arch/x86/entry/vdso/vma.c).
-// Section headers past that end are not read (Parse then falls back to the
-// program headers).
-func imageSize(image []byte, pageSize int) (int, error) {
-	_, progs, err := header(image)
+// imageSize returns how many bytes from the start of a mapped image the
+// PT_LOAD segments span, rounded up to a page (load), and the same counting
+// the section headers too (full). The kernel maps the whole image
+// page-aligned (arch/x86/entry/vdso/vma.c), and on x86 the image is the
+// whole stripped file, section headers included (arch/x86/tools/vdso2c.h
+// sizes it from the file's length), so full is normally mapped; Open still
+// checks before reading past load.
+func imageSize(image []byte, pageSize int) (load, full int, err error) {
+	h, progs, err := header(image)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	var end uint64
 	for _, p := range progs {
@@ -80,14 +82,21 @@ func imageSize(image []byte, pageSize int) (int, error) {
 		}
 	}
 	if end == 0 {
-		return 0, fmt.Errorf("%w: no PT_LOAD segment", ErrBadImage)
+		return 0, 0, fmt.Errorf("%w: no PT_LOAD segment", ErrBadImage)
 	}
 	ps := uint64(pageSize)
-	mapped := (end + ps - 1) / ps * ps
-	if mapped > maxImage {
-		return 0, fmt.Errorf("%w: PT_LOAD ends at %#x, implausibly large", ErrBadImage, end)
+	round := func(n uint64) uint64 { return (n + ps - 1) / ps * ps }
+	l := round(end)
+	if l > maxImage {
+		return 0, 0, fmt.Errorf("%w: PT_LOAD ends at %#x, implausibly large", ErrBadImage, end)
 	}
-	return int(mapped), nil
+	f := l
+	if h.Shoff != 0 && h.Shnum != 0 {
+		if e := round(h.Shoff + uint64(h.Shnum)*uint64(h.Shentsize)); e > f && e <= maxImage {
+			f = e
+		}
+	}
+	return int(l), int(f), nil
 }
 
 // maxImage bounds what Open will copy: x86-64 vDSOs are two pages.

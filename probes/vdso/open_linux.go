@@ -36,8 +36,10 @@ func addrFrom(auxv [][2]uintptr) (uintptr, error) {
 // Open parses the live vDSO of this process. It reads the image straight
 // from memory, as the Go runtime does, so it needs no /proc (vbench may run
 // as /init): first the ELF header and program headers, which lie in the
-// first page, then as many bytes as the PT_LOAD segments span, rounded up
-// to a page.
+// first page, then as many bytes as the PT_LOAD segments and the section
+// headers span, rounded up to a page — the latter only when mincore(2)
+// confirms those pages are mapped; otherwise the PT_LOAD span, and Parse
+// falls back to the program headers.
 func Open() (*Image, error) {
 	base, err := Addr()
 	if err != nil {
@@ -45,9 +47,13 @@ func Open() (*Image, error) {
 	}
 	page := os.Getpagesize()
 	// The first page is mapped whenever AT_SYSINFO_EHDR is set.
-	size, err := imageSize(memory(base, page), page)
+	load, full, err := imageSize(memory(base, page), page)
 	if err != nil {
 		return nil, fmt.Errorf("vdso at %#x: %w", base, err)
+	}
+	size := load
+	if full > load && mapped(base, full, page) {
+		size = full
 	}
 	image := append([]byte(nil), memory(base, size)...)
 	im, err := Parse(image, base)
@@ -55,6 +61,14 @@ func Open() (*Image, error) {
 		return nil, fmt.Errorf("vdso at %#x: %w", base, err)
 	}
 	return im, nil
+}
+
+// mapped reports whether every page of [addr, addr+n) is mapped: mincore
+// fails with ENOMEM otherwise, without touching the memory.
+func mapped(addr uintptr, n, page int) bool {
+	vec := make([]byte, (n+page-1)/page)
+	_, _, e := unix.Syscall(unix.SYS_MINCORE, addr, uintptr(n), uintptr(unsafe.Pointer(&vec[0])))
+	return e == 0
 }
 
 // memory views n bytes of this process's memory at addr. The conversion

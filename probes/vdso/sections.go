@@ -14,6 +14,13 @@ func parseSections(image []byte) ([]Symbol, Source, error) {
 	if err := checkHeader(image); err != nil {
 		return nil, "", err
 	}
+	shoff, shnum, shentsize := le.Uint64(image[0x28:]), uint64(le.Uint16(image[0x3c:])), uint64(le.Uint16(image[0x3a:]))
+	if shoff == 0 || shnum == 0 {
+		return nil, "", nil
+	}
+	if end := shoff + shnum*shentsize; end > uint64(len(image)) {
+		return nil, "", fmt.Errorf("%w: section headers end at %#x, past the %d bytes of image", ErrBadImage, end, len(image))
+	}
 	f, err := elf.NewFile(bytes.NewReader(image))
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %v", ErrBadImage, err)

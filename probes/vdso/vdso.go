@@ -52,7 +52,10 @@ type Image struct {
 	Base   uintptr // where it is mapped (AT_SYSINFO_EHDR); 0 for a file
 	Size   int     // bytes of image parsed
 	Source Source  // which headers gave the symbols
-	syms   []Symbol
+	// Fallback says why the section headers were not used when Source is
+	// FromProgram, e.g. that they lie past the mapped image.
+	Fallback string
+	syms     []Symbol
 }
 
 // Parse parses a vDSO image whose first byte is mapped at base (pass 0 for
@@ -76,7 +79,14 @@ func Parse(image []byte, base uintptr) (*Image, error) {
 		}
 		src = FromProgram
 	}
-	return newImage(image, base, bias, syms, src), nil
+	im := newImage(image, base, bias, syms, src)
+	if src == FromProgram {
+		im.Fallback = "no section headers"
+		if err != nil {
+			im.Fallback = err.Error()
+		}
+	}
+	return im, nil
 }
 
 // parseWith is Parse restricted to one kind of headers (for tests).

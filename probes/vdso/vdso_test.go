@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -100,8 +101,8 @@ func TestParseFallsBackWithoutSections(t *testing.T) {
 	if err != nil {
 		t.Fatalf("image cut before its section headers: %v", err)
 	}
-	if im.Source != FromProgram {
-		t.Errorf("cut image parsed from %s", im.Source)
+	if im.Source != FromProgram || !strings.Contains(im.Fallback, "past the") {
+		t.Errorf("cut image parsed from %s (fallback reason %q)", im.Source, im.Fallback)
 	}
 }
 
@@ -141,6 +142,15 @@ func TestOpenLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	base, _ := Addr()
+	if im.Source != FromSections {
+		t.Errorf("live vDSO read from the %s (%s); x86 maps its section headers", im.Source, im.Fallback)
+	}
+	if !mapped(base, im.Size, os.Getpagesize()) {
+		t.Error("mincore says the image Open read is not mapped")
+	}
+	if mapped(0, 4096, os.Getpagesize()) {
+		t.Error("mincore says page 0 is mapped")
+	}
 	if im.Base != base {
 		t.Errorf("Base %#x, AT_SYSINFO_EHDR %#x", im.Base, base)
 	}

@@ -160,7 +160,11 @@ func orderName(ps []probes.Path) string {
 func (v *verifier) doors(cpu int, pinErr error) {
 	d := v.d
 	if d.VDSO != nil {
-		v.add("vdso found", Pass, "%d symbols at %#x, read from the %s", len(d.VDSO.Symbols()), d.VDSO.Base, d.VDSO.Source)
+		detail := fmt.Sprintf("%d symbols at %#x, read from the %s", len(d.VDSO.Symbols()), d.VDSO.Base, d.VDSO.Source)
+		if d.VDSO.Fallback != "" {
+			detail += " (" + d.VDSO.Fallback + ")"
+		}
+		v.add("vdso found", Pass, "%s", detail)
 	} else {
 		v.add("vdso found", Skip, "%v", d.VDSOErr)
 	}
