@@ -91,14 +91,14 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return failedf("bootmodes: %v", err)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
 	initrd, err := bootlab.BuildInitramfs("", self)
 	if err != nil {
 		return failedf("bootmodes: building the initramfs: %v", err)
 	}
 	defer os.Remove(initrd)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	cfg := bootlab.Config{QEMU: qemuPath, Kernel: *kernel, Initramfs: initrd, Accel: *accel, Append: *appendArgs, Timeout: *timeout}
 	if *console {
 		cfg.Console = stderr
