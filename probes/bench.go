@@ -382,18 +382,17 @@ func measure(ctx context.Context, bc *benchCell, cfg BenchConfig) error {
 	}
 	// Warm-up, which also estimates the cost per call: grow n until one run
 	// lasts warmTime.
-	n := int64(1)
+	n, chunk := int64(1), int64(1)
 	var est float64 // ns per call
 	for {
-		d := op.timed(n, maxChunk)
-		est = float64(d) / float64(n)
+		d := op.timed(n, chunk)
+		est = max(float64(d)/float64(n), 0.01)
+		chunk = chunkFor(est)
 		if d >= warmTime || n >= 1<<30 {
 			break
 		}
 		n *= 4
 	}
-	est = max(est, 0.01)
-	chunk := int64(min(max(float64(chunkTime)/est, 1), maxChunk))
 	iters := int64(max(float64(cfg.Benchtime)/est, 1))
 	bc.cell.Iters = iters
 	bc.cell.Samples = make([]float64, 0, cfg.Count)
@@ -406,6 +405,11 @@ func measure(ctx context.Context, bc *benchCell, cfg BenchConfig) error {
 	}
 	bc.cell.Summary = summarize(bc.cell.Samples)
 	return nil
+}
+
+// chunkFor is how many calls of est ns each last about chunkTime.
+func chunkFor(est float64) int64 {
+	return int64(min(max(float64(chunkTime)/est, 1), maxChunk))
 }
 
 // noteFallbacks marks vDSO cells that cost about what the syscall costs.

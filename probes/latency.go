@@ -26,16 +26,14 @@ func latency(op loopOp, cfg BenchConfig, hz float64, rdtscp bool) *runfile.Laten
 	}
 	// How many: LatencyCalls, or fewer so that the cell lasts about
 	// LatencyTime, but at least 100. A short warm-up estimates the cost.
-	warm := op.latency(64, rdtscp)
-	perCall := medianTicks(warm) / hz * 1e9 // ns
+	warm := op.latency(64, 1, rdtscp)
+	perCall := max(medianTicks(warm)/hz*1e9, 1) // ns
 	n := cfg.LatencyCalls
-	if perCall > 0 {
-		n = min(n, int(float64(cfg.LatencyTime)/perCall))
-	}
+	n = min(n, int(float64(cfg.LatencyTime)/perCall))
 	n = max(n, 100)
 
-	overhead := medianTicks((loopOp{kind: opEmpty}).latency(4096, rdtscp))
-	ticks := op.latency(n, rdtscp)
+	overhead := medianTicks((loopOp{kind: opEmpty}).latency(4096, 1024, rdtscp))
+	ticks := op.latency(n, chunkFor(perCall), rdtscp)
 	ns := make([]float64, len(ticks))
 	for i, t := range ticks {
 		ns[i] = max(float64(t)-overhead, 0) / hz * 1e9

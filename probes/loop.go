@@ -131,8 +131,9 @@ func (o loopOp) timed(n, chunk int64) time.Duration {
 }
 
 // latency times n single operations and returns their TSC ticks, in chunks
-// of at most 1024 so that the garbage collector is never held long.
-func (o loopOp) latency(n int, rdtscp bool) []uint64 {
+// of at most chunk (and 1024) so that the garbage collector is never held
+// long.
+func (o loopOp) latency(n int, chunk int64, rdtscp bool) []uint64 {
 	out := make([]uint64, n)
 	kind := int64(loopKindNone)
 	switch o.kind {
@@ -141,8 +142,9 @@ func (o loopOp) latency(n int, rdtscp bool) []uint64 {
 	case opSyscall:
 		kind = loopKindSyscall
 	}
-	for i := 0; i < n; i += 1024 {
-		k := min(n-i, 1024)
+	chunk = min(max(chunk, 1), 1024)
+	for i := 0; i < n; i += int(chunk) {
+		k := min(n-i, int(chunk))
 		loopLatency(kind, o.addr, int64(k), o.a1, o.a2, &out[i], rdtscp)
 	}
 	return out

@@ -79,7 +79,7 @@ func TestLoopFloorsAndTSC(t *testing.T) {
 }
 
 func TestLoopLatencyOverhead(t *testing.T) {
-	out := (loopOp{kind: opEmpty}).latency(2000, loopHasRDTSCP())
+	out := (loopOp{kind: opEmpty}).latency(2000, 1024, loopHasRDTSCP())
 	if len(out) != 2000 {
 		t.Fatalf("got %d values", len(out))
 	}
@@ -88,7 +88,7 @@ func TestLoopLatencyOverhead(t *testing.T) {
 			t.Fatalf("overhead sample %d = %d ticks", i, v)
 		}
 	}
-	sys := (loopOp{kind: opSyscall, addr: unix.SYS_GETCPU, a1: loopBufCPU(), a2: loopBufNode()}).latency(100, loopHasRDTSCP())
+	sys := (loopOp{kind: opSyscall, addr: unix.SYS_GETCPU, a1: loopBufCPU(), a2: loopBufNode()}).latency(100, 7, loopHasRDTSCP())
 	for i, v := range sys {
 		if v == 0 || v > 1<<40 {
 			t.Fatalf("syscall sample %d = %d ticks", i, v)
@@ -145,7 +145,7 @@ func TestLoopCallVDSO(t *testing.T) {
 		}
 	})
 	// The per-call mode through the same door gives positive tick counts.
-	for i, v := range (loopOp{kind: opCall, addr: cg, a1: unix.CLOCK_MONOTONIC, a2: loopBufTS()}).latency(300, hasRDTSCP(d)) {
+	for i, v := range (loopOp{kind: opCall, addr: cg, a1: unix.CLOCK_MONOTONIC, a2: loopBufTS()}).latency(300, 100, hasRDTSCP(d)) {
 		if v == 0 || v > 1<<40 {
 			t.Fatalf("latency sample %d = %d ticks", i, v)
 		}
