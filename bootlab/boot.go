@@ -121,19 +121,20 @@ func Boot(ctx context.Context, c Config, m Mode) Result {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.QEMU, c.QEMUArgs(m)...)
-	var out, stderr bytes.Buffer
+	out := &capWriter{max: maxConsole}
+	stderr := &capWriter{max: 64 << 10}
 	cmd.Stdin = nil
 	if c.Console != nil {
-		cmd.Stdout = io.MultiWriter(&out, c.Console)
+		cmd.Stdout = io.MultiWriter(out, c.Console)
 	} else {
-		cmd.Stdout = &out
+		cmd.Stdout = out
 	}
-	cmd.Stderr = &stderr
+	cmd.Stderr = stderr
 	cmd.WaitDelay = 2 * time.Second
 	start := time.Now()
 	runErr := cmd.Run()
 	res.Seconds = time.Since(start).Seconds()
-	res.Console = out.Bytes()
+	res.Console = out.buf.Bytes()
 
 	dec, decErr := DecodeConsole(res.Console)
 	res.Guest = dec.Errors
@@ -169,6 +170,25 @@ func Boot(ctx context.Context, c Config, m Mode) Result {
 	}
 	return res
 }
+
+// maxConsole bounds what is kept of a console: a guest printing in a loop
+// would otherwise fill the host's memory before the timeout.
+const maxConsole = 32 << 20
+
+// capWriter keeps the first max bytes written and drops the rest.
+type capWriter struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (w *capWriter) Write(p []byte) (int, error) {
+	if room := w.max - w.buf.Len(); room > 0 {
+		w.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
+func (w *capWriter) String() string { return w.buf.String() }
 
 // lastWords picks what best explains a boot without a result: a guest error
 // line, a Go panic or a kernel panic on the console, or its last line.
