@@ -212,12 +212,11 @@ func conclude(res *runfile.ASLR, t *target) []string {
 			}
 			out = append(out, s)
 		}
-		if p := pairByName(res, "vdso", "stack"); p != nil && p.DistinctDiffs > 0 && p.DistinctDiffs <= pairCap && vdso.Distinct > 1 {
-			// stack is A, vdso is B? regions order: vdso(0) < stack(3): A=vdso, B=stack.
-			st := regionByName(res, "stack")
-			if st != nil && vdso.Min > st.Min {
-				out = append(out, fmt.Sprintf("the vDSO sits just above the stack (vdso_addr(), Linux <= 6.8): %d distinct offsets, %.1f bits beyond the stack's", p.DistinctDiffs, p.DiffBits))
-			}
+		// Linux <= 6.8 (vdso_addr()): the vDSO sits a small random distance
+		// above the stack. The pair is (vdso, stack): B - A = stack - vdso.
+		if p := pairByName(res, "vdso", "stack"); p != nil && p.DistinctDiffs > 1 && p.DistinctDiffs <= pairCap && p.MaxDiff < 0 {
+			out = append(out, fmt.Sprintf("the vDSO sits just above the stack (vdso_addr(), Linux <= 6.8): %s to %s above the start of [stack], %d distinct offsets, %.1f bits beyond the stack's own",
+				byteSize(uint64(-p.MaxDiff)), byteSize(uint64(-p.MinDiff)), p.DistinctDiffs, p.DiffBits))
 		}
 		if p := pairByName(res, "vdso", "vvar"); p != nil && p.DistinctDiffs == 1 {
 			out = append(out, fmt.Sprintf("[vvar] is at a fixed offset from the vDSO (vvar - vdso = %s)", signedHex(p.Offset)))

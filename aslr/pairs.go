@@ -69,6 +69,7 @@ func (p *pairAcc) result(regs []runfile.Region) runfile.Pair {
 		return r
 	}
 	ra, rb := regs[p.a], regs[p.b]
+	r.MinDiff, r.MaxDiff = p.lo, p.hi
 	if p.overflow {
 		r.DistinctDiffs = pairCap + 1 // "more than pairCap"
 		step := uint64(1)
@@ -96,7 +97,6 @@ func (p *pairAcc) result(regs []runfile.Region) runfile.Pair {
 	}
 	r.Conclusion = fmt.Sprintf("%s - %s takes %d distinct values, %s to %s: %.1f bits of its own (%s)",
 		B, A, r.DistinctDiffs, signedHex(p.lo), signedHex(p.hi), r.DiffBits, d.EffectiveRule)
-	_ = rb
 	return r
 }
 

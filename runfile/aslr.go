@@ -21,7 +21,9 @@ type ASLR struct {
 }
 
 // Region holds the estimators for one region's base address. Name is one
-// of "vdso", "vvar", "vvar_vclock", "stack", "exe", "mmap", "heap".
+// of "vdso", "vvar", "vvar_vclock", "stack", "sp", "exe", "mmap", "heap"
+// (package aslr documents what each base is; "sp" is the initial stack
+// pointer).
 type Region struct {
 	Name    string `json:"name"`
 	Present int    `json:"present"` // samples in which the region existed
@@ -41,7 +43,7 @@ type Region struct {
 	RangeBits float64 `json:"range_bits"`
 	// Collision estimate from the number of equal pairs (birthday bound).
 	Collisions    int     `json:"collisions"`
-	CollisionBits float64 `json:"collision_bits"`
+	CollisionBits float64 `json:"collision_bits"` // -1 (infinite) when Collisions == 0
 	CollisionLo   float64 `json:"collision_lo"`
 	CollisionHi   float64 `json:"collision_hi"` // +Inf is written as -1
 	// Shannon is the plug-in entropy; it cannot exceed ShannonCeiling =
@@ -69,7 +71,11 @@ type Pair struct {
 	B             string `json:"b"`
 	DistinctDiffs int    `json:"distinct_diffs"`
 	// Offset is B - A when DistinctDiffs == 1.
-	Offset     int64   `json:"offset,omitempty"`
+	Offset int64 `json:"offset,omitempty"`
+	// MinDiff and MaxDiff bound B - A over the samples. DistinctDiffs is
+	// capped: a value above 4096 means "more than 4096".
+	MinDiff    int64   `json:"min_diff"`
+	MaxDiff    int64   `json:"max_diff"`
 	DiffBits   float64 `json:"diff_bits"` // entropy of the difference (estimator as in Region.Effective)
 	Conclusion string  `json:"conclusion"`
 }

@@ -136,13 +136,17 @@ func writeAslr(w io.Writer, a *runfile.ASLR) {
 	}
 
 	fmt.Fprintln(w, "\nregions that move together (one distinct difference) or nearly:")
+	distinct := map[string]int{}
+	for _, r := range a.Regions {
+		distinct[r.Name] = r.Distinct
+	}
 	independent, fixed := 0, 0
 	for _, p := range a.Pairs {
 		if p.DistinctDiffs > 4096 || (p.DistinctDiffs == a.Samples && a.Samples > 1) {
 			independent++
 			continue
 		}
-		if strings.Contains(p.Conclusion, "are both fixed") {
+		if distinct[p.A] == 1 && distinct[p.B] == 1 {
 			fixed++
 			continue
 		}
