@@ -47,6 +47,9 @@ type Run struct {
 	ASLR   *ASLR   `json:"aslr,omitempty"`
 	// Boot is set on runs made inside a `vbench bootmodes` guest.
 	Boot *Boot `json:"boot,omitempty"`
+	// Errors are the parts of the study that failed in `vbench run`, one
+	// line each, e.g. "aslr: ..."; the other parts still ran.
+	Errors []string `json:"errors,omitempty"`
 }
 
 // New returns a Run stamped with the schema version, the tool name, the

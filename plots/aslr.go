@@ -1,0 +1,381 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/vbench-dev/vbench/runfile"
+	"github.com/vbench-dev/vbench/sysenv"
+)
+
+// AddrBits is the number of address bits the bit strip shows (x86-64
+// user space with 4-level paging).
+const AddrBits = 48
+
+// Weak bit thresholds, as paxtest uses them: a varying bit set in at most
+// 35% or at least 65% of samples.
+const (
+	weakLo = 0.35
+	weakHi = 0.65
+)
+
+// bitRegions are the regions that have a bit frequency vector.
+func bitRegions(a *runfile.ASLR) []runfile.Region {
+	var out []runfile.Region
+	if a == nil {
+		return nil
+	}
+	for _, r := range a.Regions {
+		if r.Present > 0 && len(r.BitFreq) > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// strip is the heat strip: one row per region, one column per bit.
+type strip struct {
+	regions []runfile.Region
+	cmap    palette.ColorMap
+}
+
+func (s *strip) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	n := len(s.regions)
+	txt := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, vg.Points(8)),
+		XAlign: draw.XCenter, YAlign: draw.YCenter, Handler: p.Title.TextStyle.Handler}
+	for row, r := range s.regions {
+		y := float64(n - 1 - row) // first region on top
+		for bit := 0; bit < AddrBits && bit < len(r.BitFreq); bit++ {
+			f := r.BitFreq[bit]
+			col, err := s.cmap.At(math.Min(math.Max(f, 0), 1))
+			if err != nil {
+				col = color.Black
+			}
+			x0, x1 := trX(float64(bit)-0.5), trX(float64(bit)+0.5)
+			y0, y1 := trY(y-0.45), trY(y+0.45)
+			c.FillPolygon(col, []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
+			if f > 0 && f < 1 && (f <= weakLo || f >= weakHi) {
+				c.FillText(txt, vg.Point{X: (x0 + x1) / 2, Y: (y0 + y1) / 2}, "w")
+			}
+		}
+	}
+	// Page boundary: bits below 12 are the offset within a 4 KiB page.
+	x := trX(11.5)
+	c.StrokeLine2(draw.LineStyle{Color: color.Black, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(3), vg.Points(2)}},
+		x, c.Min.Y, x, c.Max.Y)
+}
+
+func (s *strip) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return -0.5, AddrBits - 0.5, -0.5, float64(len(s.regions)) - 0.5
+}
+
+// BitStrip draws, per region, the fraction of samples in which each
+// address bit 0 to 47 is set: blue bits are always 0, red always 1, pale
+// ones vary; "w" marks weak bits.
+func BitStrip(a *runfile.ASLR, subtitle string) *Figure {
+	f := &Figure{Name: "aslr-bits.png", Width: 13}
+	title := "P(address bit set) per region: blue = always 0, red = always 1, pale = varies, w = weak (set in <=35% or >=65%)"
+	if a != nil {
+		title += fmt.Sprintf("\n%d samples", a.Samples)
+		if a.NoRandomize {
+			title += ", ADDR_NO_RANDOMIZE control run"
+		}
+	}
+	if subtitle != "" {
+		title += "; " + subtitle
+	}
+	regs := bitRegions(a)
+	if len(regs) == 0 {
+		f.Height = 4
+		f.Plots = []*plot.Plot{emptyPlot(title, "no ASLR results in this run")}
+		return f
+	}
+	f.Height = 2.2 + 0.45*float64(len(regs))
+	cmap := moreland.SmoothBlueRed()
+	cmap.SetMin(0)
+	cmap.SetMax(1)
+	p := newPlot(title, "address bit (bits left of the dashed line: offset within a 4 KiB page)", "region")
+	p.Title.TextStyle.Font.Size = 13
+	p.Add(&strip{regions: regs, cmap: cmap})
+	var names []string
+	for i := len(regs) - 1; i >= 0; i-- {
+		r := regs[i]
+		names = append(names, fmt.Sprintf("%s (%d varying)", r.Name, r.VaryingBits))
+	}
+	p.NominalY(names...)
+	p.X.Min, p.X.Max = -0.5, AddrBits-0.5
+	var ticks []plot.Tick
+	for b := 0; b < AddrBits; b++ {
+		t := plot.Tick{Value: float64(b)}
+		if b%4 == 0 || b == AddrBits-1 {
+			t.Label = strconv.Itoa(b)
+		}
+		ticks = append(ticks, t)
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+
+	bar := newPlot("", "fraction of samples with the bit set", "")
+	cb := &plotter.ColorBar{ColorMap: cmap}
+	bar.Add(cb)
+	bar.HideY()
+	bar.X.Padding = 0
+	bar.X.Label.TextStyle.Font.Size = 11
+	f.Plots = []*plot.Plot{p, bar}
+	f.Heights = []float64{f.Height - 0.9, 0.9}
+	return f
+}
+
+// hexTicks labels a linear address axis at round hexadecimal values.
+type hexTicks struct{}
+
+func (hexTicks) Ticks(min, max float64) []plot.Tick {
+	span := max - min
+	if span <= 0 {
+		return []plot.Tick{{Value: min, Label: fmt.Sprintf("%#x", uint64(min))}}
+	}
+	step := math.Pow(2, math.Floor(math.Log2(span/4)))
+	var out []plot.Tick
+	for v := math.Ceil(min/step) * step; v <= max; v += step {
+		out = append(out, plot.Tick{Value: v, Label: fmt.Sprintf("%#x", uint64(v))})
+		minor := v + step/2
+		if minor <= max {
+			out = append(out, plot.Tick{Value: minor})
+		}
+	}
+	return out
+}
+
+// VDSOHistogram draws the histogram of the vDSO base address over the
+// range it was seen in, with the count a uniform distribution would give.
+func VDSOHistogram(a *runfile.ASLR, subtitle string) *Figure {
+	f := &Figure{Name: "aslr-vdso-hist.png", Width: 10, Height: 5.5}
+	title := "Where the vDSO lands: histogram of its base address"
+	var r *runfile.Region
+	if a != nil {
+		for i := range a.Regions {
+			if a.Regions[i].Name == "vdso" {
+				r = &a.Regions[i]
+			}
+		}
+	}
+	if r != nil {
+		title += fmt.Sprintf("\n%d samples, %d distinct, %.1f effective bits", r.Present, r.Distinct, r.Effective)
+	}
+	if subtitle != "" {
+		title += "; " + subtitle
+	}
+	switch {
+	case r == nil || r.Present == 0:
+		f.Plots = []*plot.Plot{emptyPlot(title, "no vDSO in this run's ASLR samples")}
+		return f
+	case r.Distinct <= 1 || r.Max <= r.Min:
+		f.Plots = []*plot.Plot{emptyPlot(title, fmt.Sprintf("one address in every sample: %#x (not randomized)", r.Min))}
+		return f
+	case len(r.Histogram) == 0:
+		f.Plots = []*plot.Plot{emptyPlot(title, fmt.Sprintf("range %#x-%#x; no histogram recorded", r.Min, r.Max))}
+		return f
+	}
+	p := newPlot(title, "vDSO base address (hex)", "samples per bin")
+	lo, hi := float64(r.Min), float64(r.Max)
+	w := (hi - lo) / float64(len(r.Histogram))
+	h := &plotter.Histogram{Width: w, FillColor: colVDSO, LineStyle: draw.LineStyle{Color: colVDSO, Width: vg.Points(0.5)}}
+	total := 0
+	top := 0.0
+	for i, n := range r.Histogram {
+		h.Bins = append(h.Bins, plotter.HistogramBin{Min: lo + float64(i)*w, Max: lo + float64(i+1)*w, Weight: float64(n)})
+		total += n
+		top = math.Max(top, float64(n))
+	}
+	p.Add(plotter.NewGrid(), h)
+	exp := float64(total) / float64(len(r.Histogram))
+	if l, err := plotter.NewLine(plotter.XYs{{X: lo, Y: exp}, {X: hi, Y: exp}}); err == nil {
+		l.LineStyle = draw.LineStyle{Color: colSyscall, Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(6), vg.Points(3)}}
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("uniform: %.1f per bin", exp), l)
+	}
+	p.Legend.Add(fmt.Sprintf("observed (%d bins of %s)", len(r.Histogram), byteSize(w)), h)
+	p.Legend.Top = true
+	p.Y.Min, p.Y.Max = 0, top*1.35
+	p.X.Min, p.X.Max = lo, hi
+	p.X.Tick.Marker = hexTicks{}
+	rotateX(p)
+	p.X.Tick.Label.Rotation = math.Pi / 8
+	f.Plots = []*plot.Plot{p}
+	return f
+}
+
+func byteSize(b float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for b >= 1024 && i < len(units)-1 {
+		b /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.3g %s", b, units[i])
+}
+
+// KernelMax is the entropy, in bits, that the kernel's configuration allows
+// for a region on x86-64, with the source of that figure; ok is false when
+// vbench does not know it (e.g. the vDSO before Linux 6.9).
+//
+//   - mmap base, and what the kernel places in the mmap region (the vDSO and
+//     [vvar] since 6.9, a PIE executable's load bias): vm.mmap_rnd_bits pages
+//     (arch/x86/mm/mmap.c arch_rnd(); fs/binfmt_elf.c load_elf_binary()).
+//   - stack: STACK_RND_MASK 0x3fffff pages, 22 bits
+//     (arch/x86/include/asm/elf.h, mm/util.c randomize_stack_top()); the
+//     initial stack pointer ("sp") 9 bits more (arch_align_stack()).
+//   - heap (brk): 1 GiB = 18 bits of pages since 6.9 ("x86/mm: Increase brk
+//     randomness entropy for 64-bit systems"), 32 MiB = 13 bits before
+//     (arch/x86/kernel/process.c arch_randomize_brk()); only with
+//     randomize_va_space = 2.
+//
+// randomize_va_space = 0 allows nothing.
+func KernelMax(region string, env sysenv.Env) (bits float64, source string, ok bool) {
+	if env.RandomizeVASpace == 0 {
+		return 0, "randomize_va_space=0", true
+	}
+	newVDSO := kernelAtLeast(env.KernelRelease, 6, 9)
+	switch region {
+	case "mmap", "exe":
+		if env.MmapRndBits > 0 {
+			return float64(env.MmapRndBits), "vm.mmap_rnd_bits", true
+		}
+	case "vdso", "vvar", "vvar_vclock":
+		if newVDSO && env.MmapRndBits > 0 {
+			return float64(env.MmapRndBits), "vm.mmap_rnd_bits (vDSO in the mmap region, 6.9+)", true
+		}
+	case "stack":
+		return 22, "STACK_RND_MASK", true
+	case "sp":
+		// The stack top's 22 bits, then arch_align_stack() moves the
+		// initial stack pointer down by up to 8 KiB in 16-byte steps
+		// (arch/x86/kernel/process.c): 9 more bits.
+		return 31, "STACK_RND_MASK + arch_align_stack", true
+	case "heap", "brk":
+		if env.RandomizeVASpace < 2 {
+			return 0, "randomize_va_space<2", true
+		}
+		if newVDSO {
+			return 18, "1 GiB brk range (6.9+)", true
+		}
+		return 13, "32 MiB brk range", true
+	}
+	return 0, "", false
+}
+
+// kernelAtLeast reports whether a release like "6.18.0-1-amd64" is at
+// least major.minor; an unparsable release counts as new.
+func kernelAtLeast(release string, major, minor int) bool {
+	parts := strings.SplitN(release, ".", 3)
+	if len(parts) < 2 {
+		return true
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	digits := strings.TrimRightFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' })
+	mi, err2 := strconv.Atoi(digits)
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	return ma > major || (ma == major && mi >= minor)
+}
+
+// Effective draws each region's effective bits as a bar beside the most
+// the kernel's settings allow.
+func Effective(a *runfile.ASLR, env sysenv.Env, subtitle string) *Figure {
+	f := &Figure{Name: "aslr-effective.png", Width: 10, Height: 5.5}
+	title := fmt.Sprintf("ASLR entropy per region: measured vs the kernel's maximum\nrandomize_va_space=%d, mmap_rnd_bits=%d, kernel %s",
+		env.RandomizeVASpace, env.MmapRndBits, env.KernelRelease)
+	if subtitle != "" {
+		title += "; " + subtitle
+	}
+	var regs []runfile.Region
+	if a != nil {
+		for _, r := range a.Regions {
+			if r.Present > 0 {
+				regs = append(regs, r)
+			}
+		}
+	}
+	if len(regs) == 0 {
+		f.Plots = []*plot.Plot{emptyPlot(title, "no ASLR results in this run")}
+		return f
+	}
+	p := newPlot(title, "region", "bits")
+	var meas, kmax plotter.Values
+	var names []string
+	top := 0.0
+	var mLabels, kLabels []string
+	var mXY, kXY plotter.XYs
+	for i, r := range regs {
+		names = append(names, r.Name)
+		meas = append(meas, r.Effective)
+		mLabels = append(mLabels, fmt.Sprintf("%.1f", r.Effective))
+		mXY = append(mXY, plotter.XY{X: float64(i) - 0.18, Y: r.Effective})
+		k, _, ok := KernelMax(r.Name, env)
+		if !ok {
+			k = 0
+		}
+		kmax = append(kmax, k)
+		lab := fmt.Sprintf("%.0f", k)
+		if !ok {
+			lab = "?"
+		}
+		kLabels = append(kLabels, lab)
+		kXY = append(kXY, plotter.XY{X: float64(i) + 0.18, Y: k})
+		top = math.Max(top, math.Max(r.Effective, k))
+	}
+	width := vg.Points(22)
+	bm, err := plotter.NewBarChart(meas, width)
+	if err != nil {
+		f.Plots = []*plot.Plot{emptyPlot(title, err.Error())}
+		return f
+	}
+	bm.Color = colVDSO
+	bm.LineStyle.Width = 0
+	bm.Offset = -width / 2
+	bk, err := plotter.NewBarChart(kmax, width)
+	if err != nil {
+		f.Plots = []*plot.Plot{emptyPlot(title, err.Error())}
+		return f
+	}
+	bk.Color = color.RGBA{R: 0xbb, G: 0xbb, B: 0xbb, A: 0xff}
+	bk.LineStyle.Width = 0
+	bk.Offset = width / 2
+	p.Add(plotter.NewGrid(), bm, bk)
+	for _, l := range []struct {
+		xy  plotter.XYs
+		lab []string
+	}{{mXY, mLabels}, {kXY, kLabels}} {
+		xy := make(plotter.XYs, len(l.xy))
+		copy(xy, l.xy)
+		for i := range xy {
+			xy[i].Y += top * 0.03
+		}
+		if lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xy, Labels: l.lab}); err == nil {
+			for i := range lb.TextStyle {
+				lb.TextStyle[i].XAlign = draw.XCenter
+				lb.TextStyle[i].Font.Size = 10
+			}
+			p.Add(lb)
+		}
+	}
+	p.Legend.Add("measured effective bits", bm)
+	p.Legend.Add("kernel maximum (? = not known)", bk)
+	p.Legend.Top = true
+	p.NominalX(names...)
+	p.Y.Min, p.Y.Max = 0, math.Max(top*1.3, 4)
+	f.Plots = []*plot.Plot{p}
+	return f
+}

@@ -1,0 +1,372 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+// Category is the label of a cell on a figure's X axis: the function and,
+// for clock_gettime and clock_getres, the clock.
+func Category(c runfile.Cell) string {
+	if c.Clock != "" && c.Function != "floor" {
+		return c.Function + " " + c.Clock
+	}
+	return c.Function
+}
+
+// categories lists the non-floor cells' categories in table order.
+func categories(cells []runfile.Cell, keep func(runfile.Cell) bool) ([]string, map[string]int) {
+	var names []string
+	idx := map[string]int{}
+	for _, c := range cells {
+		if c.Function == "floor" || (keep != nil && !keep(c)) {
+			continue
+		}
+		k := Category(c)
+		if _, ok := idx[k]; !ok {
+			idx[k] = len(names)
+			names = append(names, k)
+		}
+	}
+	return names, idx
+}
+
+// whiskers is points with a confidence interval each.
+type whiskers struct {
+	plotter.XYs
+	plotter.YErrors
+}
+
+func addWhiskers(p *plot.Plot, w whiskers, col color.Color, glyph draw.GlyphDrawer) (*plotter.Scatter, error) {
+	s, err := plotter.NewScatter(w.XYs)
+	if err != nil {
+		return nil, err
+	}
+	s.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(3.5), Shape: glyph}
+	e, err := plotter.NewYErrorBars(w)
+	if err != nil {
+		return nil, err
+	}
+	e.LineStyle = draw.LineStyle{Color: col, Width: vg.Points(1.2)}
+	e.CapWidth = vg.Points(6)
+	p.Add(e, s)
+	return s, nil
+}
+
+// ci returns the cell's median and the distances down and up to its 95%
+// confidence interval, kept positive for a log axis.
+func ci(s *runfile.Summary) (y, down, up float64) {
+	y = pos(s.Median)
+	lo, hi := pos(math.Min(s.Lo, s.Median)), pos(math.Max(s.Hi, s.Median))
+	return y, y - lo, hi - y
+}
+
+// Cost draws the median cost of one call for every (function, clock) and
+// path, with the 95% confidence interval of the median as whiskers, on a
+// log scale, and the floors (rdtsc, rdtscp) as horizontal lines.
+func Cost(b *runfile.Bench, subtitle string) *Figure {
+	f := &Figure{Name: "cost.png", Width: 13, Height: 7}
+	title := "Cost of one call, by function and path (median, 95% CI)"
+	if subtitle != "" {
+		title += "\n" + subtitle
+	}
+	if b == nil || !anyMeasured(b.Cells) {
+		f.Plots = []*plot.Plot{emptyPlot(title, "no timing results in this run")}
+		return f
+	}
+	p := newPlot(title, "function (clock)", "ns per call (log scale)")
+	logY(p)
+	names, idx := categories(b.Cells, nil)
+	p.Add(gridLines{})
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, path := range pathOrder {
+		var w whiskers
+		for _, c := range b.Cells {
+			if c.Path != path || c.Summary == nil || c.Function == "floor" {
+				continue
+			}
+			_, _, off := pathStyle(path)
+			y, d, u := ci(c.Summary)
+			w.XYs = append(w.XYs, plotter.XY{X: float64(idx[Category(c)]) + off, Y: y})
+			w.YErrors = append(w.YErrors, struct{ Low, High float64 }{d, u})
+			lo, hi = math.Min(lo, y-d), math.Max(hi, y+u)
+		}
+		if len(w.XYs) == 0 {
+			continue
+		}
+		col, glyph, _ := pathStyle(path)
+		s, err := addWhiskers(p, w, col, glyph)
+		if err != nil {
+			continue
+		}
+		p.Legend.Add(path, s)
+	}
+	// Floors: a line across the plot for each one measured.
+	for _, op := range []string{"rdtsc", "rdtscp"} {
+		c, ok := b.Find("floor", op, "")
+		if !ok || c.Summary == nil {
+			continue
+		}
+		y := pos(c.Summary.Median)
+		lo = math.Min(lo, y)
+		l, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: y}, {X: float64(len(names)) - 0.5, Y: y}})
+		if err != nil {
+			continue
+		}
+		l.LineStyle = draw.LineStyle{Color: colFloor, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(6), vg.Points(3)}}
+		if op == "rdtscp" {
+			l.LineStyle.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+		}
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("floor: %s (%.1f ns)", op, c.Summary.Median), l)
+	}
+	p.Y.Min, p.Y.Max = logRange(lo, hi, 4)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
+	p.NominalX(names...)
+	rotateX(p)
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs = vg.Points(8)
+	f.Plots = []*plot.Plot{p}
+	return f
+}
+
+func anyMeasured(cells []runfile.Cell) bool {
+	for _, c := range cells {
+		if c.Summary != nil && c.Function != "floor" {
+			return true
+		}
+	}
+	return false
+}
+
+// quantile returns the q quantile of a sorted Latency.Quantiles slice
+// (element i is the (i+0.5)/n quantile).
+func quantile(qs []float64, q float64) float64 {
+	n := len(qs)
+	if n == 0 {
+		return math.NaN()
+	}
+	x := q*float64(n) - 0.5
+	if x <= 0 {
+		return qs[0]
+	}
+	if x >= float64(n-1) {
+		return qs[n-1]
+	}
+	i := int(x)
+	fr := x - float64(i)
+	return qs[i]*(1-fr) + qs[i+1]*fr
+}
+
+// latencyStats are the five numbers a latency box shows.
+type latencyStats struct {
+	x                    float64
+	p1, p25, p50, p75, p99 float64
+	p999                 float64
+}
+
+func statsOf(l *runfile.Latency) (latencyStats, bool) {
+	var s latencyStats
+	if l == nil {
+		return s, false
+	}
+	qs := append([]float64(nil), l.Quantiles...)
+	sort.Float64s(qs)
+	if len(qs) == 0 {
+		if l.P50 == 0 && l.P99 == 0 {
+			return s, false
+		}
+		// Without the distribution, the box spans p50 to p90.
+		s.p1, s.p25, s.p50, s.p75, s.p99, s.p999 = l.P50, l.P50, l.P50, l.P90, l.P99, l.P999
+	} else {
+		s.p1, s.p25, s.p50, s.p75, s.p99 = quantile(qs, 0.01), quantile(qs, 0.25), quantile(qs, 0.5), quantile(qs, 0.75), quantile(qs, 0.99)
+		s.p999 = l.P999
+		if s.p999 == 0 {
+			s.p999 = qs[len(qs)-1]
+		}
+	}
+	s.p1, s.p25, s.p50, s.p75, s.p99, s.p999 = pos(s.p1), pos(s.p25), pos(s.p50), pos(s.p75), pos(s.p99), pos(s.p999)
+	return s, true
+}
+
+// boxes draws latency boxes: p25 to p75 with a line at the median,
+// whiskers from p1 to p99 and a dot at p99.9.
+type boxes struct {
+	stats []latencyStats
+	col   color.Color
+	width vg.Length
+}
+
+func (b *boxes) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	line := draw.LineStyle{Color: b.col, Width: vg.Points(1.2)}
+	fill := color.RGBA{}
+	if r, g, bl, _ := b.col.RGBA(); true {
+		fill = color.RGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(bl >> 8), A: 0x55}
+	}
+	for _, s := range b.stats {
+		x := trX(s.x)
+		h := b.width / 2
+		y1, y25, y50, y75, y99 := trY(s.p1), trY(s.p25), trY(s.p50), trY(s.p75), trY(s.p99)
+		box := []vg.Point{{X: x - h, Y: y25}, {X: x + h, Y: y25}, {X: x + h, Y: y75}, {X: x - h, Y: y75}}
+		c.FillPolygon(fill, c.ClipPolygonXY(box))
+		c.StrokeLines(line, c.ClipLinesXY(append(box, box[0]))...)
+		med := line
+		med.Width = vg.Points(2.2)
+		c.StrokeLines(med, c.ClipLinesXY([]vg.Point{{X: x - h, Y: y50}, {X: x + h, Y: y50}})...)
+		c.StrokeLines(line, c.ClipLinesXY([]vg.Point{{X: x, Y: y75}, {X: x, Y: y99}}, []vg.Point{{X: x, Y: y25}, {X: x, Y: y1}},
+			[]vg.Point{{X: x - h/2, Y: y99}, {X: x + h/2, Y: y99}}, []vg.Point{{X: x - h/2, Y: y1}, {X: x + h/2, Y: y1}})...)
+		pt := vg.Point{X: x, Y: trY(s.p999)}
+		if c.Contains(pt) {
+			c.DrawGlyph(draw.GlyphStyle{Color: b.col, Radius: vg.Points(2), Shape: draw.RingGlyph{}}, pt)
+		}
+	}
+}
+
+func (b *boxes) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, ymin = math.Inf(1), math.Inf(1)
+	xmax, ymax = math.Inf(-1), math.Inf(-1)
+	for _, s := range b.stats {
+		xmin, xmax = math.Min(xmin, s.x), math.Max(xmax, s.x)
+		ymin, ymax = math.Min(ymin, s.p1), math.Max(ymax, math.Max(s.p99, s.p999))
+	}
+	return
+}
+
+func (b *boxes) Thumbnail(c *draw.Canvas) {
+	r, g, bl, _ := b.col.RGBA()
+	fill := color.RGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(bl >> 8), A: 0x55}
+	pts := []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y}}
+	c.FillPolygon(fill, pts)
+	c.StrokeLines(draw.LineStyle{Color: b.col, Width: vg.Points(1.2)}, append(pts, pts[0]))
+}
+
+// Latency draws the distribution of single-call times per cell and path
+// as boxes (p25 to p75, median line, whiskers p1 to p99, ring at p99.9) on
+// a log scale.
+func Latency(b *runfile.Bench, subtitle string) *Figure {
+	f := &Figure{Name: "latency.png", Width: 13, Height: 7}
+	title := "Latency of single calls (box p25-p75, line median, whiskers p1-p99, ring p99.9)"
+	if subtitle != "" {
+		title += "\n" + subtitle
+	}
+	has := func(c runfile.Cell) bool { _, ok := statsOf(c.Latency); return ok }
+	if b == nil {
+		f.Plots = []*plot.Plot{emptyPlot(title, "no timing results in this run")}
+		return f
+	}
+	names, idx := categories(b.Cells, has)
+	if len(names) == 0 {
+		f.Plots = []*plot.Plot{emptyPlot(title, "no per-call latency results in this run")}
+		return f
+	}
+	p := newPlot(title, "function (clock)", fmt.Sprintf("ns per call (log scale; below %g ns drawn at %g)", MinLog, MinLog))
+	logY(p)
+	p.Add(gridLines{})
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, path := range pathOrder {
+		bx := &boxes{width: vg.Points(9)}
+		bx.col, _, _ = pathStyle(path)
+		for _, c := range b.Cells {
+			if c.Path != path || c.Function == "floor" {
+				continue
+			}
+			s, ok := statsOf(c.Latency)
+			if !ok {
+				continue
+			}
+			_, _, off := pathStyle(path)
+			s.x = float64(idx[Category(c)]) + off
+			bx.stats = append(bx.stats, s)
+		}
+		if len(bx.stats) == 0 {
+			continue
+		}
+		_, _, y0, y1 := bx.DataRange()
+		lo, hi = math.Min(lo, y0), math.Max(hi, y1)
+		p.Add(bx)
+		p.Legend.Add(path, bx)
+	}
+	p.Y.Min, p.Y.Max = logRange(lo, hi, 4)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
+	p.NominalX(names...)
+	rotateX(p)
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs = vg.Points(8)
+	f.Plots = []*plot.Plot{p}
+	return f
+}
+
+// LatencyCDF draws the cumulative distribution of single-call times for
+// the functions that exist on more than one path (gettimeofday, time,
+// getcpu, clock_gettime MONOTONIC), one line per (function, path).
+func LatencyCDF(b *runfile.Bench, subtitle string) *Figure {
+	f := &Figure{Name: "latency-cdf.png", Width: 10, Height: 6}
+	title := "Distribution of single-call times (CDF)"
+	if subtitle != "" {
+		title += "\n" + subtitle
+	}
+	p := newPlot(title, "ns per call (log scale)", "fraction of calls at or below")
+	logX(p)
+	dashes := map[string][]vg.Length{
+		"gettimeofday":            nil,
+		"time":                    {vg.Points(6), vg.Points(3)},
+		"getcpu":                  {vg.Points(2), vg.Points(2)},
+		"clock_gettime MONOTONIC": {vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)},
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	n := 0
+	if b != nil {
+		for _, fn := range []string{"gettimeofday", "time", "getcpu", "clock_gettime MONOTONIC"} {
+			for _, path := range pathOrder {
+				var c *runfile.Cell
+				for i := range b.Cells {
+					if Category(b.Cells[i]) == fn && b.Cells[i].Path == path {
+						c = &b.Cells[i]
+					}
+				}
+				if c == nil || c.Latency == nil || len(c.Latency.Quantiles) == 0 {
+					continue
+				}
+				qs := append([]float64(nil), c.Latency.Quantiles...)
+				sort.Float64s(qs)
+				xys := make(plotter.XYs, len(qs))
+				for i, q := range qs {
+					xys[i] = plotter.XY{X: pos(q), Y: (float64(i) + 0.5) / float64(len(qs))}
+				}
+				l, err := plotter.NewLine(xys)
+				if err != nil {
+					continue
+				}
+				col, _, _ := pathStyle(path)
+				l.LineStyle = draw.LineStyle{Color: col, Width: vg.Points(1.8), Dashes: dashes[fn]}
+				p.Add(l)
+				p.Legend.Add(fn+" / "+path, l)
+				lo, hi = math.Min(lo, xys[0].X), math.Max(hi, xys[len(xys)-1].X)
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		f.Plots = []*plot.Plot{emptyPlot(title, "no per-call latency results in this run")}
+		return f
+	}
+	// Two empty decades on the right hold the legend clear of the lines.
+	p.X.Min, p.X.Max = logRange(lo, hi, 100)
+	p.Y.Min, p.Y.Max = 0, 1
+	p.Legend.Top, p.Legend.Left = false, false
+	p.Legend.YOffs = vg.Points(8)
+	p.Legend.ThumbnailWidth = vg.Points(30)
+	p.Add(plotter.NewGrid())
+	f.Plots = []*plot.Plot{p}
+	return f
+}
