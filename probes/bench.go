@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -258,9 +259,25 @@ func vsyscallReason(d *Doors) string {
 // Bench measures every selected cell. progress, if not nil, is called with
 // cells done and the total.
 //
-// The calling goroutine's thread is locked and pinned to cfg.CPU for the
-// duration; its affinity is restored afterwards.
+// Cells come in table order: functions as in BenchFunctions, then clocks as
+// in Clocks, then paths as in BenchPaths. A (function, clock, path) that no
+// kernel has (the vsyscall page has no clock_gettime or clock_getres entry)
+// gets no cell; one that this process cannot call (vsyscall=none, no vDSO or
+// no such vDSO symbol, rdtscp on a CPU without it) gets a cell with
+// Unavailable set and is never called. A call that fails still costs what it
+// costs and is measured, with a note such as "returns EINVAL" (the ALARM
+// clocks without an RTC). vDSO cells that cost more than half the syscall
+// get the note FellBack.
+//
+// Each sample calls the target Iters times in native loops (loop_amd64.s)
+// of about a millisecond each, timed from Go between loops; Iters is set by
+// a warm-up so that a sample lasts about cfg.Benchtime. The calling
+// goroutine's thread is locked and pinned to cfg.CPU for the duration; its
+// affinity is restored afterwards. With cfg.Latency, single calls are then
+// timed with the TSC (see latency.go); floors have no latency mode.
 func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int)) (*runfile.Bench, error) {
+	benchMu.Lock() // one Bench at a time: the loops share loopBuf
+	defer benchMu.Unlock()
 	cfg, err := cfg.NormalizeNames()
 	if err != nil {
 		return nil, err
@@ -359,6 +376,9 @@ func cpuList(s *unix.CPUSet) string {
 	}
 	return strings.Join(l, ",")
 }
+
+// benchMu serializes Bench calls.
+var benchMu sync.Mutex
 
 // Calibration of a sample's iteration count.
 const (
