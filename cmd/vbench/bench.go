@@ -197,6 +197,7 @@ func writeBenchTable(w io.Writer, b *runfile.Bench) {
 		ci = fmt.Sprintf("range of the samples (a 95%% confidence interval needs --count %d or more)", probes.MinSamplesForCI)
 	}
 	fmt.Fprintf(w, "\nns/call: median of %d samples of %v each on CPU %d; ±: %s.\n", b.Count, b.Benchtime, b.CPU, ci)
+	fmt.Fprintln(w, "vs vdso: median over the vDSO median of the same call. The vsyscall page has no clock_gettime or clock_getres entry: no rows.")
 	if hasLat {
 		fmt.Fprintf(w, "p50, p99: single calls timed with the TSC (%.3f GHz, advancing in steps of %.1f ns), timer overhead subtracted.\n",
 			b.TSCHz/1e9, b.TSCStepNs)
