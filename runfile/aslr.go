@@ -9,7 +9,8 @@ type ASLR struct {
 	Requested   int           `json:"requested"`
 	NoRandomize bool          `json:"no_randomize"`
 	Duration    time.Duration `json:"duration"`
-	Rate        float64       `json:"rate"` // samples per second
+	Rate        float64       `json:"rate"`              // samples per second
+	Workers     int           `json:"workers,omitempty"` // spawning threads
 	// Interrupted is true when sampling was stopped early (Ctrl-C).
 	Interrupted bool      `json:"interrupted,omitempty"`
 	Regions     []Region  `json:"regions"`

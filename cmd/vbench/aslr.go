@@ -39,6 +39,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	noRand := fs.Bool("no-randomize", false, "spawn with personality ADDR_NO_RANDOMIZE (as 'setarch -R'): the control run")
 	csvOut := fs.String("samples-csv", "", "stream the raw samples as CSV to `FILE` (renamed into place at the end)")
 	jsonOut := fs.String("json", "", "write the run (environment and estimators) as JSON to `FILE`")
+	workers := fs.Int("workers", 0, fmt.Sprintf("spawning threads (0: %d here, min(2, CPUs))", aslr.DefaultWorkers()))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -57,7 +58,10 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 			return usageErrorf("aslr: --target %s: not a regular file", *target)
 		}
 	}
-	cfg := aslr.Config{Samples: *samples, Target: *target, NoRandomize: *noRand}
+	if *workers < 0 {
+		return usageErrorf("aslr: --workers %d: need 0 (automatic) or more", *workers)
+	}
+	cfg := aslr.Config{Samples: *samples, Target: *target, NoRandomize: *noRand, Workers: *workers}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -101,8 +105,8 @@ func writeAslr(w io.Writer, a *runfile.ASLR) {
 	if a.NoRandomize {
 		mode = "ADDR_NO_RANDOMIZE (control)"
 	}
-	fmt.Fprintf(w, "target %s, %s: %d samples in %.2fs, %.0f samples/s\n", a.Target, mode, a.Samples,
-		a.Duration.Seconds(), a.Rate)
+	fmt.Fprintf(w, "target %s, %s: %d samples in %.2fs, %.0f samples/s (%d spawning threads)\n", a.Target, mode, a.Samples,
+		a.Duration.Seconds(), a.Rate, a.Workers)
 	if a.Interrupted {
 		fmt.Fprintf(w, "INTERRUPTED after %d of %d samples\n", a.Samples, a.Requested)
 	}
