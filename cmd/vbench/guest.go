@@ -110,6 +110,9 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 		r.ASLR = a
 		return err
 	})
+	// Run.Errors is where reports look for failed parts; Boot.Errors keeps
+	// them with the boot record.
+	r.Errors = append(r.Errors, boot.Errors...)
 	r.Finished = time.Now().UTC()
 	return r, nil
 }
