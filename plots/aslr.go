@@ -134,6 +134,7 @@ func BitStrip(a *runfile.ASLR, subtitle string) *Figure {
 	bar.X.Label.TextStyle.Font.Size = 11
 	f.Plots = []*plot.Plot{p, bar}
 	f.Heights = []float64{f.Height - 0.9, 0.9}
+	f.Inset = []float64{0, 1.5}
 	return f
 }
 
@@ -160,7 +161,7 @@ func (hexTicks) Ticks(min, max float64) []plot.Tick {
 // VDSOHistogram draws the histogram of the vDSO base address over the
 // range it was seen in, with the count a uniform distribution would give.
 func VDSOHistogram(a *runfile.ASLR, subtitle string) *Figure {
-	f := &Figure{Name: "aslr-vdso-hist.png", Width: 10, Height: 5.5}
+	f := &Figure{Name: "aslr-vdso-hist.png", Width: 11, Height: 6}
 	title := "Where the vDSO lands: histogram of its base address"
 	var r *runfile.Region
 	if a != nil {
@@ -174,7 +175,7 @@ func VDSOHistogram(a *runfile.ASLR, subtitle string) *Figure {
 		title += fmt.Sprintf("\n%d samples, %d distinct, %.1f effective bits", r.Present, r.Distinct, r.Effective)
 	}
 	if subtitle != "" {
-		title += "; " + subtitle
+		title += "\n" + subtitle
 	}
 	switch {
 	case r == nil || r.Present == 0:
@@ -207,6 +208,7 @@ func VDSOHistogram(a *runfile.ASLR, subtitle string) *Figure {
 	}
 	p.Legend.Add(fmt.Sprintf("observed (%d bins of %s)", len(r.Histogram), byteSize(w)), h)
 	p.Legend.Top = true
+	p.Legend.XOffs = -vg.Points(22)
 	p.Y.Min, p.Y.Max = 0, top*1.35
 	p.X.Min, p.X.Max = lo, hi
 	p.X.Tick.Marker = hexTicks{}
@@ -294,11 +296,11 @@ func kernelAtLeast(release string, major, minor int) bool {
 // Effective draws each region's effective bits as a bar beside the most
 // the kernel's settings allow.
 func Effective(a *runfile.ASLR, env sysenv.Env, subtitle string) *Figure {
-	f := &Figure{Name: "aslr-effective.png", Width: 10, Height: 5.5}
-	title := fmt.Sprintf("ASLR entropy per region: measured vs the kernel's maximum\nrandomize_va_space=%d, mmap_rnd_bits=%d, kernel %s",
-		env.RandomizeVASpace, env.MmapRndBits, env.KernelRelease)
+	f := &Figure{Name: "aslr-effective.png", Width: 11, Height: 6}
+	title := fmt.Sprintf("ASLR entropy per region: measured vs the kernel's maximum\nrandomize_va_space=%d, vm.mmap_rnd_bits=%d",
+		env.RandomizeVASpace, env.MmapRndBits)
 	if subtitle != "" {
-		title += "; " + subtitle
+		title += "\n" + subtitle
 	}
 	var regs []runfile.Region
 	if a != nil {
@@ -374,7 +376,9 @@ func Effective(a *runfile.ASLR, env sysenv.Env, subtitle string) *Figure {
 	p.Legend.Add("measured effective bits", bm)
 	p.Legend.Add("kernel maximum (? = not known)", bk)
 	p.Legend.Top = true
+	p.Legend.XOffs = -vg.Points(22)
 	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.7, float64(len(names))-0.3
 	p.Y.Min, p.Y.Max = 0, math.Max(top*1.3, 4)
 	f.Plots = []*plot.Plot{p}
 	return f

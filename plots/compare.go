@@ -41,7 +41,7 @@ var CompareCells = []CompareCell{
 // per run label: median and 95% CI on a log scale. A cell a run does not
 // have, or could not measure, is marked "n/a" in the run's colour.
 func Compare(runs []*runfile.Run, labels []string) *Figure {
-	f := &Figure{Name: "compare.png", Width: 13, Height: 7}
+	f := &Figure{Name: "compare.png", Width: 11, Height: 7}
 	title := "Cost of one call across runs (median, 95% CI; n/a = not measured in that run)"
 	// Keep the cells at least one run measured.
 	var cells []CompareCell
@@ -60,36 +60,37 @@ func Compare(runs []*runfile.Run, labels []string) *Figure {
 		f.Plots = []*plot.Plot{emptyPlot(title, "no timing results in these runs")}
 		return f
 	}
-	p := newPlot(title, "function (clock) / path", "ns per call (log scale)")
-	logY(p)
+	p := newPlot(title, "ns per call (log scale)", "")
+	logX(p)
 	p.Add(gridLines{})
 	n := len(runs)
-	spread := 0.7
+	spread := 0.6
 	lo, hi := math.Inf(1), math.Inf(-1)
 	type na struct {
-		x   float64
+		y   float64
 		run int
 	}
 	var missing []na
 	for ri, r := range runs {
 		off := 0.0
 		if n > 1 {
-			off = -spread/2 + spread*float64(ri)/float64(n-1)
+			off = spread/2 - spread*float64(ri)/float64(n-1) // first run on top
 		}
 		var w whiskers
-		for ci_, cc := range cells {
+		for k, cc := range cells {
+			y := rowY(k, len(cells)) + off
 			var c *runfile.Cell
 			if r.Bench != nil {
 				c, _ = r.Bench.Find(cc.Function, cc.Clock, cc.Path)
 			}
 			if c == nil || c.Summary == nil {
-				missing = append(missing, na{x: float64(ci_) + off, run: ri})
+				missing = append(missing, na{y: y, run: ri})
 				continue
 			}
-			y, d, u := ci(c.Summary)
-			w.XYs = append(w.XYs, plotter.XY{X: float64(ci_) + off, Y: y})
-			w.YErrors = append(w.YErrors, struct{ Low, High float64 }{d, u})
-			lo, hi = math.Min(lo, y-d), math.Max(hi, y+u)
+			x, d, u := ci(c.Summary)
+			w.XYs = append(w.XYs, plotter.XY{X: x, Y: y})
+			w.XErrors = append(w.XErrors, struct{ Low, High float64 }{d, u})
+			lo, hi = math.Min(lo, x-d), math.Max(hi, x+u)
 		}
 		col := runColours[ri%len(runColours)]
 		label := fmt.Sprintf("run %d", ri+1)
@@ -97,12 +98,6 @@ func Compare(runs []*runfile.Run, labels []string) *Figure {
 			label = labels[ri]
 		}
 		if len(w.XYs) == 0 {
-			// Still give the run a legend entry.
-			s, err := plotter.NewScatter(plotter.XYs{{X: math.NaN(), Y: math.NaN()}})
-			if err == nil {
-				s.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}}
-				p.Legend.Add(label+" (no timings)", s)
-			}
 			continue
 		}
 		s, err := addWhiskers(p, w, col, draw.CircleGlyph{})
@@ -111,25 +106,25 @@ func Compare(runs []*runfile.Run, labels []string) *Figure {
 		}
 		p.Legend.Add(label, s)
 	}
-	p.Y.Min, p.Y.Max = logRange(lo, hi, 6)
+	p.X.Min, p.X.Max = logRange(lo, hi, 300)
 	for _, m := range missing {
 		col := runColours[m.run%len(runColours)]
-		p.Add(colouredText{textAt: textAt{x: m.x, y: p.Y.Min * 1.5, text: "n/a", size: 8}, col: col})
+		p.Add(colouredText{textAt: textAt{x: p.X.Min * 1.6, y: m.y, text: "n/a", size: 9}, col: col})
 	}
 	var names []string
 	for _, c := range cells {
 		names = append(names, c.label())
 	}
-	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
-	p.NominalX(names...)
-	rotateX(p)
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs = vg.Points(8)
+	nominalRows(f, p, names)
+	f.Height += 0.15 * float64(n) * float64(len(names)) / 4
+	p.Legend.Top = true
+	p.Legend.XOffs = -vg.Points(22)
+	p.Legend.YOffs = -vg.Points(4)
 	f.Plots = []*plot.Plot{p}
 	return f
 }
 
-// colouredText is textAt in a colour, rotated to fit between groups.
+// colouredText is textAt in a colour.
 type colouredText struct {
 	textAt
 	col interface{ RGBA() (r, g, b, a uint32) }
@@ -138,7 +133,7 @@ type colouredText struct {
 func (t colouredText) Plot(c draw.Canvas, p *plot.Plot) {
 	x, y := p.Transforms(&c)
 	sty := draw.TextStyle{Color: t.col, Font: p.X.Tick.Label.Font, XAlign: draw.XCenter, YAlign: draw.YCenter,
-		Rotation: math.Pi / 2, Handler: p.Title.TextStyle.Handler}
+		Handler: p.Title.TextStyle.Handler}
 	sty.Font.Size = vg.Points(t.size)
 	c.FillText(sty, vg.Point{X: x(t.x), Y: y(t.y)}, t.text)
 }

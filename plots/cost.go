@@ -40,10 +40,10 @@ func categories(cells []runfile.Cell, keep func(runfile.Cell) bool) ([]string, m
 	return names, idx
 }
 
-// whiskers is points with a confidence interval each.
+// whiskers is points with a confidence interval each, along X.
 type whiskers struct {
 	plotter.XYs
-	plotter.YErrors
+	plotter.XErrors
 }
 
 func addWhiskers(p *plot.Plot, w whiskers, col color.Color, glyph draw.GlyphDrawer) (*plotter.Scatter, error) {
@@ -52,7 +52,7 @@ func addWhiskers(p *plot.Plot, w whiskers, col color.Color, glyph draw.GlyphDraw
 		return nil, err
 	}
 	s.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(3.5), Shape: glyph}
-	e, err := plotter.NewYErrorBars(w)
+	e, err := plotter.NewXErrorBars(w)
 	if err != nil {
 		return nil, err
 	}
@@ -64,17 +64,32 @@ func addWhiskers(p *plot.Plot, w whiskers, col color.Color, glyph draw.GlyphDraw
 
 // ci returns the cell's median and the distances down and up to its 95%
 // confidence interval, kept positive for a log axis.
-func ci(s *runfile.Summary) (y, down, up float64) {
-	y = pos(s.Median)
+func ci(s *runfile.Summary) (v, down, up float64) {
+	v = pos(s.Median)
 	lo, hi := pos(math.Min(s.Lo, s.Median)), pos(math.Max(s.Hi, s.Median))
-	return y, y - lo, hi - y
+	return v, v - lo, hi - v
+}
+
+// rowY is the Y coordinate of category i of n: the first on top.
+func rowY(i, n int) float64 { return float64(n - 1 - i) }
+
+// nominalRows labels the Y axis with the categories, the first on top,
+// and sizes the figure to fit them.
+func nominalRows(f *Figure, p *plot.Plot, names []string) {
+	rev := make([]string, len(names))
+	for i, n := range names {
+		rev[len(names)-1-i] = n
+	}
+	p.NominalY(rev...)
+	p.Y.Min, p.Y.Max = -0.6, float64(len(names))-0.4
+	f.Height = math.Max(4.5, 1.6+0.42*float64(len(names)))
 }
 
 // Cost draws the median cost of one call for every (function, clock) and
 // path, with the 95% confidence interval of the median as whiskers, on a
 // log scale, and the floors (rdtsc, rdtscp) as horizontal lines.
 func Cost(b *runfile.Bench, subtitle string) *Figure {
-	f := &Figure{Name: "cost.png", Width: 13, Height: 7}
+	f := &Figure{Name: "cost.png", Width: 11, Height: 7}
 	title := "Cost of one call, by function and path (median, 95% CI)"
 	if subtitle != "" {
 		title += "\n" + subtitle
@@ -83,8 +98,8 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 		f.Plots = []*plot.Plot{emptyPlot(title, "no timing results in this run")}
 		return f
 	}
-	p := newPlot(title, "function (clock)", "ns per call (log scale)")
-	logY(p)
+	p := newPlot(title, "ns per call (log scale)", "")
+	logX(p)
 	names, idx := categories(b.Cells, nil)
 	p.Add(gridLines{})
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -95,10 +110,10 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 				continue
 			}
 			_, _, off := pathStyle(path)
-			y, d, u := ci(c.Summary)
-			w.XYs = append(w.XYs, plotter.XY{X: float64(idx[Category(c)]) + off, Y: y})
-			w.YErrors = append(w.YErrors, struct{ Low, High float64 }{d, u})
-			lo, hi = math.Min(lo, y-d), math.Max(hi, y+u)
+			x, d, u := ci(c.Summary)
+			w.XYs = append(w.XYs, plotter.XY{X: x, Y: rowY(idx[Category(c)], len(names)) + off})
+			w.XErrors = append(w.XErrors, struct{ Low, High float64 }{d, u})
+			lo, hi = math.Min(lo, x-d), math.Max(hi, x+u)
 		}
 		if len(w.XYs) == 0 {
 			continue
@@ -110,15 +125,15 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 		}
 		p.Legend.Add(path, s)
 	}
-	// Floors: a line across the plot for each one measured.
+	// Floors: a line down the plot for each one measured.
 	for _, op := range []string{"rdtsc", "rdtscp"} {
 		c, ok := b.Find("floor", op, "")
 		if !ok || c.Summary == nil {
 			continue
 		}
-		y := pos(c.Summary.Median)
-		lo = math.Min(lo, y)
-		l, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: y}, {X: float64(len(names)) - 0.5, Y: y}})
+		x := pos(c.Summary.Median)
+		lo = math.Min(lo, x)
+		l, err := plotter.NewLine(plotter.XYs{{X: x, Y: -0.5}, {X: x, Y: float64(len(names)) - 0.5}})
 		if err != nil {
 			continue
 		}
@@ -129,12 +144,11 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 		p.Add(l)
 		p.Legend.Add(fmt.Sprintf("floor: %s (%.1f ns)", op, c.Summary.Median), l)
 	}
-	p.Y.Min, p.Y.Max = logRange(lo, hi, 4)
-	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
-	p.NominalX(names...)
-	rotateX(p)
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs = vg.Points(8)
+	p.X.Min, p.X.Max = logRange(lo, hi, 30)
+	nominalRows(f, p, names)
+	p.Legend.Top = true
+	p.Legend.XOffs = -vg.Points(22)
+	p.Legend.YOffs = -vg.Points(4)
 	f.Plots = []*plot.Plot{p}
 	return f
 }
@@ -169,7 +183,7 @@ func quantile(qs []float64, q float64) float64 {
 
 // latencyStats are the five numbers a latency box shows.
 type latencyStats struct {
-	x                    float64
+	y                      float64
 	p1, p25, p50, p75, p99 float64
 	p999                 float64
 }
@@ -209,25 +223,22 @@ type boxes struct {
 func (b *boxes) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	line := draw.LineStyle{Color: b.col, Width: vg.Points(1.2)}
-	fill := color.RGBA{}
-	if r, g, bl, _ := b.col.RGBA(); true {
-		fill = color.RGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(bl >> 8), A: 0x55}
-	}
+	fill := translucent(b.col)
 	for _, s := range b.stats {
-		x := trX(s.x)
+		y := trY(s.y)
 		h := b.width / 2
-		y1, y25, y50, y75, y99 := trY(s.p1), trY(s.p25), trY(s.p50), trY(s.p75), trY(s.p99)
-		box := []vg.Point{{X: x - h, Y: y25}, {X: x + h, Y: y25}, {X: x + h, Y: y75}, {X: x - h, Y: y75}}
+		x1, x25, x50, x75, x99 := trX(s.p1), trX(s.p25), trX(s.p50), trX(s.p75), trX(s.p99)
+		box := []vg.Point{{X: x25, Y: y - h}, {X: x75, Y: y - h}, {X: x75, Y: y + h}, {X: x25, Y: y + h}}
 		c.FillPolygon(fill, c.ClipPolygonXY(box))
 		c.StrokeLines(line, c.ClipLinesXY(append(box, box[0]))...)
 		med := line
 		med.Width = vg.Points(2.2)
-		c.StrokeLines(med, c.ClipLinesXY([]vg.Point{{X: x - h, Y: y50}, {X: x + h, Y: y50}})...)
-		c.StrokeLines(line, c.ClipLinesXY([]vg.Point{{X: x, Y: y75}, {X: x, Y: y99}}, []vg.Point{{X: x, Y: y25}, {X: x, Y: y1}},
-			[]vg.Point{{X: x - h/2, Y: y99}, {X: x + h/2, Y: y99}}, []vg.Point{{X: x - h/2, Y: y1}, {X: x + h/2, Y: y1}})...)
-		pt := vg.Point{X: x, Y: trY(s.p999)}
+		c.StrokeLines(med, c.ClipLinesXY([]vg.Point{{X: x50, Y: y - h}, {X: x50, Y: y + h}})...)
+		c.StrokeLines(line, c.ClipLinesXY([]vg.Point{{X: x75, Y: y}, {X: x99, Y: y}}, []vg.Point{{X: x25, Y: y}, {X: x1, Y: y}},
+			[]vg.Point{{X: x99, Y: y - h/2}, {X: x99, Y: y + h/2}}, []vg.Point{{X: x1, Y: y - h/2}, {X: x1, Y: y + h/2}})...)
+		pt := vg.Point{X: trX(s.p999), Y: y}
 		if c.Contains(pt) {
-			c.DrawGlyph(draw.GlyphStyle{Color: b.col, Radius: vg.Points(2), Shape: draw.RingGlyph{}}, pt)
+			c.DrawGlyph(draw.GlyphStyle{Color: b.col, Radius: vg.Points(2.5), Shape: draw.RingGlyph{}}, pt)
 		}
 	}
 }
@@ -236,26 +247,31 @@ func (b *boxes) DataRange() (xmin, xmax, ymin, ymax float64) {
 	xmin, ymin = math.Inf(1), math.Inf(1)
 	xmax, ymax = math.Inf(-1), math.Inf(-1)
 	for _, s := range b.stats {
-		xmin, xmax = math.Min(xmin, s.x), math.Max(xmax, s.x)
-		ymin, ymax = math.Min(ymin, s.p1), math.Max(ymax, math.Max(s.p99, s.p999))
+		ymin, ymax = math.Min(ymin, s.y), math.Max(ymax, s.y)
+		xmin, xmax = math.Min(xmin, s.p1), math.Max(xmax, math.Max(s.p99, s.p999))
 	}
 	return
 }
 
 func (b *boxes) Thumbnail(c *draw.Canvas) {
-	r, g, bl, _ := b.col.RGBA()
-	fill := color.RGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(bl >> 8), A: 0x55}
+	fill := translucent(b.col)
 	pts := []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y}}
 	c.FillPolygon(fill, pts)
 	c.StrokeLines(draw.LineStyle{Color: b.col, Width: vg.Points(1.2)}, append(pts, pts[0]))
+}
+
+// translucent is col at a third of its opacity.
+func translucent(col color.Color) color.Color {
+	r, g, b, _ := col.RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x55}
 }
 
 // Latency draws the distribution of single-call times per cell and path
 // as boxes (p25 to p75, median line, whiskers p1 to p99, ring at p99.9) on
 // a log scale.
 func Latency(b *runfile.Bench, subtitle string) *Figure {
-	f := &Figure{Name: "latency.png", Width: 13, Height: 7}
-	title := "Latency of single calls (box p25-p75, line median, whiskers p1-p99, ring p99.9)"
+	f := &Figure{Name: "latency.png", Width: 11, Height: 7}
+	title := "Latency of single calls (box p25-p75, bar median, whiskers p1-p99, ring p99.9)"
 	if subtitle != "" {
 		title += "\n" + subtitle
 	}
@@ -269,12 +285,12 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 		f.Plots = []*plot.Plot{emptyPlot(title, "no per-call latency results in this run")}
 		return f
 	}
-	p := newPlot(title, "function (clock)", fmt.Sprintf("ns per call (log scale; below %g ns drawn at %g)", MinLog, MinLog))
-	logY(p)
+	p := newPlot(title, fmt.Sprintf("ns per call (log scale; below %g ns drawn at %g)", MinLog, MinLog), "")
+	logX(p)
 	p.Add(gridLines{})
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, path := range pathOrder {
-		bx := &boxes{width: vg.Points(9)}
+		bx := &boxes{width: vg.Points(7)}
 		bx.col, _, _ = pathStyle(path)
 		for _, c := range b.Cells {
 			if c.Path != path || c.Function == "floor" {
@@ -285,23 +301,22 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 				continue
 			}
 			_, _, off := pathStyle(path)
-			s.x = float64(idx[Category(c)]) + off
+			s.y = rowY(idx[Category(c)], len(names)) + off
 			bx.stats = append(bx.stats, s)
 		}
 		if len(bx.stats) == 0 {
 			continue
 		}
-		_, _, y0, y1 := bx.DataRange()
-		lo, hi = math.Min(lo, y0), math.Max(hi, y1)
+		x0, x1, _, _ := bx.DataRange()
+		lo, hi = math.Min(lo, x0), math.Max(hi, x1)
 		p.Add(bx)
 		p.Legend.Add(path, bx)
 	}
-	p.Y.Min, p.Y.Max = logRange(lo, hi, 4)
-	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
-	p.NominalX(names...)
-	rotateX(p)
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs = vg.Points(8)
+	p.X.Min, p.X.Max = logRange(lo, hi, 30)
+	nominalRows(f, p, names)
+	p.Legend.Top = true
+	p.Legend.XOffs = -vg.Points(22)
+	p.Legend.YOffs = -vg.Points(4)
 	f.Plots = []*plot.Plot{p}
 	return f
 }
@@ -365,6 +380,7 @@ func LatencyCDF(b *runfile.Bench, subtitle string) *Figure {
 	p.Y.Min, p.Y.Max = 0, 1
 	p.Legend.Top, p.Legend.Left = false, false
 	p.Legend.YOffs = vg.Points(8)
+	p.Legend.XOffs = -vg.Points(12)
 	p.Legend.ThumbnailWidth = vg.Points(30)
 	p.Add(plotter.NewGrid())
 	f.Plots = []*plot.Plot{p}

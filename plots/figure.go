@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -35,6 +36,8 @@ type Figure struct {
 	Heights []float64
 	// Width and Height in inches.
 	Width, Height float64
+	// Inset[i], if set, narrows plot i by that many inches on each side.
+	Inset []float64
 }
 
 // Pixels is the size of the rendered PNG.
@@ -64,6 +67,11 @@ func (f *Figure) WritePNG(w io.Writer) (err error) {
 		sub.Max.Y = top
 		sub.Min.Y = top - h
 		top -= h
+		if i < len(f.Inset) && f.Inset[i] > 0 {
+			in := vg.Length(f.Inset[i]) * vg.Inch
+			sub.Min.X += in
+			sub.Max.X -= in
+		}
 		p.Draw(sub)
 	}
 	_, err = vgimg.PngCanvas{Canvas: c}.WriteTo(w)
@@ -116,11 +124,11 @@ var runColours = []color.RGBA{
 func pathStyle(path string) (color.Color, draw.GlyphDrawer, float64) {
 	switch path {
 	case "syscall":
-		return colSyscall, draw.SquareGlyph{}, -0.22
+		return colSyscall, draw.BoxGlyph{}, 0.25
 	case "vsyscall":
-		return colVsyscall, draw.TriangleGlyph{}, 0
+		return colVsyscall, draw.PyramidGlyph{}, 0
 	case "vdso":
-		return colVDSO, draw.CircleGlyph{}, 0.22
+		return colVDSO, draw.CircleGlyph{}, -0.25
 	}
 	return colFloor, draw.CrossGlyph{}, 0
 }
@@ -148,17 +156,30 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 // logY makes p's Y axis logarithmic with labelled powers of ten.
 func logY(p *plot.Plot) {
 	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = logTicks{}
 }
 
 func logX(p *plot.Plot) {
 	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.X.Tick.Marker = logTicks{}
+}
+
+// logTicks is plot.LogTicks with plain numbers ("1000000", not "1e+06").
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.LogTicks{Prec: -1}.Ticks(pos(min), pos(max))
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', -1, 64)
+		}
+	}
+	return ts
 }
 
 // rotateX tilts the X tick labels so long category names fit.
 func rotateX(p *plot.Plot) {
-	p.X.Tick.Label.Rotation = math.Pi / 4
+	p.X.Tick.Label.Rotation = math.Pi / 2
 	p.X.Tick.Label.XAlign = draw.XRight
 	p.X.Tick.Label.YAlign = draw.YCenter
 }
@@ -211,17 +232,26 @@ func (t textAt) Plot(c draw.Canvas, p *plot.Plot) {
 	c.FillText(sty, vg.Point{X: x(t.x), Y: y(t.y)}, t.text)
 }
 
-// gridLines draws horizontal grid lines at the Y ticks (under the data).
+// gridLines draws vertical grid lines at the labelled X ticks and faint
+// horizontal lines between categories (under the data).
 type gridLines struct{}
 
 func (gridLines) Plot(c draw.Canvas, p *plot.Plot) {
-	_, y := p.Transforms(&c)
-	sty := draw.LineStyle{Color: colGrid, Width: vg.Points(0.5)}
-	for _, t := range p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max) {
+	x, y := p.Transforms(&c)
+	sty := draw.LineStyle{Color: colGrid, Width: vg.Points(0.7)}
+	for _, t := range p.X.Tick.Marker.Ticks(p.X.Min, p.X.Max) {
 		if t.IsMinor() {
 			continue
 		}
-		yy := y(t.Value)
+		xx := x(t.Value)
+		if xx < c.Min.X || xx > c.Max.X {
+			continue
+		}
+		c.StrokeLine2(sty, xx, c.Min.Y, xx, c.Max.Y)
+	}
+	sty.Width = vg.Points(0.4)
+	for v := math.Ceil(p.Y.Min) - 0.5; v < p.Y.Max; v++ {
+		yy := y(v)
 		if yy < c.Min.Y || yy > c.Max.Y {
 			continue
 		}

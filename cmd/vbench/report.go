@@ -2,14 +2,63 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"os"
+
+	"github.com/vbench-dev/vbench/report"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 func init() {
 	register(&command{name: "report", summary: "render PNGs and report.md for existing runs", run: runReport})
 }
 
-// runReport is a placeholder until its issue lands.
+const reportExamples = `  vbench report results/myhost-6.18.0-vsyscall=xonly-20261123T091500Z/run.json --out /tmp/report
+  vbench report emulate.json xonly.json none.json --out modes --label emulate,xonly,none
+`
+
 func runReport(args []string, stdout, stderr io.Writer) error {
-	return errors.New("report: not implemented yet")
+	fs := newFlags("report", "vbench report RUN.json... [--out DIR] [--label a,b,c]", reportExamples, stdout)
+	out := fs.String("out", "report", "directory to write report.md and the PNGs into")
+	labels := fs.StringSlice("label", nil, "names for the runs, comma-separated, in order (default: vsyscall mode, kernel and host)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageErrorf("report: name at least one run file (see 'vbench report --help')")
+	}
+	runs, err := readRuns(fs.Args())
+	if err != nil {
+		return err
+	}
+	if len(*labels) > len(runs) {
+		return usageErrorf("report: %d labels for %d runs", len(*labels), len(runs))
+	}
+	path, err := report.Write(*out, runs, *labels)
+	if err != nil {
+		return failedf("report: %v", err)
+	}
+	fmt.Fprintf(stdout, "report: %s\n", path)
+	return nil
+}
+
+// readRuns reads run files; a missing, corrupt, truncated or
+// other-version file is a one-line usage error naming it (exit 2).
+func readRuns(paths []string) ([]*runfile.Run, error) {
+	var runs []*runfile.Run
+	for _, p := range paths {
+		r, err := runfile.ReadFile(p)
+		switch {
+		case err == nil:
+			runs = append(runs, r)
+		case errors.Is(err, runfile.ErrCorrupt), errors.Is(err, runfile.ErrSchema):
+			return nil, usageErrorf("%v", err) // already names the file
+		case errors.Is(err, os.ErrNotExist):
+			return nil, usageErrorf("%s: no such file", p)
+		default:
+			return nil, usageErrorf("%v", err)
+		}
+	}
+	return runs, nil
 }

@@ -1,0 +1,387 @@
+// Package report turns vbench result files (package runfile) into a
+// report directory: the PNG figures of package plots and a report.md that
+// shows them beside the tables, for one run or several; and it lines runs
+// up for `vbench compare` (Compare), with a Mann-Whitney U test per cell.
+//
+// It only reads runs: it measures nothing and never changes a run. Every
+// file it writes is written atomically (internal/atomicfile), so a reader
+// never sees half of one.
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/vbench-dev/vbench/internal/atomicfile"
+	"github.com/vbench-dev/vbench/plots"
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+// ReportFile is the name of the Markdown report in a report directory.
+const ReportFile = "report.md"
+
+// Figures returns the figures for one run: the timing figures when it has
+// timings, the ASLR figures when it has ASLR results. prefix is put before
+// each file name (for several runs in one directory).
+func Figures(r *runfile.Run, prefix string) []*plots.Figure {
+	var figs []*plots.Figure
+	sub := subtitle(r)
+	if r.Bench != nil {
+		figs = append(figs, plots.Cost(r.Bench, sub), plots.Latency(r.Bench, sub), plots.LatencyCDF(r.Bench, sub))
+	}
+	if r.ASLR != nil {
+		short := fmt.Sprintf("%s, Linux %s, vsyscall=%s", r.Env.Hostname, r.Env.KernelRelease, r.Env.VsyscallMode)
+		if r.Label != "" {
+			short = r.Label + ": " + short
+		}
+		figs = append(figs, plots.BitStrip(r.ASLR, short), plots.VDSOHistogram(r.ASLR, short), plots.Effective(r.ASLR, r.Env, short))
+	}
+	for _, f := range figs {
+		f.Name = prefix + f.Name
+	}
+	return figs
+}
+
+// subtitle names the machine a figure comes from.
+func subtitle(r *runfile.Run) string {
+	e := r.Env
+	s := fmt.Sprintf("%s, Linux %s, vsyscall=%s, clocksource %s", e.Hostname, e.KernelRelease, e.VsyscallMode, e.Clocksource)
+	if r.Label != "" {
+		s = r.Label + ": " + s
+	}
+	return s
+}
+
+// Write renders the runs into dir: each run's figures, the comparison
+// figure when there are several runs, and report.md. It returns the path
+// of report.md. Labels name the runs (nil: Labels' defaults).
+func Write(dir string, runs []*runfile.Run, labels []string) (string, error) {
+	if len(runs) == 0 {
+		return "", fmt.Errorf("no runs to report on")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	labels = Labels(runs, labels)
+	var md bytes.Buffer
+	var cmp *Comparison
+	var cmpFig *plots.Figure
+	if len(runs) > 1 {
+		cmp = Compare(runs, labels)
+		cmpFig = plots.Compare(runs, labels)
+		if err := cmpFig.Save(filepath.Join(dir, cmpFig.Name)); err != nil {
+			return "", err
+		}
+	}
+	perRun := make([][]*plots.Figure, len(runs))
+	for i, r := range runs {
+		prefix := ""
+		if len(runs) > 1 {
+			prefix = fmt.Sprintf("run%d-", i+1)
+		}
+		perRun[i] = Figures(r, prefix)
+		for _, f := range perRun[i] {
+			if err := f.Save(filepath.Join(dir, f.Name)); err != nil {
+				return "", err
+			}
+		}
+	}
+	if len(runs) == 1 {
+		writeRun(&md, runs[0], labels[0], perRun[0], "#")
+	} else {
+		fmt.Fprintf(&md, "# vbench report: %d runs\n\n", len(runs))
+		for i, r := range runs {
+			fmt.Fprintf(&md, "%d. **%s**: %s\n", i+1, mdEscape(labels[i]), mdEscape(subtitle(r)))
+		}
+		fmt.Fprintf(&md, "\n## Comparison\n\n![%s](%s)\n\n", "cost per call across runs", cmpFig.Name)
+		cmp.WriteMarkdown(&md)
+		for i, r := range runs {
+			fmt.Fprintln(&md)
+			writeRun(&md, r, fmt.Sprintf("run %d: %s", i+1, labels[i]), perRun[i], "##")
+		}
+	}
+	path := filepath.Join(dir, ReportFile)
+	if err := atomicfile.WriteBytes(path, md.Bytes()); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// figure finds a run's figure by its base name.
+func figure(figs []*plots.Figure, base string) *plots.Figure {
+	for _, f := range figs {
+		if strings.HasSuffix(f.Name, base) {
+			return f
+		}
+	}
+	return nil
+}
+
+func image(w io.Writer, figs []*plots.Figure, base, alt string) {
+	if f := figure(figs, base); f != nil {
+		fmt.Fprintf(w, "![%s](%s)\n\n", alt, f.Name)
+	}
+}
+
+// writeRun writes one run's section; h is its heading level ("#").
+func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h string) {
+	fmt.Fprintf(w, "%s vbench report: %s\n\n", h, mdEscape(label))
+	took := ""
+	if !r.Finished.IsZero() && r.Finished.After(r.Started) {
+		took = fmt.Sprintf(", took %.1f s", r.Finished.Sub(r.Started).Seconds())
+	}
+	fmt.Fprintf(w, "Run started %s%s; vbench %s, schema %d.\n\n", r.Started.UTC().Format("2006-01-02 15:04:05 UTC"), took,
+		r.Env.VbenchVersion, r.Schema)
+	if len(r.Errors) > 0 {
+		fmt.Fprintf(w, "**Parts of this run failed** (the rest still ran):\n\n")
+		for _, e := range r.Errors {
+			fmt.Fprintf(w, "- %s\n", mdEscape(e))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "%s# Environment\n\n", h)
+	EnvMarkdown(w, r)
+	fmt.Fprintf(w, "\n%s# Cost per call\n\n", h)
+	if r.Bench == nil {
+		fmt.Fprintf(w, "No timing results in this run.\n")
+	} else {
+		image(w, figs, "cost.png", "cost per call by function and path")
+		BenchMarkdown(w, r.Bench)
+		fmt.Fprintf(w, "\n%s# Latency of single calls\n\n", h)
+		image(w, figs, "latency.png", "latency distribution per cell")
+		image(w, figs, "latency-cdf.png", "latency CDF")
+		LatencyMarkdown(w, r.Bench)
+	}
+	fmt.Fprintf(w, "\n%s# Correctness (verify)\n\n", h)
+	VerifyMarkdown(w, r.Verify)
+	fmt.Fprintf(w, "\n%s# ASLR: how well hidden is the vDSO\n\n", h)
+	if r.ASLR == nil {
+		fmt.Fprintf(w, "No ASLR results in this run.\n")
+		return
+	}
+	image(w, figs, "aslr-bits.png", "address bits per region")
+	image(w, figs, "aslr-vdso-hist.png", "histogram of vDSO base addresses")
+	image(w, figs, "aslr-effective.png", "effective bits per region against the kernel maximum")
+	ASLRMarkdown(w, r)
+}
+
+// EnvMarkdown writes the environment block as a two-column table.
+func EnvMarkdown(w io.Writer, r *runfile.Run) {
+	e := r.Env
+	fmt.Fprintln(w, "| | |\n|---|---|")
+	kv := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "| %s | %s |\n", k, mdEscape(v))
+		}
+	}
+	kv("host", e.Hostname)
+	kv("kernel", strings.TrimSpace(e.KernelRelease+" "+e.KernelVersion))
+	kv("cmdline", "`"+e.Cmdline+"`")
+	boot := "kernel default"
+	if e.VsyscallBoot != "" {
+		boot = "vsyscall=" + e.VsyscallBoot + " on the command line"
+	}
+	kv("vsyscall", e.VsyscallMode+" ("+boot+")")
+	kv("clocksource", e.Clocksource)
+	kv("cpu", fmt.Sprintf("%s, %d CPUs", e.CPUModel, e.NumCPU))
+	var flags []string
+	for f, on := range e.CPUFlags {
+		if on {
+			flags = append(flags, f)
+		} else {
+			flags = append(flags, "-"+f)
+		}
+	}
+	sort.Strings(flags)
+	kv("cpu flags", strings.Join(flags, " "))
+	kv("randomize_va_space", fmt.Sprint(e.RandomizeVASpace))
+	kv("mmap_rnd_bits", fmt.Sprint(e.MmapRndBits))
+	kv("go", e.GoVersion)
+	if e.Guest {
+		kv("guest", "yes, accel "+e.Accel)
+	}
+	if b := r.Boot; b != nil {
+		kv("boot", fmt.Sprintf("mode %s, kernel %s, %s, %.1f s", b.Mode, b.Kernel, b.Accel, b.Seconds))
+	}
+	for _, m := range e.Missing {
+		kv("missing", m)
+	}
+}
+
+// BenchMarkdown writes the cost table: one row per cell.
+func BenchMarkdown(w io.Writer, b *runfile.Bench) {
+	fmt.Fprintln(w, "| function | clock | path | median ns/call | 95% CI | vs vDSO | notes |")
+	fmt.Fprintln(w, "|---|---|---|---:|---|---:|---|")
+	for i := range b.Cells {
+		c := &b.Cells[i]
+		row := fmt.Sprintf("| %s | %s | %s |", c.Function, dash(c.Clock), dash(c.Path))
+		if !measured(c) {
+			why := c.Unavailable
+			if why == "" {
+				why = "not measured"
+			}
+			fmt.Fprintf(w, "%s - | | | %s |\n", row, mdEscape(why))
+			continue
+		}
+		s := c.Summary
+		fmt.Fprintf(w, "%s %s | %s to %s | %s | %s |\n", row, fmtNS(s.Median), fmtNS(s.Lo), fmtNS(s.Hi),
+			vdsoRatio(b, c), mdEscape(strings.Join(c.Notes, "; ")))
+	}
+	fmt.Fprintf(w, "\nMedian of %d samples of about %v each, thread pinned to CPU %d. "+
+		"With fewer than 6 samples the interval is the samples' range.\n", b.Count, b.Benchtime, b.CPU)
+}
+
+// vdsoRatio is the cell's median over the vDSO median of the same call.
+func vdsoRatio(b *runfile.Bench, c *runfile.Cell) string {
+	if c.Function == "floor" {
+		return ""
+	}
+	v, ok := b.Find(c.Function, c.Clock, "vdso")
+	if !ok || !measured(v) || v.Summary.Median <= 0 {
+		return "-"
+	}
+	return fmtRatio(c.Summary.Median / v.Summary.Median)
+}
+
+// LatencyMarkdown writes the per-call latency table.
+func LatencyMarkdown(w io.Writer, b *runfile.Bench) {
+	n := 0
+	for _, c := range b.Cells {
+		if c.Latency != nil {
+			n++
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(w, "The per-call latency mode did not run.")
+		return
+	}
+	fmt.Fprintln(w, "| function | clock | path | calls | p50 | p90 | p99 | p99.9 | max |")
+	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|")
+	for _, c := range b.Cells {
+		l := c.Latency
+		if l == nil {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", c.Function, dash(c.Clock), dash(c.Path), l.N,
+			fmtNS(l.P50), fmtNS(l.P90), fmtNS(l.P99), fmtNS(l.P999), fmtNS(l.Max))
+	}
+	fmt.Fprintf(w, "\nns per call, each call timed on its own with the TSC")
+	if b.TSCHz > 0 {
+		fmt.Fprintf(w, " (%.3f GHz)", b.TSCHz/1e9)
+	}
+	fmt.Fprintf(w, ", the timer's own cost subtracted; values at or below zero are drawn at %g ns on the log scale.\n", plots.MinLog)
+}
+
+// VerifyMarkdown writes the correctness checks.
+func VerifyMarkdown(w io.Writer, v *runfile.Verify) {
+	if v == nil {
+		fmt.Fprintln(w, "The correctness checks did not run.")
+		return
+	}
+	n := map[string]int{}
+	for _, c := range v.Checks {
+		n[c.Status]++
+	}
+	verdict := "all passed"
+	if !v.Passed {
+		verdict = "**some failed**"
+	}
+	fmt.Fprintf(w, "%d checks, %s: %d pass, %d fail, %d skip.\n\n", len(v.Checks), verdict, n["pass"], n["fail"], n["skip"])
+	if len(v.Checks) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "| check | status | detail |\n|---|---|---|")
+	// Failures first, then skips, then passes; otherwise in run order.
+	rank := map[string]int{"fail": 0, "skip": 1, "pass": 2}
+	checks := append([]runfile.Check(nil), v.Checks...)
+	sort.SliceStable(checks, func(i, j int) bool { return rank[checks[i].Status] < rank[checks[j].Status] })
+	for _, c := range checks {
+		fmt.Fprintf(w, "| %s | %s | %s |\n", mdEscape(c.Name), c.Status, mdEscape(oneLine(c.Detail)))
+	}
+}
+
+// ASLRMarkdown writes the estimators per region, the pairs and the
+// conclusions.
+func ASLRMarkdown(w io.Writer, r *runfile.Run) {
+	a := r.ASLR
+	fmt.Fprintf(w, "%d samples of %s", a.Samples, mdEscape(a.Target))
+	if a.Rate > 0 {
+		fmt.Fprintf(w, " at %.0f/s", a.Rate)
+	}
+	if a.NoRandomize {
+		fmt.Fprint(w, ", ADDR_NO_RANDOMIZE (control run)")
+	}
+	if a.Interrupted {
+		fmt.Fprintf(w, ", interrupted (%d requested)", a.Requested)
+	}
+	fmt.Fprint(w, ".\n\n")
+	if len(a.Conclusions) > 0 {
+		for _, c := range a.Conclusions {
+			fmt.Fprintf(w, "- %s\n", mdEscape(c))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "| region | distinct | range | varying bits | quality bits | bit-entropy sum | range bits | collision bits | Shannon (ceiling) | min-entropy | chi-square p | effective bits | rule | kernel max |")
+	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|")
+	for _, g := range a.Regions {
+		if g.Present == 0 {
+			fmt.Fprintf(w, "| %s | - | not present | | | | | | | | | | | |\n", g.Name)
+			continue
+		}
+		kmax := "?"
+		if k, src, ok := plots.KernelMax(g.Name, r.Env); ok {
+			kmax = fmt.Sprintf("%.0f (%s)", k, src)
+		}
+		fmt.Fprintf(w, "| %s | %d | %#x-%#x | %d | %d | %.2f | %.2f | %s | %.2f (%.1f) | %.2f | %s | **%.1f** | %s | %s |\n",
+			g.Name, g.Distinct, g.Min, g.Max, g.VaryingBits, g.QualityBits, g.BitEntropySum, g.RangeBits,
+			collision(g), g.Shannon, g.ShannonCeiling, g.MinEntropy, pval(g), g.Effective, mdEscape(g.EffectiveRule), kmax)
+	}
+	if len(a.Pairs) > 0 {
+		fmt.Fprintln(w, "\n| regions | distinct differences | what it means |\n|---|---:|---|")
+		for _, p := range a.Pairs {
+			fmt.Fprintf(w, "| %s - %s | %d | %s |\n", p.B, p.A, p.DistinctDiffs, mdEscape(p.Conclusion))
+		}
+	}
+	if v := a.Vsyscall; v != nil {
+		fmt.Fprintln(w)
+		switch {
+		case v.Mapped == 0:
+			fmt.Fprintln(w, "[vsyscall]: not mapped in any sample.")
+		default:
+			fmt.Fprintf(w, "[vsyscall]: mapped in %d of %d samples at %#x (%s), fixed: %v, %.0f bits.\n", v.Mapped, a.Samples, v.Addr, v.Perms, v.Fixed, math.Max(v.Entropy, 0))
+		}
+	}
+}
+
+func collision(g runfile.Region) string {
+	if g.CollisionBits < 0 || g.Collisions == 0 {
+		return fmt.Sprintf("no collisions (> %.1f)", g.CollisionLo)
+	}
+	hi := "inf"
+	if g.CollisionHi >= 0 {
+		hi = fmt.Sprintf("%.1f", g.CollisionHi)
+	}
+	return fmt.Sprintf("%.1f [%.1f, %s] (%d pairs)", g.CollisionBits, g.CollisionLo, hi, g.Collisions)
+}
+
+func pval(g runfile.Region) string {
+	if g.ChiSquareDF <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3g", g.ChiSquareP)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
