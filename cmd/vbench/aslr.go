@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"os/signal"
 	"strings"
@@ -94,6 +95,8 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 			return failedf("aslr: %v", err)
 		}
 	}
+	fmt.Fprintf(stdout, "kernel %s, kernel.randomize_va_space=%d, vm.mmap_rnd_bits=%d, vsyscall=%s\n",
+		run.Env.KernelRelease, run.Env.RandomizeVASpace, run.Env.MmapRndBits, run.Env.VsyscallMode)
 	writeAslr(stdout, res)
 	return nil
 }
@@ -112,18 +115,19 @@ func writeAslr(w io.Writer, a *runfile.ASLR) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "region\tdistinct\tvarying\tquality\tbit-H sum\trange\tcollisions\tbirthday [95%]\tShannon (ceil)\tmin-H\tchi² p\teffective\trule\t")
+	fmt.Fprintln(tw, "region\tdistinct\tvarying\tbits\tquality\tbit-H sum\trange\tcollisions\tbirthday [95%]\tShannon (ceil)\tmin-H\tchi² p\teffective\trule\t")
 	for _, r := range a.Regions {
 		if r.Present == 0 {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\tabsent\t\n", r.Name)
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\tabsent\t\n", r.Name)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.2f\t%d\t%s\t%.2f (%.1f)\t%.2f\t%s\t%.2f\t%s\t\n",
-			r.Name, r.Distinct, r.VaryingBits, r.QualityBits, r.BitEntropySum, r.RangeBits, r.Collisions,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%.2f\t%.2f\t%d\t%s\t%.2f (%.1f)\t%.2f\t%s\t%.2f\t%s\t\n",
+			r.Name, r.Distinct, r.VaryingBits, bitSpan(r.VaryingMask), r.QualityBits, r.BitEntropySum, r.RangeBits, r.Collisions,
 			birthday(r), r.Shannon, r.ShannonCeiling, r.MinEntropy, chiP(r), r.Effective, shortRule(r.EffectiveRule))
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nbits throughout; birthday: log2(pairs/collisions), inf with none; Shannon is the plug-in, capped at (ceil) = log2 N.")
+	fmt.Fprintln(w, "\nvarying: bits that differ between samples, spanning 'bits'; quality: paxtest's, varying minus those set in <=35% or >=65% of samples.")
+	fmt.Fprintln(w, "bits throughout; birthday: log2(pairs/collisions), inf with none; Shannon is the plug-in, capped at (ceil) = log2 N.")
 	fmt.Fprintln(w, "rules:")
 	seen := map[string]bool{}
 	for _, r := range a.Regions {
@@ -166,6 +170,14 @@ func writeAslr(w io.Writer, a *runfile.ASLR) {
 	for _, c := range a.Conclusions {
 		fmt.Fprintf(w, "  - %s\n", c)
 	}
+}
+
+// bitSpan is "12-40": the lowest and highest varying bit.
+func bitSpan(mask uint64) string {
+	if mask == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d-%d", bits.TrailingZeros64(mask), 63-bits.LeadingZeros64(mask))
 }
 
 func birthday(r runfile.Region) string {
