@@ -168,8 +168,7 @@ func newFlags(name, synopsis, examples string, stdout io.Writer) *pflag.FlagSet 
 func parseFlags(fs *pflag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			fs.Usage()
-			return err
+			return err // pflag has printed fs.Usage
 		}
 		return usageErrorf("%s: %v (see 'vbench %s --help')", fs.Name(), err, fs.Name())
 	}

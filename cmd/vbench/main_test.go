@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/vbench-dev/vbench/probes/vsyscall"
+)
+
+func TestMain(m *testing.M) {
+	// Commands under test start child probes by re-executing this binary.
+	vsyscall.RunChildIfAsked()
+	os.Exit(m.Run())
+}
+
+// runCLI runs vbench in-process and returns its output and exit status.
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(args, &out, &errb)
+	code = exitCode(err, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestUnknownCommand(t *testing.T) {
+	_, stderr, code := runCLI(t, "frobnicate")
+	if code != exitBadArgs {
+		t.Errorf("exit %d, want %d", code, exitBadArgs)
+	}
+	if !strings.Contains(stderr, `unknown command "frobnicate"`) || !strings.Contains(stderr, "bench") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("stderr = %q, want one line naming the valid commands", stderr)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"help"}, {"-h"}} {
+		stdout, _, code := runCLI(t, args...)
+		if code != exitOK || !strings.Contains(stdout, "Commands:") || !strings.Contains(stdout, "Examples:") {
+			t.Errorf("%v: exit %d, stdout %q", args, code, stdout)
+		}
+	}
+	// Every command has --help with its flags; none of them may fail or
+	// print a stack trace.
+	for _, name := range commandNames() {
+		stdout, stderr, code := runCLI(t, name, "--help")
+		if code != exitOK || !strings.Contains(stdout, "vbench "+name) || stderr != "" {
+			t.Errorf("%s --help: exit %d, stdout %q, stderr %q", name, code, stdout, stderr)
+		}
+	}
+}
+
+func TestBadFlagEveryCommand(t *testing.T) {
+	for _, name := range commandNames() {
+		_, stderr, code := runCLI(t, name, "--no-such-flag")
+		if code != exitBadArgs {
+			t.Errorf("%s --no-such-flag: exit %d, want %d (stderr %q)", name, code, exitBadArgs, stderr)
+		}
+		if strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "goroutine") {
+			t.Errorf("%s --no-such-flag: stderr %q, want one line", name, stderr)
+		}
+	}
+}
+
+func TestEnv(t *testing.T) {
+	stdout, _, code := runCLI(t, "env")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"kernel:", "vsyscall:", "clocksource:", "randomize_va_space:", "mmap_rnd_bits:"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("env output lacks %q", want)
+		}
+	}
+	stdout, _, code = runCLI(t, "env", "--json")
+	if code != exitOK || !strings.Contains(stdout, `"vsyscall_mode"`) {
+		t.Errorf("env --json: exit %d, %q", code, stdout)
+	}
+	if _, _, code := runCLI(t, "env", "extra"); code != exitBadArgs {
+		t.Errorf("env extra: exit %d", code)
+	}
+}
