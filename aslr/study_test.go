@@ -144,7 +144,7 @@ func TestStudyLive(t *testing.T) {
 func TestStudyCSV(t *testing.T) {
 	var b bytes.Buffer
 	const n = 40
-	res, err := Study(context.Background(), Config{Samples: n, CSV: &b}, nil)
+	res, err := Study(context.Background(), Config{Samples: n, CSV: &b, Workers: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

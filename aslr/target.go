@@ -27,9 +27,11 @@ import (
 // allocator puts it: just below mm->mmap_base, in the mmap region, with
 // vm.mmap_rnd_bits of entropy. A PIE with an interpreter would instead go
 // at ELF_ET_DYN_BASE plus its own random offset, and its interpreter into
-// the mmap region. For a loader the kernel also moves brk to
-// ELF_ET_DYN_BASE before arch_randomize_brk (the same function), so the
-// heap start of this target is randomized apart from the executable.
+// the mmap region. For such a loader the kernel also moves brk away from
+// the executable, to ELF_ET_DYN_BASE (2/3 of TASK_SIZE, 0x5555...), before
+// arch_randomize_brk adds its own 1 GiB of page-granular randomness: the
+// heap start of this target is therefore independent of the executable
+// (measured: heap at 0x5555..., exe next to the vDSO at 0x7f...).
 //
 // Because the target is ET_DYN without an interpreter, the "mmap" region
 // of a sample is the executable itself (see sample.go).
