@@ -188,9 +188,10 @@ func plan(cfg BenchConfig, d *Doors) []benchCell {
 	return cells
 }
 
-// hasRDTSCP is true only when Discover found rdtscp and CPUID agrees, so
-// that rdtscp is never executed on a CPU that would raise SIGILL.
-func hasRDTSCP(d *Doors) bool { return d.RDTSCP && loopHasRDTSCP() }
+// hasRDTSCP is true only when the doors say rdtscp and CPUID agrees, so
+// that rdtscp is never executed on a CPU that would raise SIGILL, even with
+// doors made up by a test.
+func hasRDTSCP(d *Doors) bool { return d.RDTSCP && cpuHasRDTSCP() }
 
 // opFor returns the loop operation for a call, or why it is unavailable.
 // Arguments are the kernel's (and the vDSO's, which mirror them):

@@ -16,16 +16,13 @@ func loopEmpty(n int64)
 //go:noescape
 func loopRdtsc(n int64) (last uint64)
 
-// loopRdtscp must only be called when the CPU has rdtscp (loopHasRDTSCP).
+// loopRdtscp must only be called when the CPU has rdtscp (cpuHasRDTSCP).
 //
 //go:noescape
 func loopRdtscp(n int64) (last uint64)
 
 //go:noescape
 func loopTSC() uint64
-
-//go:noescape
-func loopCPUID(leaf, sub uint32) (a, b, c, d uint32)
 
 // loopSyscall issues the syscall instruction n times with AX=trap, DI=a1,
 // SI=a2, DX=0 and returns AX of the last (a negative errno on failure).
@@ -69,17 +66,6 @@ type loopBuffers struct {
 
 // loopBuf is only used by the one goroutine running Bench (benchMu).
 var loopBuf loopBuffers
-
-// loopHasRDTSCP reports whether the CPU has rdtscp: CPUID leaf 0x80000001,
-// EDX bit 27 (RDTSCP), after checking that the extended leaf exists.
-func loopHasRDTSCP() bool {
-	maxExt, _, _, _ := loopCPUID(0x80000000, 0)
-	if maxExt < 0x80000001 {
-		return false
-	}
-	_, _, _, d := loopCPUID(0x80000001, 0)
-	return d&(1<<27) != 0
-}
 
 // loopOp is one timed operation.
 type loopOp struct {

@@ -83,17 +83,6 @@ TEXT ·loopTSC(SB), NOSPLIT, $0-8
 	MOVQ	AX, ret+0(FP)
 	RET
 
-// func loopCPUID(leaf, sub uint32) (a, b, c, d uint32)
-TEXT ·loopCPUID(SB), NOSPLIT, $0-24
-	MOVL	leaf+0(FP), AX
-	MOVL	sub+4(FP), CX
-	CPUID
-	MOVL	AX, a+8(FP)
-	MOVL	BX, b+12(FP)
-	MOVL	CX, c+16(FP)
-	MOVL	DX, d+20(FP)
-	RET
-
 // func loopSyscall(trap uintptr, n int64, a1, a2 uintptr) (r1 uintptr)
 // Issues the syscall instruction n times with AX=trap, DI=a1, SI=a2, DX=0 and
 // returns AX of the last one (a negative errno on failure). The syscall

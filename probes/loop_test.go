@@ -71,7 +71,7 @@ func TestLoopFloorsAndTSC(t *testing.T) {
 	if !(a <= b && b <= c) {
 		t.Errorf("TSC not monotonic on one thread: %d %d %d", a, b, c)
 	}
-	if loopHasRDTSCP() {
+	if cpuHasRDTSCP() {
 		if x := loopRdtscp(10); x == 0 {
 			t.Errorf("rdtscp loop returned 0")
 		}
@@ -79,7 +79,7 @@ func TestLoopFloorsAndTSC(t *testing.T) {
 }
 
 func TestLoopLatencyOverhead(t *testing.T) {
-	out := (loopOp{kind: opEmpty}).latency(2000, 1024, loopHasRDTSCP())
+	out := (loopOp{kind: opEmpty}).latency(2000, 1024, cpuHasRDTSCP())
 	if len(out) != 2000 {
 		t.Fatalf("got %d values", len(out))
 	}
@@ -88,7 +88,7 @@ func TestLoopLatencyOverhead(t *testing.T) {
 			t.Fatalf("overhead sample %d = %d ticks", i, v)
 		}
 	}
-	sys := (loopOp{kind: opSyscall, addr: unix.SYS_GETCPU, a1: loopBufCPU(), a2: loopBufNode()}).latency(100, 7, loopHasRDTSCP())
+	sys := (loopOp{kind: opSyscall, addr: unix.SYS_GETCPU, a1: loopBufCPU(), a2: loopBufNode()}).latency(100, 7, cpuHasRDTSCP())
 	for i, v := range sys {
 		if v == 0 || v > 1<<40 {
 			t.Fatalf("syscall sample %d = %d ticks", i, v)
