@@ -158,7 +158,13 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		}
 	}
 	stopped = ctx.Err() != nil && done < cfg.Samples
-	err = errors.Join(append([]error{err}, werrs...)...)
+	// One error, on one line: the aggregator's, else the first worker's
+	// (the others usually failed the same way, or were cancelled).
+	for _, werr := range werrs {
+		if err == nil {
+			err = werr
+		}
+	}
 	elapsed := time.Since(start)
 	if ferr := csv.flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("writing samples: %w", ferr)

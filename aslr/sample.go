@@ -125,6 +125,10 @@ var errChildGone = errors.New("target did not stop at exec")
 // reaps it. It never returns with the child alive.
 func (s *spawner) one(out *sample) error {
 	pid, err := syscall.ForkExec(s.t.path, s.argv, s.attr)
+	if errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES) {
+		// The kernel will not run it: bad input, not a failed measurement.
+		return fmt.Errorf("%w: spawning %s: %w", ErrTarget, s.t.label, err)
+	}
 	if err != nil {
 		return fmt.Errorf("spawning %s: %w", s.t.label, err)
 	}

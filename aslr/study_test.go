@@ -184,8 +184,8 @@ func TestStudyErrors(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("\x7fELF garbage"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Study(context.Background(), Config{Samples: 5, Target: bad}, nil); err == nil {
-		t.Error("an unrunnable target gave no error")
+	if _, err := Study(context.Background(), Config{Samples: 5, Target: bad, Workers: 2}, nil); !errors.Is(err, ErrTarget) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("an unrunnable target: error %q, want one line", err)
 	}
 	noChildren(t, "after a spawn error")
 	// An error in the middle of sampling (the CSV writer fails once its

@@ -14,6 +14,8 @@ import (
 func TestAslrBadInput(t *testing.T) {
 	notExec := filepath.Join(t.TempDir(), "data")
 	os.WriteFile(notExec, []byte("x"), 0o644)
+	notELF := filepath.Join(t.TempDir(), "garbage")
+	os.WriteFile(notELF, []byte("\x7fELF not really"), 0o755)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -23,6 +25,7 @@ func TestAslrBadInput(t *testing.T) {
 		{[]string{"--target", "/no/such/program"}, "no such file"},
 		{[]string{"--target", "/proc"}, "not a regular file"},
 		{[]string{"--target", notExec, "--samples", "2"}, "not executable"},
+		{[]string{"--target", notELF, "--samples", "2"}, "exec format error"},
 		{[]string{"--samples", "many"}, "invalid argument"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
