@@ -291,10 +291,14 @@ func parseMapsFast(b []byte) (proc.Maps, error) {
 	return proc.ParseMaps(bytes.NewReader(b))
 }
 
-// lockedThread runs f on a goroutine locked to a fresh OS thread with the
-// given personality bit set, and waits for it. If the personality cannot be
-// restored, the thread is not unlocked and so dies with the goroutine
-// instead of serving other goroutines with randomization off.
+// lockedThread runs f on a goroutine locked to its OS thread, with
+// ADDR_NO_RANDOMIZE set on that thread if noRandomize, and waits for it. If
+// the personality cannot be restored, the thread is not unlocked and so
+// dies with the goroutine instead of serving other goroutines with
+// randomization off. The Go runtime never clones its own new threads from
+// a thread locked with LockOSThread (runtime/proc.go:newm hands the job to
+// its template thread, "the kernel state of this thread may be strange"),
+// so the personality does not leak into other Go threads either.
 func lockedThread(noRandomize bool, f func() error) error {
 	done := make(chan error, 1)
 	go func() {
