@@ -185,10 +185,35 @@ func quantile(qs []float64, q float64) float64 {
 type latencyStats struct {
 	y                      float64
 	p1, p25, p50, p75, p99 float64
-	p999                 float64
+	p999                   float64
 }
 
-func statsOf(l *runfile.Latency) (latencyStats, bool) {
+// latencyFloor is the smallest single-call time drawn: half the timer's
+// step when it is known (a call faster than one step reads as 0 or 1
+// step), else MinLog.
+func latencyFloor(b *runfile.Bench) float64 {
+	if b != nil && b.TSCStepNs/2 > MinLog {
+		return b.TSCStepNs / 2
+	}
+	return MinLog
+}
+
+func latencyAxis(b *runfile.Bench) string {
+	fl := latencyFloor(b)
+	if fl > MinLog {
+		return fmt.Sprintf("ns per call (log scale; timer step %.2g ns, shorter drawn at %.2g ns)", b.TSCStepNs, fl)
+	}
+	return fmt.Sprintf("ns per call (log scale; below %g ns drawn at %g)", MinLog, MinLog)
+}
+
+func atLeast(v, floor float64) float64 {
+	if math.IsNaN(v) || v < floor {
+		return floor
+	}
+	return v
+}
+
+func statsOf(l *runfile.Latency, floor float64) (latencyStats, bool) {
 	var s latencyStats
 	if l == nil {
 		return s, false
@@ -208,7 +233,9 @@ func statsOf(l *runfile.Latency) (latencyStats, bool) {
 			s.p999 = qs[len(qs)-1]
 		}
 	}
-	s.p1, s.p25, s.p50, s.p75, s.p99, s.p999 = pos(s.p1), pos(s.p25), pos(s.p50), pos(s.p75), pos(s.p99), pos(s.p999)
+	for _, v := range []*float64{&s.p1, &s.p25, &s.p50, &s.p75, &s.p99, &s.p999} {
+		*v = atLeast(*v, floor)
+	}
 	return s, true
 }
 
@@ -275,7 +302,8 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 	if subtitle != "" {
 		title += "\n" + subtitle
 	}
-	has := func(c runfile.Cell) bool { _, ok := statsOf(c.Latency); return ok }
+	floor := latencyFloor(b)
+	has := func(c runfile.Cell) bool { _, ok := statsOf(c.Latency, floor); return ok }
 	if b == nil {
 		f.Plots = []*plot.Plot{emptyPlot(title, "no timing results in this run")}
 		return f
@@ -285,7 +313,7 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 		f.Plots = []*plot.Plot{emptyPlot(title, "no per-call latency results in this run")}
 		return f
 	}
-	p := newPlot(title, fmt.Sprintf("ns per call (log scale; below %g ns drawn at %g)", MinLog, MinLog), "")
+	p := newPlot(title, latencyAxis(b), "")
 	logX(p)
 	p.Add(gridLines{})
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -296,7 +324,7 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 			if c.Path != path || c.Function == "floor" {
 				continue
 			}
-			s, ok := statsOf(c.Latency)
+			s, ok := statsOf(c.Latency, floor)
 			if !ok {
 				continue
 			}
@@ -330,7 +358,8 @@ func LatencyCDF(b *runfile.Bench, subtitle string) *Figure {
 	if subtitle != "" {
 		title += "\n" + subtitle
 	}
-	p := newPlot(title, "ns per call (log scale)", "fraction of calls at or below")
+	p := newPlot(title, latencyAxis(b), "fraction of calls at or below")
+	floor := latencyFloor(b)
 	logX(p)
 	dashes := map[string][]vg.Length{
 		"gettimeofday":            nil,
@@ -356,7 +385,7 @@ func LatencyCDF(b *runfile.Bench, subtitle string) *Figure {
 				sort.Float64s(qs)
 				xys := make(plotter.XYs, len(qs))
 				for i, q := range qs {
-					xys[i] = plotter.XY{X: pos(q), Y: (float64(i) + 0.5) / float64(len(qs))}
+					xys[i] = plotter.XY{X: atLeast(q, floor), Y: (float64(i) + 0.5) / float64(len(qs))}
 				}
 				l, err := plotter.NewLine(xys)
 				if err != nil {

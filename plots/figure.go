@@ -20,6 +20,9 @@ import (
 // DPI is the resolution every figure is rendered at.
 const DPI = 96
 
+// margin is kept clear around the whole figure.
+const margin = 6 * vg.Millimeter / 2
+
 // MinLog is the smallest value drawn on a log axis (ns); smaller values,
 // e.g. a latency that came out at or below zero once the timer overhead
 // was subtracted, are drawn at MinLog.
@@ -55,7 +58,7 @@ func (f *Figure) WritePNG(w io.Writer) (err error) {
 	}()
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(f.Width)*vg.Inch, vg.Length(f.Height)*vg.Inch),
 		vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
-	dc := draw.New(c)
+	dc := draw.Crop(draw.New(c), margin, -margin, margin, -margin)
 	top := dc.Max.Y
 	total := 0.0
 	for i := range f.Plots {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -164,10 +165,10 @@ func (c *Comparison) mismatches() []string {
 		}
 	}
 	if len(missing) > 0 {
-		notes = append(notes, fmt.Sprintf("%d cells are missing from some runs: %s", len(missing), strings.Join(missing, "; ")))
+		notes = append(notes, fmt.Sprintf("%s missing from some runs: %s", cells(len(missing)), strings.Join(missing, "; ")))
 	}
 	if len(unavailable) > 0 {
-		notes = append(notes, fmt.Sprintf("%d cells could not be measured in some runs: %s", len(unavailable), strings.Join(unavailable, "; ")))
+		notes = append(notes, fmt.Sprintf("%s not measured in some runs: %s", cells(len(unavailable)), strings.Join(unavailable, "; ")))
 	}
 	return notes
 }
@@ -195,20 +196,17 @@ func median(c *runfile.Cell) string {
 // run's median ns/call and, for the runs after the first, the ratio to
 // the first with the U test's p-value ("~": not significant at Alpha).
 func (c *Comparison) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprint(tw, "cell")
 	for i, l := range c.Labels {
-		fmt.Fprintf(tw, "\t%s", l)
-		if i > 0 {
-			fmt.Fprint(tw, "\tvs "+c.Labels[0])
-		}
+		fmt.Fprintf(w, "#%d: %s\n", i+1, l)
 	}
-	fmt.Fprintln(tw)
-	fmt.Fprint(tw, "")
+	fmt.Fprintln(w)
+	var tb bytes.Buffer
+	tw := tabwriter.NewWriter(&tb, 0, 4, 2, ' ', 0)
+	fmt.Fprint(tw, "cell")
 	for i := range c.Labels {
-		fmt.Fprint(tw, "\tns/call")
+		fmt.Fprintf(tw, "\t#%d ns/call", i+1)
 		if i > 0 {
-			fmt.Fprint(tw, "\t")
+			fmt.Fprintf(tw, "\t#%d vs #1", i+1)
 		}
 	}
 	fmt.Fprintln(tw)
@@ -225,7 +223,10 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nns/call: median ± half-width of its 95%% confidence interval. vs: ratio of medians to %s;\n", c.Labels[0])
+	for _, line := range strings.SplitAfter(tb.String(), "\n") {
+		fmt.Fprint(w, strings.TrimRight(line, " "))
+	}
+	fmt.Fprintf(w, "\nns/call: median ± half-width of its 95%% confidence interval. vs #1: ratio of medians to run #1;\n")
 	fmt.Fprintf(w, "~: no significant difference (Mann-Whitney U test, alpha %.2f); n/a: unavailable in that run.\n", Alpha)
 	if len(c.Notes) > 0 {
 		fmt.Fprintln(w, "\nNotes:")
@@ -272,6 +273,13 @@ func (c *Comparison) WriteMarkdown(w io.Writer) {
 			fmt.Fprintf(w, "- %s\n", mdEscape(n))
 		}
 	}
+}
+
+func cells(n int) string {
+	if n == 1 {
+		return "1 cell"
+	}
+	return fmt.Sprintf("%d cells", n)
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

@@ -123,7 +123,7 @@ func figure(figs []*plots.Figure, base string) *plots.Figure {
 	return nil
 }
 
-func image(w io.Writer, figs []*plots.Figure, base, alt string) {
+func showFigure(w io.Writer, figs []*plots.Figure, base, alt string) {
 	if f := figure(figs, base); f != nil {
 		fmt.Fprintf(w, "![%s](%s)\n\n", alt, f.Name)
 	}
@@ -151,11 +151,11 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 	if r.Bench == nil {
 		fmt.Fprintf(w, "No timing results in this run.\n")
 	} else {
-		image(w, figs, "cost.png", "cost per call by function and path")
+		showFigure(w, figs, "cost.png", "cost per call by function and path")
 		BenchMarkdown(w, r.Bench)
 		fmt.Fprintf(w, "\n%s# Latency of single calls\n\n", h)
-		image(w, figs, "latency.png", "latency distribution per cell")
-		image(w, figs, "latency-cdf.png", "latency CDF")
+		showFigure(w, figs, "latency.png", "latency distribution per cell")
+		showFigure(w, figs, "latency-cdf.png", "latency CDF")
 		LatencyMarkdown(w, r.Bench)
 	}
 	fmt.Fprintf(w, "\n%s# Correctness (verify)\n\n", h)
@@ -165,9 +165,9 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 		fmt.Fprintf(w, "No ASLR results in this run.\n")
 		return
 	}
-	image(w, figs, "aslr-bits.png", "address bits per region")
-	image(w, figs, "aslr-vdso-hist.png", "histogram of vDSO base addresses")
-	image(w, figs, "aslr-effective.png", "effective bits per region against the kernel maximum")
+	showFigure(w, figs, "aslr-bits.png", "address bits per region")
+	showFigure(w, figs, "aslr-vdso-hist.png", "histogram of vDSO base addresses")
+	showFigure(w, figs, "aslr-effective.png", "effective bits per region against the kernel maximum")
 	ASLRMarkdown(w, r)
 }
 
@@ -275,7 +275,11 @@ func LatencyMarkdown(w io.Writer, b *runfile.Bench) {
 	if b.TSCHz > 0 {
 		fmt.Fprintf(w, " (%.3f GHz)", b.TSCHz/1e9)
 	}
-	fmt.Fprintf(w, ", the timer's own cost subtracted; values at or below zero are drawn at %g ns on the log scale.\n", plots.MinLog)
+	fmt.Fprint(w, ", the timer's own cost subtracted")
+	if b.TSCStepNs > 0 {
+		fmt.Fprintf(w, "; the TSC advances in steps of %.3g ns here, so shorter calls read as 0 or one step", b.TSCStepNs)
+	}
+	fmt.Fprintln(w, ".")
 }
 
 // VerifyMarkdown writes the correctness checks.
