@@ -82,17 +82,11 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 	defer t.cleanup()
 
 	var (
-		counts  [nRegions]map[uint64]int
-		present [nRegions]int
-		pairs   = newPairs()
-		vs      vsyscallAcc
+		agg     = newAggregate()
 		csv     = newCSV(cfg.CSV)
 		done    int
 		stopped bool
 	)
-	for r := range counts {
-		counts[r] = map[uint64]int{}
-	}
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = DefaultWorkers()
@@ -138,16 +132,7 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		if err != nil {
 			continue // draining after a write error
 		}
-		for r := range nRegions {
-			if s.present[r] {
-				counts[r][s.base[r]]++
-				present[r]++
-			}
-		}
-		for _, p := range pairs {
-			p.add(&s)
-		}
-		vs.add(&s)
+		agg.add(&s)
 		if werr := csv.add(done, &s); werr != nil {
 			err = fmt.Errorf("writing samples: %w", werr)
 			cancel()
@@ -186,17 +171,54 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		Workers:     workers,
 		Interrupted: stopped,
 	}
-	for r := range nRegions {
-		res.Regions = append(res.Regions, estimate(regionNames[r], counts[r], present[r]))
+	agg.finish(res)
+	res.Conclusions = conclude(res, t)
+	return res, nil
+}
+
+// aggregate holds the streaming state of a study: a histogram of values
+// per region, the pair accumulators and the [vsyscall] follower.
+type aggregate struct {
+	counts  [nRegions]map[uint64]int
+	present [nRegions]int
+	pairs   []*pairAcc
+	vs      vsyscallAcc
+	n       int
+}
+
+func newAggregate() *aggregate {
+	a := &aggregate{pairs: newPairs()}
+	for r := range a.counts {
+		a.counts[r] = map[uint64]int{}
 	}
-	for _, p := range pairs {
+	return a
+}
+
+func (a *aggregate) add(s *sample) {
+	a.n++
+	for r := range nRegions {
+		if s.present[r] {
+			a.counts[r][s.base[r]]++
+			a.present[r]++
+		}
+	}
+	for _, p := range a.pairs {
+		p.add(s)
+	}
+	a.vs.add(s)
+}
+
+// finish fills res.Regions, res.Pairs and res.Vsyscall.
+func (a *aggregate) finish(res *runfile.ASLR) {
+	for r := range nRegions {
+		res.Regions = append(res.Regions, estimate(regionNames[r], a.counts[r], a.present[r]))
+	}
+	for _, p := range a.pairs {
 		if p.n > 0 {
 			res.Pairs = append(res.Pairs, p.result(res.Regions))
 		}
 	}
-	res.Vsyscall = vs.result(done)
-	res.Conclusions = conclude(res, t)
-	return res, nil
+	res.Vsyscall = a.vs.result(a.n)
 }
 
 // vsyscallAcc follows the [vsyscall] page across samples.
@@ -271,8 +293,12 @@ func conclude(res *runfile.ASLR, t *target) []string {
 		// Linux <= 6.8 (vdso_addr()): the vDSO sits a small random distance
 		// above the stack. The pair is (vdso, stack): B - A = stack - vdso.
 		if p := pairByName(res, "vdso", "stack"); p != nil && p.DistinctDiffs > 1 && p.DistinctDiffs <= pairCap && p.MaxDiff < 0 {
-			out = append(out, fmt.Sprintf("the vDSO sits just above the stack (vdso_addr(), Linux <= 6.8): %s to %s above the start of [stack], %d distinct offsets, %.1f bits beyond the stack's own",
-				byteSize(uint64(-p.MaxDiff)), byteSize(uint64(-p.MinDiff)), p.DistinctDiffs, p.DiffBits))
+			where := fmt.Sprintf("%s to %s above the start of [stack]", byteSize(uint64(-p.MaxDiff)), byteSize(uint64(-p.MinDiff)))
+			if q := pairByName(res, "vdso", "sp"); q != nil && q.MaxDiff < 0 {
+				where += fmt.Sprintf(", %s to %s above the initial stack pointer", byteSize(uint64(-q.MaxDiff)), byteSize(uint64(-q.MinDiff)))
+			}
+			out = append(out, fmt.Sprintf("the vDSO sits just above the stack (vdso_addr(), Linux <= 6.8): %s; %d distinct offsets from [stack], %.1f bits beyond the stack's own",
+				where, p.DistinctDiffs, p.DiffBits))
 		}
 		if p := pairByName(res, "vdso", "vvar"); p != nil && p.DistinctDiffs == 1 {
 			out = append(out, fmt.Sprintf("[vvar] is at a fixed offset from the vDSO (vvar - vdso = %s)", signedHex(p.Offset)))

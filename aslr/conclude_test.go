@@ -1,0 +1,100 @@
+package aslr
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+// layout draws one synthetic sample.
+type layout func(rng *rand.Rand) sample
+
+func synthetic(t *testing.T, n int, noRand bool, loader bool, draw layout) []string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(11, 12))
+	agg := newAggregate()
+	for range n {
+		s := draw(rng)
+		agg.add(&s)
+	}
+	res := &runfile.ASLR{Samples: n, Requested: n, NoRandomize: noRand}
+	agg.finish(res)
+	return conclude(res, &target{loader: loader})
+}
+
+func set(s *sample, r int, v uint64) { s.base[r], s.present[r] = v, true }
+
+func has(t *testing.T, cs []string, want string, yes bool) {
+	t.Helper()
+	for _, c := range cs {
+		if strings.Contains(c, want) {
+			if !yes {
+				t.Errorf("unexpected conclusion %q", c)
+			}
+			return
+		}
+	}
+	if yes {
+		t.Errorf("no conclusion mentions %q in:\n%s", want, strings.Join(cs, "\n"))
+	}
+}
+
+// Linux 6.9+: the vDSO is in the mmap region, below the static-PIE target.
+func TestConcludeMmapRegion(t *testing.T) {
+	cs := synthetic(t, 2000, false, true, func(rng *rand.Rand) sample {
+		var s sample
+		m := 0x7f0000000000 + rng.Uint64N(1<<28)*page
+		set(&s, rExe, m)
+		set(&s, rMmap, m)
+		set(&s, rVdso, m-0x2000)
+		set(&s, rVvar, m-0x8000)
+		st := 0x7ffc00000000 + rng.Uint64N(1<<22)*page
+		set(&s, rStack, st)
+		set(&s, rSP, st+0x1ee20+rng.Uint64N(512)*16)
+		set(&s, rHeap, 0x555555554000+rng.Uint64N(1<<18)*page)
+		s.vsyscall, s.vsyscallPerms = 0xffffffffff600000, "--xp"
+		return s
+	})
+	has(t, cs, "moves with the mmap base", true)
+	has(t, cs, "the executable itself", true)
+	has(t, cs, "[vvar] is at a fixed offset from the vDSO (vvar - vdso = -0x6000)", true)
+	has(t, cs, "fixed at 0xffffffffff600000 (--xp) in every sample: 0 bits", true)
+	has(t, cs, "above the stack", false)
+}
+
+// Linux <= 6.8: vdso_addr() puts the vDSO at a random page between the
+// stack and the next 2 MiB boundary; vsyscall=none.
+func TestConcludeAboveStack(t *testing.T) {
+	cs := synthetic(t, 2000, false, false, func(rng *rand.Rand) sample {
+		var s sample
+		st := 0x7ffc00000000 + rng.Uint64N(1<<22)*page
+		set(&s, rStack, st)
+		set(&s, rSP, st+0x20000)
+		v := st + 0x21000 + rng.Uint64N(512)*page
+		set(&s, rVdso, v)
+		set(&s, rVvar, v-0x4000)
+		set(&s, rMmap, 0x7f0000000000+rng.Uint64N(1<<28)*page)
+		return s
+	})
+	has(t, cs, "sits just above the stack", true)
+	has(t, cs, "132 KiB to 2.1 MiB above the start of [stack]", true)
+	has(t, cs, "9.0 bits beyond the stack", true)
+	has(t, cs, "moves with the mmap base", false)
+	has(t, cs, "not mapped in any sample (vsyscall=none)", true)
+}
+
+func TestConcludeControl(t *testing.T) {
+	cs := synthetic(t, 100, true, true, func(*rand.Rand) sample {
+		var s sample
+		set(&s, rVdso, 0x7ffff7ffc000)
+		set(&s, rStack, 0x7ffffffde000)
+		set(&s, rHeap, 0x555555555000)
+		s.vsyscall, s.vsyscallPerms = 0xffffffffff600000, "r-xp"
+		return s
+	})
+	has(t, cs, "every region has one value", true)
+	has(t, cs, "moves with", false)
+	has(t, cs, "fixed at 0xffffffffff600000 (r-xp)", true)
+}
