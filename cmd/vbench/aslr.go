@@ -36,7 +36,7 @@ and still reports on the samples gathered.
 func runAslr(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("aslr", "vbench aslr [flags]", aslrExamples, stdout)
 	samples := fs.Int("samples", 5000, "number of spawns to sample")
-	target := fs.String("target", "", "program to spawn (default: a tiny static-PIE ELF vbench builds in memory)")
+	target := fs.String("target", "", "program `PATH` to spawn (default: a tiny static-PIE ELF vbench builds in memory)")
 	noRand := fs.Bool("no-randomize", false, "spawn with personality ADDR_NO_RANDOMIZE (as 'setarch -R'): the control run")
 	csvOut := fs.String("samples-csv", "", "stream the raw samples as CSV to `FILE` (renamed into place at the end)")
 	jsonOut := fs.String("json", "", "write the run (environment and estimators) as JSON to `FILE`")
