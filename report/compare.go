@@ -223,8 +223,8 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, line := range strings.SplitAfter(tb.String(), "\n") {
-		fmt.Fprint(w, strings.TrimRight(line, " "))
+	for _, line := range strings.Split(strings.TrimSuffix(tb.String(), "\n"), "\n") {
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	fmt.Fprintf(w, "\nns/call: median ± half-width of its 95%% confidence interval. vs #1: ratio of medians to run #1;\n")
 	fmt.Fprintf(w, "~: no significant difference (Mann-Whitney U test, alpha %.2f); n/a: unavailable in that run.\n", Alpha)

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The fixture runs of package report: three vsyscall modes.
+var fixtureRuns = []string{
+	filepath.Join("..", "..", "report", "testdata", "emulate.json"),
+	filepath.Join("..", "..", "report", "testdata", "xonly.json"),
+	filepath.Join("..", "..", "report", "testdata", "none.json"),
+}
+
+func TestCompareCommand(t *testing.T) {
+	out := t.TempDir()
+	args := append([]string{"compare", "--label", "emulate,xonly,none", "--out", out}, fixtureRuns...)
+	stdout, stderr, code := runCLI(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"#1: emulate", "#3: none", "Gettimeofday/path=vsyscall", "~ (p=", "n/a", "Getcpu/path=vdso (not in emulate)", "compare.png"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(out, "compare.png")); err != nil || st.Size() == 0 {
+		t.Errorf("compare.png: %v", err)
+	}
+}
+
+func TestReportCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r")
+	stdout, stderr, code := runCLI(t, "report", "--out", out, fixtureRuns[1])
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, filepath.Join(out, "report.md")) {
+		t.Errorf("stdout %q does not say where the report is", stdout)
+	}
+	for _, f := range []string{"report.md", "cost.png", "latency.png", "aslr-bits.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestBadRunFiles(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(fixtureRuns[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"truncated.json": string(good[:len(good)/3]),
+		"garbage.json":   "this is not JSON\n",
+		"old.json":       `{"schema": 0, "tool": "vbench"}`,
+		"future.json":    `{"schema": 99, "tool": "vbench"}`,
+		"other.json":     `{"schema": 1, "tool": "benchstat"}`,
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	say := map[string]string{
+		"truncated.json": "truncated",
+		"garbage.json":   "not a vbench run file",
+		"old.json":       "unsupported schema version 0",
+		"future.json":    "unsupported schema version 99",
+		"other.json":     "not a vbench run file",
+		"missing.json":   "no such file",
+	}
+	for name, want := range say {
+		path := filepath.Join(dir, name)
+		for _, args := range [][]string{
+			{"compare", "--out", "", fixtureRuns[1], path},
+			{"report", "--out", filepath.Join(dir, "out"), path},
+		} {
+			_, stderr, code := runCLI(t, args...)
+			if code != exitBadArgs {
+				t.Errorf("%s %s: exit %d, want %d", args[0], name, code, exitBadArgs)
+			}
+			if !strings.Contains(stderr, path) || !strings.Contains(stderr, want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("%s %s: stderr %q, want one line naming the file and %q", args[0], name, stderr, want)
+			}
+		}
+	}
+}
+
+func TestCompareUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"compare", fixtureRuns[0]},
+		{"compare", "--label", "a,b,c,d", fixtureRuns[0], fixtureRuns[1]},
+		{"report"},
+		{"run", "extra"},
+		{"run", "--samples", "-5"},
+	} {
+		_, stderr, code := runCLI(t, args...)
+		if code != exitBadArgs || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want one line and exit %d", args, code, stderr, exitBadArgs)
+		}
+	}
+	for _, cmd := range []string{"run", "report", "compare"} {
+		stdout, _, code := runCLI(t, cmd, "--help")
+		if code != exitOK || !strings.Contains(stdout, "Examples:") {
+			t.Errorf("%s --help: exit %d, %q", cmd, code, stdout)
+		}
+	}
+}
+
+// TestRunQuick runs the whole study, small, with only the syscall path
+// (no vDSO, no vsyscall: nothing that can fault), and checks the results
+// directory.
+func TestRunQuick(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the study")
+	}
+	old := discoverDoors
+	discoverDoors = syscallOnly
+	defer func() { discoverDoors = old }()
+	out := t.TempDir()
+	stdout, stderr, code := runCLI(t, "run", "--quick", "--samples", "100", "--out", out, "--label", "test")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	ents, err := os.ReadDir(out)
+	if err != nil || len(ents) != 1 || !ents[0].IsDir() || !strings.Contains(ents[0].Name(), "-vsyscall=") {
+		t.Fatalf("results directory holds %v (%v), want one run directory", ents, err)
+	}
+	dir := filepath.Join(out, ents[0].Name())
+	for _, f := range []string{"run.json", "bench.txt", "report.md", "cost.png", "aslr-bits.png"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if !strings.Contains(stdout, filepath.Join(dir, "report.md")) {
+		t.Errorf("stdout does not say where the report is:\n%s", stdout)
+	}
+	txt, _ := os.ReadFile(filepath.Join(dir, "bench.txt"))
+	if !strings.Contains(string(txt), "BenchmarkGettimeofday/path=syscall ") || !strings.Contains(string(txt), " ns/op") {
+		t.Errorf("bench.txt is not in the benchmark format:\n%.300s", txt)
+	}
+	// The run it wrote reads back and reports.
+	_, stderr, code = runCLI(t, "report", "--out", filepath.Join(t.TempDir(), "again"), filepath.Join(dir, "run.json"))
+	if code != exitOK {
+		t.Errorf("report of the new run: exit %d: %s", code, stderr)
+	}
+}
