@@ -86,6 +86,11 @@ func ParseMaps(r io.Reader) (Maps, error) {
 	return ms, nil
 }
 
+// ParseMapsLine parses one line of /proc/PID/maps, without its newline.
+// Callers that parse many small maps files in a loop (package aslr) use it
+// to avoid ParseMaps's scanner buffer.
+func ParseMapsLine(line string) (Mapping, error) { return parseMapsLine(line) }
+
 func parseMapsLine(line string) (Mapping, error) {
 	// The first five columns are separated by single spaces; the pathname,
 	// if any, follows padding and may itself contain spaces.

@@ -40,7 +40,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	noRand := fs.Bool("no-randomize", false, "spawn with personality ADDR_NO_RANDOMIZE (as 'setarch -R'): the control run")
 	csvOut := fs.String("samples-csv", "", "stream the raw samples as CSV to `FILE` (renamed into place at the end)")
 	jsonOut := fs.String("json", "", "write the run (environment and estimators) as JSON to `FILE`")
-	workers := fs.Int("workers", 0, fmt.Sprintf("spawning threads (0: %d here, min(2, CPUs))", aslr.DefaultWorkers()))
+	workers := fs.Int("workers", 0, fmt.Sprintf("spawning threads (0: %d here, CPUs+1, at most 4)", aslr.DefaultWorkers()))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
