@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -313,7 +314,13 @@ func conclude(res *runfile.ASLR, t *target) []string {
 			}
 		}
 		if all {
-			out = append(out, "control run (ADDR_NO_RANDOMIZE): every region has one value in every sample, as expected")
+			var at []string
+			for _, r := range res.Regions {
+				if r.Present > 0 {
+					at = append(at, fmt.Sprintf("%s %#x", r.Name, r.Min))
+				}
+			}
+			out = append(out, "control run (ADDR_NO_RANDOMIZE): every region has one value in every sample, as expected: "+strings.Join(at, ", "))
 		}
 	}
 	if v := res.Vsyscall; v != nil {
