@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/vbench-dev/vbench/bootlab"
 	"github.com/vbench-dev/vbench/internal/atomicfile"
+	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -31,8 +33,9 @@ vbench must be a static binary to run as the guest's /init:
 Each mode boots once, one at a time, with "console=ttyS0 vsyscall=MODE panic=-1
 quiet" (+ --append); the guest runs the study (vsyscall probe, a short bench,
 verify, a short aslr), sends its run back on the serial console and powers off.
-Results: OUT/MODE/run.json and OUT/MODE/console.log, then 'vbench compare' of
-the runs under OUT/compare. Without /dev/kvm QEMU emulates the CPU (tcg):
+Results: OUT/MODE/run.json and OUT/MODE/console.log, OUT/bootmodes.md (what
+each guest saw, boot times), and the comparison and full report of the runs
+under OUT/report. Without /dev/kvm QEMU emulates the CPU (tcg):
 timings from such a guest are not real-hardware numbers.
 Guest knobs for --append: VBENCH_PARTS=vsyscall,bench,verify,aslr (default all),
 VBENCH_ASLR_SAMPLES=N (default 200).
@@ -108,7 +111,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 
 	var (
 		results []bootlab.Result
-		paths   []string
+		runs    []*runfile.Run
 		failed  []string
 	)
 	for _, m := range modes {
@@ -127,7 +130,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 			if err := res.Run.WriteFile(p); err != nil {
 				return failedf("bootmodes: %v", err)
 			}
-			paths = append(paths, p)
+			runs = append(runs, res.Run)
 		}
 		printBoot(stdout, res, dir)
 		if res.Err != nil {
@@ -141,28 +144,44 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout)
 	printBootSummary(stdout, results)
 	if *accel != "kvm" {
-		fmt.Fprintln(stdout, "\nnote: no KVM: QEMU emulated the CPU (tcg). Timings from these guests are not real-hardware numbers; the observed table is.")
+		fmt.Fprintf(stdout, "\nnote: %s\n", bootlab.TCGNote)
 	}
 
+	var summary bytes.Buffer
+	bootlab.WriteSummaryMarkdown(&summary, filepath.Base(*kernel), results)
 	var compareErr error
-	if len(paths) >= 2 {
-		// compare renders the comparison and the report; it is vbench's own
-		// CLI entry, run in process.
-		cmpDir := filepath.Join(*out, "compare")
-		fmt.Fprintf(stdout, "\n== compare (vbench compare ... --out %s)\n", cmpDir)
-		compareErr = run(append(append([]string{"compare"}, paths...), "--out", cmpDir), stdout, stderr)
-		if compareErr != nil {
-			fmt.Fprintf(stdout, "compare failed: %v\n", compareErr)
+	if len(runs) >= 2 {
+		// The comparison and the report are rendered by package report,
+		// as 'vbench compare' and 'vbench report' do.
+		fmt.Fprintf(stdout, "\n== comparison (first run is the base)\n")
+		cmp := report.Compare(runs, nil)
+		if err := cmp.WriteText(stdout); err != nil {
+			return err
+		}
+		dir := filepath.Join(*out, "report")
+		md, err := report.Write(dir, runs, nil)
+		if err != nil {
+			compareErr = err
+			fmt.Fprintf(stdout, "report failed: %v\n", err)
+		} else {
+			fmt.Fprintf(stdout, "\nreport: %s\n", md)
+			rel, _ := filepath.Rel(*out, md)
+			fmt.Fprintf(&summary, "\nFull report with the comparison: [%s](%s).\n", rel, filepath.ToSlash(rel))
 		}
 	} else {
 		fmt.Fprintf(stdout, "\nfewer than two runs came back: nothing to compare\n")
 	}
+	sp := filepath.Join(*out, "bootmodes.md")
+	if err := atomicfile.WriteBytes(sp, summary.Bytes()); err != nil {
+		return failedf("bootmodes: %v", err)
+	}
+	fmt.Fprintf(stdout, "summary: %s\n", sp)
 
 	switch {
 	case len(failed) > 0:
 		return failedf("bootmodes: %d of %d boot(s) gave no result: %s", len(failed), len(modes), strings.Join(failed, ", "))
 	case compareErr != nil:
-		return failedf("bootmodes: compare: %v", compareErr)
+		return failedf("bootmodes: report: %v", compareErr)
 	}
 	return nil
 }
@@ -200,10 +219,7 @@ func printBootSummary(w io.Writer, results []bootlab.Result) {
 			continue
 		}
 		o := res.Run.Boot.Observed
-		perms := "absent"
-		if f := strings.Fields(o.MapsLine); len(f) > 1 {
-			perms = f[1]
-		}
+		perms := bootlab.Perms(o.MapsLine)
 		verdict := "ok"
 		if n := len(res.Run.Boot.Errors); n > 0 {
 			verdict = fmt.Sprintf("%d part(s) failed", n)

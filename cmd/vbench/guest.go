@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -41,16 +42,17 @@ const (
 // panics) is recorded in Boot.Errors and the next one still runs.
 func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 	start := time.Now()
+	settleClocksource(3 * time.Second)
 	r := runfile.New()
 	r.Env.Guest = true
 	r.Env.Accel = gi.Accel
-	// The label names the boot, not the host: "vsyscall=xonly (QEMU tcg,
-	// 6.1.0-50-cloud-amd64)"; DefaultLabel would not tell vdso=0 apart.
+	// The label names the boot, not the host: "vsyscall=xonly (QEMU tcg)";
+	// DefaultLabel would not tell vdso=0 apart from vsyscall=none.
 	arg := gi.Mode
 	if !strings.Contains(arg, "=") {
 		arg = "vsyscall=" + arg
 	}
-	r.Label = fmt.Sprintf("%s (QEMU %s, %s)", arg, gi.Accel, r.Env.KernelRelease)
+	r.Label = fmt.Sprintf("%s (QEMU %s)", arg, gi.Accel)
 	boot := &runfile.Boot{Mode: gi.Mode, Accel: gi.Accel, Append: r.Env.Cmdline}
 	r.Boot = boot
 	deadline := start.Add(time.Duration(float64(gi.Timeout) * guestBudgetFraction))
@@ -115,4 +117,18 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 	r.Errors = append(r.Errors, boot.Errors...)
 	r.Finished = time.Now().UTC()
 	return r, nil
+}
+
+// settleClocksource waits, at most max, while the clocksource is still an
+// early one: x86 boots on "tsc-early" and switches to "tsc" from a work item
+// scheduled a second after boot (arch/x86/kernel/tsc.c,
+// tsc_refine_calibration_work), so timings taken at once would mix the two.
+func settleClocksource(max time.Duration) {
+	const cur = "/sys/devices/system/clocksource/clocksource0/current_clocksource"
+	for end := time.Now().Add(max); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		b, err := os.ReadFile(cur)
+		if err != nil || !strings.HasSuffix(strings.TrimSpace(string(b)), "-early") {
+			return
+		}
+	}
 }
