@@ -115,14 +115,16 @@ func (s *spawner) reap() error {
 	}
 	pid := s.pending
 	s.pending = 0
-	return s.wait(pid, false)
+	return s.wait(pid)
 }
 
 // errChildGone reports a child that exited instead of stopping at exec.
 var errChildGone = errors.New("target did not stop at exec")
 
-// one spawns the target, reads its layout at the exec stop, kills it and
-// reaps it. It never returns with the child alive.
+// one spawns the target, reads its layout at the exec stop and kills it.
+// It never returns with the child alive: the child is killed, and reaped
+// either now or, pipelined, after the next child is killed (reap reaps the
+// last one).
 func (s *spawner) one(out *sample) error {
 	pid, err := syscall.ForkExec(s.t.path, s.argv, s.attr)
 	if errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES) {
@@ -132,7 +134,14 @@ func (s *spawner) one(out *sample) error {
 	if err != nil {
 		return fmt.Errorf("spawning %s: %w", s.t.label, err)
 	}
-	rerr := s.wait(pid, true)
+	gone, rerr := s.waitExec(pid)
+	if gone {
+		// Already reaped by waitExec: its pid is no longer ours to signal.
+		if err := s.reap(); err != nil && rerr == nil {
+			rerr = err
+		}
+		return rerr
+	}
 	if rerr == nil {
 		rerr = s.inspect(pid, out)
 	}
@@ -150,9 +159,31 @@ func (s *spawner) one(out *sample) error {
 	return rerr
 }
 
-// wait waits for pid; with stop, for its exec stop (SIGTRAP), otherwise for
-// its end.
-func (s *spawner) wait(pid int, stop bool) error {
+// waitExec waits for pid's exec stop (SIGTRAP). gone reports that the child
+// ended instead, and has been reaped.
+func (s *spawner) waitExec(pid int) (gone bool, err error) {
+	var ws unix.WaitStatus
+	for {
+		_, err = unix.Wait4(pid, &ws, 0, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("wait4(%d): %w", pid, err)
+	case ws.Exited() || ws.Signaled():
+		return true, fmt.Errorf("%w: %s (status %#x)", errChildGone, s.t.label, uint32(ws))
+	case ws.Stopped() && ws.StopSignal() == unix.SIGTRAP:
+		return false, nil
+	case ws.Stopped():
+		return false, fmt.Errorf("%w: stopped by %v before exec", errChildGone, ws.StopSignal())
+	}
+	return false, fmt.Errorf("wait4(%d): unexpected status %#x", pid, uint32(ws))
+}
+
+// wait waits for pid to end, after SIGKILL.
+func (s *spawner) wait(pid int) error {
 	for {
 		var ws unix.WaitStatus
 		_, err := unix.Wait4(pid, &ws, 0, nil)
@@ -162,22 +193,11 @@ func (s *spawner) wait(pid int, stop bool) error {
 		if err != nil {
 			return fmt.Errorf("wait4(%d): %w", pid, err)
 		}
-		switch {
-		case ws.Exited() || ws.Signaled():
-			if stop {
-				return fmt.Errorf("%w: %s (status %#x)", errChildGone, s.t.label, uint32(ws))
-			}
+		if ws.Exited() || ws.Signaled() {
 			return nil
-		case ws.Stopped():
-			if stop && ws.StopSignal() == unix.SIGTRAP {
-				return nil
-			}
-			if stop {
-				return fmt.Errorf("%w: stopped by %v before exec", errChildGone, ws.StopSignal())
-			}
-			// Stopped again after our SIGKILL was queued: keep waiting,
-			// SIGKILL ends it.
 		}
+		// A stop reported before the SIGKILL took effect: keep waiting,
+		// SIGKILL ends it.
 	}
 }
 
