@@ -1,0 +1,39 @@
+package bootlab
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+func TestWriteSummaryMarkdown(t *testing.T) {
+	ok := &runfile.Run{Boot: &runfile.Boot{Accel: "tcg", Seconds: 2.25, Observed: runfile.VsyscallObserved{
+		MapsLine: "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]", ReadProbe: "SIGSEGV", CallProbe: "ok"}}}
+	results := []Result{
+		{Mode: Mode{"xonly", "vsyscall=xonly"}, Run: ok, Seconds: 2.25},
+		{Mode: Mode{"none", "vsyscall=none"}, Seconds: 50, Err: errors.New("boot timed out | killed")},
+	}
+	var b strings.Builder
+	WriteSummaryMarkdown(&b, "vmlinuz-x", results)
+	s := b.String()
+	for _, w := range []string{
+		"| xonly | `vsyscall=xonly` | `--xp` | SIGSEGV | ok | 2.2 | tcg | ok |",
+		"| none | `vsyscall=none` | - | - | - | 50.0 | - | no result: boot timed out \\| killed |",
+		TCGNote,
+	} {
+		if !strings.Contains(s, w) {
+			t.Errorf("summary lacks %q:\n%s", w, s)
+		}
+	}
+	ok.Boot.Accel = "kvm"
+	b.Reset()
+	WriteSummaryMarkdown(&b, "vmlinuz-x", results[:1])
+	if strings.Contains(b.String(), TCGNote) {
+		t.Error("TCG note written for a KVM boot")
+	}
+	if Perms("") != "absent" || Perms(ok.Boot.Observed.MapsLine) != "--xp" {
+		t.Error("Perms")
+	}
+}
