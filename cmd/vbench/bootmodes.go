@@ -104,7 +104,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 
 	cfg := bootlab.Config{QEMU: qemuPath, Kernel: *kernel, Initramfs: initrd, Accel: *accel, Append: *appendArgs, Timeout: *timeout}
 	if *console {
-		cfg.Console = stderr
+		cfg.Console = escapeWriter{stderr}
 	}
 	fmt.Fprintf(stdout, "booting %s with %s (%s), %d mode(s), one at a time, timeout %s each\n",
 		filepath.Base(*kernel), filepath.Base(qemuPath), *accel, len(modes), *timeout)
@@ -169,7 +169,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(&summary, "\nFull report with the comparison: [%s](%s).\n", rel, filepath.ToSlash(rel))
 		}
 	} else {
-		fmt.Fprintf(stdout, "\nfewer than two runs came back: nothing to compare\n")
+		fmt.Fprintf(stdout, "\nfewer than two runs: nothing to compare\n")
 	}
 	sp := filepath.Join(*out, "bootmodes.md")
 	if err := atomicfile.WriteBytes(sp, summary.Bytes()); err != nil {
@@ -255,4 +255,15 @@ func orText(s, alt string) string {
 		return alt
 	}
 	return s
+}
+
+// escapeWriter shows ESC as "^[" so that firmware output on the console
+// (SeaBIOS resets and clears the screen) cannot drive the user's terminal.
+type escapeWriter struct{ w io.Writer }
+
+func (e escapeWriter) Write(p []byte) (int, error) {
+	if _, err := e.w.Write(bytes.ReplaceAll(p, []byte{0x1b}, []byte("^["))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
