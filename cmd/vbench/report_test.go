@@ -149,3 +149,36 @@ func TestRunQuick(t *testing.T) {
 		t.Errorf("report of the new run: exit %d: %s", code, stderr)
 	}
 }
+
+// A part that fails (here bench, on a CPU that does not exist) is
+// reported in report.md and the rest of the study still runs.
+func TestRunGoesOnAfterAFailedPart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the study")
+	}
+	old := discoverDoors
+	discoverDoors = syscallOnly
+	defer func() { discoverDoors = old }()
+	out := t.TempDir()
+	stdout, stderr, code := runCLI(t, "run", "--quick", "--samples", "50", "--cpu", "100000", "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "bench:") || !strings.Contains(stdout, "failed: bench:") {
+		t.Errorf("the failed part is not reported:\nstdout %s\nstderr %s", stdout, stderr)
+	}
+	ents, _ := os.ReadDir(out)
+	if len(ents) != 1 {
+		t.Fatalf("results directory holds %v", ents)
+	}
+	md, err := os.ReadFile(filepath.Join(out, ents[0].Name(), "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "Parts of this run failed") || !strings.Contains(string(md), "- bench: ") || !strings.Contains(string(md), "aslr-bits.png") {
+		t.Errorf("report.md does not show the failure and the ASLR part")
+	}
+	if _, err := os.Stat(filepath.Join(out, ents[0].Name(), "bench.txt")); err == nil {
+		t.Error("bench.txt written without bench results")
+	}
+}

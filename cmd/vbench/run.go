@@ -55,7 +55,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "vbench [run] [flags]", runExamples, stdout)
 	out := fs.String("out", "results", "directory to put the run's directory in")
 	quick := fs.Bool("quick", false, "fewer samples: a rough study in a few seconds")
-	samples := fs.Int("samples", 0, "ASLR spawns (default 5000, 1000 with --quick; 0 skips nothing, -1 skips ASLR)")
+	samples := fs.Int("samples", 0, "ASLR spawns (0: 5000, or 1000 with --quick; -1 skips the ASLR part)")
 	label := fs.String("label", "", "name for this run in comparisons (default: vsyscall mode, kernel and host)")
 	cpu := fs.Int("cpu", -1, "CPU to pin the timed thread to (-1: the one it starts on)")
 	if err := parseFlags(fs, args); err != nil {
