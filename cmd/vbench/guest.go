@@ -32,7 +32,7 @@ func guestMain() bool {
 // Guest settings: the guest may run under software emulation (TCG), where
 // everything is tens of times slower, so the study is shortened.
 const (
-	guestBenchCount     = 3
+	guestBenchCount     = 6 // the fewest samples with a 95% CI (probes.MinSamplesForCI)
 	guestBenchtime      = 5 * time.Millisecond
 	guestASLRSamples    = 200
 	guestBudgetFraction = 0.6 // of the host's --timeout, for bench and aslr
