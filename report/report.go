@@ -36,10 +36,7 @@ func Figures(r *runfile.Run, prefix string) []*plots.Figure {
 		figs = append(figs, plots.Cost(r.Bench, sub), plots.Latency(r.Bench, sub), plots.LatencyCDF(r.Bench, sub))
 	}
 	if r.ASLR != nil {
-		short := fmt.Sprintf("%s, Linux %s, vsyscall=%s", r.Env.Hostname, r.Env.KernelRelease, r.Env.VsyscallMode)
-		if r.Label != "" {
-			short = r.Label + ": " + short
-		}
+		short := labelled(r, machine(r, false))
 		figs = append(figs, plots.BitStrip(r.ASLR, short), plots.VDSOHistogram(r.ASLR, short), plots.Effective(r.ASLR, r.Env, short))
 	}
 	for _, f := range figs {
@@ -49,13 +46,44 @@ func Figures(r *runfile.Run, prefix string) []*plots.Figure {
 }
 
 // subtitle names the machine a figure comes from.
-func subtitle(r *runfile.Run) string {
-	e := r.Env
-	s := fmt.Sprintf("%s, Linux %s, vsyscall=%s, clocksource %s", e.Hostname, e.KernelRelease, e.VsyscallMode, e.Clocksource)
+func subtitle(r *runfile.Run) string { return labelled(r, machine(r, true)) }
+
+// labelled puts the run's label, if it has one, before s.
+func labelled(r *runfile.Run, s string) string {
 	if r.Label != "" {
-		s = r.Label + ": " + s
+		return r.Label + ": " + s
 	}
 	return s
+}
+
+// machine describes where a run was taken: its host, kernel, vsyscall
+// mode and, with clocksource, the clocksource. A QEMU guest has no host name
+// ("(none)") and says so instead, with the accelerator.
+func machine(r *runfile.Run, clocksource bool) string {
+	e := r.Env
+	var parts []string
+	if e.Guest {
+		parts = append(parts, "QEMU guest ("+e.Accel+")")
+	} else if e.Hostname != "" {
+		parts = append(parts, e.Hostname)
+	}
+	parts = append(parts, "Linux "+e.KernelRelease, "vsyscall="+e.VsyscallMode)
+	if clocksource {
+		parts = append(parts, "clocksource "+e.Clocksource)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// emulatedNote warns that timings from a guest without KVM are not
+// real-hardware numbers; "" when no run is such a guest.
+func emulatedNote(runs []*runfile.Run) string {
+	for _, r := range runs {
+		if r.Env.Guest && r.Env.Accel != "kvm" {
+			return "**Timings from QEMU guests without KVM (software emulation, TCG) are not real-hardware numbers: " +
+				"compare them with each other, not with a real machine. What each guest observed of the vsyscall page is real.**\n\n"
+		}
+	}
+	return ""
 }
 
 // Write renders the runs into dir: each run's figures, the comparison
@@ -97,9 +125,9 @@ func Write(dir string, runs []*runfile.Run, labels []string) (string, error) {
 	} else {
 		fmt.Fprintf(&md, "# vbench report: %d runs\n\n", len(runs))
 		for i, r := range runs {
-			fmt.Fprintf(&md, "%d. **%s**: %s\n", i+1, mdEscape(labels[i]), mdEscape(subtitle(r)))
+			fmt.Fprintf(&md, "%d. **%s**: %s\n", i+1, mdEscape(labels[i]), mdEscape(machine(r, true)))
 		}
-		fmt.Fprintf(&md, "\n## Comparison\n\n![%s](%s)\n\n", "cost per call across runs", cmpFig.Name)
+		fmt.Fprintf(&md, "\n%s## Comparison\n\n![%s](%s)\n\n", emulatedNote(runs), "cost per call across runs", cmpFig.Name)
 		cmp.WriteMarkdown(&md)
 		for i, r := range runs {
 			fmt.Fprintln(&md)
@@ -138,6 +166,9 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 	}
 	fmt.Fprintf(w, "Run started %s%s; vbench %s, schema %d.\n\n", r.Started.UTC().Format("2006-01-02 15:04:05 UTC"), took,
 		r.Env.VbenchVersion, r.Schema)
+	if h == "#" { // a report of one run; several runs carry the note once, at the top
+		fmt.Fprint(w, emulatedNote([]*runfile.Run{r}))
+	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(w, "**Parts of this run failed** (the rest still ran):\n\n")
 		for _, e := range r.Errors {
