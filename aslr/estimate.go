@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/bits"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -220,79 +222,18 @@ func effective(r runfile.Region) (float64, string) {
 }
 
 // chiSquareSurvival is P(X > x) for X chi-square with df degrees of
-// freedom: the regularized upper incomplete gamma Q(df/2, x/2).
+// freedom.
 func chiSquareSurvival(x, df float64) float64 {
 	if x <= 0 {
 		return 1
 	}
-	return gammaQ(df/2, x/2)
+	return distuv.ChiSquared{K: df}.Survival(x)
 }
 
-// chiSquareQuantile is the x with P(X <= x) = q, by bisection.
+// chiSquareQuantile is the x with P(X <= x) = q.
 func chiSquareQuantile(q, df float64) float64 {
 	if df <= 0 {
 		return 0
 	}
-	lo, hi := 0.0, df+10*math.Sqrt(2*df)+100
-	for 1-gammaQ(df/2, hi/2) < q {
-		hi *= 2
-	}
-	for range 200 {
-		mid := (lo + hi) / 2
-		if 1-gammaQ(df/2, mid/2) < q {
-			lo = mid
-		} else {
-			hi = mid
-		}
-		if hi-lo < 1e-12*max(1, hi) {
-			break
-		}
-	}
-	return (lo + hi) / 2
-}
-
-// gammaQ is the regularized upper incomplete gamma function Q(a, x), by
-// its power series for x < a+1 and by its continued fraction (modified
-// Lentz) otherwise, the textbook split that keeps both convergent.
-func gammaQ(a, x float64) float64 {
-	if x <= 0 {
-		return 1
-	}
-	lg, _ := math.Lgamma(a)
-	if x < a+1 {
-		// P(a,x) = e^-x x^a / Gamma(a+1) * sum x^n / ((a+1)...(a+n))
-		sum, term := 1/a, 1/a
-		for n := 1; n < 100000; n++ {
-			term *= x / (a + float64(n))
-			sum += term
-			if term < sum*1e-16 {
-				break
-			}
-		}
-		return max(0, 1-sum*math.Exp(-x+a*math.Log(x)-lg))
-	}
-	const tiny = 1e-300
-	b := x + 1 - a
-	c := 1 / tiny
-	d := 1 / b
-	h := d
-	for i := 1; i < 100000; i++ {
-		an := -float64(i) * (float64(i) - a)
-		b += 2
-		d = an*d + b
-		if math.Abs(d) < tiny {
-			d = tiny
-		}
-		c = b + an/c
-		if math.Abs(c) < tiny {
-			c = tiny
-		}
-		d = 1 / d
-		del := d * c
-		h *= del
-		if math.Abs(del-1) < 1e-16 {
-			break
-		}
-	}
-	return math.Exp(-x+a*math.Log(x)-lg) * h
+	return distuv.ChiSquared{K: df}.Quantile(q)
 }
