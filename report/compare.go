@@ -185,7 +185,7 @@ func median(c *runfile.Cell) string {
 		return "-"
 	}
 	s := c.Summary
-	out := fmtNS(s.Median)
+	out := FormatNS(s.Median)
 	if s.Median > 0 {
 		out += fmt.Sprintf(" ±%.0f%%", max(s.Hi-s.Median, s.Median-s.Lo)/s.Median*100)
 	}
@@ -284,8 +284,8 @@ func cells(n int) string {
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
-// fmtNS prints ns with about three significant digits.
-func fmtNS(ns float64) string {
+// FormatNS prints ns with about three significant digits.
+func FormatNS(ns float64) string {
 	switch {
 	case ns < 10:
 		return fmt.Sprintf("%.2f", ns)

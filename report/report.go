@@ -261,7 +261,7 @@ func BenchMarkdown(w io.Writer, b *runfile.Bench) {
 			continue
 		}
 		s := c.Summary
-		fmt.Fprintf(w, "%s %s | %s to %s | %s | %s |\n", row, fmtNS(s.Median), fmtNS(s.Lo), fmtNS(s.Hi),
+		fmt.Fprintf(w, "%s %s | %s to %s | %s | %s |\n", row, FormatNS(s.Median), FormatNS(s.Lo), FormatNS(s.Hi),
 			vdsoRatio(b, c), mdEscape(strings.Join(c.Notes, "; ")))
 	}
 	fmt.Fprintf(w, "\nMedian of %d samples of about %v each, thread pinned to CPU %d. "+
@@ -300,7 +300,7 @@ func LatencyMarkdown(w io.Writer, b *runfile.Bench) {
 			continue
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", c.Function, dash(c.Clock), dash(c.Path), l.N,
-			fmtNS(l.P50), fmtNS(l.P90), fmtNS(l.P99), fmtNS(l.P999), fmtNS(l.Max))
+			FormatNS(l.P50), FormatNS(l.P90), FormatNS(l.P99), FormatNS(l.P999), FormatNS(l.Max))
 	}
 	fmt.Fprintf(w, "\nns per call, each call timed on its own with the TSC")
 	if b.TSCHz > 0 {

@@ -19,6 +19,7 @@ import (
 	"github.com/vbench-dev/vbench/internal/progress"
 	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/probes/verify"
+	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -159,10 +160,10 @@ func writeBenchTable(w io.Writer, b *runfile.Bench) {
 		} else {
 			s := c.Summary
 			ci := math.Max(s.Hi-s.Median, s.Median-s.Lo) / s.Median * 100
-			row = append(row, fmtNS(s.Median), fmt.Sprintf("%.0f%%", ci), vdsoRatio(b, c))
+			row = append(row, report.FormatNS(s.Median), fmt.Sprintf("%.0f%%", ci), vdsoRatio(b, c))
 			if hasLat {
 				if l := c.Latency; l != nil {
-					row = append(row, fmtNS(l.P50), fmtNS(l.P99))
+					row = append(row, report.FormatNS(l.P50), report.FormatNS(l.P99))
 				} else {
 					row = append(row, "", "")
 				}
@@ -225,17 +226,6 @@ func vdsoRatio(b *runfile.Bench, c runfile.Cell) string {
 		return fmt.Sprintf("%.0fx", r)
 	}
 	return fmt.Sprintf("%.2fx", r)
-}
-
-// fmtNS prints ns with about three significant digits.
-func fmtNS(ns float64) string {
-	switch {
-	case ns < 10:
-		return fmt.Sprintf("%.2f", ns)
-	case ns < 100:
-		return fmt.Sprintf("%.1f", ns)
-	}
-	return fmt.Sprintf("%.0f", ns)
 }
 
 // writeBenchfmt writes the run's samples in the Go benchmark format, one

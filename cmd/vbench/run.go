@@ -232,7 +232,7 @@ func summarize(w io.Writer, run *runfile.Run) {
 				case c.Summary == nil:
 					parts = append(parts, p+" n/a")
 				default:
-					parts = append(parts, fmt.Sprintf("%s %s ns", p, fmtNS(c.Summary.Median)))
+					parts = append(parts, fmt.Sprintf("%s %s ns", p, report.FormatNS(c.Summary.Median)))
 				}
 			}
 			if len(parts) > 0 {
