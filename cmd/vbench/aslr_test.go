@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,16 +28,7 @@ func TestAslrBadInput(t *testing.T) {
 		{[]string{"--samples", "many"}, "invalid argument"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
-		var stdout, stderr bytes.Buffer
-		err := run(append([]string{"aslr"}, tc.args...), &stdout, &stderr)
-		var ee *exitError
-		if !errors.As(err, &ee) || ee.code != exitBadArgs {
-			t.Errorf("%q: error %v, want a usage error (exit %d)", tc.args, err, exitBadArgs)
-			continue
-		}
-		if msg := err.Error(); !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
-			t.Errorf("%q: error %q, want one line containing %q", tc.args, msg, tc.want)
-		}
+		wantUsageError(t, append([]string{"aslr"}, tc.args...), tc.want)
 	}
 }
 

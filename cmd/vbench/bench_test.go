@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,19 +26,7 @@ func TestBenchBadNames(t *testing.T) {
 		{[]string{"--bogus"}, "unknown flag: --bogus"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
-		var stdout, stderr bytes.Buffer
-		err := run(append([]string{"bench"}, tc.args...), &stdout, &stderr)
-		var ee *exitError
-		if !errors.As(err, &ee) || ee.code != exitBadArgs {
-			t.Errorf("%q: error %v, want a usage error (exit %d)", tc.args, err, exitBadArgs)
-			continue
-		}
-		if msg := err.Error(); !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
-			t.Errorf("%q: error %q, want one line containing %q", tc.args, msg, tc.want)
-		}
-		if stdout.Len() > 0 {
-			t.Errorf("%q: measured something before failing:\n%s", tc.args, stdout.String())
-		}
+		wantUsageError(t, append([]string{"bench"}, tc.args...), tc.want)
 	}
 }
 

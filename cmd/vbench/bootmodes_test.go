@@ -34,20 +34,7 @@ func TestBootmodesBadInput(t *testing.T) {
 		{"bad accel", []string{"bootmodes", "--kernel", kernel, "--accel", "hvf"}, "--accel"},
 		{"bad timeout", []string{"bootmodes", "--kernel", kernel, "--timeout", "0s"}, "--timeout"},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := exitCode(run(c.args, &stdout, &stderr), &stderr)
-			msg := stderr.String()
-			if code != exitBadArgs {
-				t.Errorf("exit %d, want %d (%q)", code, exitBadArgs, msg)
-			}
-			if !strings.Contains(msg, c.want) {
-				t.Errorf("message %q lacks %q", msg, c.want)
-			}
-			if strings.Count(msg, "\n") != 1 {
-				t.Errorf("message is not one line: %q", msg)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { wantUsageError(t, c.args, c.want) })
 	}
 }
 

@@ -24,6 +24,22 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return out.String(), errb.String(), code
 }
 
+// wantUsageError runs vbench with args and checks the result is bad input:
+// exit status 2, one line on stderr containing want, nothing on stdout.
+func wantUsageError(t *testing.T, args []string, want string) {
+	t.Helper()
+	stdout, stderr, code := runCLI(t, args...)
+	if code != exitBadArgs {
+		t.Errorf("%q: exit %d, want %d (stderr %q)", args, code, exitBadArgs, stderr)
+	}
+	if !strings.Contains(stderr, want) || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "goroutine") {
+		t.Errorf("%q: stderr %q, want one line containing %q", args, stderr, want)
+	}
+	if stdout != "" {
+		t.Errorf("%q: wrote to stdout before failing:\n%s", args, stdout)
+	}
+}
+
 func TestUnknownCommand(t *testing.T) {
 	_, stderr, code := runCLI(t, "frobnicate")
 	if code != exitBadArgs {

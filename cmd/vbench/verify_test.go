@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,23 +47,17 @@ func TestVerifyCommandJSON(t *testing.T) {
 }
 
 func TestVerifyCommandBadInput(t *testing.T) {
-	for _, args := range [][]string{
-		{"verify", "--cpu", "x"},
-		{"verify", "--cpu", "-5"},
-		{"verify", "--cpu", "100000"},
-		{"verify", "--bogus"},
-		{"verify", "extra"},
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"verify", "--cpu", "x"}, "--cpu"},
+		{[]string{"verify", "--cpu", "-5"}, "--cpu"},
+		{[]string{"verify", "--cpu", "100000"}, "--cpu"},
+		{[]string{"verify", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"verify", "extra"}, "extra"},
 	} {
-		var stdout, stderr bytes.Buffer
-		err := run(args, &stdout, &stderr)
-		var ee *exitError
-		if !errors.As(err, &ee) || ee.code != exitBadArgs {
-			t.Errorf("%q: %v, want a usage error (exit 2)", args, err)
-			continue
-		}
-		if strings.Contains(err.Error(), "\n") {
-			t.Errorf("%q: error spans lines: %q", args, err)
-		}
+		wantUsageError(t, c.args, c.want)
 	}
 	var stdout bytes.Buffer
 	if err := run([]string{"verify", "--help"}, &stdout, &stdout); exitCode(err, &stdout) != exitOK {
