@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -197,7 +198,11 @@ func TestBenchCancel(t *testing.T) {
 }
 
 func TestSummarize(t *testing.T) {
-	s := summarize([]float64{5, 1, 4, 2, 3, 9, 7, 8, 6, 10})
+	taken := []float64{5, 1, 4, 2, 3, 9, 7, 8, 6, 10}
+	s := summarize(taken)
+	if want := []float64{5, 1, 4, 2, 3, 9, 7, 8, 6, 10}; !slices.Equal(taken, want) {
+		t.Errorf("summarize reordered the samples: %v, taken as %v", taken, want)
+	}
 	if s.Median != 5.5 || s.Min != 1 || s.Max != 10 || s.Mean != 5.5 {
 		t.Errorf("summary %+v", *s)
 	}

@@ -28,7 +28,9 @@ func summarize(samples []float64) *runfile.Summary {
 	if len(samples) == 0 {
 		return nil
 	}
-	sum := benchmath.AssumeNothing.Summary(benchmath.NewSample(samples, &benchmath.DefaultThresholds), confidence)
+	// NewSample sorts the slice it is given: hand it a copy, so the caller's
+	// samples keep the order they were taken in (run.json, benchfmt).
+	sum := benchmath.AssumeNothing.Summary(benchmath.NewSample(slices.Clone(samples), &benchmath.DefaultThresholds), confidence)
 	data := stats.Float64Data(samples)
 	s := &runfile.Summary{Median: sum.Center, Lo: sum.Lo, Hi: sum.Hi}
 	s.Mean, _ = data.Mean()
