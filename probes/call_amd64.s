@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "funcdata.h"
 
 // Single calls, one at a time, for verify and for deciding what works. The
 // timed loops live in loop_amd64.s.
@@ -14,7 +15,11 @@
 // Calls a C-ABI function (System V AMD64: DI, SI, DX in; AX out) with SP
 // moved to the top of this frame and aligned to 16, as the ABI requires at
 // a call. BX, which the callee preserves, keeps the Go SP.
+// The frame holds no Go pointers (NO_LOCAL_POINTERS): without the
+// annotation a stack scan that met this frame would throw "missing
+// stackmap".
 TEXT ·callC(SB), 0, $16384-40
+	NO_LOCAL_POINTERS
 	MOVQ fn+0(FP), AX
 	MOVQ a1+8(FP), DI
 	MOVQ a2+16(FP), SI
