@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vbench-dev/vbench/probes/vdso"
+	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -204,10 +205,10 @@ func opFor(function string, c Clock, path string, d *Doors) (loopOp, string) {
 	var a1, a2 uintptr
 	switch function {
 	case "gettimeofday":
-		trap, sym, vsys = unix.SYS_GETTIMEOFDAY, vdso.Gettimeofday, 0xffffffffff600000
+		trap, sym, vsys = unix.SYS_GETTIMEOFDAY, vdso.Gettimeofday, vsyscall.Gettimeofday
 		a1 = loopBufTV()
 	case "time":
-		trap, sym, vsys = unix.SYS_TIME, vdso.Time, 0xffffffffff600400
+		trap, sym, vsys = unix.SYS_TIME, vdso.Time, vsyscall.Time
 	case "clock_gettime":
 		trap, sym = unix.SYS_CLOCK_GETTIME, vdso.ClockGettime
 		a1, a2 = uintptr(c.ID), loopBufTS()
@@ -215,7 +216,7 @@ func opFor(function string, c Clock, path string, d *Doors) (loopOp, string) {
 		trap, sym = unix.SYS_CLOCK_GETRES, vdso.ClockGetres
 		a1, a2 = uintptr(c.ID), loopBufTS()
 	case "getcpu":
-		trap, sym, vsys = unix.SYS_GETCPU, vdso.Getcpu, 0xffffffffff600800
+		trap, sym, vsys = unix.SYS_GETCPU, vdso.Getcpu, vsyscall.Getcpu
 		a1, a2 = loopBufCPU(), loopBufNode()
 	}
 	switch path {
