@@ -178,6 +178,11 @@ func RunChildIfAsked() {
 		// to an address nothing is mapped at (just past the page; the
 		// kernel emulates only addresses inside it).
 		callEntry(Base+0x1000, 0, 0)
+	case "kill":
+		// For tests: a child killed by a signal other than SIGSEGV (as the
+		// OOM killer or a timeout would).
+		unix.Kill(os.Getpid(), unix.SIGKILL)
+		select {}
 	default:
 		fmt.Fprintf(os.Stderr, "%s=%q: want read or call\n", probeEnv, what)
 		os.Exit(5)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vbench-dev/vbench/proc"
 )
 
@@ -141,5 +143,28 @@ func TestChildReportsSignal(t *testing.T) {
 	}
 	if !strings.HasPrefix(got, "exit 5: ") || !strings.Contains(got, "want read or call") {
 		t.Errorf("unknown probe: %q", got)
+	}
+}
+
+// TestChildKilledOtherwise: a probe child killed by a signal other than
+// SIGSEGV is reported by that signal's name, makes no mode and never makes
+// the page callable; every child is reaped (no zombie left behind).
+func TestChildKilledOtherwise(t *testing.T) {
+	got, err := runChild("kill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "SIGKILL" {
+		t.Errorf("child killed by SIGKILL: %q", got)
+	}
+	if m, ok := ModeFromProbes("SIGSEGV", got); ok {
+		t.Errorf("probes read SIGSEGV, call %s gave mode %q", got, m)
+	}
+	o := Observed{Mode: XOnly, ModeSource: "maps", ReadProbe: "SIGSEGV", CallProbe: got}
+	if o.Callable() || o.Consistent() {
+		t.Errorf("%+v: Callable %v Consistent %v, want both false", o, o.Callable(), o.Consistent())
+	}
+	if _, err := unix.Wait4(-1, nil, unix.WNOHANG, nil); err != unix.ECHILD {
+		t.Errorf("wait4 after the probes: %v, want ECHILD (a child was left unreaped)", err)
 	}
 }
