@@ -120,7 +120,7 @@ func runChild(what string) (string, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err = cmd.Run()
-	if ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil { // killed for the timeout, not by its probe
 		return "", fmt.Errorf("vsyscall %s probe: child did not finish in %v", what, probeTimeout)
 	}
 	var ee *exec.ExitError
