@@ -69,6 +69,8 @@ func Run(cfg Config) *runfile.Verify {
 
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	var allowed unix.CPUSet
+	unix.SchedGetaffinity(0, &allowed) // a failure shows in pin's error
 	cpu, restore, pinErr := pin(d, cfg.CPU)
 	if restore != nil {
 		defer restore()
@@ -77,7 +79,7 @@ func Run(cfg Config) *runfile.Verify {
 	v.doors(cpu, pinErr)
 	v.gettimeofday()
 	v.time()
-	v.getcpu(cpu, pinErr)
+	v.getcpu(cpu, allowed, pinErr)
 	for _, c := range probes.Clocks {
 		v.clockGettime(c)
 	}
@@ -269,12 +271,14 @@ func (v *verifier) time() {
 	}
 }
 
-func (v *verifier) getcpu(cpu int, pinErr error) {
+func (v *verifier) getcpu(cpu int, allowed unix.CPUSet, pinErr error) {
 	fn := probes.FuncGetcpu
 	ps := v.paths(fn)
 	name := "getcpu: " + strings.Join(pathNames(ps), ", ") + " agree when pinned"
+	eachName := "getcpu: every allowed CPU, pinned in turn"
 	if pinErr != nil {
 		v.add(name, Skip, "not pinned: %v", pinErr)
+		v.add(eachName, Skip, "not pinned: %v", pinErr)
 		return
 	}
 	_, node0, err := v.d.Getcpu(probes.PathSyscall)
@@ -282,20 +286,55 @@ func (v *verifier) getcpu(cpu int, pinErr error) {
 		v.add(name, Fail, "syscall: %v", err)
 		return
 	}
-	for r := 0; r < v.rounds; r++ {
+	if err := v.getcpuOn(cpu, node0, ps, v.rounds); err != nil {
+		v.add(name, Fail, "%v", err)
+		return
+	}
+	v.add(name, Pass, "cpu %d node %d, %d rounds", cpu, node0, v.rounds)
+
+	// As test_vsyscall.c's test_getcpu: pinned to each allowed CPU in
+	// turn, every path names that CPU (and one node per CPU, whatever the
+	// syscall says). The thread goes back to cpu afterwards.
+	var set unix.CPUSet
+	defer func() { set.Zero(); set.Set(cpu); unix.SchedSetaffinity(0, &set) }()
+	var checked []string
+	for c := 0; c < len(allowed)*64; c++ {
+		if !allowed.IsSet(c) {
+			continue
+		}
+		set.Zero()
+		set.Set(c)
+		if unix.SchedSetaffinity(0, &set) != nil {
+			continue // offline since the mask was read
+		}
+		_, node, err := v.d.Getcpu(probes.PathSyscall)
+		if err == nil {
+			err = v.getcpuOn(c, node, ps, 1)
+		}
+		if err != nil {
+			v.add(eachName, Fail, "%v", err)
+			return
+		}
+		checked = append(checked, fmt.Sprint(c))
+	}
+	v.add(eachName, Pass, "CPUs %s", strings.Join(checked, ","))
+}
+
+// getcpuOn checks, rounds times, that getcpu through the syscall and ps
+// gives cpu and node on a thread pinned to cpu.
+func (v *verifier) getcpuOn(cpu int, node uint32, ps []probes.Path, rounds int) error {
+	for r := 0; r < rounds; r++ {
 		for _, p := range append([]probes.Path{probes.PathSyscall}, ps...) {
 			c, n, err := v.d.Getcpu(p)
 			if err != nil {
-				v.add(name, Fail, "%s: %v", p, err)
-				return
+				return fmt.Errorf("%s: %w", p, err)
 			}
-			if int(c) != cpu || n != node0 {
-				v.add(name, Fail, "pinned to CPU %d (node %d): %s says cpu %d node %d", cpu, node0, p, c, n)
-				return
+			if int(c) != cpu || n != node {
+				return fmt.Errorf("pinned to CPU %d (node %d): %s says cpu %d node %d", cpu, node, p, c, n)
 			}
 		}
 	}
-	v.add(name, Pass, "cpu %d node %d, %d rounds", cpu, node0, v.rounds)
+	return nil
 }
 
 func less(a, b unix.Timespec) bool {
