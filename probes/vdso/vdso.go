@@ -56,6 +56,10 @@ type Image struct {
 	// FromProgram, e.g. that they lie past the mapped image.
 	Fallback string
 	syms     []Symbol
+	// versioned is false when no symbol carries a version (no DT_VERSYM):
+	// Lookup then matches by name alone, as the Go runtime
+	// (runtime/vdso_linux.go) and parse_vdso.c do.
+	versioned bool
 }
 
 // Parse parses a vDSO image whose first byte is mapped at base (pass 0 for
@@ -111,20 +115,23 @@ func parseWith(image []byte, base uintptr, src Source) (*Image, error) {
 }
 
 func newImage(image []byte, base uintptr, bias int64, syms []Symbol, src Source) *Image {
+	versioned := false
 	for i := range syms {
 		syms[i].Addr = uintptr(int64(base) + int64(syms[i].Value) + bias)
+		versioned = versioned || syms[i].Version != ""
 	}
-	return &Image{Base: base, Size: len(image), Source: src, syms: syms}
+	return &Image{Base: base, Size: len(image), Source: src, syms: syms, versioned: versioned}
 }
 
 // Lookup returns the run-time address of the function name with version
-// LINUX_2.6, e.g. "__vdso_clock_gettime".
+// LINUX_2.6, e.g. "__vdso_clock_gettime" (any version-less symbol of that
+// name when the image has no symbol versions at all).
 func (im *Image) Lookup(name string) (uintptr, bool) {
 	if im == nil {
 		return 0, false
 	}
 	for _, s := range im.syms {
-		if s.Name == name && s.Version == Version && s.Defined && s.Func {
+		if s.Name == name && (s.Version == Version || !im.versioned && s.Version == "") && s.Defined && s.Func {
 			return s.Addr, true
 		}
 	}

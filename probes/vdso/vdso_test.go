@@ -194,3 +194,34 @@ func TestNoVDSO(t *testing.T) {
 		t.Error("a nil Image found a symbol")
 	}
 }
+
+// TestLookupVersions: a symbol of another version is not LINUX_2.6's; an
+// image with no symbol versions at all is matched by name, as the Go runtime
+// and parse_vdso.c accept it.
+func TestLookupVersions(t *testing.T) {
+	im, err := Parse(readFixture(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, ok := im.Lookup(ClockGettime)
+	if !ok {
+		t.Fatal("fixture has no " + ClockGettime)
+	}
+	other := make([]Symbol, len(im.syms))
+	bare := make([]Symbol, len(im.syms))
+	for i, s := range im.syms {
+		other[i], bare[i] = s, s
+		other[i].Version = "LINUX_9.9"
+		bare[i].Version = ""
+	}
+	if _, ok := newImage(readFixture(t), 0, 0, other, FromSections).Lookup(ClockGettime); ok {
+		t.Error("found a LINUX_9.9 symbol as LINUX_2.6")
+	}
+	if got, ok := newImage(readFixture(t), 0, 0, bare, FromSections).Lookup(ClockGettime); !ok || got != want {
+		t.Errorf("unversioned image: %#x %v, want %#x", got, ok, want)
+	}
+	mixed := append([]Symbol{{Name: "x", Version: Version, Func: true, Defined: true}}, bare...)
+	if _, ok := newImage(readFixture(t), 0, 0, mixed, FromSections).Lookup(ClockGettime); ok {
+		t.Error("a version-less symbol matched in a versioned image")
+	}
+}
