@@ -4,7 +4,7 @@
 // Single calls, one at a time, for verify and for deciding what works. The
 // timed loops live in loop_amd64.s.
 
-// callFrameSize is the stack a C callee gets: the vDSO runs on the
+// callC's 16 KiB frame is the stack a C callee gets: the vDSO runs on the
 // goroutine stack, inside this function's frame. The Go runtime switches to
 // the g0 stack for its own vDSO calls (runtime·nanotime1 in
 // sys_linux_amd64.s) because a vDSO built with stack probes may touch a page
