@@ -218,7 +218,11 @@ func effective(r runfile.Region) (float64, string) {
 		return upper, fmt.Sprintf("upper bound min(range, bit-entropy sum): too few collisions (%d), and chi-square rejects uniformity (p=%.2g); birthday lower bound %.1f bits",
 			r.Collisions, r.ChiSquareP, r.CollisionLo)
 	}
-	return upper, fmt.Sprintf("min(range, bit-entropy sum): too few collisions (%d) for a birthday estimate; uniform over the range (chi-square p=%.2g)", r.Collisions, r.ChiSquareP)
+	if r.ChiSquareDF == 0 {
+		// n/10 < 2 bins: no test was made, so nothing is known about uniformity.
+		return upper, fmt.Sprintf("upper bound min(range, bit-entropy sum): too few collisions (%d) for a birthday estimate and too few samples for a uniformity test", r.Collisions)
+	}
+	return upper, fmt.Sprintf("min(range, bit-entropy sum): too few collisions (%d) for a birthday estimate; chi-square does not reject uniformity over the range (p=%.2g)", r.Collisions, r.ChiSquareP)
 }
 
 // chiSquareSurvival is P(X > x) for X chi-square with df degrees of
