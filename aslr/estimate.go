@@ -142,8 +142,9 @@ func collisionBits(c, pairs float64) (est, lo, hi float64) {
 // chiSquareUniform tests the values against the uniform distribution over
 // the lattice lo, lo+step, ..., lo+span*step: the lattice is cut into k
 // bins of (nearly) equal numbers of points, k = min(span+1, n/10, 4096) so
-// that each bin expects at least 10 samples, and the expected count of a
-// bin is proportional to its points. Returns the statistic, its degrees of
+// that a bin expects 10 samples on average and at least 5 (widths differ by
+// at most one point, so the narrowest holds at least half the mean), and
+// the expected count of a bin is proportional to its points. Returns the statistic, its degrees of
 // freedom (k-1) and the p-value (1 when there is a single value).
 func chiSquareUniform(counts map[uint64]int, n int, lo, step, span uint64) (x2 float64, df int, p float64) {
 	points := span + 1
