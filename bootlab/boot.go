@@ -10,8 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/vbench-dev/vbench/runfile"
@@ -131,6 +133,14 @@ func Boot(ctx context.Context, c Config, m Mode) Result {
 	}
 	cmd.Stderr = stderr
 	cmd.WaitDelay = 2 * time.Second
+	// QEMU is killed if vbench dies without cleaning up (SIGKILL, SIGTERM,
+	// a crash): PR_SET_PDEATHSIG. It fires when the thread that forked
+	// exits, not the process, so this goroutine stays locked to that thread
+	// until QEMU has been waited for: no other goroutine can run on it, lock
+	// it and exit with it, killing QEMU early.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
 	runErr := cmd.Run()
 	res.Seconds = time.Since(start).Seconds()

@@ -3,11 +3,16 @@ package bootlab
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -200,4 +205,81 @@ func TestBootDecodesAndTimesOut(t *testing.T) {
 	if !errors.Is(res.Err, ErrNoFrame) || !strings.Contains(res.Err.Error(), "Attempted to kill init") {
 		t.Errorf("dead guest: %v", res.Err)
 	}
+}
+
+// If vbench dies during a boot without a chance to clean up (SIGKILL), QEMU
+// dies with it (PR_SET_PDEATHSIG) instead of running on as an orphan. The
+// test process becomes a child subreaper so that an orphan would be
+// reparented to it and seen.
+func TestBootQEMUDiesWithVbench(t *testing.T) {
+	if os.Getenv("VBENCH_BOOT_HELPER") == "1" {
+		cfg := Config{QEMU: os.Getenv("VBENCH_BOOT_QEMU"), Kernel: "/k/vmlinuz-x", Initramfs: "/dev/null", Accel: "tcg", Timeout: time.Minute}
+		Boot(context.Background(), cfg, Mode{Name: "xonly", Arg: "vsyscall=xonly"})
+		return
+	}
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh for the fake QEMU")
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Skipf("PR_SET_CHILD_SUBREAPER: %v", err)
+	}
+	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	q := fakeQEMU(t, []byte("booting\n"), "60")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBootQEMUDiesWithVbench$")
+	cmd.Env = append(os.Environ(), "VBENCH_BOOT_HELPER=1", "VBENCH_BOOT_QEMU="+q)
+	out := &strings.Builder{}
+	cmd.Stdout = out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the fake QEMU runs (its sleep is a child of the helper).
+	var qemuPID int
+	for deadline := time.Now().Add(10 * time.Second); qemuPID == 0 && time.Now().Before(deadline); {
+		for _, tid := range tasks(cmd.Process.Pid) {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, tid))
+			if f := strings.Fields(string(b)); len(f) > 0 {
+				qemuPID, _ = strconv.Atoi(f[0])
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if qemuPID == 0 {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal("the fake QEMU never started")
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	// The orphan, reparented to us, must die of SIGKILL.
+	var ws unix.WaitStatus
+	done := make(chan error, 1)
+	go func() {
+		_, err := unix.Wait4(qemuPID, &ws, 0, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("wait4(%d): %v", qemuPID, err)
+		}
+		if !ws.Signaled() || ws.Signal() != unix.SIGKILL {
+			t.Errorf("QEMU ended with status %#x, not by SIGKILL", uint32(ws))
+		}
+	case <-time.After(10 * time.Second):
+		unix.Kill(qemuPID, unix.SIGKILL)
+		<-done
+		t.Error("QEMU outlived vbench (no PR_SET_PDEATHSIG)")
+	}
+}
+
+// tasks lists the thread ids of pid.
+func tasks(pid int) []int {
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var ids []int
+	for _, e := range ents {
+		if id, err := strconv.Atoi(e.Name()); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
