@@ -119,7 +119,13 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 						cancel()
 						return err
 					}
-					ch <- s
+					select {
+					case ch <- s:
+					case <-wctx.Done():
+						// The aggregator may be gone (a panic that
+						// Study's caller recovers): never block on it.
+						return nil
+					}
 				}
 				return nil
 			})

@@ -254,3 +254,28 @@ func TestNoOrphansWhenKilled(t *testing.T) {
 	}
 	noChildren(t, "after vbench was killed")
 }
+
+// A panic in the aggregating goroutine that Study's caller recovers (as the
+// bootmodes guest does for each part) must not leave workers blocked with
+// children unreaped: they see the cancelled context and stop.
+func TestStudyPanicRecoveredLeavesNoChildren(t *testing.T) {
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the progress callback's panic did not reach the caller")
+			}
+		}()
+		Study(context.Background(), Config{Samples: 100000}, func(done, _ int) {
+			if done >= 64 {
+				// Let the workers fill the channel and block on it first.
+				time.Sleep(300 * time.Millisecond)
+				panic("boom")
+			}
+		})
+	}()
+	// The workers finish the spawn in hand, reap and return.
+	for deadline := time.Now().Add(10 * time.Second); len(children(t)) > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	noChildren(t, "after a recovered panic")
+}
