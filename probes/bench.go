@@ -304,7 +304,7 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	cpu, restore, err := pin(cfg.CPU)
+	cpu, restore, err := Pin(cfg.CPU)
 	if err != nil {
 		return nil, err
 	}
@@ -344,9 +344,11 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 	return out, nil
 }
 
-// pin pins the calling (locked) thread to cpu, or to the CPU it is on when
-// cpu < 0, and returns the CPU and a function restoring the old affinity.
-func pin(cpu int) (int, func(), error) {
+// Pin pins the calling thread, which must be locked to its goroutine
+// (runtime.LockOSThread), to cpu, or to the CPU it is on when cpu < 0. It
+// returns the CPU and a function restoring the old affinity. A CPU the
+// process may not run on is an error wrapping ErrBadCPU.
+func Pin(cpu int) (int, func(), error) {
 	var old unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &old); err != nil {
 		return 0, nil, fmt.Errorf("sched_getaffinity: %w", err)
@@ -358,8 +360,8 @@ func pin(cpu int) (int, func(), error) {
 		}
 		cpu = int(c)
 	}
-	if cpu >= 1024 || !old.IsSet(cpu) {
-		return 0, nil, &wrapErr{fmt.Sprintf("--cpu %d: not a CPU this process may run on (allowed: %s)", cpu, cpuList(&old)), ErrBadCPU}
+	if err := allowedCPU(cpu, &old); err != nil {
+		return 0, nil, err
 	}
 	var set unix.CPUSet
 	set.Set(cpu)
@@ -369,9 +371,30 @@ func pin(cpu int) (int, func(), error) {
 	return cpu, func() { unix.SchedSetaffinity(0, &old) }, nil
 }
 
+// CheckCPU reports, before any work, whether this process may run on cpu
+// (an error wrapping ErrBadCPU if not). A negative cpu means "wherever it
+// starts" and is always allowed.
+func CheckCPU(cpu int) error {
+	if cpu < 0 {
+		return nil
+	}
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return fmt.Errorf("sched_getaffinity: %w", err)
+	}
+	return allowedCPU(cpu, &set)
+}
+
+func allowedCPU(cpu int, set *unix.CPUSet) error {
+	if cpu >= len(set)*64 || !set.IsSet(cpu) {
+		return &wrapErr{fmt.Sprintf("--cpu %d: not a CPU this process may run on (allowed: %s)", cpu, cpuList(set)), ErrBadCPU}
+	}
+	return nil
+}
+
 func cpuList(s *unix.CPUSet) string {
 	var l []string
-	for i := 0; i < 1024; i++ {
+	for i := 0; i < len(s)*64; i++ {
 		if s.IsSet(i) {
 			l = append(l, fmt.Sprint(i))
 		}

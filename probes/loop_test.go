@@ -101,7 +101,7 @@ func pinned(t *testing.T, f func()) {
 	t.Helper()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	_, restore, err := pin(-1)
+	_, restore, err := Pin(-1)
 	if err != nil {
 		t.Fatal(err)
 	}

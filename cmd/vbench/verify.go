@@ -1,12 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/probes/verify"
@@ -47,11 +46,8 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if *cpu < -1 {
 		return usageErrorf("verify: --cpu %d: want a CPU number or -1", *cpu)
 	}
-	if *cpu >= 0 {
-		var set unix.CPUSet
-		if err := unix.SchedGetaffinity(0, &set); err == nil && !set.IsSet(*cpu) {
-			return usageErrorf("verify: --cpu %d: not a CPU this process may run on (allowed: %s)", *cpu, cpuList(set))
-		}
+	if err := probes.CheckCPU(*cpu); errors.Is(err, probes.ErrBadCPU) {
+		return usageErrorf("verify: %v", err)
 	}
 
 	run := runfile.New()
@@ -79,15 +75,4 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return failedf("verify: %d of %d checks failed", n[verify.Fail], len(v.Checks))
 	}
 	return nil
-}
-
-// cpuList formats a CPU set as "0,1,2".
-func cpuList(set unix.CPUSet) string {
-	var s []string
-	for i := 0; i < len(set)*64; i++ {
-		if set.IsSet(i) {
-			s = append(s, fmt.Sprint(i))
-		}
-	}
-	return strings.Join(s, ",")
 }

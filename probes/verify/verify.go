@@ -71,7 +71,7 @@ func Run(cfg Config) *runfile.Verify {
 	defer runtime.UnlockOSThread()
 	var allowed unix.CPUSet
 	unix.SchedGetaffinity(0, &allowed) // a failure shows in pin's error
-	cpu, restore, pinErr := pin(d, cfg.CPU)
+	cpu, restore, pinErr := probes.Pin(cfg.CPU)
 	if restore != nil {
 		defer restore()
 	}
@@ -100,30 +100,6 @@ func Run(cfg Config) *runfile.Verify {
 		}
 	}
 	return out
-}
-
-// pin sets the calling (locked) thread's affinity to one CPU: cpu, or the
-// one it runs on when cpu < 0. restore puts the old mask back.
-func pin(d *probes.Doors, cpu int) (int, func(), error) {
-	if cpu < 0 {
-		c, _, err := d.Getcpu(probes.PathSyscall)
-		if err != nil {
-			return -1, nil, fmt.Errorf("getcpu: %w", err)
-		}
-		cpu = int(c)
-	}
-	var old, set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &old); err != nil {
-		return cpu, nil, fmt.Errorf("sched_getaffinity: %w", err)
-	}
-	if !old.IsSet(cpu) {
-		return cpu, nil, fmt.Errorf("CPU %d is not in this process's affinity mask (%d CPUs allowed)", cpu, old.Count())
-	}
-	set.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		return cpu, nil, fmt.Errorf("sched_setaffinity(CPU %d): %w", cpu, err)
-	}
-	return cpu, func() { unix.SchedSetaffinity(0, &old) }, nil
 }
 
 type verifier struct {
