@@ -217,7 +217,7 @@ func TestPairs(t *testing.T) {
 	if r := get(rVdso, rStack).result(rs); r.DistinctDiffs != 8 || math.Abs(r.DiffBits-3) > 0.05 {
 		t.Errorf("vdso/stack: %d distinct, %.3f bits, want 8 and 3", r.DistinctDiffs, r.DiffBits)
 	}
-	if r := get(rVdso, rHeap).result(rs); r.DistinctDiffs <= pairCap || !strings.Contains(r.Conclusion, "independently") {
+	if r := get(rVdso, rHeap).result(rs); r.DistinctDiffs <= pairCap || !strings.Contains(r.Conclusion, "do not move together") {
 		t.Errorf("vdso/heap: %+v", r)
 	}
 	if r := get(rVdso, rSP).result(rs); r.DistinctDiffs != 0 || !strings.Contains(r.Conclusion, "never") {

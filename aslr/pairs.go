@@ -77,7 +77,7 @@ func (p *pairAcc) result(regs []runfile.Region) runfile.Pair {
 			step = 1 << bits.TrailingZeros64(p.varying)
 		}
 		r.DiffBits = math.Log2(float64(uint64(p.hi-p.lo)/step) + 1)
-		r.Conclusion = fmt.Sprintf("%s and %s move independently: over %d distinct differences, %.1f bits of range (%s to %s)",
+		r.Conclusion = fmt.Sprintf("%s and %s do not move together: over %d distinct differences, %.1f bits of range (%s to %s); no common offset to exploit (not a test of independence)",
 			A, B, pairCap, r.DiffBits, signedHex(p.lo), signedHex(p.hi))
 		return r
 	}

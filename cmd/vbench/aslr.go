@@ -164,7 +164,7 @@ func writeAslr(w io.Writer, a *runfile.ASLR) {
 		fmt.Fprintf(w, "  (%d pairs of regions that are both fixed: constant differences, nothing to learn)\n", fixed)
 	}
 	if independent > 0 {
-		fmt.Fprintf(w, "  (%d other pairs differ in every sample, or in over 4096 ways: independent)\n", independent)
+		fmt.Fprintf(w, "  (%d other pairs differ in every sample, or in over 4096 ways: they do not move together)\n", independent)
 	}
 	fmt.Fprintln(w, "\nconclusions:")
 	for _, c := range a.Conclusions {
