@@ -207,8 +207,7 @@ func VDSOHistogram(a *runfile.ASLR, subtitle string) *Figure {
 		p.Legend.Add(fmt.Sprintf("uniform: %.1f per bin", exp), l)
 	}
 	p.Legend.Add(fmt.Sprintf("observed (%d bins of %s)", len(r.Histogram), byteSize(w)), h)
-	p.Legend.Top = true
-	p.Legend.XOffs = -vg.Points(22)
+	legendTopRight(p)
 	p.Y.Min, p.Y.Max = 0, top*1.35
 	p.X.Min, p.X.Max = lo, hi
 	p.X.Tick.Marker = hexTicks{}
@@ -375,8 +374,7 @@ func Effective(a *runfile.ASLR, env sysenv.Env, subtitle string) *Figure {
 	}
 	p.Legend.Add("measured effective bits", bm)
 	p.Legend.Add("kernel maximum (? = not known)", bk)
-	p.Legend.Top = true
-	p.Legend.XOffs = -vg.Points(22)
+	legendTopRight(p)
 	p.NominalX(names...)
 	p.X.Min, p.X.Max = -0.7, float64(len(names))-0.3
 	p.Y.Min, p.Y.Max = 0, math.Max(top*1.3, 4)

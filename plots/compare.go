@@ -117,8 +117,7 @@ func Compare(runs []*runfile.Run, labels []string) *Figure {
 	}
 	nominalRows(f, p, names)
 	f.Height += 0.15 * float64(n) * float64(len(names)) / 4
-	p.Legend.Top = true
-	p.Legend.XOffs = -vg.Points(22)
+	legendTopRight(p)
 	p.Legend.YOffs = -vg.Points(4)
 	f.Plots = []*plot.Plot{p}
 	return f

@@ -146,8 +146,7 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 	}
 	p.X.Min, p.X.Max = logRange(lo, hi, 30)
 	nominalRows(f, p, names)
-	p.Legend.Top = true
-	p.Legend.XOffs = -vg.Points(22)
+	legendTopRight(p)
 	p.Legend.YOffs = -vg.Points(4)
 	f.Plots = []*plot.Plot{p}
 	return f
@@ -342,8 +341,7 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 	}
 	p.X.Min, p.X.Max = logRange(lo, hi, 30)
 	nominalRows(f, p, names)
-	p.Legend.Top = true
-	p.Legend.XOffs = -vg.Points(22)
+	legendTopRight(p)
 	p.Legend.YOffs = -vg.Points(4)
 	f.Plots = []*plot.Plot{p}
 	return f

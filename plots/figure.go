@@ -226,6 +226,13 @@ func logRange(lo, hi float64, headroom float64) (float64, float64) {
 	return lo, hi
 }
 
+// legendTopRight puts the legend in the top right corner, inset from the
+// right edge so that its symbols are not cut.
+func legendTopRight(p *plot.Plot) {
+	p.Legend.Top = true
+	p.Legend.XOffs = -vg.Points(22)
+}
+
 // emptyPlot is what a figure shows when there is nothing to draw, so that
 // a report never points at a missing image.
 func emptyPlot(title, why string) *plot.Plot {
