@@ -33,9 +33,7 @@ func TestBenchBadNames(t *testing.T) {
 // TestBenchOutputs runs a tiny bench through the syscall path only (the
 // doors are closed, see syscallOnly) and reads back both output files.
 func TestBenchOutputs(t *testing.T) {
-	old := discoverDoors
-	discoverDoors = syscallOnly
-	defer func() { discoverDoors = old }()
+	useSyscallOnlyDoors(t)
 
 	dir := t.TempDir()
 	jsonPath, benchPath := filepath.Join(dir, "bench.json"), filepath.Join(dir, "bench.txt")

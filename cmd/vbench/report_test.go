@@ -118,9 +118,7 @@ func TestRunQuick(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the study")
 	}
-	old := discoverDoors
-	discoverDoors = syscallOnly
-	defer func() { discoverDoors = old }()
+	useSyscallOnlyDoors(t)
 	out := t.TempDir()
 	stdout, stderr, code := runCLI(t, "run", "--quick", "--samples", "100", "--out", out, "--label", "test")
 	if code != exitOK {
@@ -156,9 +154,7 @@ func TestRunGoesOnAfterAFailedPart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the study")
 	}
-	old := discoverDoors
-	discoverDoors = syscallOnly
-	defer func() { discoverDoors = old }()
+	useSyscallOnlyDoors(t)
 	out := t.TempDir()
 	stdout, stderr, code := runCLI(t, "run", "--quick", "--samples", "50", "--cpu", "100000", "--out", out)
 	if code != exitOK {

@@ -22,10 +22,16 @@ func syscallOnly() *probes.Doors {
 	}
 }
 
-func TestVerifyCommandJSON(t *testing.T) {
+// useSyscallOnlyDoors makes the commands under test see syscallOnly's
+// doors until the test ends.
+func useSyscallOnlyDoors(t *testing.T) {
 	old := discoverDoors
 	discoverDoors = syscallOnly
-	defer func() { discoverDoors = old }()
+	t.Cleanup(func() { discoverDoors = old })
+}
+
+func TestVerifyCommandJSON(t *testing.T) {
+	useSyscallOnlyDoors(t)
 
 	out := filepath.Join(t.TempDir(), "verify.json")
 	var stdout, stderr bytes.Buffer
