@@ -232,13 +232,21 @@ func TestBootQEMUDiesWithVbench(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until the fake QEMU runs (its sleep is a child of the helper).
+	// Wait until the fake QEMU runs: a child of the helper that has exec'd
+	// its final "sleep". Other children come and go: the Go runtime forks a
+	// short-lived child of its own, once, to learn whether clone can return a
+	// pidfd (os/pidfd_linux.go checkPidfd, syscall/exec_linux.go
+	// checkClonePidfd); taking that one, already dead, for QEMU made
+	// this test flaky under load ("wait4: no child processes").
 	var qemuPID int
 	for deadline := time.Now().Add(10 * time.Second); qemuPID == 0 && time.Now().Before(deadline); {
 		for _, tid := range tasks(cmd.Process.Pid) {
 			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, tid))
-			if f := strings.Fields(string(b)); len(f) > 0 {
-				qemuPID, _ = strconv.Atoi(f[0])
+			for _, f := range strings.Fields(string(b)) {
+				pid, _ := strconv.Atoi(f)
+				if argv, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.HasPrefix(string(argv), "sleep\x00") {
+					qemuPID = pid
+				}
 			}
 		}
 		time.Sleep(10 * time.Millisecond)
