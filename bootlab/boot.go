@@ -24,20 +24,27 @@ var ErrTimeout = errors.New("boot timed out")
 
 // Config is what every boot of a session shares.
 type Config struct {
-	QEMU      string        // qemu-system-x86_64 binary (see FindQEMU)
-	Kernel    string        // bzImage (see CheckKernel)
-	Initramfs string        // archive from BuildInitramfs
-	Accel     string        // "kvm" or "tcg"; "" means DefaultAccel()
-	Append    string        // extra kernel command line, appended last
-	Timeout   time.Duration // per boot; 0 means 120 s
-	MemoryMB  int           // 0 means 512
+	QEMU      string // qemu-system-x86_64 binary (see FindQEMU)
+	Kernel    string // bzImage (see CheckKernel)
+	Initramfs string // archive from BuildInitramfs
+	Accel     string // AccelKVM or AccelTCG (see ChooseAccel); "" means tcg
+	// AccelReason says why Accel was chosen; it is recorded in each run.
+	AccelReason string
+	Append      string        // extra kernel command line, appended last
+	Timeout     time.Duration // per boot; 0 means 120 s
+	// Silent, if positive, abandons a boot in which neither the kernel nor
+	// the guest has printed anything after this long (firmware output does
+	// not count): a KVM that starts QEMU but never runs the guest is then
+	// given up in seconds, not at Timeout.
+	Silent   time.Duration
+	MemoryMB int // 0 means 512
 	// Console, if not nil, receives the serial console as it arrives.
 	Console io.Writer
 }
 
 func (c Config) accel() string {
 	if c.Accel == "" {
-		return DefaultAccel()
+		return AccelTCG
 	}
 	return c.Accel
 }
@@ -77,6 +84,13 @@ func (c Config) Cmdline(m Mode) string {
 
 // QEMUArgs is the argument list for booting mode m.
 func (c Config) QEMUArgs(m Mode) []string {
+	return append(c.qemuBase(), "-initrd", c.Initramfs, "-append", c.Cmdline(m))
+}
+
+// qemuBase is the argument list without initramfs and command line: the
+// machine, the accelerator and the kernel, shared by Boot and ProbeKVM so
+// that the probe tests exactly what the boots will run.
+func (c Config) qemuBase() []string {
 	mem := c.MemoryMB
 	if mem <= 0 {
 		mem = 512
@@ -87,10 +101,8 @@ func (c Config) QEMUArgs(m Mode) []string {
 		"-accel", c.accel(),
 		"-nic", "none",
 		"-kernel", c.Kernel,
-		"-initrd", c.Initramfs,
-		"-append", c.Cmdline(m),
 	}
-	if c.accel() == "kvm" {
+	if c.accel() == AccelKVM {
 		args = append(args, "-cpu", "host")
 	}
 	return args
@@ -120,31 +132,31 @@ func BuildInitramfs(dir, init string) (string, error) {
 // panics on guest misbehaviour; Result.Err says what went wrong.
 func Boot(ctx context.Context, c Config, m Mode) Result {
 	res := Result{Mode: m, Cmdline: c.Cmdline(m)}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout())
+	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout(), ErrTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.QEMU, c.QEMUArgs(m)...)
 	out := &capWriter{max: maxConsole}
-	stderr := &capWriter{max: 64 << 10}
-	cmd.Stdin = nil
+	var stdout io.Writer = out
 	if c.Console != nil {
-		cmd.Stdout = io.MultiWriter(out, c.Console)
-	} else {
-		cmd.Stdout = out
+		stdout = io.MultiWriter(out, c.Console)
 	}
-	cmd.Stderr = stderr
-	cmd.WaitDelay = 2 * time.Second
-	// QEMU is killed if vbench dies without cleaning up (SIGKILL, SIGTERM,
-	// a crash): PR_SET_PDEATHSIG. It fires when the thread that forked
-	// exits, not the process, so this goroutine stays locked to that thread
-	// until QEMU has been waited for: no other goroutine can run on it, lock
-	// it and exit with it, killing QEMU early.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var stop <-chan struct{}
+	alive := newWatch(kernelAlive)
+	if c.Silent > 0 {
+		stdout = io.MultiWriter(stdout, alive)
+		silent := make(chan struct{})
+		stop = silent
+		t := time.AfterFunc(c.Silent, func() {
+			if !alive.matched() {
+				close(silent)
+			}
+		})
+		defer t.Stop()
+	}
 	start := time.Now()
-	runErr := cmd.Run()
+	stderr, runErr := runQEMU(ctx, c.QEMU, c.QEMUArgs(m), stdout, stop)
 	res.Seconds = time.Since(start).Seconds()
 	res.Console = out.buf.Bytes()
+	silent := c.Silent > 0 && !alive.matched() && ctx.Err() == nil && runErr != nil && isStopped(stop)
 
 	dec, decErr := DecodeConsole(res.Console)
 	res.Guest = dec.Errors
@@ -161,6 +173,7 @@ func Boot(ctx context.Context, c Config, m Mode) Result {
 			r.Boot.Append = res.Cmdline
 			r.Boot.Kernel = filepath.Base(c.Kernel)
 			r.Boot.Accel = c.accel()
+			r.Boot.AccelReason = c.AccelReason
 			r.Boot.Seconds = res.Seconds
 			r.Env.Guest = true
 			r.Env.Accel = c.accel()
@@ -168,17 +181,69 @@ func Boot(ctx context.Context, c Config, m Mode) Result {
 	}
 
 	switch {
-	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case res.Run != nil && ctx.Err() == nil:
+	case silent:
+		res.Err = fmt.Errorf("%w: nothing from the kernel or the guest within %s under %s (killed)%s", ErrSilent, c.Silent, c.accel(), lastWords(res, nil))
+	case errors.Is(context.Cause(ctx), ErrTimeout):
 		res.Err = fmt.Errorf("%w after %s (killed)%s", ErrTimeout, c.timeout(), lastWords(res, decErr))
 	case ctx.Err() != nil:
 		res.Err = ctx.Err()
 	case decErr != nil:
 		if runErr != nil {
-			decErr = fmt.Errorf("%v; qemu: %v%s", decErr, runErr, firstLine(stderr.String()))
+			decErr = fmt.Errorf("%v; qemu %s%s", decErr, exitWords(runErr), firstLine(stderr))
 		}
 		res.Err = fmt.Errorf("%w%s", decErr, lastWords(res, nil))
 	}
+	if res.Err != nil && c.accel() == AccelKVM {
+		res.Err = fmt.Errorf("%w (under kvm; --accel tcg avoids KVM)", res.Err)
+	}
 	return res
+}
+
+// ErrSilent is wrapped by a Result's error when the boot was abandoned
+// because nothing came from the kernel or the guest (Config.Silent).
+var ErrSilent = errors.New("guest silent")
+
+func isStopped(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// runQEMU runs qemu with args, copying its standard output to stdout, until
+// it exits, ctx ends, or stop (if not nil) is closed. It returns the start
+// of QEMU's standard error and the run's error.
+func runQEMU(ctx context.Context, qemu string, args []string, stdout io.Writer, stop <-chan struct{}) (string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if stop != nil {
+		go func() {
+			select {
+			case <-stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	cmd := exec.CommandContext(ctx, qemu, args...)
+	stderr := &capWriter{max: 64 << 10}
+	cmd.Stdin = nil
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	cmd.WaitDelay = 2 * time.Second
+	// QEMU is killed if vbench dies without cleaning up (SIGKILL, SIGTERM,
+	// a crash): PR_SET_PDEATHSIG. It fires when the thread that forked
+	// exits, not the process, so this goroutine stays locked to that thread
+	// until QEMU has been waited for: no other goroutine can run on it, lock
+	// it and exit with it, killing QEMU early.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	err := cmd.Run()
+	return stderr.String(), err
 }
 
 // maxConsole bounds what is kept of a console: a guest printing in a loop

@@ -12,7 +12,7 @@
 // Assumptions: an x86-64 host with qemu-system-x86_64 on PATH (or named),
 // a bzImage kernel with an 8250 serial console, devtmpfs, tmpfs and the
 // vsyscall= parameter built in (Debian's cloud kernels qualify), and an init
-// binary that needs no dynamic loader. KVM is used when /dev/kvm can be
-// opened; otherwise QEMU emulates the CPU (TCG), and timings taken in such a
-// guest are not real-hardware numbers.
+// binary that needs no dynamic loader. KVM is used only when a test boot
+// prints under it (ChooseAccel); otherwise QEMU emulates the CPU (TCG), and
+// timings taken in such a guest are not real-hardware numbers.
 package bootlab

@@ -30,6 +30,9 @@ const (
 	EnvASLRSamples = "VBENCH_ASLR_SAMPLES"
 )
 
+// guestStart is the line a guest prints as soon as it runs as /init.
+const guestStart = "vbench guest: started"
+
 // GuestParts are the parts of the study a guest runs by default, in order.
 var GuestParts = []string{"vsyscall", "bench", "verify", "aslr"}
 
@@ -109,6 +112,8 @@ func GuestSetup() error {
 // RunGuest does not return.
 func RunGuest(study func(GuestInfo) (*runfile.Run, error)) {
 	con := os.Stdout
+	// The first line, so the host knows the guest runs (Config.Silent).
+	fmt.Fprintf(con, "\n%s\n", guestStart)
 	defer PowerOff(con)
 	defer func() {
 		if r := recover(); r != nil {

@@ -87,6 +87,25 @@ func TestBootAllModes(t *testing.T) {
 		"xonly":   {"--xp", "SIGSEGV", "ok"},
 		"none":    {"", "SIGSEGV", "SIGSEGV"},
 	}
+	// The probe recognizes a real kernel's first console lines (run here
+	// under TCG, which every machine has; the KVM probe is the same boot).
+	start := time.Now()
+	if err := probeBoot(context.Background(), Config{QEMU: qemu, Kernel: kernel, Accel: AccelTCG}, 60*time.Second); err != nil {
+		t.Errorf("probe boot under tcg: %v", err)
+	}
+	t.Logf("probe boot under tcg: kernel printed after %.1fs", time.Since(start).Seconds())
+
+	// The accelerator is chosen as `vbench bootmodes` chooses it: KVM only
+	// if a test boot prints under it here ($VBENCH_QEMU_ACCEL forces one).
+	acc, err := ChooseAccel(context.Background(), "", cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("accel %s: %s", acc.Name, acc.Reason)
+	cfg.Accel, cfg.AccelReason = acc.Name, acc.Reason
+	if acc.Name == AccelKVM {
+		cfg.Silent = 20 * time.Second
+	}
 	for _, m := range modes {
 		res := Boot(context.Background(), cfg, m)
 		t.Logf("%s: %.1fs (%s)", m.Name, res.Seconds, cfg.accel())
@@ -97,6 +116,9 @@ func TestBootAllModes(t *testing.T) {
 		r, w := res.Run, want[m.Name]
 		o := r.Boot.Observed
 		t.Logf("%s: maps %q read %q call %q errors %q", m.Name, o.MapsLine, o.ReadProbe, o.CallProbe, r.Boot.Errors)
+		if r.Boot.Accel != acc.Name || r.Boot.AccelReason != acc.Reason {
+			t.Errorf("%s: run records accel %q (%q), want %q (%q)", m.Name, r.Boot.Accel, r.Boot.AccelReason, acc.Name, acc.Reason)
+		}
 		if !r.Env.Guest || r.Env.VsyscallBoot != m.Name || r.Boot.Mode != m.Name {
 			t.Errorf("%s: run not marked as this guest's: guest=%v vsyscall_boot=%q mode=%q", m.Name, r.Env.Guest, r.Env.VsyscallBoot, r.Boot.Mode)
 		}

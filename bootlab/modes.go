@@ -141,13 +141,3 @@ func FindQEMU(name string) (string, error) {
 	}
 	return p, nil
 }
-
-// DefaultAccel is "kvm" when /dev/kvm can be opened read-write, else "tcg".
-func DefaultAccel() string {
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err != nil {
-		return "tcg"
-	}
-	f.Close()
-	return "kvm"
-}

@@ -19,9 +19,12 @@ func Perms(mapsLine string) string {
 
 // WriteSummaryMarkdown writes what each guest saw and how long each boot
 // took, as a Markdown section, with TCGNote when any boot was emulated.
-func WriteSummaryMarkdown(w io.Writer, kernel string, results []Result) {
+func WriteSummaryMarkdown(w io.Writer, kernel string, acc Accel, results []Result) {
 	fmt.Fprintf(w, "# vsyscall= boot modes under QEMU\n\n")
 	fmt.Fprintf(w, "Kernel `%s`, one boot per mode, vbench as /init.\n\n", kernel)
+	if acc.Name != "" {
+		fmt.Fprintf(w, "Accelerator: %s (%s).\n\n", acc.Name, mdCell(acc.Reason))
+	}
 	fmt.Fprintln(w, "| mode | kernel argument | [vsyscall] in maps | read probe | call probe | boot (s) | accel | result |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	emulated := false

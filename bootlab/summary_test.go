@@ -16,9 +16,10 @@ func TestWriteSummaryMarkdown(t *testing.T) {
 		{Mode: Mode{"none", "vsyscall=none"}, Seconds: 50, Err: errors.New("boot timed out | killed")},
 	}
 	var b strings.Builder
-	WriteSummaryMarkdown(&b, "vmlinuz-x", results)
+	WriteSummaryMarkdown(&b, "vmlinuz-x", Accel{AccelTCG, "kvm unusable here: qemu aborted (x); using tcg"}, results)
 	s := b.String()
 	for _, w := range []string{
+		"Accelerator: tcg (kvm unusable here: qemu aborted (x); using tcg).",
 		"| xonly | `vsyscall=xonly` | `--xp` | SIGSEGV | ok | 2.2 | tcg | ok |",
 		"| none | `vsyscall=none` | - | - | - | 50.0 | - | no result: boot timed out \\| killed |",
 		TCGNote,
@@ -29,7 +30,7 @@ func TestWriteSummaryMarkdown(t *testing.T) {
 	}
 	ok.Boot.Accel = "kvm"
 	b.Reset()
-	WriteSummaryMarkdown(&b, "vmlinuz-x", results[:1])
+	WriteSummaryMarkdown(&b, "vmlinuz-x", Accel{AccelKVM, "kvm works here"}, results[:1])
 	if strings.Contains(b.String(), TCGNote) {
 		t.Error("TCG note written for a KVM boot")
 	}

@@ -2,11 +2,14 @@ package runfile
 
 // Boot describes the boot a guest run came from (`vbench bootmodes`).
 type Boot struct {
-	Mode    string  `json:"mode"`    // the --modes entry, e.g. "xonly", "vdso=0"
-	Append  string  `json:"append"`  // full kernel command line given
-	Kernel  string  `json:"kernel"`  // kernel image file name
-	Accel   string  `json:"accel"`   // "kvm" or "tcg"
-	Seconds float64 `json:"seconds"` // boot to power-off, host wall clock
+	Mode   string `json:"mode"`   // the --modes entry, e.g. "xonly", "vdso=0"
+	Append string `json:"append"` // full kernel command line given
+	Kernel string `json:"kernel"` // kernel image file name
+	Accel  string `json:"accel"`  // "kvm" or "tcg"
+	// AccelReason says why Accel was used, e.g. "kvm unusable here: qemu
+	// aborted (...); using tcg".
+	AccelReason string  `json:"accel_reason,omitempty"`
+	Seconds     float64 `json:"seconds"` // boot to power-off, host wall clock
 	// Observed is what the guest saw of the vsyscall page.
 	Observed VsyscallObserved `json:"observed"`
 	// Errors are the parts of the study that failed inside the guest, one

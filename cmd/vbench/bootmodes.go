@@ -36,11 +36,21 @@ quiet" (+ --append); the guest runs the study (vsyscall probe, a short bench,
 verify, a short aslr), sends its run back on the serial console and powers off.
 Results: OUT/MODE/run.json and OUT/MODE/console.log, OUT/bootmodes.md (what
 each guest saw, boot times), and the comparison and full report of the runs
-under OUT/report. Without /dev/kvm QEMU emulates the CPU (tcg):
-timings from such a guest are not real-hardware numbers.
+under OUT/report.
+
+--accel auto (the default) uses KVM only if a test boot of the kernel
+prints under it within 10 s (a nested VM may have /dev/kvm and still abort
+QEMU or never run the guest), else TCG, and says why on stderr and in
+bootmodes.md and run.json. $VBENCH_QEMU_ACCEL sets the default. Under TCG
+QEMU emulates the CPU: timings from such a guest are not real-hardware
+numbers. A KVM boot silent for 20 s is given up.
 Guest knobs for --append: VBENCH_PARTS=vsyscall,bench,verify,aslr (default all),
 VBENCH_ASLR_SAMPLES=N (default 200).
 `
+
+// kvmSilent is how long a KVM boot may stay silent before it is given up:
+// under KVM the guest's /init prints within a few seconds of QEMU starting.
+const kvmSilent = 20 * time.Second
 
 func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bootmodes", "vbench bootmodes --kernel VMLINUZ [flags]", bootmodesExamples, stdout)
@@ -50,7 +60,11 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "results/bootmodes", "output directory")
 	timeout := fs.Duration("timeout", 120*time.Second, "kill a boot that has not powered off after this long")
 	qemu := fs.String("qemu", "qemu-system-x86_64", "QEMU binary (name on PATH or path)")
-	accel := fs.String("accel", "auto", "QEMU accelerator: auto (kvm if /dev/kvm opens, else tcg), kvm or tcg")
+	defAccel := os.Getenv(bootlab.EnvAccelChoice)
+	if defAccel == "" {
+		defAccel = bootlab.AccelAuto
+	}
+	accel := fs.String("accel", defAccel, "QEMU accelerator: auto (kvm if a test boot runs under it here, else tcg), kvm or tcg; default from $"+bootlab.EnvAccelChoice)
 	console := fs.Bool("console", false, "copy each guest's serial console to stderr as it arrives")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -72,9 +86,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("bootmodes: --timeout must be positive")
 	}
 	switch *accel {
-	case "auto":
-		*accel = bootlab.DefaultAccel()
-	case "kvm", "tcg":
+	case bootlab.AccelAuto, bootlab.AccelKVM, bootlab.AccelTCG:
 	default:
 		return usageErrorf("bootmodes: --accel %q (valid: auto, kvm, tcg)", *accel)
 	}
@@ -98,18 +110,34 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	// SIGTERM too: QEMU is then killed and the temporary initramfs removed.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	cfg := bootlab.Config{QEMU: qemuPath, Kernel: *kernel, Append: *appendArgs, Timeout: *timeout}
+	// Decided once for every boot of the run: KVM only if a guest really
+	// prints under it here (a nested VM may have /dev/kvm and still abort
+	// QEMU, or start it and never run the guest).
+	acc, err := bootlab.ChooseAccel(ctx, *accel, cfg, 0)
+	if err != nil {
+		if ctx.Err() != nil {
+			return failedf("bootmodes: interrupted")
+		}
+		return failedf("bootmodes: %v", err)
+	}
+	fmt.Fprintf(stderr, "vbench: accel %s: %s\n", acc.Name, acc.Reason)
+	cfg.Accel, cfg.AccelReason = acc.Name, acc.Reason
+	if acc.Name == bootlab.AccelKVM {
+		cfg.Silent = kvmSilent
+	}
 	initrd, err := bootlab.BuildInitramfs("", self)
 	if err != nil {
 		return failedf("bootmodes: building the initramfs: %v", err)
 	}
 	defer os.Remove(initrd)
 
-	cfg := bootlab.Config{QEMU: qemuPath, Kernel: *kernel, Initramfs: initrd, Accel: *accel, Append: *appendArgs, Timeout: *timeout}
+	cfg.Initramfs = initrd
 	if *console {
 		cfg.Console = escapeWriter{stderr}
 	}
 	fmt.Fprintf(stdout, "booting %s with %s (%s), %d mode(s), one at a time, timeout %s each\n",
-		filepath.Base(*kernel), filepath.Base(qemuPath), *accel, len(modes), *timeout)
+		filepath.Base(*kernel), filepath.Base(qemuPath), cfg.Accel, len(modes), *timeout)
 
 	var (
 		results []bootlab.Result
@@ -145,12 +173,12 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 
 	fmt.Fprintln(stdout)
 	printBootSummary(stdout, results)
-	if *accel != "kvm" {
+	if cfg.Accel != bootlab.AccelKVM {
 		fmt.Fprintf(stdout, "\nnote: %s\n", bootlab.TCGNote)
 	}
 
 	var summary bytes.Buffer
-	bootlab.WriteSummaryMarkdown(&summary, filepath.Base(*kernel), results)
+	bootlab.WriteSummaryMarkdown(&summary, filepath.Base(*kernel), bootlab.Accel{Name: cfg.Accel, Reason: cfg.AccelReason}, results)
 	var compareErr error
 	if len(runs) >= 2 {
 		// The comparison and the report are rendered by package report,
