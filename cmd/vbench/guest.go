@@ -7,12 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/bootlab"
 	"github.com/vbench-dev/vbench/probes"
-	"github.com/vbench-dev/vbench/probes/verify"
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/runfile"
+	"github.com/vbench-dev/vbench/study"
 )
 
 // guestMain runs vbench as /init inside a `vbench bootmodes` guest and
@@ -30,16 +29,20 @@ func guestMain() bool {
 }
 
 // Guest settings: the guest may run under software emulation (TCG), where
-// everything is tens of times slower, so the study is shortened.
+// everything is tens of times slower, so the study is shortened: bench gets
+// a few samples per cell, and ASLR samples for a fixed time rather than a
+// fixed count, so that a slow guest still gathers what it can.
 const (
 	guestBenchCount     = 6 // the fewest samples with a 95% CI (probes.MinSamplesForCI)
 	guestBenchtime      = 5 * time.Millisecond
-	guestASLRSamples    = 200
-	guestBudgetFraction = 0.6 // of the host's --timeout, for bench and aslr
+	guestASLRTime       = 20 * time.Second
+	guestASLRMax        = 1_000_000 // samples, if the time allows that many
+	guestBudgetFraction = 0.6       // of the host's --timeout, for the whole study
 )
 
-// guestStudy runs each part of the study in turn; a part that fails (or
-// panics) is recorded in Boot.Errors and the next one still runs.
+// guestStudy runs the study (package study) with the guest's settings and
+// records the boot: what the guest saw of the vsyscall page, and which
+// parts failed.
 func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 	start := time.Now()
 	settleClocksource(3 * time.Second)
@@ -55,67 +58,35 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 	r.Label = fmt.Sprintf("%s (QEMU %s)", arg, gi.Accel)
 	boot := &runfile.Boot{Mode: gi.Mode, Accel: gi.Accel, Append: r.Env.Cmdline}
 	r.Boot = boot
-	deadline := start.Add(time.Duration(float64(gi.Timeout) * guestBudgetFraction))
-
-	part := func(name string, f func() error) {
-		if !gi.Parts[name] {
-			return
-		}
-		defer func() {
-			if p := recover(); p != nil {
-				boot.Errors = append(boot.Errors, fmt.Sprintf("%s: panic: %v", name, p))
-			}
-		}()
-		if err := f(); err != nil {
-			msg := err.Error()
-			if !strings.HasPrefix(msg, name) { // most errors already name their part
-				msg = name + ": " + msg
-			}
-			boot.Errors = append(boot.Errors, msg)
-		}
-	}
-
 	// The maps line is known from the environment even if the probe fails.
 	boot.Observed.MapsLine = r.Env.VsyscallMapsLine
-	part("vsyscall", func() error {
-		obs, err := vsyscall.Probe()
-		if err != nil {
-			return err
+
+	budget := time.Duration(float64(gi.Timeout)*guestBudgetFraction) - time.Since(start)
+	cfg := study.Config{VerifyBrief: true}
+	for _, p := range study.Parts {
+		if gi.Parts[p] {
+			cfg.Parts = append(cfg.Parts, p)
 		}
-		boot.Observed = runfile.VsyscallObserved{MapsLine: obs.MapsLine, ReadProbe: obs.ReadProbe, CallProbe: obs.CallProbe}
-		return nil
-	})
-	part("bench", func() error {
-		cfg := probes.DefaultBenchConfig()
-		cfg.Count = guestBenchCount
-		cfg.Benchtime = guestBenchtime
-		cfg.Latency = false
-		// Half of what is left for bench, the rest for verify and aslr.
-		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Until(deadline)/2))
-		defer cancel()
-		b, err := probes.Bench(ctx, cfg, nil)
-		r.Bench = b
-		return err
-	})
-	part("verify", func() error {
-		r.Verify = verify.Run(verify.Config{Brief: true, CPU: -1})
-		return nil
-	})
-	part("aslr", func() error {
-		n := gi.ASLRSamples
-		if n <= 0 {
-			n = guestASLRSamples
-		}
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
-		defer cancel()
-		a, err := aslr.Study(ctx, aslr.Config{Samples: n}, nil)
-		r.ASLR = a
-		return err
-	})
-	// Run.Errors is where reports look for failed parts; Boot.Errors keeps
-	// them with the boot record.
-	r.Errors = append(r.Errors, boot.Errors...)
-	r.Finished = time.Now().UTC()
+	}
+	cfg.Bench = probes.DefaultBenchConfig()
+	cfg.Bench.Count = guestBenchCount
+	cfg.Bench.Benchtime = guestBenchtime
+	cfg.Bench.Latency = false
+	cfg.ASLR.Samples = guestASLRMax
+	cfg.ASLRBudget = min(guestASLRTime, budget/2)
+	if gi.ASLRSamples > 0 {
+		cfg.ASLR.Samples, cfg.ASLRBudget = gi.ASLRSamples, budget/2
+	}
+	// What is left after ASLR's share, for bench (verify is quick).
+	cfg.BenchBudget = (budget - cfg.ASLRBudget) / 2
+
+	d := study.Run(context.Background(), cfg, r)
+	if d != nil && d.VsyscallErr == nil {
+		o := d.Vsyscall
+		boot.Observed = runfile.VsyscallObserved{MapsLine: o.MapsLine, ReadProbe: o.ReadProbe, CallProbe: o.CallProbe}
+	}
+	// Boot.Errors keeps the failed parts with the boot record.
+	boot.Errors = append(boot.Errors, r.Errors...)
 	return r, nil
 }
 

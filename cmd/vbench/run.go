@@ -14,9 +14,9 @@ import (
 	"github.com/vbench-dev/vbench/internal/atomicfile"
 	"github.com/vbench-dev/vbench/internal/progress"
 	"github.com/vbench-dev/vbench/probes"
-	"github.com/vbench-dev/vbench/probes/verify"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
+	"github.com/vbench-dev/vbench/study"
 )
 
 func init() {
@@ -79,58 +79,31 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	run := runfile.New()
 	run.Label = *label
-	fail := func(part string, err error) {
-		run.Errors = append(run.Errors, part+": "+oneLine(err.Error()))
-		fmt.Fprintf(stderr, "vbench: %s: %v (going on)\n", part, err)
-	}
-
-	doors := discoverDoors()
-	cfg.Doors = doors
-	var bar *progress.Bar
-	err := guard(func() error {
-		b, err := probes.Bench(ctx, cfg, func(done, total int) {
-			if bar == nil {
-				bar = progress.New(stderr, "bench", "cells", total)
+	bars := map[string]*progress.Bar{}
+	study.Run(ctx, study.Config{
+		Bench:       cfg,
+		VerifyBrief: true,
+		ASLR:        aslr.Config{Samples: nSamples},
+		Doors:       discoverDoors(),
+		Progress: func(part, unit string, done, total int) {
+			if _, ok := bars[part]; !ok {
+				bars[part] = progress.New(stderr, part, unit, total)
 			}
-			bar.Set(done)
-		})
-		run.Bench = b
-		return err
-	})
-	bar.Done()
-	if err != nil {
-		fail("bench", err)
+			bars[part].Set(done)
+			if done == total {
+				bars[part].Done()
+			}
+		},
+		Failed: func(part string, err error) {
+			if b := bars[part]; b != nil {
+				b.Done()
+			}
+			fmt.Fprintf(stderr, "vbench: %s: %v (going on)\n", part, err)
+		},
+	}, run)
+	for _, b := range bars {
+		b.Done()
 	}
-
-	vcpu := cfg.CPU
-	if run.Bench != nil {
-		vcpu = run.Bench.CPU
-	}
-	if ctx.Err() == nil {
-		if err := guard(func() error {
-			run.Verify = verify.Run(verify.Config{CPU: vcpu, Brief: true, Doors: doors})
-			return nil
-		}); err != nil {
-			fail("verify", err)
-		}
-	}
-
-	if nSamples > 0 && ctx.Err() == nil {
-		abar := progress.New(stderr, "aslr", "samples", nSamples)
-		err := guard(func() error {
-			a, err := aslr.Study(ctx, aslr.Config{Samples: nSamples}, func(done, _ int) { abar.Set(done) })
-			run.ASLR = a
-			return err
-		})
-		abar.Done()
-		if err != nil {
-			fail("aslr", err)
-		}
-	}
-	if ctx.Err() != nil {
-		run.Errors = append(run.Errors, "interrupted (Ctrl-C): the parts after it did not run")
-	}
-	run.Finished = time.Now().UTC()
 
 	if run.Bench == nil && run.ASLR == nil {
 		return failedf("run: nothing could be measured: %s", strings.Join(run.Errors, "; "))
@@ -143,19 +116,6 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "\nreport: %s\n", filepath.Join(dir, report.ReportFile))
 	return nil
 }
-
-// guard runs a part of the study, turning a panic into an error so that
-// the other parts still run and the report says what happened.
-func guard(part func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
-		}
-	}()
-	return part()
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // runDirName is HOST-KERNEL-vsyscall=MODE-TIME, with characters that
 // do not belong in a file name replaced.

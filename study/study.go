@@ -1,0 +1,182 @@
+// Package study runs vbench's study, the sequence of parts that makes one
+// result file: find the doors, time every call (bench), check that the doors
+// agree (verify), and sample the address-space layout (aslr).
+//
+// It is the one orchestrator: `vbench run` on a host and /init in a
+// bootmodes guest both call Run, and differ only in their Config. The doors
+// are discovered once per Run (the vsyscall probe children run once), each
+// part runs under one panic guard, and a part that fails is recorded in
+// Run.Errors while the others still run. Cancelling ctx stops the study
+// after the part that is running, which keeps what it had measured.
+//
+// The caller fills the Run's environment block; Run does not read the
+// machine beyond what the parts themselves measure.
+package study
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vbench-dev/vbench/aslr"
+	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/probes/verify"
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+// Parts of the study, in the order they run.
+const (
+	PartVsyscall = "vsyscall" // the vsyscall page's mode, confirmed in child processes
+	PartBench    = "bench"
+	PartVerify   = "verify"
+	PartASLR     = "aslr"
+)
+
+// Parts lists every part in order.
+var Parts = []string{PartVsyscall, PartBench, PartVerify, PartASLR}
+
+// Config says which parts run and how.
+type Config struct {
+	// Parts to run; nil means all. The vsyscall part only reports the
+	// probe's failure: the doors are discovered whatever the parts.
+	Parts []string
+
+	Bench probes.BenchConfig
+	// BenchBudget, if positive, stops the bench part after this long,
+	// keeping the cells measured so far (a guest under TCG is slow).
+	BenchBudget time.Duration
+
+	VerifyBrief bool
+
+	ASLR aslr.Config
+	// ASLRBudget, if positive, ends sampling after this long: the part then
+	// reports what it gathered in that time, not as an interruption.
+	ASLRBudget time.Duration
+
+	// Doors, if not nil, are used instead of probes.Discover (tests).
+	Doors *probes.Doors
+
+	// Progress, if not nil, is told how far each part has come: unit is
+	// "cells" or "samples". It is called with done == total when a part ends.
+	Progress func(part, unit string, done, total int)
+	// Failed, if not nil, is told about each part that failed, as it fails.
+	Failed func(part string, err error)
+}
+
+func (c Config) runs(part string) bool {
+	if c.Parts == nil {
+		return true
+	}
+	for _, p := range c.Parts {
+		if p == part {
+			return true
+		}
+	}
+	return false
+}
+
+// Run runs the study into r (whose Env the caller has filled) and returns
+// the doors it used, so a guest can report what it saw of the vsyscall page.
+func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
+	fail := func(part string, err error) {
+		msg := oneLine(err.Error())
+		if !strings.HasPrefix(msg, part) { // most errors already name their part
+			msg = part + ": " + msg
+		}
+		r.Errors = append(r.Errors, msg)
+		if cfg.Failed != nil {
+			cfg.Failed(part, err)
+		}
+	}
+	progress := func(part, unit string) func(done, total int) {
+		if cfg.Progress == nil {
+			return nil
+		}
+		return func(done, total int) { cfg.Progress(part, unit, done, total) }
+	}
+
+	d := cfg.Doors
+	if d == nil {
+		if err := guard(func() error { d = probes.Discover(); return nil }); err != nil {
+			fail("doors", err)
+			return nil
+		}
+	}
+	if cfg.runs(PartVsyscall) && d.VsyscallErr != nil {
+		fail(PartVsyscall, d.VsyscallErr)
+	}
+
+	cpu := cfg.Bench.CPU
+	if cfg.runs(PartBench) && ctx.Err() == nil {
+		bcfg := cfg.Bench
+		bcfg.Doors = d
+		bctx, cancel := withBudget(ctx, cfg.BenchBudget)
+		err := guard(func() error {
+			b, err := probes.Bench(bctx, bcfg, progress(PartBench, "cells"))
+			r.Bench = b
+			return err
+		})
+		cancel()
+		if r.Bench != nil {
+			cpu = r.Bench.CPU
+		}
+		if err != nil {
+			fail(PartBench, err)
+		}
+	}
+
+	if cfg.runs(PartVerify) && ctx.Err() == nil {
+		if err := guard(func() error {
+			r.Verify = verify.Run(verify.Config{CPU: cpu, Brief: cfg.VerifyBrief, Doors: d})
+			return nil
+		}); err != nil {
+			fail(PartVerify, err)
+		}
+	}
+
+	if cfg.runs(PartASLR) && cfg.ASLR.Samples > 0 && ctx.Err() == nil {
+		actx, cancel := withBudget(ctx, cfg.ASLRBudget)
+		err := guard(func() error {
+			a, err := aslr.Study(actx, cfg.ASLR, progress(PartASLR, "samples"))
+			if a != nil && a.Interrupted && ctx.Err() == nil {
+				// The budget ran out, not the user's patience: a sample
+				// taken for a fixed time is complete.
+				a.Interrupted = false
+			}
+			r.ASLR = a
+			return err
+		})
+		cancel()
+		if err != nil {
+			fail(PartASLR, err)
+		}
+	}
+
+	if ctx.Err() != nil {
+		r.Errors = append(r.Errors, "interrupted: the parts after it did not run")
+	}
+	r.Finished = time.Now().UTC()
+	return d
+}
+
+// withBudget is ctx, limited to budget from now when budget is positive.
+func withBudget(ctx context.Context, budget time.Duration) (context.Context, context.CancelFunc) {
+	if budget <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, budget)
+}
+
+// guard runs a part, turning a panic into an error so that the other parts
+// still run and the report says what happened.
+func guard(part func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return part()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
