@@ -58,6 +58,7 @@ func (c Config) timeout() time.Duration {
 
 // Result is one boot's outcome.
 type Result struct {
+	Kernel  string // the kernel's name (Kernel.Name of its path)
 	Mode    Mode
 	Cmdline string       // kernel command line given
 	Seconds float64      // QEMU start to exit, host wall clock
@@ -131,7 +132,7 @@ func BuildInitramfs(dir, init string) (string, error) {
 // Boot boots mode m once and decodes what the guest sent back. It never
 // panics on guest misbehaviour; Result.Err says what went wrong.
 func Boot(ctx context.Context, c Config, m Mode) Result {
-	res := Result{Mode: m, Cmdline: c.Cmdline(m)}
+	res := Result{Kernel: strings.TrimPrefix(filepath.Base(c.Kernel), "vmlinuz-"), Mode: m, Cmdline: c.Cmdline(m)}
 	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout(), ErrTimeout)
 	defer cancel()
 	out := &capWriter{max: maxConsole}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -83,6 +84,36 @@ func ParseModes(s string) ([]Mode, error) {
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: no modes given", ErrUnknownMode)
+	}
+	return out, nil
+}
+
+// Kernel is one --kernel given: its path, and the name its runs are filed
+// under (the file name without "vmlinuz-": "6.1.0-50-cloud-amd64").
+type Kernel struct {
+	Path string
+	Name string
+}
+
+// Dir is a file-name-safe form of Name, for the kernel's output directory.
+func (k Kernel) Dir() string { return Mode{Name: k.Name}.Dir() }
+
+// ParseKernels checks every --kernel (see CheckKernel) before anything
+// boots, and names each. Two kernels with the same name are refused: their
+// runs would land in the same directory.
+func ParseKernels(paths []string) ([]Kernel, error) {
+	var out []Kernel
+	seen := map[string]string{}
+	for _, p := range paths {
+		if err := CheckKernel(p); err != nil {
+			return nil, err
+		}
+		name := strings.TrimPrefix(filepath.Base(p), "vmlinuz-")
+		if prev, ok := seen[name]; ok {
+			return nil, fmt.Errorf("%s and %s would both be filed as %q", prev, p, name)
+		}
+		seen[name] = p
+		out = append(out, Kernel{Path: p, Name: name})
 	}
 	return out, nil
 }

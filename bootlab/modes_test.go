@@ -291,3 +291,27 @@ func tasks(pid int) []int {
 	}
 	return ids
 }
+
+func TestParseKernels(t *testing.T) {
+	dir := t.TempDir()
+	k1, k2 := filepath.Join(dir, "vmlinuz-6.1.0-50-cloud-amd64"), filepath.Join(dir, "vmlinuz-6.12.57+deb12-cloud-amd64")
+	for _, p := range []string{k1, k2} {
+		b := make([]byte, 0x1000)
+		copy(b[0x202:], "HdrS")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ks, err := ParseKernels([]string{k1, k2})
+	if err != nil || len(ks) != 2 || ks[0].Name != "6.1.0-50-cloud-amd64" || ks[1].Dir() != "6.12.57_deb12-cloud-amd64" {
+		t.Errorf("ParseKernels: %+v, %v", ks, err)
+	}
+	other := filepath.Join(t.TempDir(), "vmlinuz-6.1.0-50-cloud-amd64")
+	os.Link(k1, other)
+	if _, err := ParseKernels([]string{k1, other}); err == nil || !strings.Contains(err.Error(), "both be filed as") {
+		t.Errorf("two kernels of one name: %v", err)
+	}
+	if _, err := ParseKernels([]string{k1, filepath.Join(dir, "missing")}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a missing second kernel: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package bootlab
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -18,23 +19,30 @@ func Perms(mapsLine string) string {
 }
 
 // WriteSummaryMarkdown writes what each guest saw and how long each boot
-// took, as a Markdown section, with TCGNote when any boot was emulated.
-func WriteSummaryMarkdown(w io.Writer, kernel string, acc Accel, results []Result) {
+// took, one row per kernel and mode, as a Markdown section, with TCGNote
+// when any boot was emulated.
+func WriteSummaryMarkdown(w io.Writer, acc Accel, results []Result) {
 	fmt.Fprintf(w, "# vsyscall= boot modes under QEMU\n\n")
-	fmt.Fprintf(w, "Kernel `%s`, one boot per mode, vbench as /init.\n\n", kernel)
+	var kernels []string
+	for _, r := range results {
+		if !slices.Contains(kernels, r.Kernel) {
+			kernels = append(kernels, r.Kernel)
+		}
+	}
+	fmt.Fprintf(w, "Kernels %s; one boot per kernel and mode, vbench as /init.\n\n", "`"+strings.Join(kernels, "`, `")+"`")
 	if acc.Name != "" {
 		fmt.Fprintf(w, "Accelerator: %s (%s).\n\n", acc.Name, mdCell(acc.Reason))
 	}
-	fmt.Fprintln(w, "| mode | kernel argument | [vsyscall] in maps | read probe | call probe | boot (s) | accel | result |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
-	emulated := false
+	fmt.Fprintln(w, "| kernel | mode | kernel argument | [vsyscall] in maps | read probe | call probe | accel | boot (s) | result |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	emulated := acc.Name != "" && acc.Name != AccelKVM
 	for _, r := range results {
 		if r.Run == nil {
-			fmt.Fprintf(w, "| %s | `%s` | - | - | - | %.1f | - | no result: %s |\n", r.Mode.Name, r.Mode.Arg, r.Seconds, mdCell(errString(r.Err)))
+			fmt.Fprintf(w, "| %s | %s | `%s` | - | - | - | - | %.1f | no result: %s |\n", r.Kernel, r.Mode.Name, r.Mode.Arg, r.Seconds, mdCell(errString(r.Err)))
 			continue
 		}
 		b := r.Run.Boot
-		if b.Accel != "kvm" {
+		if b.Accel != AccelKVM {
 			emulated = true
 		}
 		res := "ok"
@@ -45,8 +53,8 @@ func WriteSummaryMarkdown(w io.Writer, kernel string, acc Accel, results []Resul
 		if perms != "absent" {
 			perms = "`" + perms + "`"
 		}
-		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s | %.1f | %s | %s |\n", r.Mode.Name, r.Mode.Arg, perms,
-			dash(b.Observed.ReadProbe), dash(b.Observed.CallProbe), b.Seconds, b.Accel, res)
+		fmt.Fprintf(w, "| %s | %s | `%s` | %s | %s | %s | %s | %.1f | %s |\n", r.Kernel, r.Mode.Name, r.Mode.Arg, perms,
+			dash(b.Observed.ReadProbe), dash(b.Observed.CallProbe), b.Accel, b.Seconds, res)
 	}
 	if emulated {
 		fmt.Fprintf(w, "\n**%s**\n", TCGNote)

@@ -12,16 +12,17 @@ func TestWriteSummaryMarkdown(t *testing.T) {
 	ok := &runfile.Run{Boot: &runfile.Boot{Accel: "tcg", Seconds: 2.25, Observed: runfile.VsyscallObserved{
 		MapsLine: "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]", ReadProbe: "SIGSEGV", CallProbe: "ok"}}}
 	results := []Result{
-		{Mode: Mode{"xonly", "vsyscall=xonly"}, Run: ok, Seconds: 2.25},
-		{Mode: Mode{"none", "vsyscall=none"}, Seconds: 50, Err: errors.New("boot timed out | killed")},
+		{Kernel: "6.1.0-50-cloud-amd64", Mode: Mode{"xonly", "vsyscall=xonly"}, Run: ok, Seconds: 2.25},
+		{Kernel: "6.12.57+deb12-cloud-amd64", Mode: Mode{"none", "vsyscall=none"}, Seconds: 50, Err: errors.New("boot timed out | killed")},
 	}
 	var b strings.Builder
-	WriteSummaryMarkdown(&b, "vmlinuz-x", Accel{AccelTCG, "kvm unusable here: qemu aborted (x); using tcg"}, results)
+	WriteSummaryMarkdown(&b, Accel{AccelTCG, "kvm unusable here: qemu aborted (x); using tcg"}, results)
 	s := b.String()
 	for _, w := range []string{
 		"Accelerator: tcg (kvm unusable here: qemu aborted (x); using tcg).",
-		"| xonly | `vsyscall=xonly` | `--xp` | SIGSEGV | ok | 2.2 | tcg | ok |",
-		"| none | `vsyscall=none` | - | - | - | 50.0 | - | no result: boot timed out \\| killed |",
+		"Kernels `6.1.0-50-cloud-amd64`, `6.12.57+deb12-cloud-amd64`;",
+		"| 6.1.0-50-cloud-amd64 | xonly | `vsyscall=xonly` | `--xp` | SIGSEGV | ok | tcg | 2.2 | ok |",
+		"| 6.12.57+deb12-cloud-amd64 | none | `vsyscall=none` | - | - | - | - | 50.0 | no result: boot timed out \\| killed |",
 		TCGNote,
 	} {
 		if !strings.Contains(s, w) {
@@ -30,7 +31,7 @@ func TestWriteSummaryMarkdown(t *testing.T) {
 	}
 	ok.Boot.Accel = "kvm"
 	b.Reset()
-	WriteSummaryMarkdown(&b, "vmlinuz-x", Accel{AccelKVM, "kvm works here"}, results[:1])
+	WriteSummaryMarkdown(&b, Accel{AccelKVM, "kvm works here"}, results[:1])
 	if strings.Contains(b.String(), TCGNote) {
 		t.Error("TCG note written for a KVM boot")
 	}

@@ -25,17 +25,20 @@ func init() {
 }
 
 const bootmodesExamples = `  vbench bootmodes --kernel /boot/vmlinuz-$(uname -r)
+  vbench bootmodes --kernel vmlinuz-6.1.0-50-cloud-amd64 --kernel vmlinuz-6.12.57+deb12-cloud-amd64
   vbench bootmodes --kernel vmlinuz --modes emulate,xonly,none,vdso=0 --out results/bootmodes
   vbench bootmodes --kernel vmlinuz --modes none --append "VBENCH_PARTS=vsyscall,verify" --timeout 60s
 
 vbench must be a static binary to run as the guest's /init:
   CGO_ENABLED=0 go build ./cmd/vbench
 
-Each mode boots once, one at a time, with "console=ttyS0 vsyscall=MODE panic=-1
-quiet" (+ --append); the guest runs the study (vsyscall probe, a short bench,
-verify, a short aslr), sends its run back on the serial console and powers off.
-Results: OUT/MODE/run.json and OUT/MODE/console.log, OUT/bootmodes.md (what
-each guest saw, boot times), and the comparison and full report of the runs
+Each kernel boots once in each mode, one at a time, with "console=ttyS0
+vsyscall=MODE panic=-1 quiet" (+ --append); the guest runs the study
+(vsyscall probe, a short bench, verify, 20 s of ASLR sampling), sends its
+run back on the serial console and powers off.
+Results: OUT/KERNEL/MODE/run.json and console.log, OUT/bootmodes.md (a
+kernels x modes table of what each guest saw, boot times, and the ASLR
+figures per kernel), and the comparison and full report of the runs
 under OUT/report.
 
 --accel auto (the default) uses KVM only if a test boot of the kernel
@@ -45,7 +48,7 @@ bootmodes.md and run.json. $VBENCH_QEMU_ACCEL sets the default. Under TCG
 QEMU emulates the CPU: timings from such a guest are not real-hardware
 numbers. A KVM boot silent for 20 s is given up.
 Guest knobs for --append: VBENCH_PARTS=vsyscall,bench,verify,aslr (default all),
-VBENCH_ASLR_SAMPLES=N (default 200).
+VBENCH_ASLR_SAMPLES=N (a count instead of 20 s of sampling).
 `
 
 // kvmSilent is how long a KVM boot may stay silent before it is given up:
@@ -54,7 +57,7 @@ const kvmSilent = 20 * time.Second
 
 func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bootmodes", "vbench bootmodes --kernel VMLINUZ [flags]", bootmodesExamples, stdout)
-	kernel := fs.String("kernel", "", "kernel image (bzImage) to boot, e.g. /boot/vmlinuz-...")
+	kernelFlags := fs.StringArray("kernel", nil, "kernel image (bzImage) to boot, e.g. /boot/vmlinuz-...; repeat for several kernels")
 	modesFlag := fs.String("modes", "emulate,xonly,none", "comma-separated vsyscall= modes; an entry with '=' (e.g. vdso=0) is a boot argument used as is")
 	appendArgs := fs.String("append", "", "extra kernel command line for every boot")
 	out := fs.String("out", "results/bootmodes", "output directory")
@@ -72,10 +75,11 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("bootmodes: unexpected argument %q (see 'vbench bootmodes --help')", fs.Arg(0))
 	}
-	if *kernel == "" {
+	if len(*kernelFlags) == 0 {
 		return usageErrorf("bootmodes: --kernel is required (a vmlinuz, e.g. /boot/vmlinuz-$(uname -r))")
 	}
-	if err := bootlab.CheckKernel(*kernel); err != nil {
+	kernels, err := bootlab.ParseKernels(*kernelFlags)
+	if err != nil {
 		return usageErrorf("bootmodes: --kernel: %v", err)
 	}
 	modes, err := bootlab.ParseModes(*modesFlag)
@@ -110,7 +114,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	// SIGTERM too: QEMU is then killed and the temporary initramfs removed.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := bootlab.Config{QEMU: qemuPath, Kernel: *kernel, Append: *appendArgs, Timeout: *timeout}
+	cfg := bootlab.Config{QEMU: qemuPath, Kernel: kernels[0].Path, Append: *appendArgs, Timeout: *timeout}
 	// Decided once for every boot of the run: KVM only if a guest really
 	// prints under it here (a nested VM may have /dev/kvm and still abort
 	// QEMU, or start it and never run the guest).
@@ -136,38 +140,45 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	if *console {
 		cfg.Console = escapeWriter{stderr}
 	}
-	fmt.Fprintf(stdout, "booting %s with %s (%s), %d mode(s), one at a time, timeout %s each\n",
-		filepath.Base(*kernel), filepath.Base(qemuPath), cfg.Accel, len(modes), *timeout)
+	fmt.Fprintf(stdout, "booting %d kernel(s) x %d mode(s) with %s (%s), one at a time, timeout %s each\n",
+		len(kernels), len(modes), filepath.Base(qemuPath), cfg.Accel, *timeout)
 
 	var (
 		results []bootlab.Result
 		runs    []*runfile.Run
 		failed  []string
 	)
-	for _, m := range modes {
-		fmt.Fprintf(stdout, "\n== %s (%s)\n", m.Name, m.Arg)
-		res := bootlab.Boot(ctx, cfg, m)
-		results = append(results, res)
-		dir := filepath.Join(*out, m.Dir())
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return failedf("bootmodes: %v", err)
-		}
-		if err := atomicfile.WriteBytes(filepath.Join(dir, "console.log"), res.Console); err != nil {
-			return failedf("bootmodes: %v", err)
-		}
-		if res.Run != nil {
-			p := filepath.Join(dir, "run.json")
-			if err := res.Run.WriteFile(p); err != nil {
+	for _, k := range kernels {
+		cfg.Kernel = k.Path
+		for _, m := range modes {
+			fmt.Fprintf(stdout, "\n== %s, %s (%s)\n", k.Name, m.Name, m.Arg)
+			res := bootlab.Boot(ctx, cfg, m)
+			results = append(results, res)
+			dir := filepath.Join(*out, k.Dir(), m.Dir())
+			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return failedf("bootmodes: %v", err)
 			}
-			runs = append(runs, res.Run)
-		}
-		printBoot(stdout, res, dir)
-		if res.Err != nil {
-			failed = append(failed, m.Name)
-		}
-		if ctx.Err() != nil {
-			return failedf("bootmodes: interrupted")
+			if err := atomicfile.WriteBytes(filepath.Join(dir, "console.log"), res.Console); err != nil {
+				return failedf("bootmodes: %v", err)
+			}
+			if res.Run != nil {
+				if len(kernels) > 1 {
+					// Labels must tell the kernels apart in the comparison.
+					res.Run.Label = k.Name + " " + res.Run.Label
+				}
+				p := filepath.Join(dir, "run.json")
+				if err := res.Run.WriteFile(p); err != nil {
+					return failedf("bootmodes: %v", err)
+				}
+				runs = append(runs, res.Run)
+			}
+			printBoot(stdout, res, dir)
+			if res.Err != nil {
+				failed = append(failed, k.Name+"/"+m.Name)
+			}
+			if ctx.Err() != nil {
+				return failedf("bootmodes: interrupted")
+			}
 		}
 	}
 
@@ -178,7 +189,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	}
 
 	var summary bytes.Buffer
-	bootlab.WriteSummaryMarkdown(&summary, filepath.Base(*kernel), bootlab.Accel{Name: cfg.Accel, Reason: cfg.AccelReason}, results)
+	bootlab.WriteSummaryMarkdown(&summary, bootlab.Accel{Name: cfg.Accel, Reason: cfg.AccelReason}, results)
 	var compareErr error
 	if len(runs) >= 2 {
 		// The comparison and the report are rendered by package report,
@@ -209,7 +220,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 
 	switch {
 	case len(failed) > 0:
-		return failedf("bootmodes: %d of %d boot(s) gave no result: %s", len(failed), len(modes), strings.Join(failed, ", "))
+		return failedf("bootmodes: %d of %d boot(s) gave no result: %s", len(failed), len(results), strings.Join(failed, ", "))
 	case compareErr != nil:
 		return failedf("bootmodes: report: %v", compareErr)
 	}
@@ -242,10 +253,10 @@ func printBoot(w io.Writer, res bootlab.Result, dir string) {
 
 func printBootSummary(w io.Writer, results []bootlab.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "mode\tboot\tmaps\tread\tcall\tverify\tresult")
+	fmt.Fprintln(tw, "kernel\tmode\tboot\tmaps\tread\tcall\tverify\tresult")
 	for _, res := range results {
 		if res.Run == nil {
-			fmt.Fprintf(tw, "%s\t%.1fs\t-\t-\t-\t-\tno result\n", res.Mode.Name, res.Seconds)
+			fmt.Fprintf(tw, "%s\t%s\t%.1fs\t-\t-\t-\t-\tno result\n", res.Kernel, res.Mode.Name, res.Seconds)
 			continue
 		}
 		o := res.Run.Boot.Observed
@@ -258,7 +269,7 @@ func printBootSummary(w io.Writer, results []bootlab.Result) {
 		if res.Run.Verify != nil {
 			vw = verifyWord(res.Run.Verify)
 		}
-		fmt.Fprintf(tw, "%s\t%.1fs\t%s\t%s\t%s\t%s\t%s\n", res.Mode.Name, res.Seconds, perms, orDash(o.ReadProbe), orDash(o.CallProbe), vw, verdict)
+		fmt.Fprintf(tw, "%s\t%s\t%.1fs\t%s\t%s\t%s\t%s\t%s\n", res.Kernel, res.Mode.Name, res.Seconds, perms, orDash(o.ReadProbe), orDash(o.CallProbe), vw, verdict)
 	}
 	tw.Flush()
 }
