@@ -24,7 +24,7 @@ func skipUnlessCI(t *testing.T, format string, args ...any) {
 }
 
 // testKernel finds a kernel for the boot test: $VBENCH_TEST_KERNEL, else the
-// one .ci/fetch-kernel unpacks under .cache/kernel at the repository root.
+// first .ci/fetch-kernel unpacked under .cache/kernel at the repository root.
 func testKernel(t *testing.T) string {
 	if k := os.Getenv("VBENCH_TEST_KERNEL"); k != "" {
 		if err := CheckKernel(k); err != nil {
@@ -32,7 +32,7 @@ func testKernel(t *testing.T) string {
 		}
 		return k
 	}
-	ks, _ := filepath.Glob("../.cache/kernel/root/boot/vmlinuz-*")
+	ks, _ := filepath.Glob("../.cache/kernel/*/boot/vmlinuz-*")
 	if len(ks) == 0 {
 		skipUnlessCI(t, "no kernel: set VBENCH_TEST_KERNEL or run .ci/fetch-kernel")
 	}
