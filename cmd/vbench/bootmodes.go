@@ -108,6 +108,9 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 		}
 		return failedf("bootmodes: %v", err)
 	}
+	if err := atomicfile.CheckDir(*out); err != nil {
+		return usageErrorf("bootmodes: --out %v", err)
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return failedf("bootmodes: %v", err)
 	}

@@ -75,6 +75,10 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		nSamples = 0
 	}
 
+	// Found out now, not after the study: where the results will go.
+	if err := atomicfile.CheckDir(*out); err != nil {
+		return usageErrorf("run: --out %v", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	run := runfile.New()
