@@ -65,8 +65,41 @@ func main() {
 	if guestMain() {
 		return // ran as /init inside a bootmodes guest
 	}
-	err := run(os.Args[1:], os.Stdout, os.Stderr)
-	os.Exit(exitCode(err, os.Stderr))
+	os.Exit(exitCode(runChecked(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+}
+
+// runChecked is run, failing when its standard output could not be written
+// (stdout on /dev/full, a closed pipe), whatever the command did: commands
+// print with fmt.Fprintf, which drops write errors.
+func runChecked(args []string, stdout, stderr io.Writer) error {
+	cw := &checkedWriter{w: stdout}
+	err := run(args, cw, stderr)
+	if err == nil && cw.err != nil {
+		err = failedf("writing standard output: %v", cw.err)
+	}
+	return err
+}
+
+// checkedWriter passes writes on and keeps the first error.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// Fd lets the progress bar and others ask whether stdout is a terminal.
+func (c *checkedWriter) Fd() uintptr {
+	if f, ok := c.w.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
 }
 
 // exitCode prints err (if any) as one line and returns the exit status.
@@ -91,9 +124,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch name {
 	case "-h", "--help", "help":
 		if len(args) > 1 && name == "help" {
-			if c, ok := commands[args[1]]; ok {
-				return c.run([]string{"--help"}, stdout, stderr)
+			c, ok := commands[args[1]]
+			if !ok {
+				return usageErrorf("help: unknown command %q (valid: %s)", args[1], strings.Join(commandNames(), ", "))
 			}
+			return c.run([]string{"--help"}, stdout, stderr)
 		}
 		usage(stdout)
 		return nil

@@ -97,3 +97,26 @@ func TestEnv(t *testing.T) {
 		t.Errorf("env extra: exit %d", code)
 	}
 }
+
+func TestHelpUnknownCommand(t *testing.T) {
+	_, stderr, code := runCLI(t, "help", "frobnicate")
+	if code != exitBadArgs || !strings.Contains(stderr, `unknown command "frobnicate"`) || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("help frobnicate: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestLostStdoutIsAFailure(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer full.Close()
+	var stderr bytes.Buffer
+	err = runChecked([]string{"env"}, full, &stderr)
+	if code := exitCode(err, &stderr); code != exitFailed || !strings.Contains(stderr.String(), "writing standard output") {
+		t.Errorf("env onto /dev/full: exit %d, stderr %q", code, stderr.String())
+	}
+	if f, ok := any(&checkedWriter{w: full}).(interface{ Fd() uintptr }); !ok || f.Fd() != full.Fd() {
+		t.Error("checkedWriter hides the descriptor the progress bar asks for")
+	}
+}

@@ -24,11 +24,14 @@ type Bar struct {
 	done  int
 	start time.Time
 	last  time.Time
+	dumb  bool // TERM=dumb: no escape sequences
+	width int  // of the last line drawn, for clearing it without them
 }
 
-// IsTerminal reports whether w is a terminal.
+// IsTerminal reports whether w is a terminal: an *os.File, or any writer
+// with an Fd method, whose descriptor answers TCGETS.
 func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := w.(interface{ Fd() uintptr })
 	if !ok {
 		return false
 	}
@@ -37,13 +40,15 @@ func IsTerminal(w io.Writer) bool {
 }
 
 // New returns a bar drawing on w, or nil (silent) if w is not a terminal.
-// unit names what is counted, e.g. "samples".
+// unit names what is counted, e.g. "samples". On a terminal whose TERM is
+// "dumb" the bar is redrawn with carriage returns and spaces only, no
+// escape sequences.
 func New(w io.Writer, label, unit string, total int) *Bar {
 	if !IsTerminal(w) {
 		return nil
 	}
 	now := time.Now()
-	return &Bar{w: w, label: label, unit: unit, total: total, start: now}
+	return &Bar{w: w, label: label, unit: unit, total: total, start: now, dumb: os.Getenv("TERM") == "dumb"}
 }
 
 // Set records progress and redraws at most ten times a second.
@@ -78,7 +83,19 @@ func (b *Bar) Done() {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	fmt.Fprint(b.w, "\r\033[K")
+	b.clear()
+	fmt.Fprint(b.w, "\r")
+	b.width = 0
+}
+
+// clear starts the line afresh: "\r" and erase-line, or on a dumb
+// terminal "\r", spaces over the last line and "\r" again.
+func (b *Bar) clear() {
+	if !b.dumb {
+		fmt.Fprint(b.w, "\r\033[K")
+		return
+	}
+	fmt.Fprint(b.w, "\r"+strings.Repeat(" ", b.width)+"\r")
 }
 
 func (b *Bar) draw(now time.Time) {
@@ -89,10 +106,26 @@ func (b *Bar) draw(now time.Time) {
 	}
 	frac = min(max(frac, 0), 1)
 	fill := int(frac * width)
+	el := now.Sub(b.start)
 	rate := 0.0
-	if el := now.Sub(b.start).Seconds(); el > 0 {
-		rate = float64(b.done) / el
+	if el > 0 {
+		rate = float64(b.done) / el.Seconds()
 	}
-	fmt.Fprintf(b.w, "\r\033[K%s [%s%s] %d/%d %s (%.0f/s)", b.label,
-		strings.Repeat("=", fill), strings.Repeat(" ", width-fill), b.done, b.total, b.unit, rate)
+	line := fmt.Sprintf("%s [%s%s] %d/%d %s (%.0f/s) %s", b.label,
+		strings.Repeat("=", fill), strings.Repeat(" ", width-fill), b.done, b.total, b.unit, rate, clock(el))
+	if rate > 0 && b.done < b.total {
+		line += " ETA " + clock(time.Duration(float64(b.total-b.done)/rate*float64(time.Second)))
+	}
+	b.clear()
+	fmt.Fprint(b.w, line)
+	b.width = len(line)
+}
+
+// clock formats d as m:ss, or h:mm:ss past an hour.
+func clock(d time.Duration) string {
+	s := int(d.Round(time.Second).Seconds())
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
