@@ -154,7 +154,7 @@ func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
 	}
 
 	if ctx.Err() != nil {
-		r.Errors = append(r.Errors, "interrupted: the parts after it did not run")
+		r.Errors = append(r.Errors, "interrupted: the part running then kept what it had measured; later parts did not run")
 	}
 	r.Finished = time.Now().UTC()
 	return d

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -79,8 +77,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err := atomicfile.CheckDir(*out); err != nil {
 		return usageErrorf("run: --out %v", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	ctx := onInterrupt()
+	defer ctx.stop()
 	run := runfile.New()
 	run.Label = *label
 	bars := map[string]*progress.Bar{}
@@ -110,15 +108,20 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 
 	if run.Bench == nil && run.ASLR == nil {
+		if err := ctx.interruptedf("run: interrupted by %s before anything was measured"); err != nil {
+			return err
+		}
 		return failedf("run: nothing could be measured: %s", strings.Join(run.Errors, "; "))
 	}
+	// Signals are still caught while the results are written, and ignored:
+	// the directory is complete or absent, never a temporary left behind.
 	dir, err := writeRunDir(*out, run)
 	if err != nil {
 		return failedf("run: %v", err)
 	}
 	summarize(stdout, run)
 	fmt.Fprintf(stdout, "\nreport: %s\n", filepath.Join(dir, report.ReportFile))
-	return nil
+	return ctx.interrupted("run")
 }
 
 // runDirName is HOST-KERNEL-vsyscall=MODE-TIME, with characters that
