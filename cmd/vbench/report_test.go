@@ -125,7 +125,7 @@ func TestRunQuick(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	ents, err := os.ReadDir(out)
-	if err != nil || len(ents) != 1 || !ents[0].IsDir() || !strings.Contains(ents[0].Name(), "-vsyscall=") {
+	if err != nil || len(ents) != 1 || !ents[0].IsDir() || !strings.Contains(ents[0].Name(), "-vsyscall-") || strings.Contains(ents[0].Name(), "=") {
 		t.Fatalf("results directory holds %v (%v), want one run directory", ents, err)
 	}
 	dir := filepath.Join(out, ents[0].Name())

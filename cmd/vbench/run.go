@@ -28,7 +28,7 @@ const runExamples = `  vbench                                   the whole study,
 The study: the environment block, every clock call through every path
 (bench, with the per-call latency mode), the correctness checks (brief),
 and 5000 spawns for the ASLR entropy of the vDSO. It writes
-OUT/HOST-KERNEL-vsyscall=MODE-TIME/ with run.json, bench.txt (for
+OUT/HOST-KERNEL-vsyscall-MODE-TIME/ with run.json, bench.txt (for
 benchstat), the PNG figures and report.md. A part that fails is reported
 in report.md and the rest goes on.
 `
@@ -124,17 +124,19 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	return ctx.interrupted("run")
 }
 
-// runDirName is HOST-KERNEL-vsyscall=MODE-TIME, with characters that
-// do not belong in a file name replaced.
+// runDirName is HOST-KERNEL-vsyscall-MODE-TIME, with characters that do not
+// belong in a file name replaced. It holds no '=': benchstat reads an
+// argument with '=' as "label=file", so `benchstat results/*/bench.txt`
+// would fail on such names.
 func runDirName(r *runfile.Run) string {
 	mode := r.Env.VsyscallMode
 	if mode == "" {
 		mode = "unknown"
 	}
-	name := fmt.Sprintf("%s-%s-vsyscall=%s-%s", r.Env.Hostname, r.Env.KernelRelease, mode, r.Started.UTC().Format("20060102T150405Z"))
+	name := fmt.Sprintf("%s-%s-vsyscall-%s-%s", r.Env.Hostname, r.Env.KernelRelease, mode, r.Started.UTC().Format("20060102T150405Z"))
 	return strings.Map(func(c rune) rune {
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.ContainsRune("-_.=+", c):
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.ContainsRune("-_.+", c):
 			return c
 		}
 		return '_'
