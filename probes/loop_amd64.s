@@ -15,6 +15,12 @@
 // R14 and R15 are scratch in ABI0 assembly: the ABI wrapper restores R14 (g)
 // and X15 on the way back to Go code (cmd/compile/abi-internal.md).
 //
+// Every loop head is aligned to 32 bytes with PCALIGN: where a 2 to 8 ns
+// loop body falls relative to the CPU's 32-byte fetch and uop-cache lines
+// changes its cost by up to a tenth (measured on this project's VM: time via
+// the vDSO 3.27 ns unaligned, 2.93 ns aligned, in the same minute). A C
+// compiler aligns loop heads the same way (GCC's -falign-loops).
+//
 // None of these functions is preemptible: callers keep N small enough that a
 // chunk lasts about a millisecond (see loop.go).
 
@@ -30,6 +36,7 @@ TEXT ·loopEmpty(SB), NOSPLIT, $0-8
 	MOVQ	n+0(FP), BX
 	TESTQ	BX, BX
 	JLE	emptydone
+	PCALIGN	$32
 emptyloop:
 	DECQ	BX
 	JNZ	emptyloop
@@ -43,6 +50,7 @@ TEXT ·loopRdtsc(SB), NOSPLIT, $0-16
 	XORL	DX, DX
 	TESTQ	BX, BX
 	JLE	rdtscdone
+	PCALIGN	$32
 rdtscloop:
 	RDTSC
 	DECQ	BX
@@ -62,6 +70,7 @@ TEXT ·loopRdtscp(SB), NOSPLIT, $0-16
 	XORL	DX, DX
 	TESTQ	BX, BX
 	JLE	rdtscpdone
+	PCALIGN	$32
 rdtscploop:
 	RDTSCP
 	DECQ	BX
@@ -95,6 +104,7 @@ TEXT ·loopSyscall(SB), NOSPLIT, $0-40
 	XORL	AX, AX
 	TESTQ	BX, BX
 	JLE	sysdone
+	PCALIGN	$32
 sysloop:
 	MOVQ	R12, AX
 	MOVQ	R13, DI
@@ -122,6 +132,7 @@ TEXT ·loopCall(SB), 0, $16384-40
 	MOVQ	SP, R13			// saved SP; callee-saved in C
 	LEAQ	(callFrame-64)(SP), SP	// the callee's stack is our frame
 	ANDQ	$~15, SP		// the ABI wants 16-byte alignment at the call
+	PCALIGN	$32
 callloop:
 	MOVQ	R14, DI
 	MOVQ	R15, SI
@@ -160,6 +171,7 @@ TEXT ·loopLatency(SB), 0, $16384-49
 	MOVQ	CX, 0(SP)
 	MOVQ	DX, 16(SP)
 	MOVQ	AX, 24(SP)
+	PCALIGN	$32
 latloop:
 	LFENCE
 	RDTSC
