@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -16,7 +17,7 @@ import (
 type CompareCell struct{ Function, Clock, Path string }
 
 func (c CompareCell) label() string {
-	if c.Function == "floor" {
+	if c.Function == string(probes.FuncFloor) {
 		return "floor " + c.Clock
 	}
 	s := c.Function
@@ -27,15 +28,21 @@ func (c CompareCell) label() string {
 }
 
 // CompareCells are the cells the comparison figure shows: every path of
-// the functions the vsyscall page has, clock_gettime MONOTONIC and the
-// rdtsc floor. (The text table of `vbench compare` has every cell.)
-var CompareCells = []CompareCell{
-	{"gettimeofday", "", "syscall"}, {"gettimeofday", "", "vsyscall"}, {"gettimeofday", "", "vdso"},
-	{"time", "", "syscall"}, {"time", "", "vsyscall"}, {"time", "", "vdso"},
-	{"getcpu", "", "syscall"}, {"getcpu", "", "vsyscall"}, {"getcpu", "", "vdso"},
-	{"clock_gettime", "MONOTONIC", "syscall"}, {"clock_gettime", "MONOTONIC", "vdso"},
-	{"floor", "rdtsc", ""},
-}
+// each call of the registry (probes.Headlines: clock_gettime on
+// MONOTONIC), then the rdtsc floor. (The text table of `vbench compare`
+// has every cell.)
+var CompareCells = func() []CompareCell {
+	var cells []CompareCell
+	for _, h := range probes.Headlines() {
+		c, _ := probes.CallOf(h.Func)
+		for _, p := range probes.Paths {
+			if c.Has(p) {
+				cells = append(cells, CompareCell{string(h.Func), h.Clock, string(p)})
+			}
+		}
+	}
+	return append(cells, CompareCell{string(probes.FuncFloor), "rdtsc", ""})
+}()
 
 // Compare draws the same cells across runs, grouped by cell, one colour
 // per run label: median and 95% CI on a log scale. A cell a run does not

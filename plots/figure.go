@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
+	"github.com/vbench-dev/vbench/probes"
 )
 
 // DPI is the resolution every figure is rendered at.
@@ -155,8 +156,9 @@ func pathStyle(path string) (color.Color, draw.GlyphDrawer, float64) {
 	return colFloor, draw.CrossGlyph{}, 0
 }
 
-// Paths in the order they are drawn and listed.
-var pathOrder = []string{"syscall", "vsyscall", "vdso"}
+// Paths in the order they are drawn and listed: the registry's one order
+// (probes.Paths).
+var pathOrder = probes.BenchPaths
 
 // newPlot returns a plot with the house style: title, axis labels, larger
 // fonts, a light grid.

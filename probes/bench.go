@@ -14,17 +14,18 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/vbench-dev/vbench/probes/vdso"
-	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
 // BenchConfig selects what Bench measures and how long.
 type BenchConfig struct {
-	Functions []string // nil: all (see BenchFunctions)
-	Paths     []string // nil: all (see BenchPaths)
-	Clocks    []string // nil: all (see Clocks)
-	CPU       int      // -1: the CPU the caller starts on
+	// Functions, Paths and Clocks select cells by name, in any case (clocks
+	// with or without CLOCK_); nil selects all (BenchFunctions, Paths,
+	// Clocks). NormalizeNames makes them canonical.
+	Functions []Func
+	Paths     []Path
+	Clocks    []string
+	CPU       int // -1: the CPU the caller starts on
 	Count     int
 	Benchtime time.Duration
 	Latency   bool // also run the per-call (rdtsc) latency mode
@@ -44,16 +45,6 @@ func DefaultBenchConfig() BenchConfig {
 	return BenchConfig{CPU: -1, Count: 10, Benchtime: 20 * time.Millisecond, Latency: true,
 		LatencyCalls: 20000, LatencyTime: 50 * time.Millisecond}
 }
-
-// BenchFunctions are the functions Bench knows, in table order. "floor" is
-// the empty loop, rdtsc and rdtscp.
-var BenchFunctions = []string{"gettimeofday", "time", "clock_gettime", "clock_getres", "getcpu", "floor"}
-
-// BenchPaths are the paths, in table order.
-var BenchPaths = []string{"syscall", "vsyscall", "vdso"}
-
-// FloorOps are the operations of the floor cells.
-var FloorOps = []string{"empty", "rdtsc", "rdtscp"}
 
 // ErrUnknownName is wrapped by the errors for a bad function, path or clock
 // name.
@@ -82,26 +73,20 @@ const FellBack = "vDSO fell back to the syscall"
 // syscall about 1000 ns; a fallback costs a little more than the syscall.
 const fallbackRatio = 0.5
 
-// hasVsyscallEntry says which functions the vsyscall page has an entry for
-// (arch/x86/entry/vsyscall/vsyscall_64.c): cells for the others are not
-// created at all, rather than created unavailable, since they can never
-// exist on any kernel.
-func hasVsyscallEntry(function string) bool {
-	return function == "gettimeofday" || function == "time" || function == "getcpu"
-}
-
 // NormalizeNames checks the selections of cfg against the known names and
 // returns cfg with canonical names (clocks upper-case without CLOCK_, one
 // entry per name). A bad name gives one error, wrapping ErrUnknownName, that
 // lists the valid names.
 func (cfg BenchConfig) NormalizeNames() (BenchConfig, error) {
-	var err error
-	if cfg.Functions, err = pickNames("function", cfg.Functions, BenchFunctions, strings.ToLower); err != nil {
+	fs, err := pickNames("function", names(cfg.Functions), BenchFunctions)
+	if err != nil {
 		return cfg, err
 	}
-	if cfg.Paths, err = pickNames("path", cfg.Paths, BenchPaths, strings.ToLower); err != nil {
+	ps, err := pickNames("path", names(cfg.Paths), BenchPaths)
+	if err != nil {
 		return cfg, err
 	}
+	cfg.Functions, cfg.Paths = typed[Func](fs), typed[Path](ps)
 	var clocks []string
 	for _, n := range cfg.Clocks {
 		c, err := ClockByName(n)
@@ -119,13 +104,29 @@ func (cfg BenchConfig) NormalizeNames() (BenchConfig, error) {
 	return cfg, nil
 }
 
-func pickNames(kind string, names, valid []string, norm func(string) string) ([]string, error) {
+func names[T ~string](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
+	}
+	return out
+}
+
+func typed[T ~string](xs []string) []T {
+	out := make([]T, len(xs))
+	for i, x := range xs {
+		out[i] = T(x)
+	}
+	return out
+}
+
+func pickNames(kind string, names, valid []string) ([]string, error) {
 	if len(names) == 0 {
 		return slices.Clone(valid), nil
 	}
 	var out []string
 	for _, n := range names {
-		c := norm(strings.TrimSpace(n))
+		c := strings.ToLower(strings.TrimSpace(n))
 		if !slices.Contains(valid, c) {
 			return nil, &wrapErr{fmt.Sprintf("unknown %s %q (valid: %s)", kind, n, strings.Join(valid, ", ")), ErrUnknownName}
 		}
@@ -145,30 +146,24 @@ type benchCell struct {
 }
 
 // plan lists the cells of cfg (names already normalized), in table order,
-// and decides for each whether it can be called and how.
+// and decides for each whether it can be called and how. Everything about
+// a call comes from its row in Calls.
 func plan(cfg BenchConfig, d *Doors) []benchCell {
 	var cells []benchCell
 	for _, f := range cfg.Functions {
-		if f == "floor" {
-			for _, op := range FloorOps {
-				bc := benchCell{cell: runfile.Cell{Function: "floor", Clock: op}}
-				switch op {
-				case "empty":
-					bc.op = loopOp{kind: opEmpty}
-				case "rdtsc":
-					bc.op = loopOp{kind: opRdtsc}
-				case "rdtscp":
-					bc.op = loopOp{kind: opRdtscp}
-					if !hasRDTSCP(d) {
-						bc.cell.Unavailable = "CPU lacks rdtscp"
-					}
+		if f == FuncFloor {
+			for _, fl := range Floors {
+				bc := benchCell{cell: runfile.Cell{Function: string(FuncFloor), Clock: fl.Op}, op: loopOp{kind: fl.kind}}
+				if fl.kind == opRdtscp && !hasRDTSCP(d) {
+					bc.cell.Unavailable = "CPU lacks rdtscp"
 				}
 				cells = append(cells, bc)
 			}
 			continue
 		}
+		call, _ := CallOf(f)
 		clocks := []Clock{{}}
-		if f == "clock_gettime" || f == "clock_getres" {
+		if call.Clocked {
 			clocks = clocks[:0]
 			for _, n := range cfg.Clocks {
 				c, _ := ClockByName(n)
@@ -177,11 +172,11 @@ func plan(cfg BenchConfig, d *Doors) []benchCell {
 		}
 		for _, c := range clocks {
 			for _, p := range cfg.Paths {
-				if p == "vsyscall" && !hasVsyscallEntry(f) {
-					continue
+				if !call.Has(p) {
+					continue // no kernel has it: no cell
 				}
-				bc := benchCell{cell: runfile.Cell{Function: f, Clock: c.Name, Path: p}}
-				bc.op, bc.cell.Unavailable = opFor(f, c, p, d)
+				bc := benchCell{cell: runfile.Cell{Function: string(f), Clock: c.Name, Path: string(p)}}
+				bc.op, bc.cell.Unavailable = opFor(call, c, p, d)
 				cells = append(cells, bc)
 			}
 		}
@@ -194,77 +189,27 @@ func plan(cfg BenchConfig, d *Doors) []benchCell {
 // doors made up by a test.
 func hasRDTSCP(d *Doors) bool { return d.RDTSCP && cpuHasRDTSCP() }
 
-// opFor returns the loop operation for a call, or why it is unavailable.
-// Arguments are the kernel's (and the vDSO's, which mirror them):
-// gettimeofday(tv, NULL), time(NULL), clock_gettime(id, ts),
-// clock_getres(id, ts), getcpu(cpu, node, NULL).
-func opFor(function string, c Clock, path string, d *Doors) (loopOp, string) {
-	var trap uintptr
-	var sym string
-	var vsys uintptr
-	var a1, a2 uintptr
-	switch function {
-	case "gettimeofday":
-		trap, sym, vsys = unix.SYS_GETTIMEOFDAY, vdso.Gettimeofday, vsyscall.Gettimeofday
-		a1 = loopBufTV()
-	case "time":
-		trap, sym, vsys = unix.SYS_TIME, vdso.Time, vsyscall.Time
-	case "clock_gettime":
-		trap, sym = unix.SYS_CLOCK_GETTIME, vdso.ClockGettime
-		a1, a2 = uintptr(c.ID), loopBufTS()
-	case "clock_getres":
-		trap, sym = unix.SYS_CLOCK_GETRES, vdso.ClockGetres
-		a1, a2 = uintptr(c.ID), loopBufTS()
-	case "getcpu":
-		trap, sym, vsys = unix.SYS_GETCPU, vdso.Getcpu, vsyscall.Getcpu
-		a1, a2 = loopBufCPU(), loopBufNode()
+// opFor returns the loop operation for a call through a path, or why it is
+// unavailable: the syscall instruction with the row's number, or a call of
+// the address Target gives, with the row's arguments made over loopBuf.
+func opFor(call Call, c Clock, p Path, d *Doors) (loopOp, string) {
+	target, err := d.Target(call.Func, p)
+	if err != nil {
+		return loopOp{}, "unavailable (" + reasonOf(err) + ")"
 	}
-	switch path {
-	case "syscall":
-		return loopOp{kind: opSyscall, addr: trap, a1: a1, a2: a2}, ""
-	case "vsyscall":
-		if !d.VsyscallCallable {
-			return loopOp{}, vsyscallReason(d)
-		}
-		return loopOp{kind: opCall, addr: vsys, a1: a1, a2: a2}, ""
-	case "vdso":
-		if d.VDSO == nil {
-			if d.VDSOErr != nil {
-				return loopOp{}, "no vDSO: " + d.VDSOErr.Error()
-			}
-			return loopOp{}, "no vDSO"
-		}
-		fn, ok := d.VDSOFunc(sym)
-		if !ok || fn == 0 {
-			return loopOp{}, "no vDSO symbol " + sym
-		}
-		return loopOp{kind: opCall, addr: fn, a1: a1, a2: a2}, ""
+	op := loopOp{kind: opCall, addr: target, args: call.args(c.ID, &loopBuf)}
+	if p == PathSyscall {
+		op.kind, op.addr = opSyscall, call.Trap
 	}
-	return loopOp{}, "unknown path " + path
-}
-
-func vsyscallReason(d *Doors) string {
-	o := d.Vsyscall
-	switch {
-	case o.Mode == "" && d.VsyscallErr != nil:
-		return "unavailable (vsyscall mode unknown: " + d.VsyscallErr.Error() + ")"
-	case o.Mode == "":
-		return "unavailable (vsyscall mode unknown)"
-	case !o.Mode.Callable():
-		return fmt.Sprintf("unavailable (vsyscall=%s)", o.Mode)
-	case o.CallProbe != "" && o.CallProbe != "ok":
-		return fmt.Sprintf("unavailable (vsyscall=%s, but the call probe got %s)", o.Mode, o.CallProbe)
-	}
-	return fmt.Sprintf("unavailable (vsyscall=%s, call not confirmed)", o.Mode)
+	return op, ""
 }
 
 // Bench measures every selected cell. progress, if not nil, is called with
 // cells done and the total.
 //
 // Cells come in table order: functions as in BenchFunctions, then clocks as
-// in Clocks, then paths as in BenchPaths. A (function, clock, path) that no
-// kernel has (the vsyscall page has no clock_gettime or clock_getres entry)
-// gets no cell; one that this process cannot call (vsyscall=none, no vDSO or
+// in Clocks, then paths as in Paths. A (function, clock, path) that no
+// kernel has (the vsyscall page has only three entries) gets no cell; one that this process cannot call (vsyscall=none, no vDSO or
 // no such vDSO symbol, rdtscp on a CPU without it) gets a cell with
 // Unavailable set and is never called. A call that fails still costs what it
 // costs and is measured, with a note such as "returns EINVAL" (the ALARM
@@ -278,7 +223,7 @@ func vsyscallReason(d *Doors) string {
 // affinity is restored afterwards. With cfg.Latency, single calls are then
 // timed with the TSC (see latency.go); floors have no latency mode.
 func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int)) (*runfile.Bench, error) {
-	benchMu.Lock() // one Bench at a time: the loops share loopBuf
+	benchMu.Lock() // one Bench at a time: the loops share loopBuf and its getrandom state
 	defer benchMu.Unlock()
 	cfg, err := cfg.NormalizeNames()
 	if err != nil {
@@ -331,7 +276,7 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 			if err := measure(ctx, bc, cfg); err != nil {
 				return nil, err
 			}
-			if cfg.Latency && bc.cell.Function != "floor" {
+			if cfg.Latency && bc.cell.Function != string(FuncFloor) {
 				bc.cell.Latency = latency(bc.op, cfg, out.TSCHz, rdtscp)
 			}
 		}
@@ -419,10 +364,9 @@ func measure(ctx context.Context, bc *benchCell, cfg BenchConfig) error {
 	// EINVAL; the call still goes into the kernel and costs what it costs.)
 	r := op.run(1)
 	if op.kind == opSyscall || op.kind == opCall {
-		if bc.cell.Function != "time" {
-			if e := int64(r); e < 0 && e > -4096 {
-				bc.cell.Notes = append(bc.cell.Notes, "returns "+unix.ErrnoName(unix.Errno(-e)))
-			}
+		var e unix.Errno
+		if errors.As(ret(r), &e) {
+			bc.cell.Notes = append(bc.cell.Notes, "returns "+unix.ErrnoName(e))
 		}
 	}
 	// Warm-up, which also estimates the cost per call: grow n until one run
@@ -462,10 +406,10 @@ func chunkFor(est float64) int64 {
 func noteFallbacks(b *runfile.Bench) {
 	for i := range b.Cells {
 		c := &b.Cells[i]
-		if c.Path != "vdso" || c.Summary == nil {
+		if c.Path != string(PathVDSO) || c.Summary == nil {
 			continue
 		}
-		sys, ok := b.Find(c.Function, c.Clock, "syscall")
+		sys, ok := b.Find(c.Function, c.Clock, string(PathSyscall))
 		if !ok || sys.Summary == nil || sys.Summary.Median <= 0 {
 			continue
 		}

@@ -33,26 +33,26 @@ func TestBenchEveryCell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every (function, clock, path) that can exist has a cell.
+	// Every (function, clock, path) that can exist has a cell: the
+	// registry says which.
 	want := 0
-	for _, f := range BenchFunctions {
-		switch f {
-		case "floor":
-			for _, op := range FloorOps {
-				want++
-				checkCell(t, b, f, op, "")
-			}
-		case "clock_gettime", "clock_getres":
-			for _, c := range Clocks {
-				for _, p := range []string{"syscall", "vdso"} {
+	for _, op := range FloorOps {
+		want++
+		checkCell(t, b, "floor", op, "")
+	}
+	for _, call := range Calls {
+		clocks := []string{""}
+		if call.Clocked {
+			clocks = ClockNames()
+		}
+		for _, c := range clocks {
+			for _, p := range Paths {
+				if call.Has(p) {
 					want++
-					checkCell(t, b, f, c.Name, p)
+					checkCell(t, b, string(call.Func), c, string(p))
+				} else if _, ok := b.Find(string(call.Func), c, string(p)); ok {
+					t.Errorf("cell %s/%s/%s, which no kernel has", call.Func, c, p)
 				}
-			}
-		default:
-			for _, p := range BenchPaths {
-				want++
-				checkCell(t, b, f, "", p)
 			}
 		}
 	}
@@ -138,9 +138,9 @@ func checkCell(t *testing.T, b *runfile.Bench, f, clock, path string) {
 func TestBenchSubsetAndUnavailable(t *testing.T) {
 	cfg := shortConfig()
 	cfg.Latency = false
-	cfg.Functions = []string{"time", "Clock_Gettime"}
+	cfg.Functions = []Func{"time", "Clock_Gettime"}
 	cfg.Clocks = []string{"CLOCK_MONOTONIC", "monotonic", "REALTIME_COARSE"}
-	cfg.Paths = []string{"vdso", "vsyscall"}
+	cfg.Paths = []Path{"vdso", "vsyscall"}
 	// Doors with nothing open: every call cell must be unavailable, with a
 	// reason, and nothing may be called.
 	cfg.Doors = &Doors{}
@@ -156,7 +156,7 @@ func TestBenchSubsetAndUnavailable(t *testing.T) {
 			t.Errorf("%s measured through closed doors", c.Name())
 		}
 	}
-	want := []string{"Time/path=vsyscall", "Time/path=vdso",
+	want := []string{"Time/path=vdso", "Time/path=vsyscall",
 		"ClockGettime/clock=MONOTONIC/path=vdso", "ClockGettime/clock=REALTIME_COARSE/path=vdso"}
 	if len(names) != len(want) {
 		t.Fatalf("cells %q, want %q", names, want)
@@ -173,8 +173,8 @@ func TestBenchSubsetAndUnavailable(t *testing.T) {
 
 func TestBenchBadNames(t *testing.T) {
 	for _, cfg := range []BenchConfig{
-		{Functions: []string{"gettimeofday", "nanosleep"}},
-		{Paths: []string{"vdso", "int80"}},
+		{Functions: []Func{"gettimeofday", "nanosleep"}},
+		{Paths: []Path{"vdso", "int80"}},
 		{Clocks: []string{"MONOTONIC", "SGI_CYCLE"}},
 	} {
 		_, err := Bench(context.Background(), cfg, nil)

@@ -1,58 +1,48 @@
 package probes
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/vbench-dev/vbench/probes/vdso"
-	"github.com/vbench-dev/vbench/probes/vsyscall"
 )
 
-// callC calls the C-ABI function at fn with three integer arguments and
+// callC calls the C-ABI function at fn with five integer arguments and
 // returns its result (call_amd64.s). fn must be known to be callable.
 //
 //go:noescape
-func callC(fn, a1, a2, a3 uintptr) (r1 uintptr)
+func callC(fn, a1, a2, a3, a4, a5 uintptr) (r1 uintptr)
 
 // callCPUID executes CPUID.
 func callCPUID(leaf, sub uint32) (a, b, c, d uint32)
-
-// Path is a way into the kernel's clock.
-type Path string
-
-const (
-	PathSyscall  Path = "syscall"  // the syscall instruction, issued by vbench
-	PathVsyscall Path = "vsyscall" // the legacy page at 0xffffffffff600000
-	PathVDSO     Path = "vdso"     // the vDSO's __vdso_* functions
-)
-
-// Paths lists the paths in the order verify reads them (after the leading
-// syscall).
-var Paths = []Path{PathSyscall, PathVDSO, PathVsyscall}
-
-// Func names a clock function as the CLI and the result file spell it.
-type Func string
-
-const (
-	FuncGettimeofday Func = "gettimeofday"
-	FuncTime         Func = "time"
-	FuncClockGettime Func = "clock_gettime"
-	FuncClockGetres  Func = "clock_getres"
-	FuncGetcpu       Func = "getcpu"
-)
-
-// Funcs lists every function.
-var Funcs = []Func{FuncGettimeofday, FuncTime, FuncClockGettime, FuncClockGetres, FuncGetcpu}
 
 // ErrUnavailable is wrapped by every error for a path that cannot be
 // called in this process; the message says why ("vsyscall=none", "no vDSO
 // symbol __vdso_getcpu", ...). Nothing is called when it is returned.
 var ErrUnavailable = errors.New("unavailable")
+
+// unavailableError is an ErrUnavailable with its reason.
+type unavailableError struct{ reason string }
+
+func (e *unavailableError) Error() string { return "unavailable: " + e.reason }
+func (e *unavailableError) Unwrap() error { return ErrUnavailable }
+
+func unavailable(format string, a ...any) error {
+	return &unavailableError{fmt.Sprintf(format, a...)}
+}
+
+// reasonOf is the reason of an ErrUnavailable error, else its message.
+func reasonOf(err error) string {
+	var ue *unavailableError
+	if errors.As(err, &ue) {
+		return ue.reason
+	}
+	return err.Error()
+}
 
 // Timezone is struct timezone (include/uapi/linux/time.h), which x/sys/unix
 // does not define.
@@ -61,28 +51,52 @@ type Timezone struct {
 	Dsttime     int32
 }
 
-// vdsoSymbol maps a function to its vDSO export (vdso.lds.S).
-var vdsoSymbol = map[Func]string{
-	FuncGettimeofday: vdso.Gettimeofday,
-	FuncTime:         vdso.Time,
-	FuncClockGettime: vdso.ClockGettime,
-	FuncClockGetres:  vdso.ClockGetres,
-	FuncGetcpu:       vdso.Getcpu,
+// RandomLen is how many bytes each getrandom call asks for: a 256-bit key.
+const RandomLen = 32
+
+// Buffer is what a call writes through its pointers (Arg says which field
+// each pointer argument points at).
+type Buffer struct {
+	TS     unix.Timespec // clock_gettime, clock_getres
+	TV     unix.Timeval  // gettimeofday
+	TZ     Timezone      // gettimeofday's timezone (single calls)
+	T      int64         // time(&t) (single calls; the timed call is time(NULL))
+	CPU    uint32        // getcpu
+	Node   uint32
+	Random [RandomLen]byte // getrandom
 }
 
-// vsyscallEntry maps a function to its vsyscall entry; the page has no
-// clock_gettime or clock_getres (arch/x86/entry/vsyscall/vsyscall_64.c).
-var vsyscallEntry = map[Func]uintptr{
-	FuncGettimeofday: vsyscall.Gettimeofday,
-	FuncTime:         vsyscall.Time,
-	FuncGetcpu:       vsyscall.Getcpu,
+// callBuf is a Buffer that does not move: only package variables are
+// callBufs (loopBuf, out.buf), so the loops and the single calls can hand
+// the kernel uintptrs into them. A goroutine stack may move when it grows,
+// leaving a uintptr to a local pointing at the old stack; globals never
+// move.
+type callBuf struct {
+	Buffer
+	// randState selects this buffer's getrandom opaque state (getrandom.go):
+	// each user of the vDSO's getrandom needs its own.
+	randState int
+	_         [64]byte // slack in case a kernel writes more than expected
 }
+
+// out is the single calls' buffer; mu serializes them.
+var out struct {
+	mu  sync.Mutex
+	buf callBuf
+}
+
+func init() { out.buf.randState = 1 }
+
+func addr[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
 
 // Target returns what to call for fn through p: the function address for
 // the vdso and vsyscall paths, 0 for the syscall path. An error wraps
 // ErrUnavailable with the reason, or names an unknown function or path.
+// For a function whose vDSO code needs setting up (getrandom's state),
+// Target does that the first time.
 func (d *Doors) Target(fn Func, p Path) (uintptr, error) {
-	if _, ok := vdsoSymbol[fn]; !ok {
+	c, ok := CallOf(fn)
+	if !ok {
 		return 0, fmt.Errorf("unknown function %q", fn)
 	}
 	switch p {
@@ -90,41 +104,31 @@ func (d *Doors) Target(fn Func, p Path) (uintptr, error) {
 		return 0, nil
 	case PathVDSO:
 		if d.VDSO == nil {
-			reason := "no vDSO"
 			if d.VDSOErr != nil {
-				reason = d.VDSOErr.Error()
+				return 0, unavailable("%v", d.VDSOErr)
 			}
-			return 0, fmt.Errorf("%w: %s", ErrUnavailable, reason)
+			return 0, unavailable("no vDSO")
 		}
-		sym := vdsoSymbol[fn]
-		addr, ok := d.VDSO.Lookup(sym)
-		if !ok {
-			return 0, fmt.Errorf("%w: no vDSO symbol %s", ErrUnavailable, sym)
+		fnAddr, ok := d.VDSO.Lookup(c.Symbol())
+		if !ok || fnAddr == 0 {
+			return 0, unavailable("no vDSO symbol %s (version %s)", c.Symbol(), vdsoVersion)
 		}
-		return addr, nil
+		if c.prepare != nil {
+			if err := c.prepare(fnAddr); err != nil {
+				return 0, unavailable("%s: %v", c.Symbol(), err)
+			}
+		}
+		return fnAddr, nil
 	case PathVsyscall:
-		addr, ok := vsyscallEntry[fn]
-		if !ok {
-			return 0, fmt.Errorf("%w: the vsyscall page has no %s entry", ErrUnavailable, fn)
+		if !c.Has(p) {
+			return 0, unavailable("the vsyscall page has no %s entry", fn)
 		}
 		if !d.VsyscallCallable {
-			return 0, fmt.Errorf("%w: %s", ErrUnavailable, d.vsyscallReason())
+			return 0, unavailable("%s", d.vsyscallReason())
 		}
-		return addr, nil
+		return c.Vsyscall, nil
 	}
 	return 0, fmt.Errorf("unknown path %q", p)
-}
-
-// vsyscallReason says why the vsyscall page is not callable.
-func (d *Doors) vsyscallReason() string {
-	switch {
-	case d.VsyscallErr != nil:
-		return "vsyscall probe failed: " + d.VsyscallErr.Error()
-	case !d.Vsyscall.Mode.Callable():
-		return "vsyscall=" + string(d.Vsyscall.Mode)
-	default:
-		return fmt.Sprintf("vsyscall=%s but the call probe ended with %s", d.Vsyscall.Mode, d.Vsyscall.CallProbe)
-	}
 }
 
 // ret turns a raw return (a C function's, or the kernel's in AX) into an
@@ -136,146 +140,121 @@ func ret(r uintptr) error {
 	return nil
 }
 
-// raw issues the syscall instruction (unix.RawSyscall does, unlike
+// raw issues the syscall instruction (unix.RawSyscall6 does, unlike
 // unix.Gettimeofday and unix.Time, which take the vDSO) and returns -errno
 // the way the kernel left it in AX.
-func raw(trap, a1, a2, a3 uintptr) uintptr {
-	r, _, e := unix.RawSyscall(trap, a1, a2, a3)
+func raw(trap uintptr, a [maxArgs]uintptr) uintptr {
+	r, _, e := unix.RawSyscall6(trap, a[0], a[1], a[2], a[3], a[4], 0)
 	if e != 0 {
 		return uintptr(-int64(e))
 	}
 	return r
 }
 
-// call calls fn through p with up to three arguments and returns the raw
-// result.
-func (d *Doors) call(fn Func, p Path, trap, a1, a2, a3 uintptr) (uintptr, error) {
-	addr, err := d.Target(fn, p)
+// Reply is what one call returned and wrote.
+type Reply struct {
+	R uintptr // the raw return: a value, or -errno
+	Buffer
+	// StateWritten is true when the call changed getrandom's opaque
+	// state. The vDSO's getrandom always does when it serves the call
+	// itself (it consumes its batch or rekeys), and never when it falls
+	// back to the syscall (lib/vdso/getrandom.c).
+	StateWritten bool
+}
+
+// Call calls fn through p once, with the row's arguments (clock is used
+// when fn takes a clock id), and returns what it returned and wrote. The
+// error wraps ErrUnavailable when nothing was called, or is the unix.Errno
+// the call returned.
+func (d *Doors) Call(fn Func, p Path, clock int32) (Reply, error) {
+	return d.call(fn, p, clock, nil)
+}
+
+// call is Call with other arguments than the row's, when as is not nil.
+func (d *Doors) call(fn Func, p Path, id int32, as []Arg) (Reply, error) {
+	target, err := d.Target(fn, p)
 	if err != nil {
-		return 0, err
+		return Reply{}, err
 	}
-	if p == PathSyscall {
-		return raw(trap, a1, a2, a3), nil
+	c, _ := CallOf(fn)
+	if as == nil {
+		as = c.Args
 	}
-	return callC(addr, a1, a2, a3), nil
-}
-
-// out holds what a called function writes through its pointers. It is a
-// global, not a local, because a pointer handed over as a uintptr must not
-// move: callC's 16 KiB frame can make its prologue grow, and so copy, the
-// goroutine stack, which would leave a uintptr to a local pointing at the
-// old stack. Globals never move. mu serializes the single calls.
-var out struct {
-	mu   sync.Mutex
-	tv   unix.Timeval
-	tz   Timezone
-	ts   unix.Timespec
-	t    int64
-	cpu  uint32
-	node uint32
-}
-
-func addr[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
-
-// Gettimeofday reads the time of day and the timezone through p.
-func (d *Doors) Gettimeofday(p Path) (unix.Timeval, Timezone, error) {
 	out.mu.Lock()
 	defer out.mu.Unlock()
-	out.tv, out.tz = unix.Timeval{}, Timezone{}
-	r, err := d.call(FuncGettimeofday, p, unix.SYS_GETTIMEOFDAY, addr(&out.tv), addr(&out.tz), 0)
-	if err == nil {
-		err = ret(r)
+	b := &out.buf
+	b.Buffer = Buffer{TS: unix.Timespec{Sec: -1, Nsec: -1}, T: -1, CPU: ^uint32(0), Node: ^uint32(0)}
+	a := makeArgs(as, id, b)
+	state := randomState(b)
+	var before []byte
+	if state != nil && slices.Contains(as, ArgRandomState) {
+		before = slices.Clone(state)
 	}
-	return out.tv, out.tz, err
+	var r uintptr
+	if p == PathSyscall {
+		r = raw(c.Trap, a)
+	} else {
+		r = callC(target, a[0], a[1], a[2], a[3], a[4])
+	}
+	rep := Reply{R: r, Buffer: b.Buffer}
+	if before != nil {
+		rep.StateWritten = !bytes.Equal(before, state)
+	}
+	return rep, ret(r)
+}
+
+// Gettimeofday reads the time of day and the timezone through p
+// (gettimeofday(tv, tz); the timed call passes tz NULL).
+func (d *Doors) Gettimeofday(p Path) (unix.Timeval, Timezone, error) {
+	r, err := d.call(FuncGettimeofday, p, 0, []Arg{ArgTimeval, ArgTimezone})
+	return r.TV, r.TZ, err
 }
 
 // TimeStore calls time(&t) through p and returns both the result and what
 // it stored through its pointer.
 func (d *Doors) TimeStore(p Path) (result, stored int64, err error) {
-	out.mu.Lock()
-	defer out.mu.Unlock()
-	out.t = -1
-	r, err := d.call(FuncTime, p, unix.SYS_TIME, addr(&out.t), 0, 0)
+	r, err := d.call(FuncTime, p, 0, []Arg{ArgTime})
 	if err != nil {
-		return 0, 0, err
+		return 0, r.T, err
 	}
-	if err := ret(r); err != nil {
-		return 0, out.t, err
-	}
-	return int64(r), out.t, nil
+	return int64(r.R), r.T, nil
 }
 
 // Time calls time(NULL) through p.
 func (d *Doors) Time(p Path) (int64, error) {
-	r, err := d.call(FuncTime, p, unix.SYS_TIME, 0, 0, 0)
+	r, err := d.Call(FuncTime, p, 0)
 	if err != nil {
 		return 0, err
 	}
-	if err := ret(r); err != nil {
-		return 0, err
-	}
-	return int64(r), nil
+	return int64(r.R), nil
 }
 
 // ClockGettime reads clock id through p. An id the kernel does not know
 // gives unix.EINVAL (from the syscall, and from the vDSO's fallback to it).
 func (d *Doors) ClockGettime(p Path, id int32) (unix.Timespec, error) {
-	return d.clock(FuncClockGettime, unix.SYS_CLOCK_GETTIME, p, id)
+	r, err := d.Call(FuncClockGettime, p, id)
+	if errors.Is(err, ErrUnavailable) {
+		return unix.Timespec{Sec: -1, Nsec: -1}, err
+	}
+	return r.TS, err
 }
 
 // ClockGetres reads the resolution of clock id through p.
 func (d *Doors) ClockGetres(p Path, id int32) (unix.Timespec, error) {
-	return d.clock(FuncClockGetres, unix.SYS_CLOCK_GETRES, p, id)
-}
-
-func (d *Doors) clock(fn Func, trap uintptr, p Path, id int32) (unix.Timespec, error) {
-	out.mu.Lock()
-	defer out.mu.Unlock()
-	out.ts = unix.Timespec{Sec: -1, Nsec: -1}
-	// The id is a C int: sign-extended, the callee reads the low 32 bits.
-	r, err := d.call(fn, p, trap, uintptr(int64(id)), addr(&out.ts), 0)
-	if err == nil {
-		err = ret(r)
+	r, err := d.Call(FuncClockGetres, p, id)
+	if errors.Is(err, ErrUnavailable) {
+		return unix.Timespec{Sec: -1, Nsec: -1}, err
 	}
-	return out.ts, err
+	return r.TS, err
 }
 
 // Getcpu returns the CPU and NUMA node the calling thread runs on, through
 // p. The caller locks the OS thread (and pins it) for the answer to mean
 // anything.
 func (d *Doors) Getcpu(p Path) (cpu, node uint32, err error) {
-	out.mu.Lock()
-	defer out.mu.Unlock()
-	out.cpu, out.node = ^uint32(0), ^uint32(0)
-	r, err := d.call(FuncGetcpu, p, unix.SYS_GETCPU, addr(&out.cpu), addr(&out.node), 0)
-	if err == nil {
-		err = ret(r)
+	r, err := d.Call(FuncGetcpu, p, 0)
+	if errors.Is(err, ErrUnavailable) {
+		return ^uint32(0), ^uint32(0), err
 	}
-	return out.cpu, out.node, err
-}
-
-// ParsePath parses a path name; an unknown one gives an error listing the
-// valid ones.
-func ParsePath(s string) (Path, error) {
-	for _, p := range Paths {
-		if string(p) == strings.ToLower(strings.TrimSpace(s)) {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("unknown path %q (valid: syscall, vdso, vsyscall)", s)
-}
-
-// ParseFunc parses a function name; an unknown one gives an error listing
-// the valid ones.
-func ParseFunc(s string) (Func, error) {
-	for _, f := range Funcs {
-		if string(f) == strings.ToLower(strings.TrimSpace(s)) {
-			return f, nil
-		}
-	}
-	names := make([]string, len(Funcs))
-	for i, f := range Funcs {
-		names[i] = string(f)
-	}
-	return "", fmt.Errorf("unknown function %q (valid: %s)", s, strings.Join(names, ", "))
+	return r.CPU, r.Node, err
 }

@@ -1,6 +1,8 @@
 package probes
 
 import (
+	"fmt"
+
 	"github.com/vbench-dev/vbench/probes/vdso"
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 )
@@ -54,4 +56,23 @@ func (d *Doors) VDSOFunc(name string) (uintptr, bool) {
 		return 0, false
 	}
 	return d.VDSO.Lookup(name)
+}
+
+// vsyscallReason says why the vsyscall page is not callable in this
+// process: the one wording bench cells and single calls both use.
+func (d *Doors) vsyscallReason() string {
+	o := d.Vsyscall
+	switch {
+	case o.Mode == "" && d.VsyscallErr != nil:
+		return "vsyscall mode unknown: " + d.VsyscallErr.Error()
+	case o.Mode == "":
+		return "vsyscall mode unknown"
+	case !o.Mode.Callable():
+		return "vsyscall=" + string(o.Mode)
+	case d.VsyscallErr != nil:
+		return fmt.Sprintf("vsyscall=%s, but the probe failed: %v", o.Mode, d.VsyscallErr)
+	case o.CallProbe != "" && o.CallProbe != "ok":
+		return fmt.Sprintf("vsyscall=%s, but the call probe got %s", o.Mode, o.CallProbe)
+	}
+	return fmt.Sprintf("vsyscall=%s, call not confirmed", o.Mode)
 }

@@ -1,11 +1,6 @@
 package probes
 
-import (
-	"time"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
-)
+import "time"
 
 // The timed loops, in loop_amd64.s. None of them can be preempted, so each
 // call must be short (loopChunk decides how short).
@@ -24,25 +19,30 @@ func loopRdtscp(n int64) (last uint64)
 //go:noescape
 func loopTSC() uint64
 
-// loopSyscall issues the syscall instruction n times with AX=trap, DI=a1,
-// SI=a2, DX=0 and returns AX of the last (a negative errno on failure).
-// Pointer arguments must point to memory that does not move: loopBuf.
+// loopSyscall issues the syscall instruction n times with AX=trap and
+// a1 to a5 in DI, SI, DX, R10, R8, and returns AX of the last (a negative
+// errno on failure). Pointer arguments must point to memory that does not
+// move: loopBuf.
 //
 //go:noescape
-func loopSyscall(trap uintptr, n int64, a1, a2 uintptr) (r1 uintptr)
+func loopSyscall(trap uintptr, n int64, a1, a2, a3, a4, a5 uintptr) (r1 uintptr)
 
-// loopCall calls the C-ABI function at fn n times as fn(a1, a2, 0) and
+// loopCall calls the C-ABI function at fn n times as fn(a1, ..., a5) and
 // returns RAX of the last call. fn must be known to be callable: a fault
 // inside it kills the process.
 //
 //go:noescape
-func loopCall(fn uintptr, n int64, a1, a2 uintptr) (r1 uintptr)
+func loopCall(fn uintptr, n int64, a1, a2, a3, a4, a5 uintptr) (r1 uintptr)
 
 // loopLatency times n operations one by one, storing TSC ticks in
 // out[0:n]; see loop_amd64.s for kind.
 //
 //go:noescape
-func loopLatency(kind int64, target uintptr, n int64, a1, a2 uintptr, out *uint64, rdtscp bool)
+func loopLatency(kind int64, target uintptr, n int64, a1, a2, a3, a4, a5 uintptr, out *uint64, rdtscp bool)
+
+// emptyCAddr is the address of emptyC, a C-ABI function that only
+// returns (call_amd64.s).
+func emptyCAddr() uintptr
 
 // Kinds of loopLatency.
 const (
@@ -51,33 +51,22 @@ const (
 	loopKindSyscall = 2
 )
 
-// loopBuffers is where the timed calls write their results. It is a
-// package variable, so its address never moves (a stack variable could move
-// when the goroutine stack grows) and the loops can take uintptrs to it.
-type loopBuffers struct {
-	TS       unix.Timespec // clock_gettime, clock_getres
-	TV       unix.Timeval  // gettimeofday
-	T        int64         // time (unused: time is called with NULL)
-	CPU      uint32        // getcpu
-	Node     uint32
-	_        [64]byte
-	Overflow [64]byte // slack in case a kernel writes more than expected
-}
-
-// loopBuf is only used by the one goroutine running Bench (benchMu).
-var loopBuf loopBuffers
+// loopBuf is where the timed calls write their results; it is only used by
+// the one goroutine running Bench (benchMu).
+var loopBuf callBuf
 
 // loopOp is one timed operation.
 type loopOp struct {
-	kind   int     // opSyscall, opCall, opEmpty, opRdtsc, opRdtscp
-	addr   uintptr // syscall number or function address
-	a1, a2 uintptr
+	kind int     // opSyscall, opCall, opEmpty, opCallEmpty, opRdtsc, opRdtscp
+	addr uintptr // syscall number or function address
+	args [maxArgs]uintptr
 }
 
 const (
 	opSyscall = iota
 	opCall
 	opEmpty
+	opCallEmpty // opCall of emptyC: the floor of a call
 	opRdtsc
 	opRdtscp
 )
@@ -87,9 +76,13 @@ const (
 func (o loopOp) run(n int64) uintptr {
 	switch o.kind {
 	case opSyscall:
-		return loopSyscall(o.addr, n, o.a1, o.a2)
+		a := o.args
+		return loopSyscall(o.addr, n, a[0], a[1], a[2], a[3], a[4])
 	case opCall:
-		return loopCall(o.addr, n, o.a1, o.a2)
+		a := o.args
+		return loopCall(o.addr, n, a[0], a[1], a[2], a[3], a[4])
+	case opCallEmpty:
+		return loopCall(emptyCAddr(), n, 0, 0, 0, 0, 0)
 	case opEmpty:
 		loopEmpty(n)
 	case opRdtsc:
@@ -131,13 +124,8 @@ func (o loopOp) latency(n int, chunk int64, rdtscp bool) []uint64 {
 	chunk = min(max(chunk, 1), 1024)
 	for i := 0; i < n; i += int(chunk) {
 		k := min(n-i, int(chunk))
-		loopLatency(kind, o.addr, int64(k), o.a1, o.a2, &out[i], rdtscp)
+		a := o.args
+		loopLatency(kind, o.addr, int64(k), a[0], a[1], a[2], a[3], a[4], &out[i], rdtscp)
 	}
 	return out
 }
-
-// Addresses inside loopBuf, for the loops' pointer arguments.
-func loopBufTS() uintptr   { return uintptr(unsafe.Pointer(&loopBuf.TS)) }
-func loopBufTV() uintptr   { return uintptr(unsafe.Pointer(&loopBuf.TV)) }
-func loopBufCPU() uintptr  { return uintptr(unsafe.Pointer(&loopBuf.CPU)) }
-func loopBufNode() uintptr { return uintptr(unsafe.Pointer(&loopBuf.Node)) }

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/vbench-dev/vbench/probes/vdso"
+	"github.com/vbench-dev/vbench/probes/vsyscall"
 )
 
 // near reports whether two readings of the same clock, taken one after the
@@ -19,7 +19,7 @@ func near(a, b unix.Timespec) bool {
 
 func TestLoopSyscallClockGettime(t *testing.T) {
 	loopBuf.TS = unix.Timespec{}
-	r := loopSyscall(unix.SYS_CLOCK_GETTIME, 3, unix.CLOCK_MONOTONIC, loopBufTS())
+	r := loopSyscall(unix.SYS_CLOCK_GETTIME, 3, unix.CLOCK_MONOTONIC, addr(&loopBuf.TS), 0, 0, 0)
 	if r != 0 {
 		t.Fatalf("clock_gettime via syscall returned %d", int64(r))
 	}
@@ -33,14 +33,14 @@ func TestLoopSyscallClockGettime(t *testing.T) {
 }
 
 func TestLoopSyscallErrno(t *testing.T) {
-	r := loopSyscall(unix.SYS_CLOCK_GETTIME, 1, ^uintptr(0), loopBufTS()) // clock -1
+	r := loopSyscall(unix.SYS_CLOCK_GETTIME, 1, ^uintptr(0), addr(&loopBuf.TS), 0, 0, 0) // clock -1
 	if e := unix.Errno(-int64(r)); e != unix.EINVAL {
 		t.Errorf("clock_gettime(-1) via syscall gave %d, want -EINVAL", int64(r))
 	}
 }
 
 func TestLoopSyscallTime(t *testing.T) {
-	r := loopSyscall(unix.SYS_TIME, 2, 0, 0)
+	r := loopSyscall(unix.SYS_TIME, 2, 0, 0, 0, 0, 0)
 	now := time.Now().Unix()
 	if d := now - int64(r); d < 0 || d > 2 {
 		t.Errorf("time via syscall = %d, Go says %d", int64(r), now)
@@ -49,7 +49,7 @@ func TestLoopSyscallTime(t *testing.T) {
 
 func TestLoopSyscallGetcpu(t *testing.T) {
 	loopBuf.CPU, loopBuf.Node = ^uint32(0), ^uint32(0)
-	r := loopSyscall(unix.SYS_GETCPU, 1, loopBufCPU(), loopBufNode())
+	r := loopSyscall(unix.SYS_GETCPU, 1, addr(&loopBuf.CPU), addr(&loopBuf.Node), 0, 0, 0)
 	if r != 0 {
 		t.Fatalf("getcpu returned %d", int64(r))
 	}
@@ -88,7 +88,7 @@ func TestLoopLatencyOverhead(t *testing.T) {
 			t.Fatalf("overhead sample %d = %d ticks", i, v)
 		}
 	}
-	sys := (loopOp{kind: opSyscall, addr: unix.SYS_GETCPU, a1: loopBufCPU(), a2: loopBufNode()}).latency(100, 7, cpuHasRDTSCP())
+	sys := (loopOp{kind: opSyscall, addr: unix.SYS_GETCPU, args: [maxArgs]uintptr{addr(&loopBuf.CPU), addr(&loopBuf.Node)}}).latency(100, 7, cpuHasRDTSCP())
 	for i, v := range sys {
 		if v == 0 || v > 1<<40 {
 			t.Fatalf("syscall sample %d = %d ticks", i, v)
@@ -114,14 +114,14 @@ func TestLoopCallVDSO(t *testing.T) {
 	if d.VDSO == nil {
 		t.Skipf("no vDSO: %v", d.VDSOErr)
 	}
-	cg, ok1 := d.VDSOFunc(vdso.ClockGettime)
-	tm, ok2 := d.VDSOFunc(vdso.Time)
-	gc, ok3 := d.VDSOFunc(vdso.Getcpu)
+	cg, ok1 := d.VDSOFunc(vdsoPrefix + "clock_gettime")
+	tm, ok2 := d.VDSOFunc(vdsoPrefix + "time")
+	gc, ok3 := d.VDSOFunc(vdsoPrefix + "getcpu")
 	if !ok1 || !ok2 || !ok3 {
 		t.Fatalf("vDSO lacks clock_gettime/time/getcpu: %v %v %v", ok1, ok2, ok3)
 	}
 	loopBuf.TS = unix.Timespec{}
-	if r := loopCall(cg, 1000, unix.CLOCK_MONOTONIC, loopBufTS()); r != 0 {
+	if r := loopCall(cg, 1000, unix.CLOCK_MONOTONIC, addr(&loopBuf.TS), 0, 0, 0); r != 0 {
 		t.Fatalf("vDSO clock_gettime returned %d", int64(r))
 	}
 	var want unix.Timespec
@@ -129,23 +129,23 @@ func TestLoopCallVDSO(t *testing.T) {
 	if !near(loopBuf.TS, want) {
 		t.Errorf("vDSO loop left %v, Go read %v", loopBuf.TS, want)
 	}
-	if r := loopCall(cg, 1, ^uintptr(0), loopBufTS()); unix.Errno(-int64(r)) != unix.EINVAL {
+	if r := loopCall(cg, 1, ^uintptr(0), addr(&loopBuf.TS), 0, 0, 0); unix.Errno(-int64(r)) != unix.EINVAL {
 		t.Errorf("vDSO clock_gettime(-1) returned %d, want -EINVAL", int64(r))
 	}
-	r := loopCall(tm, 1000, 0, 0)
+	r := loopCall(tm, 1000, 0, 0, 0, 0, 0)
 	if now := time.Now().Unix(); now-int64(r) < 0 || now-int64(r) > 2 {
 		t.Errorf("vDSO time = %d, Go says %d", int64(r), now)
 	}
 	pinned(t, func() {
-		loopSyscall(unix.SYS_GETCPU, 1, loopBufCPU(), loopBufNode())
+		loopSyscall(unix.SYS_GETCPU, 1, addr(&loopBuf.CPU), addr(&loopBuf.Node), 0, 0, 0)
 		sysCPU := loopBuf.CPU
 		loopBuf.CPU = ^uint32(0)
-		if r := loopCall(gc, 100, loopBufCPU(), loopBufNode()); r != 0 || loopBuf.CPU != sysCPU {
+		if r := loopCall(gc, 100, addr(&loopBuf.CPU), addr(&loopBuf.Node), 0, 0, 0); r != 0 || loopBuf.CPU != sysCPU {
 			t.Errorf("vDSO getcpu: returned %d, cpu %d; syscall said %d", int64(r), loopBuf.CPU, sysCPU)
 		}
 	})
 	// The per-call mode through the same door gives positive tick counts.
-	for i, v := range (loopOp{kind: opCall, addr: cg, a1: unix.CLOCK_MONOTONIC, a2: loopBufTS()}).latency(300, 100, hasRDTSCP(d)) {
+	for i, v := range (loopOp{kind: opCall, addr: cg, args: [maxArgs]uintptr{unix.CLOCK_MONOTONIC, addr(&loopBuf.TS)}}).latency(300, 100, hasRDTSCP(d)) {
 		if v == 0 || v > 1<<40 {
 			t.Fatalf("latency sample %d = %d ticks", i, v)
 		}
@@ -155,25 +155,25 @@ func TestLoopCallVDSO(t *testing.T) {
 func TestLoopCallVsyscall(t *testing.T) {
 	d := Discover()
 	if !d.VsyscallCallable {
-		t.Skipf("vsyscall not callable here: %s", vsyscallReason(d))
+		t.Skipf("vsyscall not callable here: %s", d.vsyscallReason())
 	}
 	loopBuf.TV = unix.Timeval{}
-	if r := loopCall(0xffffffffff600000, 3, loopBufTV(), 0); r != 0 {
+	if r := loopCall(vsyscall.Gettimeofday, 3, addr(&loopBuf.TV), 0, 0, 0, 0); r != 0 {
 		t.Fatalf("vsyscall gettimeofday returned %d", int64(r))
 	}
 	now := time.Now()
 	if d := now.Unix() - loopBuf.TV.Sec; d < 0 || d > 2 {
 		t.Errorf("vsyscall gettimeofday left %v, Go says %v", loopBuf.TV, now)
 	}
-	r := loopCall(0xffffffffff600400, 3, 0, 0)
+	r := loopCall(vsyscall.Time, 3, 0, 0, 0, 0, 0)
 	if d := time.Now().Unix() - int64(r); d < 0 || d > 2 {
 		t.Errorf("vsyscall time = %d", int64(r))
 	}
 	pinned(t, func() {
-		loopSyscall(unix.SYS_GETCPU, 1, loopBufCPU(), loopBufNode())
+		loopSyscall(unix.SYS_GETCPU, 1, addr(&loopBuf.CPU), addr(&loopBuf.Node), 0, 0, 0)
 		sysCPU := loopBuf.CPU
 		loopBuf.CPU = ^uint32(0)
-		if r := loopCall(0xffffffffff600800, 3, loopBufCPU(), loopBufNode()); r != 0 || loopBuf.CPU != sysCPU {
+		if r := loopCall(vsyscall.Getcpu, 3, addr(&loopBuf.CPU), addr(&loopBuf.Node), 0, 0, 0); r != 0 || loopBuf.CPU != sysCPU {
 			t.Errorf("vsyscall getcpu: returned %d, cpu %d; syscall said %d", int64(r), loopBuf.CPU, sysCPU)
 		}
 	})

@@ -1,6 +1,9 @@
 package runfile
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Bench is the timing part of a run (`vbench bench`).
 type Bench struct {
@@ -19,11 +22,12 @@ type Bench struct {
 
 // Cell is one (function, clock, path) combination.
 //
-// Function is one of "gettimeofday", "time", "clock_gettime",
-// "clock_getres", "getcpu", or "floor". Clock is the clock name without
-// the CLOCK_ prefix ("MONOTONIC") for clock_gettime and clock_getres, and the
-// operation ("empty", "rdtsc", "rdtscp") for floor; empty otherwise. Path is
-// "syscall", "vsyscall" or "vdso"; "" for floor.
+// Function is a call of the registry in package probes ("gettimeofday",
+// "time", "clock_gettime", "clock_getres", "getcpu", "getrandom") or
+// "floor". Clock is the clock name without the CLOCK_ prefix ("MONOTONIC")
+// for the calls that take a clock id, and the operation ("empty", "call",
+// "rdtsc", "rdtscp") for floor; empty otherwise. Path is "syscall", "vdso"
+// or "vsyscall"; "" for floor.
 type Cell struct {
 	Function string `json:"function"`
 	Clock    string `json:"clock,omitempty"`
@@ -70,24 +74,27 @@ type Latency struct {
 }
 
 // Name is the cell's Go benchmark name, as written by --benchfmt, e.g.
-// "ClockGettime/clock=MONOTONIC/path=syscall" or "Floor/op=rdtsc" (without
-// the "Benchmark" prefix).
+// "ClockGettime/clock=MONOTONIC/path=syscall", "Time/path=vdso" or
+// "Floor/op=rdtsc" (without the "Benchmark" prefix). The function becomes
+// CamelCase by one rule, with no list of functions here: each part between
+// underscores starts with a capital ("clock_gettime" is "ClockGettime").
+// A cell without a path (a floor) names its operation "op".
 func (c Cell) Name() string {
-	switch c.Function {
-	case "floor":
-		return "Floor/op=" + c.Clock
-	case "clock_gettime":
-		return "ClockGettime/clock=" + c.Clock + "/path=" + c.Path
-	case "clock_getres":
-		return "ClockGetres/clock=" + c.Clock + "/path=" + c.Path
-	case "gettimeofday":
-		return "Gettimeofday/path=" + c.Path
-	case "time":
-		return "Time/path=" + c.Path
-	case "getcpu":
-		return "Getcpu/path=" + c.Path
+	var b strings.Builder
+	for _, part := range strings.Split(c.Function, "_") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
 	}
-	return c.Function + "/path=" + c.Path
+	switch {
+	case c.Path == "":
+		b.WriteString("/op=" + c.Clock)
+	case c.Clock != "":
+		b.WriteString("/clock=" + c.Clock + "/path=" + c.Path)
+	default:
+		b.WriteString("/path=" + c.Path)
+	}
+	return b.String()
 }
 
 // Find returns the cell with the given function, clock and path.

@@ -83,6 +83,10 @@ func TestCellName(t *testing.T) {
 		{Cell{Function: "getcpu", Path: "vdso"}, "Getcpu/path=vdso"},
 		{Cell{Function: "clock_getres", Clock: "REALTIME", Path: "vdso"}, "ClockGetres/clock=REALTIME/path=vdso"},
 		{Cell{Function: "floor", Clock: "rdtsc"}, "Floor/op=rdtsc"},
+		{Cell{Function: "floor", Clock: "call"}, "Floor/op=call"},
+		// A new function needs no change here: the name follows one rule.
+		{Cell{Function: "getrandom", Path: "vdso"}, "Getrandom/path=vdso"},
+		{Cell{Function: "clock_gettime64", Clock: "TAI", Path: "vdso"}, "ClockGettime64/clock=TAI/path=vdso"},
 	} {
 		if got := tt.c.Name(); got != tt.want {
 			t.Errorf("%+v.Name() = %q, want %q", tt.c, got, tt.want)

@@ -3,6 +3,10 @@ package runfile
 // Verify is the correctness part of a run (`vbench verify`).
 type Verify struct {
 	Checks []Check `json:"checks"`
+	// Info holds what the checks found out along the way but did not test
+	// (the vDSO's symbols, the CPU pinned to), with status "info". It is
+	// not counted among the checks.
+	Info []Check `json:"info,omitempty"`
 	// Passed is true when no check failed (skipped checks do not fail).
 	Passed bool `json:"passed"`
 }
@@ -11,7 +15,7 @@ type Verify struct {
 // syscall <= vdso <= vsyscall <= syscall".
 type Check struct {
 	Name string `json:"name"`
-	// Status is "pass", "fail" or "skip".
+	// Status is "pass", "fail" or "skip" ("info" in Verify.Info).
 	Status string `json:"status"`
 	Detail string `json:"detail,omitempty"`
 }

@@ -55,7 +55,13 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("bench: unexpected argument %q (see 'vbench bench --help')", fs.Arg(0))
 	}
 	cfg := def
-	cfg.Functions, cfg.Paths, cfg.Clocks = *functions, *paths, *clocks
+	for _, f := range *functions {
+		cfg.Functions = append(cfg.Functions, probes.Func(f))
+	}
+	for _, p := range *paths {
+		cfg.Paths = append(cfg.Paths, probes.Path(p))
+	}
+	cfg.Clocks = *clocks
 	cfg.CPU, cfg.Count, cfg.Benchtime = *cpu, *count, *benchtime
 	cfg.Latency = *latency && !*noLatency
 	if cfg.Count < 1 {
@@ -121,11 +127,11 @@ func verifySummary(v *runfile.Verify) string {
 	var failed []string
 	for _, c := range v.Checks {
 		n[c.Status]++
-		if c.Status == "fail" {
+		if c.Status == verify.Fail {
 			failed = append(failed, c.Name)
 		}
 	}
-	s := fmt.Sprintf("verify: %d checks: %d pass, %d fail, %d skip", len(v.Checks), n["pass"], n["fail"], n["skip"])
+	s := fmt.Sprintf("verify: %d checks: %d pass, %d fail, %d skip", len(v.Checks), n[verify.Pass], n[verify.Fail], n[verify.Skip])
 	if len(failed) > 0 {
 		s += " (failed: " + strings.Join(failed, "; ") + ")"
 	}
@@ -198,11 +204,26 @@ func writeBenchTable(w io.Writer, b *runfile.Bench) {
 		ci = fmt.Sprintf("range of the samples (a 95%% confidence interval needs --count %d or more)", probes.MinSamplesForCI)
 	}
 	fmt.Fprintf(w, "\nns/call: median of %d samples of %v each on CPU %d; ±: %s.\n", b.Count, b.Benchtime, b.CPU, ci)
-	fmt.Fprintln(w, "vs vdso: median over the vDSO median of the same call. The vsyscall page has no clock_gettime or clock_getres entry: no rows.")
+	fmt.Fprintf(w, "vs vdso: median over the vDSO median of the same call. The vsyscall page has no %s entry: no rows.\n", noVsyscall())
 	if hasLat {
 		fmt.Fprintf(w, "p50, p99: single calls timed with the TSC (%.3f GHz, advancing in steps of %.1f ns), timer overhead subtracted.\n",
 			b.TSCHz/1e9, b.TSCStepNs)
 	}
+}
+
+// noVsyscall lists the calls the vsyscall page has no entry for, e.g.
+// "clock_gettime, clock_getres or getrandom".
+func noVsyscall() string {
+	var fs []string
+	for _, c := range probes.Calls {
+		if !c.Has(probes.PathVsyscall) {
+			fs = append(fs, string(c.Func))
+		}
+	}
+	if len(fs) < 2 {
+		return strings.Join(fs, "")
+	}
+	return strings.Join(fs[:len(fs)-1], ", ") + " or " + fs[len(fs)-1]
 }
 
 func dash(s string) string {
@@ -214,10 +235,10 @@ func dash(s string) string {
 
 // vdsoRatio is the cell's median over the vDSO median of the same call.
 func vdsoRatio(b *runfile.Bench, c runfile.Cell) string {
-	if c.Function == "floor" {
+	if c.Function == string(probes.FuncFloor) {
 		return ""
 	}
-	v, ok := b.Find(c.Function, c.Clock, "vdso")
+	v, ok := b.Find(c.Function, c.Clock, string(probes.PathVDSO))
 	if !ok || v.Summary == nil || v.Summary.Median <= 0 {
 		return "-"
 	}

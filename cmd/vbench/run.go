@@ -185,13 +185,14 @@ func writeRunDir(out string, run *runfile.Run) (string, error) {
 	return final, nil
 }
 
-// summarize prints the headline of the run: the three paths for the calls
-// that have all three, the verify verdict, the vDSO's entropy, and what
-// failed.
+// summarize prints the headline of the run: every path of each call
+// (probes.Headlines: clock_gettime on MONOTONIC), the verify verdict, the
+// vDSO's entropy, and what failed.
 func summarize(w io.Writer, run *runfile.Run) {
 	fmt.Fprintf(w, "vbench: %s\n", run.DefaultLabel())
 	if b := run.Bench; b != nil {
-		for _, fc := range [][2]string{{"gettimeofday", ""}, {"time", ""}, {"getcpu", ""}, {"clock_gettime", "MONOTONIC"}} {
+		for _, h := range probes.Headlines() {
+			fc := [2]string{string(h.Func), h.Clock}
 			var parts []string
 			for _, p := range probes.BenchPaths {
 				c, ok := b.Find(fc[0], fc[1], p)

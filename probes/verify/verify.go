@@ -3,14 +3,20 @@
 // test_vsyscall.c (tools/testing/selftests/vDSO and .../x86) and Nathan
 // Lynch's vdsotest do.
 //
-// Per function, the paths are read in the order syscall, vdso, vsyscall,
-// syscall, and the results must be non-decreasing: a later read through
-// any path may never be earlier than a previous one. Timezones, time()'s
-// stored value and getcpu's answer (with the thread pinned) must agree;
-// timespecs must be normalized (0 <= tv_nsec < 1e9); an invalid clock id
-// must give EINVAL through the syscall and the vDSO alike. A path this
-// process cannot call (vsyscall=none, no vDSO, no such entry) is reported
-// as "skip" with the reason and never called.
+// Every call of the registry (probes.Calls) has one check function here
+// (checks; a test keeps the two in step). Per clock function, the paths
+// are read in the order syscall, vdso, vsyscall, syscall (probes.Paths),
+// and the results must be non-decreasing: a later read through any path
+// may never be earlier than a previous one. Timezones, time()'s stored
+// value and getcpu's answer (with the thread pinned) must agree; timespecs
+// must be normalized (0 <= tv_nsec < 1e9); an invalid clock id must give
+// EINVAL through the syscall and the vDSO alike; getrandom must give fresh
+// bytes, and through the vDSO without falling back to the syscall. A path
+// this process cannot call (vsyscall=none, no vDSO, no such symbol) is
+// reported as "skip" with the reason and never called; a path no kernel
+// has (the vsyscall page's missing entries) is not a check at all. What
+// verify finds out without testing it (the vDSO found, the CPU pinned to)
+// goes to Verify.Info, not among the checks.
 package verify
 
 import (
@@ -46,7 +52,18 @@ const (
 	Pass = "pass"
 	Fail = "fail"
 	Skip = "skip"
+	Info = "info" // in Verify.Info only: not a check
 )
+
+// checks is each call's check, keyed by the registry's function.
+var checks = map[probes.Func]func(*verifier){
+	probes.FuncGettimeofday: (*verifier).gettimeofday,
+	probes.FuncTime:         (*verifier).time,
+	probes.FuncClockGettime: (*verifier).clockGettime,
+	probes.FuncClockGetres:  (*verifier).clockGetres,
+	probes.FuncGetcpu:       (*verifier).getcpu,
+	probes.FuncGetrandom:    (*verifier).getrandom,
+}
 
 // InvalidClocks are the ids that must give EINVAL everywhere: the
 // selftest's -1, INT_MIN and INT_MAX; 10, the hole left by CLOCK_SGI_CYCLE
@@ -76,24 +93,18 @@ func Run(cfg Config) *runfile.Verify {
 		defer restore()
 	}
 
-	v.doors(cpu, pinErr)
-	v.gettimeofday()
-	v.time()
-	v.getcpu(cpu, allowed, pinErr)
-	for _, c := range probes.Clocks {
-		v.clockGettime(c)
-	}
-	v.invalidClocks()
-	for _, fn := range []probes.Func{probes.FuncClockGettime, probes.FuncClockGetres} {
-		if _, err := d.Target(fn, probes.PathVsyscall); err != nil {
-			v.add(fmt.Sprintf("%s via vsyscall", fn), Skip, "%v", err)
+	v.cpu, v.allowed, v.pinErr = cpu, allowed, pinErr
+	v.doors()
+	for _, c := range probes.Calls {
+		check, ok := checks[c.Func]
+		if !ok {
+			v.add(string(c.Func), Fail, "no check in package verify for this call")
+			continue
 		}
-	}
-	for _, c := range probes.Clocks {
-		v.clockGetres(c)
+		check(v)
 	}
 
-	out := &runfile.Verify{Checks: v.checks, Passed: true}
+	out := &runfile.Verify{Checks: v.checks, Info: v.info, Passed: true}
 	for _, c := range v.checks {
 		if c.Status == Fail {
 			out.Passed = false
@@ -106,24 +117,39 @@ type verifier struct {
 	d      *probes.Doors
 	rounds int
 	checks []runfile.Check
+	info   []runfile.Check
+
+	cpu     int // the CPU pinned to
+	allowed unix.CPUSet
+	pinErr  error
 }
 
 func (v *verifier) add(name, status, format string, a ...any) {
-	v.checks = append(v.checks, runfile.Check{Name: name, Status: status, Detail: fmt.Sprintf(format, a...)})
+	c := runfile.Check{Name: name, Status: status, Detail: fmt.Sprintf(format, a...)}
+	if status == Info {
+		v.info = append(v.info, c)
+		return
+	}
+	v.checks = append(v.checks, c)
 }
 
 // paths returns the paths fn can be called through besides the syscall,
-// in verify's order (vdso, vsyscall), after adding a skip check for each
-// one that is unavailable.
-func (v *verifier) paths(fn probes.Func) []probes.Path {
+// in the order of probes.Paths, after adding a skip check named
+// "LABEL via PATH" for each one this process cannot call. A path no
+// kernel offers fn through is left out silently: it is no check.
+func (v *verifier) paths(fn probes.Func, label string) []probes.Path {
+	c, _ := probes.CallOf(fn)
 	var ps []probes.Path
-	for _, p := range []probes.Path{probes.PathVDSO, probes.PathVsyscall} {
+	for _, p := range probes.Paths {
+		if p == probes.PathSyscall || !c.Has(p) {
+			continue
+		}
 		_, err := v.d.Target(fn, p)
 		if err == nil {
 			ps = append(ps, p)
 			continue
 		}
-		v.add(fmt.Sprintf("%s via %s", fn, p), Skip, "%v", err)
+		v.add(fmt.Sprintf("%s via %s", label, p), Skip, "%v", err)
 	}
 	return ps
 }
@@ -138,38 +164,40 @@ func orderName(ps []probes.Path) string {
 }
 
 // doors reports what was found, so a reader sees why paths are skipped.
-func (v *verifier) doors(cpu int, pinErr error) {
+// Only the vsyscall mode is a check (maps against the child probes); the
+// rest is information, or a failure when pinning failed.
+func (v *verifier) doors() {
 	d := v.d
 	if d.VDSO != nil {
 		detail := fmt.Sprintf("%d symbols at %#x, read from the %s", len(d.VDSO.Symbols()), d.VDSO.Base, d.VDSO.Source)
 		if d.VDSO.Fallback != "" {
 			detail += " (" + d.VDSO.Fallback + ")"
 		}
-		v.add("vdso found", Pass, "%s", detail)
+		v.add("vdso found", Info, "%s", detail)
 	} else {
-		v.add("vdso found", Skip, "%v", d.VDSOErr)
+		v.add("vdso found", Info, "no: %v", d.VDSOErr)
 	}
 	o := d.Vsyscall
 	switch {
 	case d.VsyscallErr != nil:
 		v.add("vsyscall mode confirmed", Skip, "probe failed: %v", d.VsyscallErr)
 	case o.ModeSource == "probes":
-		v.add("vsyscall mode confirmed", Pass, "mode %s inferred from the probes (no /proc/self/maps): read %s, call %s", o.Mode, o.ReadProbe, o.CallProbe)
+		v.add("vsyscall mode", Info, "%s, inferred from the probes (no /proc/self/maps to confirm it with): read %s, call %s", o.Mode, o.ReadProbe, o.CallProbe)
 	case o.Consistent():
 		v.add("vsyscall mode confirmed", Pass, "maps say %s; child probes: read %s, call %s", o.Mode, o.ReadProbe, o.CallProbe)
 	default:
 		v.add("vsyscall mode confirmed", Fail, "maps say %s but child probes gave read %s, call %s", o.Mode, o.ReadProbe, o.CallProbe)
 	}
-	if pinErr != nil {
-		v.add("pinned to one CPU", Fail, "%v", pinErr)
+	if v.pinErr != nil {
+		v.add("pinned to one CPU", Fail, "%v", v.pinErr)
 	} else {
-		v.add("pinned to one CPU", Pass, "CPU %d", cpu)
+		v.add("pinned to one CPU", Info, "CPU %d", v.cpu)
 	}
 }
 
 func (v *verifier) gettimeofday() {
 	fn := probes.FuncGettimeofday
-	ps := v.paths(fn)
+	ps := v.paths(fn, string(fn))
 	name := "gettimeofday: " + orderName(ps)
 	var tz0 probes.Timezone
 	tzName := "gettimeofday: timezone agrees"
@@ -217,7 +245,7 @@ func pathNames(ps []probes.Path) []string {
 
 func (v *verifier) time() {
 	fn := probes.FuncTime
-	ps := v.paths(fn)
+	ps := v.paths(fn, string(fn))
 	name := "time: " + orderName(ps)
 	storeName := "time: result equals the value stored through its pointer"
 	for r := 0; r < v.rounds; r++ {
@@ -247,9 +275,10 @@ func (v *verifier) time() {
 	}
 }
 
-func (v *verifier) getcpu(cpu int, allowed unix.CPUSet, pinErr error) {
+func (v *verifier) getcpu() {
+	cpu, allowed, pinErr := v.cpu, v.allowed, v.pinErr
 	fn := probes.FuncGetcpu
-	ps := v.paths(fn)
+	ps := v.paths(fn, string(fn))
 	name := "getcpu: " + strings.Join(pathNames(ps), ", ") + " agree when pinned"
 	eachName := "getcpu: every allowed CPU, pinned in turn"
 	if pinErr != nil {
@@ -321,18 +350,21 @@ func normalized(t unix.Timespec) bool { return t.Nsec >= 0 && t.Nsec < 1e9 }
 
 func fmtTS(t unix.Timespec) string { return fmt.Sprintf("%d.%09d", t.Sec, t.Nsec) }
 
-// clockGettime: syscall <= vdso <= syscall for one clock, as
+// clockGettime checks every clock, then the invalid ids.
+func (v *verifier) clockGettime() {
+	for _, c := range probes.Clocks {
+		v.clockGettimeOne(c)
+	}
+	v.invalidClocks(probes.FuncClockGettime)
+}
+
+// clockGettimeOne: syscall <= vdso <= syscall for one clock, as
 // vdso_test_correctness.c's test_one_clock_gettime; when the syscall says
 // EINVAL (an ALARM clock without an RTC that can wake the machine,
 // kernel/time/alarmtimer.c) the vDSO must say so too.
-func (v *verifier) clockGettime(c probes.Clock) {
+func (v *verifier) clockGettimeOne(c probes.Clock) {
 	fn := probes.FuncClockGettime
-	var ps []probes.Path
-	if _, err := v.d.Target(fn, probes.PathVDSO); err == nil {
-		ps = append(ps, probes.PathVDSO)
-	} else {
-		v.add(fmt.Sprintf("clock_gettime %s via vdso", c.Name), Skip, "%v", err)
-	}
+	ps := v.paths(fn, fmt.Sprintf("%s %s", fn, c.Name))
 	name := fmt.Sprintf("clock_gettime %s: %s", c.Name, orderName(ps))
 	einval := 0
 	for r := 0; r < v.rounds; r++ {
@@ -395,33 +427,28 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// invalidClocks: ids the kernel does not know give EINVAL through the
-// syscall and the vDSO, for clock_gettime and clock_getres.
-func (v *verifier) invalidClocks() {
-	for _, fn := range []probes.Func{probes.FuncClockGettime, probes.FuncClockGetres} {
-		ps := []probes.Path{probes.PathSyscall}
-		if _, err := v.d.Target(fn, probes.PathVDSO); err == nil {
-			ps = append(ps, probes.PathVDSO)
+// invalidClocks: ids the kernel does not know give EINVAL from fn (a call
+// that takes a clock id) through the syscall and every other path.
+func (v *verifier) invalidClocks(fn probes.Func) {
+	ps := []probes.Path{probes.PathSyscall}
+	for _, p := range probes.Paths[1:] {
+		if _, err := v.d.Target(fn, p); err == nil {
+			ps = append(ps, p)
 		}
-		name := fmt.Sprintf("%s invalid ids %s: EINVAL through %s", fn, idList(), strings.Join(pathNamesOf(ps), " and "))
-		ok := true
-		for _, id := range InvalidClocks {
-			for _, p := range ps {
-				var err error
-				if fn == probes.FuncClockGettime {
-					_, err = v.d.ClockGettime(p, id)
-				} else {
-					_, err = v.d.ClockGetres(p, id)
-				}
-				if !errors.Is(err, unix.EINVAL) {
-					v.add(name, Fail, "id %d via %s: %s", id, p, errText(err))
-					ok = false
-				}
+	}
+	name := fmt.Sprintf("%s invalid ids %s: EINVAL through %s", fn, idList(), strings.Join(pathNamesOf(ps), " and "))
+	ok := true
+	for _, id := range InvalidClocks {
+		for _, p := range ps {
+			_, err := v.d.Call(fn, p, id)
+			if !errors.Is(err, unix.EINVAL) {
+				v.add(name, Fail, "id %d via %s: %s", id, p, errText(err))
+				ok = false
 			}
 		}
-		if ok {
-			v.add(name, Pass, "%d ids, each through %d paths", len(InvalidClocks), len(ps))
-		}
+	}
+	if ok {
+		v.add(name, Pass, "%d ids, each through %d paths", len(InvalidClocks), len(ps))
 	}
 }
 
@@ -441,26 +468,90 @@ func pathNamesOf(ps []probes.Path) []string {
 	return out
 }
 
-// clockGetres: the vDSO gives the syscall's resolution (or its error).
-func (v *verifier) clockGetres(c probes.Clock) {
-	fn := probes.FuncClockGetres
-	name := fmt.Sprintf("clock_getres %s: vdso agrees with syscall", c.Name)
-	if _, err := v.d.Target(fn, probes.PathVDSO); err != nil {
-		v.add(name, Skip, "%v", err)
-		return
+// clockGetres checks every clock, then the invalid ids.
+func (v *verifier) clockGetres() {
+	for _, c := range probes.Clocks {
+		v.clockGetresOne(c)
 	}
+	v.invalidClocks(probes.FuncClockGetres)
+}
+
+// clockGetresOne: every other path gives the syscall's resolution (or its
+// error).
+func (v *verifier) clockGetresOne(c probes.Clock) {
+	fn := probes.FuncClockGetres
+	ps := v.paths(fn, fmt.Sprintf("%s %s", fn, c.Name))
+	if len(ps) == 0 {
+		return // the skips say why
+	}
+	name := fmt.Sprintf("clock_getres %s: %s agrees with syscall", c.Name, strings.Join(pathNamesOf(ps), ", "))
 	sys, serr := v.d.ClockGetres(probes.PathSyscall, c.ID)
-	vd, verr := v.d.ClockGetres(probes.PathVDSO, c.ID)
+	for _, p := range ps {
+		got, err := v.d.ClockGetres(p, c.ID)
+		switch {
+		case !sameErr(serr, err):
+			v.add(name, Fail, "syscall %s, %s %s", errText(serr), p, errText(err))
+			return
+		case serr == nil && sys != got:
+			v.add(name, Fail, "syscall %s s, %s %s s", fmtTS(sys), p, fmtTS(got))
+			return
+		}
+	}
 	switch {
-	case !sameErr(serr, verr):
-		v.add(name, Fail, "syscall %s, vdso %s", errText(serr), errText(verr))
 	case serr != nil:
-		v.add(name, Pass, "%s from both", errText(serr))
-	case sys != vd:
-		v.add(name, Fail, "syscall %s s, vdso %s s", fmtTS(sys), fmtTS(vd))
+		v.add(name, Pass, "%s from every path", errText(serr))
 	case !normalized(sys):
 		v.add(name, Fail, "%s not normalized", fmtTS(sys))
 	default:
 		v.add(name, Pass, "%s s", fmtTS(sys))
+	}
+}
+
+// getrandom: every path gives RandomLen bytes that change from call to
+// call and are not all zero, and the vDSO serves the calls from its opaque
+// state (set up as the kernel's vdso_test_getrandom.c does): it writes
+// that state each time, which its fallback to the syscall never does
+// (lib/vdso/getrandom.c). So a passing vDSO check means no syscall was
+// made for the bytes, short of a reseed, which the state also records.
+func (v *verifier) getrandom() {
+	fn := probes.FuncGetrandom
+	ps := append([]probes.Path{probes.PathSyscall}, v.paths(fn, string(fn))...)
+	for _, p := range ps {
+		name := fmt.Sprintf("getrandom via %s: %d fresh random bytes per call", p, probes.RandomLen)
+		stateName := ""
+		if p != probes.PathSyscall {
+			stateName = fmt.Sprintf("getrandom via %s: served from its state, without the syscall", p)
+		}
+		var prev [probes.RandomLen]byte
+		ok := true
+		for r := 0; r <= v.rounds && ok; r++ {
+			rep, err := v.d.Call(fn, p, 0)
+			switch {
+			case err != nil:
+				v.add(name, Fail, "call %d: %v", r, err)
+				ok = false
+			case rep.R != probes.RandomLen:
+				v.add(name, Fail, "call %d returned %d, want %d", r, int64(rep.R), probes.RandomLen)
+				ok = false
+			case rep.Random == [probes.RandomLen]byte{}:
+				v.add(name, Fail, "call %d gave %d zero bytes", r, probes.RandomLen)
+				ok = false
+			case r > 0 && rep.Random == prev:
+				v.add(name, Fail, "calls %d and %d gave the same bytes %x", r-1, r, prev)
+				ok = false
+			}
+			if ok && stateName != "" && !rep.StateWritten {
+				v.add(stateName, Fail, "call %d left the opaque state unchanged: the vDSO fell back to the syscall", r)
+				stateName = ""
+			}
+			prev = rep.Random
+		}
+		if !ok {
+			continue
+		}
+		v.add(name, Pass, "%d calls, each returned %d, consecutive ones differ, none all zero", v.rounds+1, probes.RandomLen)
+		if stateName != "" {
+			v.add(stateName, Pass, "each of %d calls changed the opaque state, which the fallback to the syscall never touches", v.rounds+1)
+		}
 	}
 }

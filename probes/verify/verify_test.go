@@ -20,6 +20,9 @@ func TestMain(m *testing.M) {
 // the ones that skip must say why.
 func TestRunPassesHere(t *testing.T) {
 	res := Run(Config{CPU: -1, Brief: testing.Short()})
+	for _, c := range res.Info {
+		t.Logf("INFO %s: %s", c.Name, c.Detail)
+	}
 	var pass, skip int
 	for _, c := range res.Checks {
 		t.Logf("%-4s %s: %s", strings.ToUpper(c.Status), c.Name, c.Detail)
@@ -51,6 +54,59 @@ func TestRunPassesHere(t *testing.T) {
 	if pass == 0 {
 		t.Error("no check passed")
 	}
+	// A path no kernel has is no check: the vsyscall page has no
+	// clock_gettime, clock_getres or getrandom entry.
+	for _, c := range res.Checks {
+		for _, fn := range []string{"clock_gettime", "clock_getres", "getrandom"} {
+			if strings.HasPrefix(c.Name, fn) && strings.Contains(c.Name, "vsyscall") {
+				t.Errorf("check %q of a path no kernel has", c.Name)
+			}
+		}
+	}
+	// What is only found out is information, not a passing check.
+	for _, name := range []string{"vdso found", "pinned to one CPU"} {
+		if hasCheck(res.Checks, name) || !hasCheck(res.Info, name) {
+			t.Errorf("%q should be information, not a check", name)
+		}
+	}
+	for _, c := range res.Info {
+		if c.Status != Info {
+			t.Errorf("info %q has status %q", c.Name, c.Status)
+		}
+	}
+	// getrandom: fresh bytes through the syscall, and through the vDSO
+	// where this kernel has it, served from its state.
+	d := probes.Discover()
+	want := []string{"getrandom via syscall: "}
+	if _, err := d.Target(probes.FuncGetrandom, probes.PathVDSO); err == nil {
+		want = append(want, "getrandom via vdso: ", "getrandom via vdso: served from its state")
+	}
+	for _, w := range want {
+		if !hasPassing(res.Checks, w) {
+			t.Errorf("no passing check %q...", w)
+		}
+	}
+}
+
+// TestEveryCallHasCheck: the registry and the checks stay in step.
+func TestEveryCallHasCheck(t *testing.T) {
+	for _, c := range probes.Calls {
+		if checks[c.Func] == nil {
+			t.Errorf("%s: no check", c.Func)
+		}
+	}
+	if len(checks) != len(probes.Calls) {
+		t.Errorf("%d checks for %d calls", len(checks), len(probes.Calls))
+	}
+}
+
+func hasPassing(cs []runfile.Check, prefix string) bool {
+	for _, c := range cs {
+		if strings.HasPrefix(c.Name, prefix) && c.Status == Pass {
+			return true
+		}
+	}
+	return false
 }
 
 func hasCheck(cs []runfile.Check, prefix string) bool {

@@ -1,0 +1,279 @@
+package probes
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vbench-dev/vbench/probes/vsyscall"
+)
+
+// The registry of calls: each function vbench times and checks is one row
+// of Calls, and everything else derives from it: the bench cells and their
+// operations (bench.go), the single calls verify makes (call.go), the
+// function lists of the CLI and the plots, and the cells' benchmark names
+// (runfile.Cell.Name turns "clock_gettime" into "ClockGettime"). Adding a
+// function is one row here plus its check in package verify (a test keeps
+// the two in step); a row whose vDSO function needs setting up first names
+// a prepare function (getrandom's opaque state, getrandom.go).
+
+// Func names a function as the CLI and the result file spell it.
+type Func string
+
+const (
+	FuncGettimeofday Func = "gettimeofday"
+	FuncTime         Func = "time"
+	FuncClockGettime Func = "clock_gettime"
+	FuncClockGetres  Func = "clock_getres"
+	FuncGetcpu       Func = "getcpu"
+	FuncGetrandom    Func = "getrandom"
+
+	// FuncFloor is not a call but bench's floor cells: loops whose
+	// operation is nothing, an empty C call, rdtsc or rdtscp (Floors).
+	FuncFloor Func = "floor"
+)
+
+// Path is a way into the kernel.
+type Path string
+
+const (
+	PathSyscall  Path = "syscall"  // the syscall instruction, issued by vbench
+	PathVDSO     Path = "vdso"     // the vDSO's functions
+	PathVsyscall Path = "vsyscall" // the legacy page at 0xffffffffff600000
+)
+
+// Paths is the one order of the paths: the bench table's, the plots', and
+// the order verify reads them in (then the syscall again), as the kernel's
+// tools/testing/selftests/x86/test_vsyscall.c reads syscall, vDSO,
+// vsyscall.
+var Paths = []Path{PathSyscall, PathVDSO, PathVsyscall}
+
+// Arg says how one argument of a call is made from the clock id and a
+// buffer that does not move (callBuf).
+type Arg int
+
+const (
+	ArgZero           Arg = iota // 0: NULL, or flags 0
+	ArgClock                     // the clock id (a C int, sign-extended)
+	ArgTimespec                  // &buf.TS
+	ArgTimeval                   // &buf.TV
+	ArgTimezone                  // &buf.TZ
+	ArgTime                      // &buf.T
+	ArgCPU                       // &buf.CPU
+	ArgNode                      // &buf.Node
+	ArgRandom                    // &buf.Random
+	ArgRandomLen                 // len(buf.Random)
+	ArgRandomState               // the buffer's vgetrandom opaque state (0 until prepared)
+	ArgRandomStateLen            // the state's size (0 until prepared)
+)
+
+// maxArgs is how many integer arguments the loops and the single-call
+// trampoline pass (System V AMD64: DI, SI, DX, CX, R8; the syscall
+// instruction takes R10 for CX).
+const maxArgs = 5
+
+// Call is one row of the registry.
+type Call struct {
+	Func Func
+	// Clocked is true when the first argument is a clock id: bench makes
+	// one cell per clock.
+	Clocked bool
+	// VDSO is the vDSO function's base name; the symbol is vdsoPrefix+VDSO
+	// (vdso_amd64.go).
+	VDSO string
+	// Vsyscall is the entry on the vsyscall page; 0 when the page has
+	// none (it has only gettimeofday, time and getcpu:
+	// arch/x86/entry/vsyscall/vsyscall_64.c). Then no cell, no check and
+	// no skip exists for that path: no kernel has it.
+	Vsyscall uintptr
+	// Trap is the syscall number.
+	Trap uintptr
+	// Args are the timed call's arguments, at most maxArgs; the rest are 0.
+	// The kernel and the vDSO take the same ones (the syscall ignores what
+	// lies past its own arguments, e.g. getrandom's state).
+	Args []Arg
+	// prepare, if set, readies the vDSO function at fn before its first
+	// call; an error makes the vDSO path unavailable with its message.
+	prepare func(fn uintptr) error
+}
+
+// Calls is the registry, in table order.
+var Calls = []Call{
+	{Func: FuncGettimeofday, VDSO: "gettimeofday", Vsyscall: vsyscall.Gettimeofday, Trap: unix.SYS_GETTIMEOFDAY,
+		Args: []Arg{ArgTimeval, ArgZero}}, // gettimeofday(tv, NULL)
+	{Func: FuncTime, VDSO: "time", Vsyscall: vsyscall.Time, Trap: unix.SYS_TIME,
+		Args: []Arg{ArgZero}}, // time(NULL)
+	{Func: FuncClockGettime, Clocked: true, VDSO: "clock_gettime", Trap: unix.SYS_CLOCK_GETTIME,
+		Args: []Arg{ArgClock, ArgTimespec}},
+	{Func: FuncClockGetres, Clocked: true, VDSO: "clock_getres", Trap: unix.SYS_CLOCK_GETRES,
+		Args: []Arg{ArgClock, ArgTimespec}},
+	{Func: FuncGetcpu, VDSO: "getcpu", Vsyscall: vsyscall.Getcpu, Trap: unix.SYS_GETCPU,
+		Args: []Arg{ArgCPU, ArgNode, ArgZero}}, // getcpu(cpu, node, NULL)
+	{Func: FuncGetrandom, VDSO: "getrandom", Trap: unix.SYS_GETRANDOM,
+		// getrandom(buf, 32, 0, state, state_len), lib/vdso/getrandom.c
+		Args: []Arg{ArgRandom, ArgRandomLen, ArgZero, ArgRandomState, ArgRandomStateLen}, prepare: prepareGetrandom},
+}
+
+// Funcs lists every call's function, in table order.
+var Funcs = func() []Func {
+	fs := make([]Func, len(Calls))
+	for i, c := range Calls {
+		fs[i] = c.Func
+	}
+	return fs
+}()
+
+// CallOf returns fn's row.
+func CallOf(fn Func) (Call, bool) {
+	for _, c := range Calls {
+		if c.Func == fn {
+			return c, true
+		}
+	}
+	return Call{}, false
+}
+
+// Has reports whether any kernel offers c through p: the syscall and the
+// vDSO always (a given kernel may still lack the symbol), the vsyscall page
+// only for its three entries.
+func (c Call) Has(p Path) bool {
+	switch p {
+	case PathSyscall, PathVDSO:
+		return true
+	case PathVsyscall:
+		return c.Vsyscall != 0
+	}
+	return false
+}
+
+// Symbol is the vDSO symbol of c, e.g. "__vdso_clock_gettime".
+func (c Call) Symbol() string { return vdsoPrefix + c.VDSO }
+
+// args builds the argument registers of c for clock id and buffer b.
+func (c Call) args(id int32, b *callBuf) [maxArgs]uintptr {
+	return makeArgs(c.Args, id, b)
+}
+
+func makeArgs(as []Arg, id int32, b *callBuf) [maxArgs]uintptr {
+	var r [maxArgs]uintptr
+	for i, a := range as {
+		switch a {
+		case ArgZero:
+		case ArgClock:
+			r[i] = uintptr(int64(id))
+		case ArgTimespec:
+			r[i] = addr(&b.TS)
+		case ArgTimeval:
+			r[i] = addr(&b.TV)
+		case ArgTimezone:
+			r[i] = addr(&b.TZ)
+		case ArgTime:
+			r[i] = addr(&b.T)
+		case ArgCPU:
+			r[i] = addr(&b.CPU)
+		case ArgNode:
+			r[i] = addr(&b.Node)
+		case ArgRandom:
+			r[i] = addr(&b.Random)
+		case ArgRandomLen:
+			r[i] = uintptr(len(b.Random))
+		case ArgRandomState:
+			if s := randomState(b); s != nil {
+				r[i] = addr(&s[0])
+			}
+		case ArgRandomStateLen:
+			r[i] = uintptr(len(randomState(b)))
+		default:
+			panic(fmt.Sprintf("probes: unknown Arg %d", a))
+		}
+	}
+	return r
+}
+
+// Floor is one operation of bench's floor cells.
+type Floor struct {
+	Op   string // the cell's Clock field: "empty", "call", "rdtsc", "rdtscp"
+	kind int    // opEmpty, ...
+}
+
+// Floors are the floor operations, in table order: an empty loop, a C-ABI
+// call of a function that only returns (what any vDSO call costs at
+// least), rdtsc and rdtscp.
+var Floors = []Floor{{"empty", opEmpty}, {"call", opCallEmpty}, {"rdtsc", opRdtsc}, {"rdtscp", opRdtscp}}
+
+// FloorOps are the operations of Floors.
+var FloorOps = func() []string {
+	ops := make([]string, len(Floors))
+	for i, f := range Floors {
+		ops[i] = f.Op
+	}
+	return ops
+}()
+
+// BenchFunctions are the functions Bench knows, in table order: every
+// call, then "floor".
+var BenchFunctions = func() []string {
+	names := make([]string, 0, len(Calls)+1)
+	for _, c := range Calls {
+		names = append(names, string(c.Func))
+	}
+	return append(names, string(FuncFloor))
+}()
+
+// BenchPaths are the paths' names, in table order (Paths).
+var BenchPaths = func() []string {
+	names := make([]string, len(Paths))
+	for i, p := range Paths {
+		names[i] = string(p)
+	}
+	return names
+}()
+
+// ParsePath parses a path name; an unknown one gives an error listing the
+// valid ones.
+func ParsePath(s string) (Path, error) {
+	for _, p := range Paths {
+		if string(p) == strings.ToLower(strings.TrimSpace(s)) {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("unknown path %q (valid: %s)", s, strings.Join(BenchPaths, ", "))
+}
+
+// ParseFunc parses a call's name (not "floor"); an unknown one gives an
+// error listing the valid ones.
+func ParseFunc(s string) (Func, error) {
+	for _, f := range Funcs {
+		if string(f) == strings.ToLower(strings.TrimSpace(s)) {
+			return f, nil
+		}
+	}
+	names := make([]string, len(Funcs))
+	for i, f := range Funcs {
+		names[i] = string(f)
+	}
+	return "", fmt.Errorf("unknown function %q (valid: %s)", s, strings.Join(names, ", "))
+}
+
+// HeadlineClock is the clock the summaries show for calls that take one.
+const HeadlineClock = "MONOTONIC"
+
+// Headline is one (function, clock) the summaries show.
+type Headline struct {
+	Func  Func
+	Clock string // HeadlineClock for a call that takes a clock id, else ""
+}
+
+// Headlines lists what the run's summary and the comparison figure show,
+// in table order: every call, on HeadlineClock when it takes a clock id.
+func Headlines() []Headline {
+	hs := make([]Headline, len(Calls))
+	for i, c := range Calls {
+		hs[i].Func = c.Func
+		if c.Clocked {
+			hs[i].Clock = HeadlineClock
+		}
+	}
+	return hs
+}
