@@ -31,7 +31,7 @@ func syscallOnly() *probes.Doors {
 
 func smallBench() probes.BenchConfig {
 	b := probes.DefaultBenchConfig()
-	b.Functions, b.Paths = []string{"time"}, []string{"syscall", "vdso"}
+	b.Functions, b.Paths = []probes.Func{probes.FuncTime}, []probes.Path{probes.PathSyscall, probes.PathVDSO}
 	b.Count, b.Benchtime, b.Latency = 2, time.Millisecond, false
 	return b
 }
@@ -79,7 +79,7 @@ func TestRunGoesOnAfterAFailure(t *testing.T) {
 	d := syscallOnly()
 	d.VsyscallErr = errors.New("probe child: exec format error")
 	bench := smallBench()
-	bench.Functions = []string{"frobnicate"}
+	bench.Functions = []probes.Func{"frobnicate"}
 	var failed []string
 	Run(context.Background(), Config{
 		Bench: bench, VerifyBrief: true,
