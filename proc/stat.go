@@ -3,7 +3,6 @@ package proc
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -114,13 +113,4 @@ func ParseStat(b []byte) (Stat, error) {
 	}
 	s.NumThreads = int(v)
 	return s, nil
-}
-
-// ReadStat reads /proc/PID/stat; pid 0 means the calling process ("self").
-func ReadStat(pid int) (Stat, error) {
-	b, err := os.ReadFile(procPath(pid, "stat"))
-	if err != nil {
-		return Stat{}, err
-	}
-	return ParseStat(b)
 }

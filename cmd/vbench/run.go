@@ -17,6 +17,7 @@ import (
 	"github.com/vbench-dev/vbench/probes/verify"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
+	"github.com/vbench-dev/vbench/sysenv"
 )
 
 func init() {
@@ -77,7 +78,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	run := runfile.New()
+	run := runfile.New(sysenv.Collect())
 	run.Label = *label
 	fail := func(part string, err error) {
 		run.Errors = append(run.Errors, part+": "+oneLine(err.Error()))
