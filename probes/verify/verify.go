@@ -141,11 +141,7 @@ func orderName(ps []probes.Path) string {
 func (v *verifier) doors(cpu int, pinErr error) {
 	d := v.d
 	if d.VDSO != nil {
-		detail := fmt.Sprintf("%d symbols at %#x, read from the %s", len(d.VDSO.Symbols()), d.VDSO.Base, d.VDSO.Source)
-		if d.VDSO.Fallback != "" {
-			detail += " (" + d.VDSO.Fallback + ")"
-		}
-		v.add("vdso found", Pass, "%s", detail)
+		v.add("vdso found", Pass, "%d symbols at %#x, read from the program headers", len(d.VDSO.Symbols()), d.VDSO.Base)
 	} else {
 		v.add("vdso found", Skip, "%v", d.VDSOErr)
 	}
