@@ -1,16 +1,11 @@
 package aslr
 
 import (
-	"bytes"
-	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
-	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/vbench-dev/vbench/proc"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -222,27 +217,5 @@ func TestPairs(t *testing.T) {
 	}
 	if r := get(rVdso, rSP).result(rs); r.DistinctDiffs != 0 || !strings.Contains(r.Conclusion, "never") {
 		t.Errorf("vdso/sp (sp absent): %+v", r)
-	}
-}
-
-// parseMapsFast agrees with proc.ParseMaps on the maps fixture.
-func TestParseMapsFast(t *testing.T) {
-	b, err := os.ReadFile("../proc/testdata/maps-xonly-6.18.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := proc.ParseMaps(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := parseMapsFast(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) || len(got) == 0 {
-		t.Errorf("parseMapsFast gave %d mappings, ParseMaps %d", len(got), len(want))
-	}
-	if _, err := parseMapsFast([]byte("00400000-00452000 r-xp\n")); !errors.Is(err, proc.ErrMalformedMaps) {
-		t.Errorf("malformed line: %v", err)
 	}
 }

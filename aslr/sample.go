@@ -1,7 +1,6 @@
 package aslr
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"runtime"
@@ -76,6 +75,7 @@ type spawner struct {
 	attr *syscall.ProcAttr
 	buf  []byte
 	path []byte
+	maps proc.Maps // the last child's, reused
 	regs unix.PtraceRegs
 	// pending is a child killed but not yet reaped: its teardown (exit_mmap
 	// and the rest of do_exit) runs on the other CPU while the next child is
@@ -252,10 +252,13 @@ func (s *spawner) inspect(pid int, out *sample) error {
 	if err != nil {
 		return err
 	}
-	ms, err := parseMapsFast(b)
+	// Into the previous child's storage: at thousands of children a
+	// second, the parse should make little garbage (proc.AppendMaps).
+	ms, err := proc.AppendMaps(s.maps[:0], b)
 	if err != nil {
-		return err
+		return fmt.Errorf("/proc/%d/maps: %w", pid, err)
 	}
+	s.maps = ms
 	if err := unix.PtraceGetRegs(pid, &s.regs); err != nil {
 		return fmt.Errorf("PTRACE_GETREGS: %w", err)
 	}
@@ -304,30 +307,6 @@ func (s *spawner) inspect(pid int, out *sample) error {
 		}
 	}
 	return nil
-}
-
-// parseMapsFast is proc.ParseMaps on a byte slice, line by line: the
-// scanner of proc.ParseMaps allocates a 64 KiB buffer per call, which at
-// thousands of samples a second is most of vbench's garbage.
-func parseMapsFast(b []byte) (proc.Maps, error) {
-	ms := make(proc.Maps, 0, 32)
-	for n := 1; len(b) > 0; n++ {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		m, err := proc.ParseMapsLine(string(line))
-		if err != nil {
-			return nil, fmt.Errorf("maps line %d: %w", n, err)
-		}
-		ms = append(ms, m)
-	}
-	return ms, nil
 }
 
 // lockedThread runs f on a goroutine locked to its OS thread, with

@@ -160,7 +160,7 @@ func TestBootDecodesAndTimesOut(t *testing.T) {
 	if _, err := os.Stat("/bin/sh"); err != nil {
 		t.Skip("no /bin/sh for the fake QEMU")
 	}
-	run := runfile.New()
+	run := runfile.New(runfile.Env{})
 	run.Boot = &runfile.Boot{Observed: runfile.VsyscallObserved{ReadProbe: "SIGSEGV", CallProbe: "ok"}}
 	var payload strings.Builder
 	if err := run.Encode(&payload); err != nil {

@@ -16,7 +16,6 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/vbench-dev/vbench/runfile"
-	"github.com/vbench-dev/vbench/sysenv"
 )
 
 // AddrBits is the number of address bits the bit strip shows (x86-64
@@ -243,7 +242,7 @@ func byteSize(b float64) string {
 //     randomize_va_space = 2.
 //
 // randomize_va_space = 0 allows nothing.
-func KernelMax(region string, env sysenv.Env) (bits float64, source string, ok bool) {
+func KernelMax(region string, env runfile.Env) (bits float64, source string, ok bool) {
 	if env.RandomizeVASpace == 0 {
 		return 0, "randomize_va_space=0", true
 	}
@@ -294,7 +293,7 @@ func kernelAtLeast(release string, major, minor int) bool {
 
 // Effective draws each region's effective bits as a bar beside the most
 // the kernel's settings allow.
-func Effective(a *runfile.ASLR, env sysenv.Env, subtitle string) *Figure {
+func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 	f := &Figure{Name: "aslr-effective.png", Width: 11, Height: 6}
 	title := fmt.Sprintf("ASLR entropy per region: measured vs the kernel's maximum\nrandomize_va_space=%d, vm.mmap_rnd_bits=%d",
 		env.RandomizeVASpace, env.MmapRndBits)

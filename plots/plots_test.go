@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/vbench-dev/vbench/runfile"
-	"github.com/vbench-dev/vbench/sysenv"
 )
 
 // decode renders f and checks the PNG has f's size and is not blank.
@@ -51,7 +50,7 @@ func TestEmptyInputs(t *testing.T) {
 		LatencyCDF(nil, ""), LatencyCDF(zeroLat, ""),
 		BitStrip(nil, ""), BitStrip(oneValue, ""),
 		VDSOHistogram(nil, ""), VDSOHistogram(oneValue, ""),
-		Effective(nil, sysenv.Env{}, ""), Effective(oneValue, sysenv.Env{RandomizeVASpace: 2, MmapRndBits: 28, KernelRelease: "6.18.0"}, ""),
+		Effective(nil, runfile.Env{}, ""), Effective(oneValue, runfile.Env{RandomizeVASpace: 2, MmapRndBits: 28, KernelRelease: "6.18.0"}, ""),
 		Compare(nil, nil), Compare([]*runfile.Run{{}, {}}, []string{"a", "b"}),
 	} {
 		decode(t, f)
@@ -59,10 +58,10 @@ func TestEmptyInputs(t *testing.T) {
 }
 
 func TestKernelMax(t *testing.T) {
-	env := sysenv.Env{RandomizeVASpace: 2, MmapRndBits: 28, KernelRelease: "6.18.0-1-amd64"}
+	env := runfile.Env{RandomizeVASpace: 2, MmapRndBits: 28, KernelRelease: "6.18.0-1-amd64"}
 	for _, tt := range []struct {
 		region string
-		env    sysenv.Env
+		env    runfile.Env
 		want   float64
 		ok     bool
 	}{
@@ -70,11 +69,11 @@ func TestKernelMax(t *testing.T) {
 		{"mmap", env, 28, true},
 		{"stack", env, 22, true},
 		{"heap", env, 18, true},
-		{"vdso", sysenv.Env{RandomizeVASpace: 2, MmapRndBits: 28, KernelRelease: "6.1.0-50-cloud-amd64"}, 0, false},
-		{"heap", sysenv.Env{RandomizeVASpace: 2, MmapRndBits: 28, KernelRelease: "6.1.0"}, 13, true},
-		{"heap", sysenv.Env{RandomizeVASpace: 1, MmapRndBits: 28, KernelRelease: "6.18.0"}, 0, true},
-		{"vdso", sysenv.Env{RandomizeVASpace: 0, MmapRndBits: 28}, 0, true},
-		{"mmap", sysenv.Env{RandomizeVASpace: 2, MmapRndBits: 32, KernelRelease: "6.9"}, 32, true},
+		{"vdso", runfile.Env{RandomizeVASpace: 2, MmapRndBits: 28, KernelRelease: "6.1.0-50-cloud-amd64"}, 0, false},
+		{"heap", runfile.Env{RandomizeVASpace: 2, MmapRndBits: 28, KernelRelease: "6.1.0"}, 13, true},
+		{"heap", runfile.Env{RandomizeVASpace: 1, MmapRndBits: 28, KernelRelease: "6.18.0"}, 0, true},
+		{"vdso", runfile.Env{RandomizeVASpace: 0, MmapRndBits: 28}, 0, true},
+		{"mmap", runfile.Env{RandomizeVASpace: 2, MmapRndBits: 32, KernelRelease: "6.9"}, 32, true},
 		{"nonsense", env, 0, false},
 	} {
 		got, src, ok := KernelMax(tt.region, tt.env)

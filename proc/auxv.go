@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 )
 
 // ErrMalformedAuxv is wrapped by every error that reports a /proc/PID/auxv
@@ -67,14 +66,4 @@ func ParseAuxv(b []byte) (Auxv, error) {
 		a = append(a, AuxEntry{t, v})
 	}
 	return nil, fmt.Errorf("%w: no AT_NULL terminator in %d bytes", ErrMalformedAuxv, len(b))
-}
-
-// ReadAuxv reads /proc/PID/auxv; pid 0 means the calling process ("self").
-// Reading another process's vector needs ptrace read access to it.
-func ReadAuxv(pid int) (Auxv, error) {
-	b, err := os.ReadFile(procPath(pid, "auxv"))
-	if err != nil {
-		return nil, err
-	}
-	return ParseAuxv(b)
 }

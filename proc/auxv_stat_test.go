@@ -114,7 +114,9 @@ func TestParseStatFixtures(t *testing.T) {
 }
 
 func TestParseStatMalformed(t *testing.T) {
-	for _, in := range []string{"", "12 cat R 1", "x (cat) R 1", "12 (cat)", "12 (cat) RR 1 2", "12 (cat) R 1 zz"} {
+	for _, in := range []string{"", "12 cat R 1", "x (cat) R 1", "12 (cat)", "12 (cat) RR 1 2", "12 (cat) R 1 zz",
+		"1 (init) \x00 0 1", // a state that is no state (found by FuzzParseStat)
+		"1 (init) ? 0 1"} {
 		if _, err := ParseStat([]byte(in)); !errors.Is(err, ErrMalformedStat) {
 			t.Errorf("ParseStat(%q) err = %v, want ErrMalformedStat", in, err)
 		}

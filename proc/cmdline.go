@@ -1,19 +1,6 @@
 package proc
 
-import (
-	"os"
-	"strings"
-)
-
-// ReadCmdline returns /proc/cmdline, the kernel's boot arguments, with the
-// trailing newline removed.
-func ReadCmdline() (string, error) {
-	b, err := os.ReadFile("/proc/cmdline")
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(string(b)), nil
-}
+import "strings"
 
 // BootParam returns the value of name=value in a kernel command line, and
 // whether it was present. The last occurrence wins, as in the kernel's own

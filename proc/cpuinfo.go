@@ -2,10 +2,16 @@ package proc
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"io"
-	"os"
 	"strings"
 )
+
+// ErrMalformedCPUInfo is wrapped by the error ParseCPUInfo returns for text
+// that is not /proc/cpuinfo's "key : value" lines (a line over 1 MiB).
+// Lines without a colon are skipped, as are keys it does not read.
+var ErrMalformedCPUInfo = errors.New("malformed cpuinfo")
 
 // CPUInfo is what vbench needs from the first processor block of
 // /proc/cpuinfo.
@@ -55,15 +61,11 @@ func ParseCPUInfo(r io.Reader) (CPUInfo, error) {
 			c.Bugs = strings.Fields(v)
 		}
 	}
-	return c, sc.Err()
-}
-
-// ReadCPUInfo parses the live /proc/cpuinfo.
-func ReadCPUInfo() (CPUInfo, error) {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return CPUInfo{}, err
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return c, fmt.Errorf("%w: %w", ErrMalformedCPUInfo, err)
+		}
+		return c, err
 	}
-	defer f.Close()
-	return ParseCPUInfo(f)
+	return c, nil
 }

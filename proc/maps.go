@@ -1,14 +1,11 @@
 package proc
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
-	"strings"
 )
 
 // ErrMalformedMaps is wrapped by every error that reports a line of
@@ -23,7 +20,7 @@ type Mapping struct {
 	Start, End uint64
 	Perms      string // four characters, e.g. "r-xp"
 	Offset     uint64
-	Dev        string
+	Dev        string // "major:minor" in hex, e.g. "fe:00"
 	Inode      uint64
 	// Path is the pathname column: a file, or a pseudo-path such as
 	// "[vdso]", "[vvar]", "[vvar_vclock]", "[stack]", "[heap]",
@@ -49,6 +46,46 @@ func (m Mapping) String() string {
 // Size is End - Start.
 func (m Mapping) Size() uint64 { return m.End - m.Start }
 
+// AppendLine appends m as the kernel prints it, without the newline
+// (fs/proc/task_mmu.c:show_vma_header_prefix and show_map_vma): start, end
+// and offset in hex of at least 8 digits, the device and the decimal inode,
+// a space, then, for a named mapping, padding to column 72, a space and the
+// path. For a mapping ParseMaps returned, parsing the result gives m back.
+func (m Mapping) AppendLine(b []byte) []byte {
+	n0 := len(b)
+	b = appendHex8(b, m.Start)
+	b = append(b, '-')
+	b = appendHex8(b, m.End)
+	b = append(b, ' ')
+	b = append(b, m.Perms...)
+	b = append(b, ' ')
+	b = appendHex8(b, m.Offset)
+	b = append(b, ' ')
+	b = append(b, m.Dev...)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, m.Inode, 10)
+	b = append(b, ' ')
+	if m.Path != "" {
+		// seq_setwidth(m, 25 + sizeof(void *) * 6 - 1), then seq_pad(m, ' ').
+		const width = 25 + 8*6 - 1
+		for len(b)-n0 < width {
+			b = append(b, ' ')
+		}
+		b = append(b, ' ')
+		b = append(b, m.Path...)
+	}
+	return b
+}
+
+// appendHex8 appends v in lowercase hex, zero-padded to 8 digits as
+// seq_put_hex_ll(m, ..., v, 8) prints it.
+func appendHex8(b []byte, v uint64) []byte {
+	for d := 7; d > 0 && v>>(4*d) == 0; d-- {
+		b = append(b, '0')
+	}
+	return strconv.AppendUint(b, v, 16)
+}
+
 // Maps is a parsed maps file in address order, as the kernel prints it.
 type Maps []Mapping
 
@@ -64,99 +101,214 @@ func (ms Maps) Find(path string) (Mapping, bool) {
 
 // ParseMaps parses the text of a /proc/PID/maps file.
 func ParseMaps(r io.Reader) (Maps, error) {
-	var ms Maps
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		m, err := parseMapsLine(line)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
-		}
-		ms = append(ms, m)
-	}
-	if err := sc.Err(); err != nil {
+	b, err := io.ReadAll(r)
+	if err != nil {
 		return nil, err
 	}
-	return ms, nil
+	return AppendMaps(nil, b)
 }
 
-// ParseMapsLine parses one line of /proc/PID/maps, without its newline.
-// Callers that parse many small maps files in a loop (package aslr) use it
-// to avoid ParseMaps's scanner buffer.
-func ParseMapsLine(line string) (Mapping, error) { return parseMapsLine(line) }
+// AppendMaps parses b, the text of a /proc/PID/maps file, and appends its
+// mappings to dst. Blank lines are skipped. It is the parser ParseMaps
+// uses, made for callers that read many maps files in a loop (package
+// aslr reads one per spawned child): passing the previous result as
+// dst[:0] reuses its memory, and the strings of the permissions, the
+// device and the path are shared with the previous line or a table of
+// common values where they repeat, so that a typical file costs a few
+// allocations rather than several per line. On error it returns dst as it
+// was.
+func AppendMaps(dst Maps, b []byte) (Maps, error) {
+	n0 := len(dst)
+	for n := 1; len(b) > 0; n++ {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var prev *Mapping
+		if len(dst) > n0 {
+			prev = &dst[len(dst)-1]
+		}
+		m, err := parseMapsLine(line, prev)
+		if err != nil {
+			return dst[:n0], fmt.Errorf("line %d: %w", n, err)
+		}
+		dst = append(dst, m)
+	}
+	return dst, nil
+}
 
-func parseMapsLine(line string) (Mapping, error) {
+// permStrings holds every valid permission column, indexed by its bits:
+// r 1, w 2, x 4, s (shared, else p) 8.
+var permStrings = func() (t [16]string) {
+	for i := range t {
+		p := []byte("---p")
+		for bit, c := range "rwxs" {
+			if i&(1<<bit) != 0 {
+				p[bit] = byte(c)
+			}
+		}
+		t[i] = string(p)
+	}
+	return t
+}()
+
+// commonPaths are pseudo-paths every process has, shared rather than
+// allocated.
+var commonPaths = []string{"[vdso]", "[vvar]", "[vvar_vclock]", "[stack]", "[heap]", "[vsyscall]"}
+
+func parseMapsLine(line []byte, prev *Mapping) (Mapping, error) {
 	// The first five columns are separated by single spaces; the pathname,
 	// if any, follows padding and may itself contain spaces.
 	var m Mapping
 	rest := line
-	field := func() (string, bool) {
-		rest = strings.TrimLeft(rest, " ")
-		i := strings.IndexByte(rest, ' ')
+	field := func() []byte {
+		for len(rest) > 0 && rest[0] == ' ' {
+			rest = rest[1:]
+		}
+		i := bytes.IndexByte(rest, ' ')
 		if i < 0 {
-			f := rest
-			rest = ""
-			return f, f != ""
+			i = len(rest)
 		}
 		f := rest[:i]
 		rest = rest[i:]
-		return f, true
+		return f
 	}
-	addr, ok1 := field()
-	perms, ok2 := field()
-	off, ok3 := field()
-	dev, ok4 := field()
-	inode, ok5 := field()
-	if !(ok1 && ok2 && ok3 && ok4 && ok5) {
-		return m, fmt.Errorf("%w: %q: want at least 5 fields", ErrMalformedMaps, line)
+	bad := func(format string, args ...any) (Mapping, error) {
+		return Mapping{}, fmt.Errorf("%w: %q: %s", ErrMalformedMaps, line, fmt.Sprintf(format, args...))
 	}
-	lo, hi, ok := strings.Cut(addr, "-")
+	addr, perms, off, dev, inode := field(), field(), field(), field(), field()
+	if len(inode) == 0 {
+		return bad("want at least 5 fields")
+	}
+	lo, hi, ok := bytes.Cut(addr, []byte{'-'})
 	if !ok {
-		return m, fmt.Errorf("%w: %q: address has no '-'", ErrMalformedMaps, line)
+		return bad("address has no '-'")
 	}
-	var err error
-	if m.Start, err = strconv.ParseUint(lo, 16, 64); err != nil {
-		return m, fmt.Errorf("%w: %q: start address: %v", ErrMalformedMaps, line, err)
+	if m.Start, ok = parseHex(lo); !ok {
+		return bad("start address %q is not hex", lo)
 	}
-	if m.End, err = strconv.ParseUint(hi, 16, 64); err != nil {
-		return m, fmt.Errorf("%w: %q: end address: %v", ErrMalformedMaps, line, err)
+	if m.End, ok = parseHex(hi); !ok {
+		return bad("end address %q is not hex", hi)
 	}
 	if m.End < m.Start {
-		return m, fmt.Errorf("%w: %q: end below start", ErrMalformedMaps, line)
+		return bad("end below start")
 	}
-	if len(perms) != 4 {
-		return m, fmt.Errorf("%w: %q: permissions %q", ErrMalformedMaps, line, perms)
+	if m.Perms, ok = parsePerms(perms); !ok {
+		return bad("permissions %q", perms)
 	}
-	m.Perms = perms
-	if m.Offset, err = strconv.ParseUint(off, 16, 64); err != nil {
-		return m, fmt.Errorf("%w: %q: offset: %v", ErrMalformedMaps, line, err)
+	if m.Offset, ok = parseHex(off); !ok {
+		return bad("offset %q is not hex", off)
 	}
-	m.Dev = dev
-	if m.Inode, err = strconv.ParseUint(inode, 10, 64); err != nil {
-		return m, fmt.Errorf("%w: %q: inode: %v", ErrMalformedMaps, line, err)
+	major, minor, ok := bytes.Cut(dev, []byte{':'})
+	if _, ok1 := parseHex(major); !ok || !ok1 {
+		return bad("device %q is not major:minor", dev)
 	}
-	m.Path = strings.TrimLeft(rest, " ")
+	if _, ok = parseHex(minor); !ok {
+		return bad("device %q is not major:minor", dev)
+	}
+	if m.Inode, ok = parseDec(inode); !ok {
+		return bad("inode %q is not a number", inode)
+	}
+	for len(rest) > 0 && rest[0] == ' ' {
+		rest = rest[1:]
+	}
+	var prevDev, prevPath string
+	if prev != nil {
+		prevDev, prevPath = prev.Dev, prev.Path
+	}
+	m.Dev = share(dev, prevDev, anonDev)
+	m.Path = share(rest, prevPath, commonPaths...)
 	return m, nil
 }
 
-// ReadMaps reads /proc/PID/maps; pid 0 means the calling process ("self").
-func ReadMaps(pid int) (Maps, error) {
-	b, err := os.ReadFile(procPath(pid, "maps"))
-	if err != nil {
-		return nil, err
+// parsePerms reads the permission column: r or -, w or -, x or -, then s
+// (VM_MAYSHARE) or p.
+func parsePerms(b []byte) (string, bool) {
+	if len(b) != 4 {
+		return "", false
 	}
-	return ParseMaps(bytes.NewReader(b))
+	i := 0
+	for bit, c := range [3]byte{'r', 'w', 'x'} {
+		switch b[bit] {
+		case c:
+			i |= 1 << bit
+		case '-':
+		default:
+			return "", false
+		}
+	}
+	switch b[3] {
+	case 's':
+		i |= 8
+	case 'p':
+	default:
+		return "", false
+	}
+	return permStrings[i], true
 }
 
-func procPath(pid int, name string) string {
-	if pid == 0 {
-		return "/proc/self/" + name
+// anonDev is the device of anonymous and pseudo-file mappings.
+const anonDev = "00:00"
+
+// share returns b as a string, without allocating when it equals prev (the
+// same column of the previous line) or one of common.
+func share(b []byte, prev string, common ...string) string {
+	if len(b) == 0 {
+		return ""
 	}
-	return "/proc/" + strconv.Itoa(pid) + "/" + name
+	if prev == string(b) {
+		return prev
+	}
+	for _, s := range common {
+		if s == string(b) {
+			return s
+		}
+	}
+	return string(b)
+}
+
+// parseHex parses 1 to 16 hex digits.
+func parseHex(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 16 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint64(c)
+	}
+	return v, true
+}
+
+// parseDec parses a decimal uint64, refusing overflow.
+func parseDec(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (1<<64-1-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	return v, true
 }

@@ -3,7 +3,6 @@ package proc
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -39,6 +38,11 @@ type Stat struct {
 	NFields int
 }
 
+// states are the letters the state field may hold: those of
+// fs/proc/array.c:task_state_array (R S D T t X Z P I) and of older kernels
+// as proc(5) lists them (W, x, K).
+const states = "RSDTtXZPIWxK"
+
 // ParseStat parses the one line of /proc/PID/stat. comm may itself hold
 // spaces and parentheses: it is taken up to the last ')' on the line, as
 // the kernel prints no ')' after it.
@@ -61,7 +65,7 @@ func ParseStat(b []byte) (Stat, error) {
 		return s, fmt.Errorf("%w: %q: fields missing after comm", ErrMalformedStat, line)
 	}
 	s.NFields = 2 + len(rest)
-	if len(rest[0]) != 1 {
+	if len(rest[0]) != 1 || !strings.Contains(states, rest[0]) {
 		return s, fmt.Errorf("%w: state %q", ErrMalformedStat, rest[0])
 	}
 	s.State = rest[0][0]
@@ -114,13 +118,4 @@ func ParseStat(b []byte) (Stat, error) {
 	}
 	s.NumThreads = int(v)
 	return s, nil
-}
-
-// ReadStat reads /proc/PID/stat; pid 0 means the calling process ("self").
-func ReadStat(pid int) (Stat, error) {
-	b, err := os.ReadFile(procPath(pid, "stat"))
-	if err != nil {
-		return Stat{}, err
-	}
-	return ParseStat(b)
 }

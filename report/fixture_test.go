@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/vbench-dev/vbench/runfile"
-	"github.com/vbench-dev/vbench/sysenv"
 )
 
 // The fixtures in testdata/ are runs synthesized with the costs the field
@@ -38,7 +37,7 @@ func fixtureRun(mode string, seed uint64) *runfile.Run {
 	rng := rand.New(rand.NewPCG(seed, 42))
 	start := time.Date(2026, 11, 23, 9, 0, int(seed), 0, time.UTC)
 	r := &runfile.Run{Schema: runfile.SchemaVersion, Tool: "vbench", Started: start, Finished: start.Add(41 * time.Second)}
-	r.Env = sysenv.Env{
+	r.Env = runfile.Env{
 		Hostname: "fixture-vm", KernelRelease: "6.18.0-fixture", KernelVersion: "#1 SMP PREEMPT_DYNAMIC", Machine: "x86_64",
 		Cmdline: "console=ttyS0 vsyscall=" + mode, VsyscallBoot: mode, VsyscallMode: mode,
 		Clocksource: "kvm-clock", AvailableClocksources: []string{"kvm-clock", "tsc", "acpi_pm"},

@@ -3,6 +3,10 @@
 // (bench, verify, aslr). `vbench report` and `vbench compare` read these
 // files; everything else writes them.
 //
+// It is the schema only: it imports nothing of vbench but
+// internal/atomicfile, and never reads the machine (package sysenv fills
+// Env).
+//
 // The schema is versioned by Run.Schema. Fields are added, never renamed or
 // removed, within one version; a reader refuses a file whose version it does
 // not know (ErrSchema) rather than guessing. The field-by-field description
@@ -19,7 +23,6 @@ import (
 	"time"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
-	"github.com/vbench-dev/vbench/sysenv"
 )
 
 // SchemaVersion is the version this package writes and reads.
@@ -37,10 +40,10 @@ type Run struct {
 	Tool   string `json:"tool"` // always "vbench"
 	// Label names the run in comparisons; empty means "derive one from Env"
 	// (see DefaultLabel).
-	Label    string     `json:"label,omitempty"`
-	Started  time.Time  `json:"started"`
-	Finished time.Time  `json:"finished"`
-	Env      sysenv.Env `json:"env"`
+	Label    string    `json:"label,omitempty"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Env      Env       `json:"env"`
 
 	Bench  *Bench  `json:"bench,omitempty"`
 	Verify *Verify `json:"verify,omitempty"`
@@ -52,10 +55,11 @@ type Run struct {
 	Errors []string `json:"errors,omitempty"`
 }
 
-// New returns a Run stamped with the schema version, the tool name, the
-// current time and the live environment.
-func New() *Run {
-	return &Run{Schema: SchemaVersion, Tool: "vbench", Started: time.Now().UTC(), Env: sysenv.Collect()}
+// New returns a Run of env stamped with the schema version, the tool name
+// and the current time. It reads nothing of the machine: the caller passes
+// the environment (sysenv.Collect() for the live one).
+func New(env Env) *Run {
+	return &Run{Schema: SchemaVersion, Tool: "vbench", Started: time.Now().UTC(), Env: env}
 }
 
 // DefaultLabel is "vsyscall=MODE kernel host" unless the run has a Label.

@@ -3,15 +3,20 @@ package runfile
 import (
 	"bytes"
 	"errors"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
 func sampleRun() *Run {
-	r := New()
+	r := New(Env{Hostname: "h", KernelRelease: "6.18.0-test", VsyscallMode: "xonly", CPUFlags: map[string]bool{"pti": true}})
 	r.Bench = &Bench{CPU: 0, Count: 2, Benchtime: 10 * time.Millisecond, Cells: []Cell{
 		{Function: "clock_gettime", Clock: "MONOTONIC", Path: "vdso", Iters: 1000, Samples: []float64{25.1, 25.3},
 			Summary: &Summary{Median: 25.2, Lo: 25.1, Hi: 25.3, Mean: 25.2, Min: 25.1, Max: 25.3}},
@@ -40,6 +45,55 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if c, ok := got.Bench.Find("time", "", "vsyscall"); !ok || c.Unavailable == "" {
 		t.Errorf("unavailable cell lost: %+v", c)
+	}
+}
+
+// TestNewTakesEnv: New stamps the run and keeps the Env it is given; it
+// reads nothing of the machine.
+func TestNewTakesEnv(t *testing.T) {
+	before := time.Now().UTC()
+	r := New(Env{})
+	if r.Schema != SchemaVersion || r.Tool != "vbench" || r.Started.Before(before.Add(-time.Second)) {
+		t.Errorf("run = %+v", r)
+	}
+	if !reflect.DeepEqual(r.Env, Env{}) {
+		t.Errorf("New filled the environment: %+v", r.Env)
+	}
+	if got := New(Env{KernelRelease: "6.1.0", VsyscallMode: "none", Hostname: "guest"}).DefaultLabel(); got != "vsyscall=none 6.1.0 guest" {
+		t.Errorf("DefaultLabel = %q", got)
+	}
+}
+
+// TestImportsOnlyAtomicfile keeps the schema a leaf: of vbench's packages
+// runfile may import internal/atomicfile alone, never the code that reads
+// the machine or spawns probes.
+func TestImportsOnlyAtomicfile(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			if strings.HasPrefix(path, "github.com/vbench-dev/vbench/") && path != "github.com/vbench-dev/vbench/internal/atomicfile" {
+				t.Errorf("%s imports %s", name, path)
+			}
+		}
+	}
+}
+
+func TestFlagList(t *testing.T) {
+	e := Env{CPUFlags: map[string]bool{"pti": true, "rdtscp": false, "constant_tsc": true}}
+	if got := e.FlagList(); !slices.Equal(got, []string{"constant_tsc", "pti"}) {
+		t.Errorf("FlagList = %v", got)
 	}
 }
 

@@ -1,10 +1,16 @@
 // Package sysenv collects the facts about a machine that a timing or ASLR
 // result depends on: kernel, boot arguments, vsyscall mode, clocksource, CPU
 // flags, speculative-execution mitigations and the randomization sysctls.
+// It fills a runfile.Env; the schema itself belongs to package runfile.
 //
 // Every result file vbench writes carries one Env, so that two runs can be
 // compared knowing what differed between them. Collect never fails as a
 // whole: a fact it cannot read is left empty and named in Env.Missing.
+//
+// What it reads comes from a Machine: the proc and sys file systems under
+// their roots (Live: /proc and /sys), plus uname(2) and the CPU count, so
+// that the same code runs on the live machine and on a fixture tree in
+// testdata/.
 package sysenv
 
 import (
@@ -12,60 +18,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"sort"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/proc"
+	"github.com/vbench-dev/vbench/runfile"
 )
-
-// Env is the environment block of a result file. Field names are part of the
-// JSON schema (see package runfile); add, never rename.
-type Env struct {
-	Hostname      string `json:"hostname"`
-	KernelRelease string `json:"kernel_release"`
-	KernelVersion string `json:"kernel_version"`
-	Machine       string `json:"machine"`
-	Cmdline       string `json:"cmdline"`
-	// VsyscallBoot is the vsyscall= boot argument if given ("" if absent:
-	// the kernel's configured default applies).
-	VsyscallBoot string `json:"vsyscall_boot,omitempty"`
-	// VsyscallMode is what /proc/self/maps shows: "emulate", "xonly" or
-	// "none" (see probes/vsyscall).
-	VsyscallMode string `json:"vsyscall_mode"`
-	// VsyscallMapsLine is the [vsyscall] line of /proc/self/maps, if any.
-	VsyscallMapsLine string `json:"vsyscall_maps_line,omitempty"`
-
-	Clocksource           string   `json:"clocksource"`
-	AvailableClocksources []string `json:"available_clocksources"`
-
-	CPUModel  string `json:"cpu_model"`
-	CPUVendor string `json:"cpu_vendor"`
-	NumCPU    int    `json:"num_cpu"`
-	// CPUFlags holds the flags that matter to timing, each present or not:
-	// constant_tsc, nonstop_tsc, rdtscp, tsc_reliable, pti, hypervisor.
-	CPUFlags map[string]bool `json:"cpu_flags"`
-	// Vulnerabilities maps each file of /sys/devices/system/cpu/vulnerabilities
-	// to its one-line content.
-	Vulnerabilities map[string]string `json:"vulnerabilities,omitempty"`
-
-	RandomizeVASpace  int `json:"randomize_va_space"`
-	MmapRndBits       int `json:"mmap_rnd_bits"`
-	MmapRndCompatBits int `json:"mmap_rnd_compat_bits"`
-
-	GoVersion     string `json:"go_version"`
-	VbenchVersion string `json:"vbench_version"`
-	// Guest is set when the run happened inside vbench's own QEMU boot
-	// (see bootlab); Accel is "kvm" or "tcg" there.
-	Guest bool   `json:"guest,omitempty"`
-	Accel string `json:"accel,omitempty"`
-
-	// Missing names the facts that could not be read, with why.
-	Missing []string `json:"missing,omitempty"`
-}
 
 // TimingFlags are the CPU flags recorded in Env.CPUFlags.
 var TimingFlags = []string{"constant_tsc", "nonstop_tsc", "rdtscp", "tsc_reliable", "tsc_known_freq", "pti", "hypervisor"}
@@ -79,10 +39,30 @@ func Version() string {
 	return "devel"
 }
 
+// Machine says where Collect reads a machine's facts.
+type Machine struct {
+	// Proc is the proc file system: cmdline, cpuinfo, self/maps and the
+	// sysctls under sys/.
+	Proc proc.FS
+	// Sys is the root of the sysfs tree ("/sys"): the clocksource under
+	// devices/system/clocksource and devices/system/cpu/vulnerabilities.
+	Sys string
+	// Uname fills the host name, kernel release and version and machine.
+	Uname func(*unix.Utsname) error
+	// NumCPU is the number of CPUs the process may use.
+	NumCPU func() int
+}
+
+// Live is the running machine.
+var Live = Machine{Proc: proc.Live, Sys: "/sys", Uname: unix.Uname, NumCPU: runtime.NumCPU}
+
 // Collect reads the live machine.
-func Collect() Env {
-	e := Env{
-		NumCPU:        runtime.NumCPU(),
+func Collect() runfile.Env { return Live.Collect() }
+
+// Collect reads the machine m describes.
+func (m Machine) Collect() runfile.Env {
+	e := runfile.Env{
+		NumCPU:        m.NumCPU(),
 		GoVersion:     runtime.Version(),
 		VbenchVersion: Version(),
 		CPUFlags:      map[string]bool{},
@@ -92,7 +72,7 @@ func Collect() Env {
 	}
 
 	var uts unix.Utsname
-	if err := unix.Uname(&uts); err != nil {
+	if err := m.Uname(&uts); err != nil {
 		miss("uname", err)
 	} else {
 		e.Hostname = unix.ByteSliceToString(uts.Nodename[:])
@@ -100,30 +80,30 @@ func Collect() Env {
 		e.KernelVersion = unix.ByteSliceToString(uts.Version[:])
 		e.Machine = unix.ByteSliceToString(uts.Machine[:])
 	}
-	if c, err := proc.ReadCmdline(); err != nil {
+	if c, err := m.Proc.Cmdline(); err != nil {
 		miss("cmdline", err)
 	} else {
 		e.Cmdline = c
 		e.VsyscallBoot, _ = proc.BootParam(c, "vsyscall")
 	}
-	if mode, m, err := vsyscall.CurrentMode(); err != nil {
+	if mode, vs, err := m.vsyscallMode(); err != nil {
 		miss("vsyscall mode", err)
 	} else {
 		e.VsyscallMode = string(mode)
 		if mode != vsyscall.None {
-			e.VsyscallMapsLine = m.String()
+			e.VsyscallMapsLine = vs.String()
 		}
 	}
-	const cs = "/sys/devices/system/clocksource/clocksource0/"
-	if s, err := readLine(cs + "current_clocksource"); err != nil {
+	cs := filepath.Join(m.Sys, "devices/system/clocksource/clocksource0")
+	if s, err := readLine(filepath.Join(cs, "current_clocksource")); err != nil {
 		miss("clocksource", err)
 	} else {
 		e.Clocksource = s
 	}
-	if s, err := readLine(cs + "available_clocksource"); err == nil {
+	if s, err := readLine(filepath.Join(cs, "available_clocksource")); err == nil {
 		e.AvailableClocksources = strings.Fields(s)
 	}
-	if ci, err := proc.ReadCPUInfo(); err != nil {
+	if ci, err := m.Proc.CPUInfo(); err != nil {
 		miss("cpuinfo", err)
 	} else {
 		e.CPUModel, e.CPUVendor = ci.ModelName, ci.VendorID
@@ -131,7 +111,7 @@ func Collect() Env {
 			e.CPUFlags[f] = ci.HasFlag(f)
 		}
 	}
-	const vulnDir = "/sys/devices/system/cpu/vulnerabilities"
+	vulnDir := filepath.Join(m.Sys, "devices/system/cpu/vulnerabilities")
 	if ents, err := os.ReadDir(vulnDir); err == nil {
 		e.Vulnerabilities = map[string]string{}
 		for _, ent := range ents {
@@ -141,16 +121,18 @@ func Collect() Env {
 		}
 	}
 	for _, s := range []struct {
-		path string
-		dst  *int
+		sysctl string
+		dst    *int
 	}{
-		{"/proc/sys/kernel/randomize_va_space", &e.RandomizeVASpace},
-		{"/proc/sys/vm/mmap_rnd_bits", &e.MmapRndBits},
-		{"/proc/sys/vm/mmap_rnd_compat_bits", &e.MmapRndCompatBits},
+		{"kernel.randomize_va_space", &e.RandomizeVASpace},
+		{"vm.mmap_rnd_bits", &e.MmapRndBits},
+		{"vm.mmap_rnd_compat_bits", &e.MmapRndCompatBits},
 	} {
-		v, err := readInt(s.path)
+		v, err := m.Proc.SysctlInt(s.sysctl)
 		if err != nil {
-			miss(filepath.Base(s.path), err)
+			// Named by the file, as before: "mmap_rnd_bits: ...".
+			_, file, _ := strings.Cut(s.sysctl, ".")
+			miss(file, err)
 			*s.dst = -1
 			continue
 		}
@@ -159,16 +141,14 @@ func Collect() Env {
 	return e
 }
 
-// FlagList returns the names of the CPU flags that are set, sorted.
-func (e Env) FlagList() []string {
-	var out []string
-	for f, on := range e.CPUFlags {
-		if on {
-			out = append(out, f)
-		}
+// vsyscallMode reads the mode off self/maps of m's proc tree, as
+// vsyscall.CurrentMode does off the live one.
+func (m Machine) vsyscallMode() (vsyscall.Mode, proc.Mapping, error) {
+	ms, err := m.Proc.Maps(0)
+	if err != nil {
+		return "", proc.Mapping{}, err
 	}
-	sort.Strings(out)
-	return out
+	return vsyscall.ModeFromMaps(ms)
 }
 
 func readLine(path string) (string, error) {
@@ -177,12 +157,4 @@ func readLine(path string) (string, error) {
 		return "", err
 	}
 	return strings.TrimSpace(string(b)), nil
-}
-
-func readInt(path string) (int, error) {
-	s, err := readLine(path)
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(s)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/vbench-dev/vbench/internal/atomicfile"
 	"github.com/vbench-dev/vbench/internal/progress"
 	"github.com/vbench-dev/vbench/runfile"
+	"github.com/vbench-dev/vbench/sysenv"
 )
 
 func init() {
@@ -66,7 +67,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	run := runfile.New()
+	run := runfile.New(sysenv.Collect())
 	bar := progress.New(stderr, "aslr", "samples", cfg.Samples)
 	var res *runfile.ASLR
 	study := func(csv io.Writer) error {

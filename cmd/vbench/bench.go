@@ -21,6 +21,7 @@ import (
 	"github.com/vbench-dev/vbench/probes/verify"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
+	"github.com/vbench-dev/vbench/sysenv"
 )
 
 func init() {
@@ -77,7 +78,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	run := runfile.New()
+	run := runfile.New(sysenv.Collect())
 	doors := discoverDoors()
 	cfg.Doors = doors
 	var bar *progress.Bar

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/sysenv"
 )
 
@@ -39,7 +40,7 @@ func runEnv(args []string, stdout, stderr io.Writer) error {
 }
 
 // writeEnv prints the environment block as aligned "key: value" lines.
-func writeEnv(w io.Writer, e sysenv.Env) {
+func writeEnv(w io.Writer, e runfile.Env) {
 	kv := func(k, v string) { fmt.Fprintf(w, "%-22s %s\n", k+":", v) }
 	kv("host", e.Hostname)
 	kv("kernel", e.KernelRelease+" "+e.KernelVersion)

@@ -12,6 +12,7 @@ import (
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/study"
+	"github.com/vbench-dev/vbench/sysenv"
 )
 
 // guestMain runs vbench as /init inside a `vbench bootmodes` guest and
@@ -46,7 +47,7 @@ const (
 func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 	start := time.Now()
 	settleClocksource(3 * time.Second)
-	r := runfile.New()
+	r := runfile.New(sysenv.Collect())
 	r.Env.Guest = true
 	r.Env.Accel = gi.Accel
 	// The label names the boot, not the host: "vsyscall=xonly (QEMU tcg)";

@@ -15,6 +15,7 @@ import (
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/study"
+	"github.com/vbench-dev/vbench/sysenv"
 )
 
 func init() {
@@ -79,7 +80,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := onInterrupt()
 	defer ctx.stop()
-	run := runfile.New()
+	run := runfile.New(sysenv.Collect())
 	run.Label = *label
 	bars := map[string]*progress.Bar{}
 	study.Run(ctx, study.Config{

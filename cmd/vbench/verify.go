@@ -10,6 +10,7 @@ import (
 	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/probes/verify"
 	"github.com/vbench-dev/vbench/runfile"
+	"github.com/vbench-dev/vbench/sysenv"
 )
 
 func init() {
@@ -53,7 +54,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("verify: %v", err)
 	}
 
-	run := runfile.New()
+	run := runfile.New(sysenv.Collect())
 	v := verify.Run(verify.Config{CPU: *cpu, Brief: *brief, Doors: discoverDoors()})
 	run.Verify = v
 	run.Finished = time.Now().UTC()

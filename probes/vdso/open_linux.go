@@ -6,12 +6,9 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
-)
 
-// atSysinfoEHDR is AT_SYSINFO_EHDR, the auxiliary-vector entry holding the
-// vDSO's address (include/uapi/linux/auxvec.h; x/sys/unix does not name
-// it).
-const atSysinfoEHDR = 33
+	"github.com/vbench-dev/vbench/proc"
+)
 
 // Addr returns the vDSO's address from the auxiliary vector, or
 // ErrNoVDSO.
@@ -23,10 +20,12 @@ func Addr() (uintptr, error) {
 	return addrFrom(auxv)
 }
 
-// addrFrom finds AT_SYSINFO_EHDR in an auxiliary vector.
+// addrFrom finds AT_SYSINFO_EHDR, the entry holding the vDSO's address, in
+// an auxiliary vector. The constant is proc's: golang.org/x/sys/unix does
+// not name the AT_ types.
 func addrFrom(auxv [][2]uintptr) (uintptr, error) {
 	for _, kv := range auxv {
-		if kv[0] == atSysinfoEHDR && kv[1] != 0 {
+		if kv[0] == proc.AT_SYSINFO_EHDR && kv[1] != 0 {
 			return kv[1], nil
 		}
 	}
@@ -36,10 +35,9 @@ func addrFrom(auxv [][2]uintptr) (uintptr, error) {
 // Open parses the live vDSO of this process. It reads the image straight
 // from memory, as the Go runtime does, so it needs no /proc (vbench may run
 // as /init): first the ELF header and program headers, which lie in the
-// first page, then as many bytes as the PT_LOAD segments and the section
-// headers span, rounded up to a page — the latter only when mincore(2)
-// confirms those pages are mapped; otherwise the PT_LOAD span, and Parse
-// falls back to the program headers.
+// first page, then as many bytes as the PT_LOAD segments span, rounded up
+// to a page, once mincore(2) confirms those pages are mapped — so that a
+// header claiming more than the kernel mapped is an error, not a fault.
 func Open() (*Image, error) {
 	base, err := Addr()
 	if err != nil {
@@ -47,13 +45,12 @@ func Open() (*Image, error) {
 	}
 	page := os.Getpagesize()
 	// The first page is mapped whenever AT_SYSINFO_EHDR is set.
-	load, full, err := imageSize(memory(base, page), page)
+	size, err := imageSize(memory(base, page), page)
 	if err != nil {
 		return nil, fmt.Errorf("vdso at %#x: %w", base, err)
 	}
-	size := load
-	if full > load && mapped(base, full, page) {
-		size = full
+	if !mapped(base, size, page) {
+		return nil, fmt.Errorf("vdso at %#x: %w: its PT_LOAD spans %d bytes, more than is mapped", base, ErrBadImage, size)
 	}
 	image := append([]byte(nil), memory(base, size)...)
 	im, err := Parse(image, base)

@@ -3,12 +3,11 @@
 //
 // No libc and no cgo: Open reads the auxiliary vector (unix.Auxv), sizes the
 // image from its program headers, copies it and parses the copy. Parse reads
-// the dynamic symbol table through the section headers with debug/elf when
-// they are present (they are on x86-64 kernels to date), and otherwise from
-// the program headers alone — PT_DYNAMIC and its DT_SYMTAB, DT_STRTAB,
-// DT_HASH or DT_GNU_HASH, DT_VERSYM and DT_VERDEF — which is all the Go
-// runtime (runtime/vdso_linux.go) and the kernel's sample parser
-// (tools/testing/selftests/vDSO/parse_vdso.c) rely on.
+// the dynamic symbols from the program headers alone — PT_LOAD, PT_DYNAMIC
+// and its DT_SYMTAB, DT_STRTAB, DT_HASH or DT_GNU_HASH, DT_VERSYM and
+// DT_VERDEF — as the Go runtime (runtime/vdso_linux.go) and the kernel's
+// sample parser (tools/testing/selftests/vDSO/parse_vdso.c) do; section
+// headers, which a loaded image need not carry, are never read.
 //
 // Addresses: a symbol's run-time address is the image's base plus the
 // symbol's value, moved by the first PT_LOAD's p_offset - p_vaddr (zero for
@@ -17,7 +16,6 @@ package vdso
 
 import (
 	"errors"
-	"fmt"
 	"sort"
 )
 
@@ -27,14 +25,6 @@ var ErrNoVDSO = errors.New("no vDSO mapped (AT_SYSINFO_EHDR is 0)")
 // ErrBadImage is wrapped by every error about an image that is not a
 // usable vDSO (truncated, not ELF, inconsistent tables).
 var ErrBadImage = errors.New("bad vDSO image")
-
-// Source says which headers the symbols were read from.
-type Source string
-
-const (
-	FromSections Source = "section headers"
-	FromProgram  Source = "program headers"
-)
 
 // Symbol is one dynamic symbol of the image.
 type Symbol struct {
@@ -49,13 +39,9 @@ type Symbol struct {
 
 // Image is a parsed vDSO.
 type Image struct {
-	Base   uintptr // where it is mapped (AT_SYSINFO_EHDR); 0 for a file
-	Size   int     // bytes of image parsed
-	Source Source  // which headers gave the symbols
-	// Fallback says why the section headers were not used when Source is
-	// FromProgram, e.g. that they lie past the mapped image.
-	Fallback string
-	syms     []Symbol
+	Base uintptr // where it is mapped (AT_SYSINFO_EHDR); 0 for a file
+	Size int     // bytes of image parsed
+	syms []Symbol
 	// versioned is false when no symbol carries a version (no DT_VERSYM):
 	// Lookup then matches by name alone, as the Go runtime
 	// (runtime/vdso_linux.go) and parse_vdso.c do.
@@ -63,64 +49,23 @@ type Image struct {
 }
 
 // Parse parses a vDSO image whose first byte is mapped at base (pass 0 for
-// an image read from a file: Addr then equals the link-time address). It
-// uses the section headers when they are present and readable, and the
-// program headers otherwise.
+// an image read from a file: Addr then equals the link-time address).
+// Every error wraps ErrBadImage.
 func Parse(image []byte, base uintptr) (*Image, error) {
-	bias, err := loadBias(image)
+	syms, bias, err := parse(image)
 	if err != nil {
 		return nil, err
 	}
-	syms, src, err := parseSections(image)
-	if err != nil || syms == nil {
-		var perr error
-		syms, perr = parseDynamic(image)
-		if perr != nil {
-			if err != nil {
-				return nil, fmt.Errorf("%w (section headers: %v)", perr, err)
-			}
-			return nil, perr
-		}
-		src = FromProgram
-	}
-	im := newImage(image, base, bias, syms, src)
-	if src == FromProgram {
-		im.Fallback = "no section headers"
-		if err != nil {
-			im.Fallback = err.Error()
-		}
-	}
-	return im, nil
+	return newImage(image, base, bias, syms), nil
 }
 
-// parseWith is Parse restricted to one kind of headers (for tests).
-func parseWith(image []byte, base uintptr, src Source) (*Image, error) {
-	bias, err := loadBias(image)
-	if err != nil {
-		return nil, err
-	}
-	var syms []Symbol
-	if src == FromSections {
-		syms, _, err = parseSections(image)
-		if err == nil && syms == nil {
-			err = fmt.Errorf("%w: no section headers", ErrBadImage)
-		}
-	} else {
-		syms, err = parseDynamic(image)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return newImage(image, base, bias, syms, src), nil
-}
-
-func newImage(image []byte, base uintptr, bias int64, syms []Symbol, src Source) *Image {
+func newImage(image []byte, base uintptr, bias int64, syms []Symbol) *Image {
 	versioned := false
 	for i := range syms {
 		syms[i].Addr = uintptr(int64(base) + int64(syms[i].Value) + bias)
 		versioned = versioned || syms[i].Version != ""
 	}
-	return &Image{Base: base, Size: len(image), Source: src, syms: syms, versioned: versioned}
+	return &Image{Base: base, Size: len(image), syms: syms, versioned: versioned}
 }
 
 // Lookup returns the run-time address of the function name with version

@@ -169,11 +169,7 @@ func orderName(ps []probes.Path) string {
 func (v *verifier) doors() {
 	d := v.d
 	if d.VDSO != nil {
-		detail := fmt.Sprintf("%d symbols at %#x, read from the %s", len(d.VDSO.Symbols()), d.VDSO.Base, d.VDSO.Source)
-		if d.VDSO.Fallback != "" {
-			detail += " (" + d.VDSO.Fallback + ")"
-		}
-		v.add("vdso found", Info, "%s", detail)
+		v.add("vdso found", Info, "%d symbols at %#x, read from the program headers", len(d.VDSO.Symbols()), d.VDSO.Base)
 	} else {
 		v.add("vdso found", Info, "no: %v", d.VDSOErr)
 	}
