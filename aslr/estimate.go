@@ -180,18 +180,18 @@ func gcd(a, b uint64) uint64 {
 
 // upperBounds are min(range, bit-entropy sum) and, for interval ends, the
 // same bound widened by what n samples may not have seen: the range's two
-// unseen ends (for a uniform lattice, P(span < (1-x) N) ~ exp(-n x)) and the
-// plug-in per-bit entropies' low bias (sum over k bits of
-// chi2(1)/(2 n ln 2)).
+// unseen ends (on a uniform lattice together a fraction ~ Gamma(2)/n of
+// it; 5.57 is Gamma(2)'s 97.5% point) and the plug-in per-bit entropies'
+// low bias (sum over k bits of chi2(1)/(2 n ln 2)).
 func upperBounds(r runfile.Region) (u, uHi float64, rule string) {
 	nf := float64(r.Present)
 	rangeHi := r.RangeBits
-	if nf > 4 {
-		rangeHi += math.Log2(nf / (nf - 3.7)) // -ln(0.025) = 3.7
+	if nf > 6 {
+		rangeHi += math.Log2(nf / (nf - 5.57))
 	}
 	bitHi := r.BitEntropySum
 	if k := float64(r.VaryingBits); k > 0 {
-		bitHi += chiSquareQuantile(level, k) / (2 * nf * math.Ln2)
+		bitHi += chiSquareQuantile(1-(1-level)/2, k) / (2 * nf * math.Ln2)
 	}
 	u, rule = r.RangeBits, RuleRange
 	if r.BitEntropySum < u {
@@ -225,11 +225,13 @@ func effective(r *runfile.Region, maxCount int) {
 	if hi2 < 0 || hi2 > uHi {
 		hi2 = uHi
 	}
-	lo2 = math.Min(lo2, hi2)
+	lo2 = math.Min(lo2, math.Min(hi2, u))
 
-	// The top value's probability, bounded simultaneously over all
-	// distinct values (Bonferroni): the top value is chosen after looking.
-	pLo, pHi := clopperPearson(maxCount, r.Present, (1-level)/2/float64(r.Distinct))
+	// The top value's probability, bounded simultaneously (Bonferroni)
+	// over every value the lattice holds, seen or not: the top value is
+	// chosen after looking, among all of them.
+	support := math.Max(float64(r.Distinct), math.Exp2(math.Min(r.RangeBits, 64)))
+	pLo, pHi := clopperPearson(maxCount, r.Present, (1-level)/2/support)
 	minHi := math.Min(-math.Log2(pLo), hi2)   // Hmin <= H2
 	minLo := math.Max(-math.Log2(pHi), lo2/2) // H2 <= 2 Hmin
 	r.MinEntropyLo, r.MinEntropyHi = math.Min(minLo, minHi), minHi
