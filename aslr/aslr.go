@@ -281,6 +281,7 @@ func (a *aggregate) add(s *sample) {
 func (a *aggregate) finish(res *runfile.ASLR) {
 	c := a.col
 	scratch := make([]uint64, 0, c.n)
+	counts := make([]int32, 0, c.n)
 	for r := range nRegions {
 		if c.have&(1<<r) == 0 {
 			continue
@@ -291,7 +292,7 @@ func (a *aggregate) finish(res *runfile.ASLR) {
 				vals = append(vals, c.base[r][i])
 			}
 		}
-		res.Regions = append(res.Regions, estimate(regionNames[r], distOf(vals)))
+		res.Regions = append(res.Regions, estimate(regionNames[r], distOf(vals, counts)))
 	}
 	for x := range nRegions {
 		for y := x + 1; y < nRegions; y++ {
@@ -299,7 +300,7 @@ func (a *aggregate) finish(res *runfile.ASLR) {
 				continue
 			}
 			var p runfile.Pair
-			p, scratch = pairResult(x, y, c, res.Regions, scratch)
+			p, scratch = pairResult(x, y, c, res.Regions, scratch, counts)
 			if p.DistinctDiffs > 0 {
 				res.Pairs = append(res.Pairs, p)
 			}

@@ -67,10 +67,11 @@ type dist struct {
 }
 
 // distOf sorts vals in place and compacts it into a dist that shares its
-// backing array.
-func distOf(vals []uint64) dist {
+// backing array; the counts go into counts[:0] when it is large enough
+// (a buffer reused from one column to the next).
+func distOf(vals []uint64, counts []int32) dist {
 	slices.Sort(vals)
-	d := dist{n: len(vals), vals: vals[:0]}
+	d := dist{n: len(vals), vals: vals[:0], counts: counts[:0]}
 	for i := 0; i < len(vals); {
 		j := i + 1
 		for j < len(vals) && vals[j] == vals[i] {
@@ -276,8 +277,8 @@ func RuleWords(r runfile.Region) string {
 		if r.Rule == RuleBitSum {
 			bound = "bit-entropy sum"
 		}
-		return fmt.Sprintf("upper bound (the %s, %.2f bits): %d equal pairs are too few to estimate, and do not contradict it; the samples prove only the collision entropy's %s (%.2f to %.2f): more samples narrow it",
-			bound, r.Effective, r.Collisions, iv, r.EffectiveLo, r.EffectiveHi)
+		return fmt.Sprintf("upper bound (the %s, %.2f bits), not an estimate: %d equal pairs are too few to estimate the collision entropy, and do not contradict the bound; the samples prove only that it lies in the %s; more samples narrow it",
+			bound, r.Effective, r.Collisions, iv)
 	}
 	return r.Rule
 }

@@ -13,8 +13,8 @@ const diffBias = 1 << 63
 
 // pairResult relates regions a and b (indexes into regionNames) from their
 // columns: every difference is kept (a sorted column, no cap), so a relation
-// is found at any sample count. scratch is reused; it must hold the samples.
-func pairResult(a, b int, col *columns, regs []runfile.Region, scratch []uint64) (runfile.Pair, []uint64) {
+// is found at any sample count. scratch and counts are reused buffers.
+func pairResult(a, b int, col *columns, regs []runfile.Region, scratch []uint64, counts []int32) (runfile.Pair, []uint64) {
 	A, B := regionNames[a], regionNames[b]
 	r := runfile.Pair{A: A, B: B}
 	diffs := scratch[:0]
@@ -27,7 +27,7 @@ func pairResult(a, b int, col *columns, regs []runfile.Region, scratch []uint64)
 		r.Conclusion = PairWords(r, regs)
 		return r, diffs
 	}
-	d := estimate(B+"-"+A, distOf(diffs))
+	d := estimate(B+"-"+A, distOf(diffs, counts))
 	r.DistinctDiffs = d.Distinct
 	r.MinDiff, r.MaxDiff = int64(d.Min-diffBias), int64(d.Max-diffBias)
 	r.DiffBits = d.Effective
@@ -74,8 +74,9 @@ func PairWords(p runfile.Pair, regs []runfile.Region) string {
 		}
 		return fmt.Sprintf("%s moves with %s: %s = %s %s in every sample, so it adds no entropy beyond %s's %.1f bits",
 			B, A, B, A, offsetWords(p.Offset), A, bits)
+	case p.OwnFrom == "" && p.Conclusion != "":
+		return p.Conclusion // a run file from before H(B|A) was estimated
 	case p.OwnFrom == "":
-		// A run file from before H(B|A) was estimated.
 		return fmt.Sprintf("%s - %s takes %d distinct values, %s to %s: %.1f bits of difference",
 			B, A, p.DistinctDiffs, signedHex(p.MinDiff), signedHex(p.MaxDiff), p.DiffBits)
 	case p.Related:

@@ -71,7 +71,7 @@ func drawRegion(rng *rand.Rand, n int, f func(*rand.Rand) uint64) runfile.Region
 	for i := range vals {
 		vals[i] = 0x7f0000000000 + f(rng)*page
 	}
-	return estimate("x", distOf(vals))
+	return estimate("x", distOf(vals, nil))
 }
 
 // named is the truth of the entropy a region's figure names.
