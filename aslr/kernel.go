@@ -2,6 +2,7 @@ package aslr
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -159,6 +160,33 @@ func KernelMax(region string, k Kernel) Max {
 	return Max{}
 }
 
+// MaxIn is KernelMax for a region of run a, where the code path the kernel
+// took depends on the target: fs/binfmt_elf.c load_elf_binary() starts brk
+// at the end of the executable's bss, and moves it to ELF_ET_DYN_BASE only
+// for an ET_DYN without interpreter (a static PIE, whose exe is the mmap
+// base here). So for a PIE with an interpreter (exe randomized, not the
+// mmap base) the heap carries the executable's randomization as well:
+// log2(2^exe + 2^brk) bits.
+func MaxIn(a *runfile.ASLR, region string, k Kernel) Max {
+	m := KernelMax(region, k)
+	if region != "heap" || !m.Known || m.Bits == 0 || a == nil {
+		return m
+	}
+	exe := regionOf(a.Regions, "exe")
+	if exe == nil || exe.Present == 0 || exe.Distinct <= 1 {
+		return m // a static ET_EXEC: brk follows a fixed executable
+	}
+	if p := pairByName(a, "exe", "mmap"); p != nil && p.DistinctDiffs == 1 && p.Offset == 0 {
+		return m // a static PIE: brk moved to ELF_ET_DYN_BASE
+	}
+	e := KernelMax("exe", k)
+	if !e.Known {
+		return Max{}
+	}
+	return Max{math.Log2(math.Exp2(e.Bits) + math.Exp2(m.Bits)),
+		fmt.Sprintf("brk starts after the PIE executable (load_elf_binary(), fs/binfmt_elf.c): its %.0f bits, then %s", e.Bits, m.Source), true}
+}
+
 // aboveSlack is how far a figure may exceed the kernel maximum before it is
 // flagged: rounding, and the unseen-ends margin of the range.
 const aboveSlack = 0.05
@@ -181,7 +209,7 @@ func Annotate(a *runfile.ASLR, k Kernel) {
 	}
 	for i := range a.Regions {
 		r := &a.Regions[i]
-		m := KernelMax(r.Name, k)
+		m := MaxIn(a, r.Name, k)
 		r.KernelMaxBits, r.KernelMaxSource, r.AboveKernelMax = 0, "", false
 		if m.Known {
 			r.KernelMaxBits, r.KernelMaxSource, r.AboveKernelMax = m.Bits, m.Source, Above(*r, m)

@@ -67,3 +67,18 @@ func TestAboveKernelMax(t *testing.T) {
 		t.Errorf("conclusions do not flag the heap:\n%s", strings.Join(cs, "\n"))
 	}
 }
+
+// The heap's maximum follows the code path the target took: a PIE with an
+// interpreter carries the executable's bits; a static PIE does not.
+func TestMaxInHeap(t *testing.T) {
+	k := Kernel{Release: "6.18.0", RandomizeVASpace: 2, MmapRndBits: 28}
+	regs := []runfile.Region{{Name: "exe", Present: 9, Distinct: 9}, {Name: "mmap", Present: 9, Distinct: 9}, {Name: "heap", Present: 9, Distinct: 9}}
+	dyn := &runfile.ASLR{Regions: regs, Pairs: []runfile.Pair{{A: "exe", B: "mmap", DistinctDiffs: 9}}}
+	if m := MaxIn(dyn, "heap", k); !m.Known || m.Bits < 28 || m.Bits > 28.01 || !strings.Contains(m.Source, "load_elf_binary") {
+		t.Errorf("PIE with interpreter: %+v", m)
+	}
+	static := &runfile.ASLR{Regions: regs, Pairs: []runfile.Pair{{A: "exe", B: "mmap", DistinctDiffs: 1}}}
+	if m := MaxIn(static, "heap", k); m.Bits != 18 {
+		t.Errorf("static PIE: %+v", m)
+	}
+}

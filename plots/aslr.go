@@ -265,7 +265,7 @@ func Effective(a *runfile.ASLR, env sysenv.Env, subtitle string) *Figure {
 	for i, r := range regs {
 		names = append(names, r.Name)
 		meas = append(meas, r.Effective)
-		m := aslr.KernelMax(r.Name, kern)
+		m := aslr.MaxIn(a, r.Name, kern)
 		k, ok := m.Bits, m.Known
 		lab := fmt.Sprintf("%.1f", r.Effective)
 		if aslr.Above(r, m) {

@@ -373,7 +373,7 @@ func ASLRMarkdown(w io.Writer, r *runfile.Run) {
 			continue
 		}
 		kmax := "?"
-		if m := aslr.KernelMax(g.Name, kern); m.Known {
+		if m := aslr.MaxIn(a, g.Name, kern); m.Known {
 			kmax = fmt.Sprintf("%.0f (%s)", m.Bits, m.Source)
 			if aslr.Above(g, m) {
 				kmax = "**ABOVE:** " + kmax
