@@ -14,10 +14,14 @@
 // static-PIE ELF vbench writes to a memfd (target.go), so nothing needs to
 // exist on the machine but /proc.
 //
-// Estimation (estimate.go, pairs.go): per region, from a histogram of the
-// values seen (memory O(distinct values)), the estimators issue 3 lists and
-// an "effective bits" figure with the rule that chose it; per pair of
-// regions, the distinct differences and what they mean in words.
+// Estimation (estimate.go, pairs.go): every sample is kept in columns (66
+// bytes a sample); per region, a sorted column gives the estimators issue 3
+// lists and an "effective bits" figure that names the entropy it estimates
+// (collision, min-entropy, or an upper bound), its 95% interval and the
+// rule that chose it (Region.Rule); per pair of regions, the distinct
+// differences, B's entropy given A, and what they mean in words.
+// kernel.go knows each region's maximum per kernel version; csv.go writes
+// and reads the raw samples (FromCSV re-estimates from a file).
 //
 // It assumes Linux x86-64 with /proc mounted and permission to ptrace one's
 // own children (kernel.yama.ptrace_scope <= 2).
@@ -28,11 +32,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -83,7 +91,7 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 	defer t.cleanup()
 
 	var (
-		agg     = newAggregate()
+		agg     = newAggregate(min(cfg.Samples, maxPrealloc), allRegions)
 		csv     = newCSV(cfg.CSV)
 		done    int
 		stopped bool
@@ -179,50 +187,123 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		Interrupted: stopped,
 	}
 	agg.finish(res)
-	res.Conclusions = conclude(res, t)
+	Annotate(res, currentKernel())
+	res.Conclusions = Conclusions(res)
 	return res, nil
 }
 
-// aggregate holds the streaming state of a study: a histogram of values
-// per region, the pair accumulators and the [vsyscall] follower.
-type aggregate struct {
-	counts  [nRegions]map[uint64]int
-	present [nRegions]int
-	pairs   []*pairAcc
-	vs      vsyscallAcc
-	n       int
+// maxPrealloc bounds the columns allocated before sampling starts (66 MB).
+const maxPrealloc = 1 << 20
+
+// currentKernel reads the running kernel's version and ASLR sysctls.
+func currentKernel() Kernel {
+	var k Kernel
+	var uts unix.Utsname
+	if unix.Uname(&uts) == nil {
+		k.Release = unix.ByteSliceToString(uts.Release[:])
+		k.Version = unix.ByteSliceToString(uts.Version[:])
+	}
+	read := func(path string) int {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return -1
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			return -1
+		}
+		return v
+	}
+	k.RandomizeVASpace = read("/proc/sys/kernel/randomize_va_space")
+	k.MmapRndBits = read("/proc/sys/vm/mmap_rnd_bits")
+	return k
 }
 
-func newAggregate() *aggregate {
-	a := &aggregate{pairs: newPairs()}
-	for r := range a.counts {
-		a.counts[r] = map[uint64]int{}
+// columns holds every sample, one column of bases per region and a
+// presence mask per sample: 8 bytes per region and 2 per sample (66 bytes
+// a sample, 66 MB at a million), against a map entry of tens of bytes per
+// distinct value per region and pair. Estimation sorts one column at a
+// time into a scratch column.
+type columns struct {
+	n       int
+	have    uint16 // regions that are columns at all (a CSV may hold some)
+	base    [nRegions][]uint64
+	present []uint16
+}
+
+func newColumns(capacity int, have uint16) *columns {
+	c := &columns{have: have, present: make([]uint16, 0, capacity)}
+	for r := range c.base {
+		if have&(1<<r) != 0 {
+			c.base[r] = make([]uint64, 0, capacity)
+		}
 	}
-	return a
+	return c
+}
+
+func (c *columns) add(s *sample) {
+	var mask uint16
+	for r := range nRegions {
+		if c.have&(1<<r) == 0 {
+			continue
+		}
+		c.base[r] = append(c.base[r], s.base[r])
+		if s.present[r] {
+			mask |= 1 << r
+		}
+	}
+	c.present = append(c.present, mask)
+	c.n++
+}
+
+// aggregate holds the state of a study: the sample columns and the
+// [vsyscall] follower.
+type aggregate struct {
+	col *columns
+	vs  vsyscallAcc
+	n   int
+}
+
+// allRegions is the column mask of a sampling run.
+const allRegions = 1<<nRegions - 1
+
+func newAggregate(capacity int, have uint16) *aggregate {
+	return &aggregate{col: newColumns(capacity, have)}
 }
 
 func (a *aggregate) add(s *sample) {
 	a.n++
-	for r := range nRegions {
-		if s.present[r] {
-			a.counts[r][s.base[r]]++
-			a.present[r]++
-		}
-	}
-	for _, p := range a.pairs {
-		p.add(s)
-	}
+	a.col.add(s)
 	a.vs.add(s)
 }
 
 // finish fills res.Regions, res.Pairs and res.Vsyscall.
 func (a *aggregate) finish(res *runfile.ASLR) {
+	c := a.col
+	scratch := make([]uint64, 0, c.n)
+	counts := make([]int32, 0, c.n)
 	for r := range nRegions {
-		res.Regions = append(res.Regions, estimate(regionNames[r], a.counts[r], a.present[r]))
+		if c.have&(1<<r) == 0 {
+			continue
+		}
+		vals := scratch[:0]
+		for i := range c.n {
+			if c.present[i]&(1<<r) != 0 {
+				vals = append(vals, c.base[r][i])
+			}
+		}
+		res.Regions = append(res.Regions, estimate(regionNames[r], distOf(vals, counts)))
 	}
-	for _, p := range a.pairs {
-		if p.n > 0 {
-			res.Pairs = append(res.Pairs, p.result(res.Regions))
+	for x := range nRegions {
+		for y := x + 1; y < nRegions; y++ {
+			if c.have&(1<<x) == 0 || c.have&(1<<y) == 0 {
+				continue
+			}
+			var p runfile.Pair
+			p, scratch = pairResult(x, y, c, res.Regions, scratch, counts)
+			if p.DistinctDiffs > 0 {
+				res.Pairs = append(res.Pairs, p)
+			}
 		}
 	}
 	res.Vsyscall = a.vs.result(a.n)
@@ -277,29 +358,40 @@ func pairByName(res *runfile.ASLR, a, b string) *runfile.Pair {
 	return nil
 }
 
-// conclude writes the sentences a reader wants.
-func conclude(res *runfile.ASLR, t *target) []string {
+// Conclusions are the sentences a reader wants, computed from the data (a
+// run file of any age): renderers call this rather than show the stored
+// Conclusions.
+func Conclusions(res *runfile.ASLR) []string {
 	var out []string
+	if res == nil {
+		return nil
+	}
 	vdso := regionByName(res, "vdso")
 	n := res.Samples
 	if res.Interrupted {
 		out = append(out, fmt.Sprintf("interrupted: %d of %d samples gathered; figures are for those", n, res.Requested))
 	}
-	if vdso == nil || vdso.Present == 0 {
+	switch {
+	case vdso == nil:
+	case vdso.Present == 0:
 		out = append(out, "no vDSO in any sample (vdso=0 on the kernel command line, or a kernel without one)")
-	} else {
-		out = append(out, fmt.Sprintf("vDSO base: %.1f effective bits over %d samples (%d distinct, %d varying bits, range %#x-%#x) - %s",
-			vdso.Effective, n, vdso.Distinct, vdso.VaryingBits, vdso.Min, vdso.Max, vdso.EffectiveRule))
+	default:
+		kind := ""
+		if vdso.Entropy != "" {
+			kind = " (" + EntropyWords(vdso.Entropy) + ")"
+		}
+		out = append(out, fmt.Sprintf("vDSO base: %.1f effective bits%s over %d samples (%d distinct, %d varying bits, range %#x-%#x) - %s",
+			vdso.Effective, kind, n, vdso.Distinct, vdso.VaryingBits, vdso.Min, vdso.Max, RuleWords(*vdso)))
 		if p := pairByName(res, "vdso", "mmap"); p != nil && p.DistinctDiffs == 1 && vdso.Distinct > 1 {
 			s := fmt.Sprintf("the vDSO moves with the mmap base (vDSO - mmap = %s in every sample): it is placed in the mmap region (Linux 6.9+) and adds no entropy beyond the mmap base", signedHex(-p.Offset))
-			if t.loader {
+			if q := pairByName(res, "exe", "mmap"); q != nil && q.DistinctDiffs == 1 && q.Offset == 0 {
 				s += "; here the mmap base is the executable itself, a static PIE the kernel loads in the mmap region"
 			}
 			out = append(out, s)
 		}
 		// Linux <= 6.8 (vdso_addr()): the vDSO sits a small random distance
 		// above the stack. The pair is (vdso, stack): B - A = stack - vdso.
-		if p := pairByName(res, "vdso", "stack"); p != nil && p.DistinctDiffs > 1 && p.DistinctDiffs <= pairCap && p.MaxDiff < 0 {
+		if p := pairByName(res, "vdso", "stack"); p != nil && p.DistinctDiffs > 1 && aboveStack(p) {
 			where := fmt.Sprintf("%s to %s above the start of [stack]", byteSize(uint64(-p.MaxDiff)), byteSize(uint64(-p.MinDiff)))
 			if q := pairByName(res, "vdso", "sp"); q != nil && q.MaxDiff < 0 {
 				where += fmt.Sprintf(", %s to %s above the initial stack pointer", byteSize(uint64(-q.MaxDiff)), byteSize(uint64(-q.MinDiff)))
@@ -309,6 +401,12 @@ func conclude(res *runfile.ASLR, t *target) []string {
 		}
 		if p := pairByName(res, "vdso", "vvar"); p != nil && p.DistinctDiffs == 1 {
 			out = append(out, fmt.Sprintf("[vvar] is at a fixed offset from the vDSO (vvar - vdso = %s)", signedHex(p.Offset)))
+		}
+	}
+	out = append(out, groups(res)...)
+	for _, r := range res.Regions {
+		if r.AboveKernelMax {
+			out = append(out, "ABOVE THE KERNEL MAXIMUM: "+AboveWords(r, Max{r.KernelMaxBits, r.KernelMaxSource, true}))
 		}
 	}
 	if res.NoRandomize {
@@ -337,6 +435,74 @@ func conclude(res *runfile.ASLR, t *target) []string {
 			out = append(out, fmt.Sprintf("[vsyscall]: fixed at %#x (%s) in every sample: 0 bits of entropy", v.Addr, v.Perms))
 		default:
 			out = append(out, fmt.Sprintf("[vsyscall]: mapped in %d of %d samples", v.Mapped, n))
+		}
+	}
+	return out
+}
+
+// aboveStack: the vDSO above the stack by less than vdso_addr()'s reach
+// (the next 2 MiB boundary, plus the vDSO's own size), in every sample.
+func aboveStack(p *runfile.Pair) bool {
+	return p.MaxDiff < 0 && p.MinDiff > -(4<<20) && (p.Related || p.OwnFrom == "")
+}
+
+// groups names the sets of randomized regions that move together: one
+// offset between each two in every sample, so the set is one secret.
+// Then the regions that follow another with a few bits of their own.
+func groups(res *runfile.ASLR) []string {
+	idx := map[string]int{}
+	for i, r := range res.Regions {
+		idx[r.Name] = i
+	}
+	parent := make([]int, len(res.Regions))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		if parent[i] != i {
+			parent[i] = find(parent[i])
+		}
+		return parent[i]
+	}
+	moving := func(name string) bool {
+		i, ok := idx[name]
+		return ok && res.Regions[i].Present > 0 && res.Regions[i].Distinct > 1
+	}
+	for _, p := range res.Pairs {
+		if p.DistinctDiffs == 1 && moving(p.A) && moving(p.B) {
+			parent[find(idx[p.A])] = find(idx[p.B])
+		}
+	}
+	members := map[int][]string{}
+	var roots []int
+	for i, r := range res.Regions {
+		if !moving(r.Name) {
+			continue
+		}
+		root := find(i)
+		if len(members[root]) == 0 {
+			roots = append(roots, root)
+		}
+		members[root] = append(members[root], r.Name)
+	}
+	var out []string
+	for _, root := range roots {
+		if m := members[root]; len(m) > 1 {
+			first := res.Regions[idx[m[0]]]
+			out = append(out, fmt.Sprintf("%s move together (a fixed offset between each two in every sample): one secret of %.1f bits, not %d",
+				strings.Join(m, ", "), first.Effective, len(m)))
+		}
+	}
+	seen := map[[2]int]bool{} // one sentence per two groups
+	for _, p := range res.Pairs {
+		if !p.Related || p.DistinctDiffs <= 1 {
+			continue
+		}
+		ga, gb := find(idx[p.A]), find(idx[p.B])
+		if ga != gb && !seen[[2]int{ga, gb}] {
+			seen[[2]int{ga, gb}], seen[[2]int{gb, ga}] = true, true
+			out = append(out, PairWords(p, res.Regions))
 		}
 	}
 	return out

@@ -14,14 +14,15 @@ type layout func(rng *rand.Rand) sample
 func synthetic(t *testing.T, n int, noRand bool, loader bool, draw layout) []string {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(11, 12))
-	agg := newAggregate()
+	agg := newAggregate(n, allRegions)
 	for range n {
 		s := draw(rng)
 		agg.add(&s)
 	}
 	res := &runfile.ASLR{Samples: n, Requested: n, NoRandomize: noRand}
 	agg.finish(res)
-	return conclude(res, &target{loader: loader})
+	_ = loader // the executable-is-mmap sentence now comes from the exe/mmap pair
+	return Conclusions(res)
 }
 
 func set(s *sample, r int, v uint64) { s.base[r], s.present[r] = v, true }

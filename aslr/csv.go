@@ -2,8 +2,14 @@ package aslr
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // csvWriter streams one line per sample: the sample number, then each
@@ -57,4 +63,99 @@ func (c *csvWriter) flush() error {
 		return nil
 	}
 	return c.w.Flush()
+}
+
+// ErrCSV is wrapped by errors about a samples CSV file.
+var ErrCSV = errors.New("bad samples CSV")
+
+// FromCSV re-estimates everything from a samples CSV in the format
+// Config.CSV gets: a header naming the columns ("sample", region names,
+// "vsyscall"; any order, any subset of regions), then one line per sample
+// with bases in hex (0x optional) and empty fields for absent regions.
+// Regions without a column are left out of the result. Errors name the
+// line and wrap ErrCSV.
+func FromCSV(r io.Reader, name string) (*runfile.ASLR, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	line := 0
+	next := func() (string, bool) {
+		for sc.Scan() {
+			line++
+			if t := strings.TrimRight(sc.Text(), "\r"); strings.TrimSpace(t) != "" {
+				return t, true
+			}
+		}
+		return "", false
+	}
+	head, ok := next()
+	if !ok {
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCSV, err)
+		}
+		return nil, fmt.Errorf("%w: empty file, no header", ErrCSV)
+	}
+	const colSample, colVsyscall = -1, -2
+	var cols []int // region index, colSample or colVsyscall
+	var have uint16
+	for _, h := range strings.Split(head, ",") {
+		h = strings.TrimSpace(h)
+		switch i := slices.Index(regionNames, h); {
+		case h == "sample":
+			cols = append(cols, colSample)
+		case h == "vsyscall":
+			cols = append(cols, colVsyscall)
+		case i >= 0 && have&(1<<i) == 0:
+			cols = append(cols, i)
+			have |= 1 << i
+		case i >= 0:
+			return nil, fmt.Errorf("%w: line %d: column %q twice", ErrCSV, line, h)
+		default:
+			return nil, fmt.Errorf("%w: line %d: unknown column %q (want sample, vsyscall or a region: %s)", ErrCSV, line, h, strings.Join(regionNames, ", "))
+		}
+	}
+	if have == 0 {
+		return nil, fmt.Errorf("%w: line %d: no region column in the header", ErrCSV, line)
+	}
+	agg := newAggregate(0, have)
+	vsCol := slices.Contains(cols, colVsyscall)
+	for {
+		t, ok := next()
+		if !ok {
+			break
+		}
+		fields := strings.Split(t, ",")
+		if len(fields) != len(cols) {
+			return nil, fmt.Errorf("%w: line %d: %d fields, the header has %d", ErrCSV, line, len(fields), len(cols))
+		}
+		var s sample
+		for j, f := range fields {
+			f = strings.TrimSpace(f)
+			if cols[j] == colSample || f == "" {
+				continue
+			}
+			v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(f, "0x"), "0X"), 16, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%w: line %d: column %d: %q is not a hex address", ErrCSV, line, j+1, f)
+			}
+			if cols[j] == colVsyscall {
+				s.vsyscall, s.vsyscallPerms = v, "perms not in the CSV"
+				continue
+			}
+			s.base[cols[j]], s.present[cols[j]] = v, true
+		}
+		agg.add(&s)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%w: line %d: %v", ErrCSV, line+1, err)
+	}
+	if agg.n == 0 {
+		return nil, fmt.Errorf("%w: no samples after the header", ErrCSV)
+	}
+	res := &runfile.ASLR{Target: "samples from " + name, Samples: agg.n, Requested: agg.n}
+	agg.finish(res)
+	if !vsCol {
+		res.Vsyscall = nil
+	}
+	res.Conclusions = Conclusions(res)
+	return res, nil
 }

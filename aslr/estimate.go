@@ -4,69 +4,135 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/vbench-dev/vbench/runfile"
 )
 
-// The estimators work on a histogram of the values seen (value -> count),
-// which is the only per-region state the sampler keeps: memory is
-// O(distinct values), at most O(samples), and each estimator is computed
-// once at the end in O(distinct). At 100,000 samples of 9 regions that is
-// under a million map entries (tens of MB), whatever the address width.
+// The estimators work on a sorted histogram of the values seen (dist:
+// distinct values ascending, with their counts), built by sorting one
+// column of samples; each estimator is then one O(distinct) pass.
+//
+// What each figure estimates, for a distribution p over addresses:
+//   - range bits: log2 of the lattice points between the smallest and the
+//     largest value, the Hartley entropy (log2 of the support) when every
+//     point can occur; an upper bound of every entropy below.
+//   - bit-entropy sum: sum of the binary entropies of the address bits; an
+//     upper bound of the Shannon entropy (subadditivity).
+//   - Shannon H = -sum p log2 p, plug-in: biased low, and capped at
+//     log2(samples), so only useful when well sampled.
+//   - collision (Renyi order 2) H2 = -log2 sum p^2: the chance that two
+//     spawns share a base is 2^-H2. Equal pairs / all pairs is an unbiased
+//     estimate of sum p^2 at any sample size (the birthday estimate).
+//   - min-entropy Hmin = -log2 max p: the chance that an attacker's best
+//     single guess is right is 2^-Hmin. Hmin <= H2 <= H <= range, and
+//     H2 <= 2 Hmin.
 
-// Rules for Region.Effective, in the order they are tried.
+// Rules for Region.Effective.
 const (
-	// wellSampledFactor: with samples >= 10 x distinct values every value is
-	// seen ~10 times and the plug-in Shannon entropy is nearly unbiased
-	// (bias about (distinct-1)/(2N ln 2) bits, under 0.08 bits).
-	wellSampledFactor = 10
-	// minCollisions: the birthday estimate is used from this many colliding
-	// pairs on (Poisson relative error about 1/sqrt(20) = 22%, i.e. +-0.3
-	// bits).
+	// minCollisions: from this many colliding pairs on, the birthday
+	// estimate is the figure whatever the upper bounds say (Poisson
+	// relative error 1/sqrt(20) = 22%, +-0.3 bits).
 	minCollisions = 20
-	// uniformP: the chi-square test rejects uniformity below this p-value.
-	uniformP = 0.001
 	// histBins is the length of Region.Histogram.
 	histBins = 64
 	// bitFreqBits is the length of Region.BitFreq (user-space x86-64
 	// addresses have 47 bits, 56 with 5-level paging).
 	bitFreqBits = 48
+	// level is the two-sided confidence level of every interval.
+	level = 0.95
 )
 
-// estimate computes every estimator of one region from its value histogram.
-// n is the number of samples the region was present in.
-func estimate(name string, counts map[uint64]int, n int) runfile.Region {
-	r := runfile.Region{Name: name, Present: n, Distinct: len(counts), BitFreq: make([]float64, bitFreqBits)}
-	if n == 0 || len(counts) == 0 {
-		r.EffectiveRule = "absent in every sample"
+// Rule codes (Region.Rule) and entropy kinds (Region.Entropy).
+const (
+	RuleAbsent   = "absent"
+	RuleConstant = "constant"
+	RuleBirthday = "birthday" // the collision estimate
+	RuleRange    = "range"    // too few collisions: the range bound, not contradicted
+	RuleBitSum   = "bitsum"   // same, the bit-entropy sum being the smaller bound
+	RuleMin      = "min"      // a value is provably heavier than H2 implies
+
+	EntropyCollision  = "collision"
+	EntropyUpperBound = "upper-bound"
+	EntropyMin        = "min"
+)
+
+// dist is a histogram sorted by value.
+type dist struct {
+	vals   []uint64
+	counts []int32
+	n      int
+}
+
+// distOf sorts vals in place and compacts it into a dist that shares its
+// backing array; the counts go into counts[:0] when it is large enough
+// (a buffer reused from one column to the next).
+func distOf(vals []uint64, counts []int32) dist {
+	slices.Sort(vals)
+	d := dist{n: len(vals), vals: vals[:0], counts: counts[:0]}
+	for i := 0; i < len(vals); {
+		j := i + 1
+		for j < len(vals) && vals[j] == vals[i] {
+			j++
+		}
+		d.vals = append(d.vals, vals[i]) // d.vals aliases vals, behind i
+		d.counts = append(d.counts, int32(j-i))
+		i = j
+	}
+	return d
+}
+
+// distOfCounts builds a dist from a value -> count map.
+func distOfCounts(m map[uint64]int) dist {
+	d := dist{vals: make([]uint64, 0, len(m))}
+	for v := range m {
+		d.vals = append(d.vals, v)
+	}
+	slices.Sort(d.vals)
+	for _, v := range d.vals {
+		d.counts = append(d.counts, int32(m[v]))
+		d.n += m[v]
+	}
+	return d
+}
+
+// estimate computes every estimator of one region.
+func estimate(name string, d dist) runfile.Region {
+	n := d.n
+	r := runfile.Region{Name: name, Present: n, Distinct: len(d.vals), BitFreq: make([]float64, bitFreqBits)}
+	if n == 0 || len(d.vals) == 0 {
+		r.Rule, r.EffectiveRule = RuleAbsent, "absent in every sample"
 		r.CollisionBits, r.CollisionHi = -1, -1
 		return r
 	}
 	var (
-		or, and    uint64 = 0, ^uint64(0)
-		lo, hi     uint64 = ^uint64(0), 0
-		bitCount   [64]int
-		maxCount   int
-		collisions float64 // sum of c(c-1)/2: equal pairs
-		shannon    float64
-		nf         = float64(n)
+		or, and  uint64 = 0, ^uint64(0)
+		lo, hi          = d.vals[0], d.vals[len(d.vals)-1]
+		bitCount [64]int
+		maxCount int
+		s2, s3   float64 // sum of c(c-1) and c(c-1)(c-2)
+		shannon  float64
+		step     uint64 // gcd of v - lo
+		nf       = float64(n)
 	)
-	for v, c := range counts {
+	for i, v := range d.vals {
+		c := int(d.counts[i])
+		cf := float64(c)
 		or |= v
 		and &= v
-		lo = min(lo, v)
-		hi = max(hi, v)
+		step = gcd(step, v-lo)
 		maxCount = max(maxCount, c)
-		collisions += float64(c) * float64(c-1) / 2
-		p := float64(c) / nf
+		s2 += cf * (cf - 1)
+		s3 += cf * (cf - 1) * (cf - 2)
+		p := cf / nf
 		shannon -= p * math.Log2(p)
 		for w := v; w != 0; w &= w - 1 {
 			bitCount[bits.TrailingZeros64(w)] += c
 		}
 	}
-	r.Min, r.Max = lo, hi
+	r.Min, r.Max, r.Step = lo, hi, step
 	if or != 0 {
 		r.Alignment = 1 << bits.TrailingZeros64(or)
 	}
@@ -83,18 +149,14 @@ func estimate(name string, counts map[uint64]int, n int) runfile.Region {
 			r.QualityBits-- // paxtest's "weak" bit
 		}
 	}
-	// step: the spacing of the values, the lowest varying bit. It equals
-	// Alignment unless the low aligned bits are constant but not zero.
-	step := uint64(1)
-	if r.VaryingMask != 0 {
-		step = 1 << bits.TrailingZeros64(r.VaryingMask)
+	span := uint64(0) // lattice points - 1
+	if step != 0 {
+		span = (hi - lo) / step
 	}
-	span := (hi - lo) / step // lattice points - 1
 	r.RangeBits = math.Log2(float64(span) + 1)
 
-	pairs := nf * (nf - 1) / 2
-	r.Collisions = int(collisions)
-	r.CollisionBits, r.CollisionLo, r.CollisionHi = collisionBits(collisions, pairs)
+	r.Collisions = int(s2 / 2)
+	r.CollisionBits, r.CollisionLo, r.CollisionHi = collisionBits(n, s2, s3)
 
 	r.Shannon = shannon
 	r.ShannonCeiling = math.Log2(nf)
@@ -103,10 +165,135 @@ func estimate(name string, counts map[uint64]int, n int) runfile.Region {
 		r.MinEntropy = 0 // not -0
 	}
 
-	r.ChiSquare, r.ChiSquareDF, r.ChiSquareP = chiSquareUniform(counts, n, lo, step, span)
-	r.Histogram = histogram(counts, lo, hi)
-	r.Effective, r.EffectiveRule = effective(r)
+	r.ChiSquare, r.ChiSquareDF, r.ChiSquareP = chiSquareUniform(d, lo, step, span)
+	r.Histogram = histogram(d, lo, hi)
+	effective(&r, maxCount)
+	r.EffectiveRule = RuleWords(r)
 	return r
+}
+
+func gcd(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// upperBounds are min(range, bit-entropy sum) and, for interval ends, the
+// same bound widened by what n samples may not have seen: the range's two
+// unseen ends (on a uniform lattice together a fraction ~ Gamma(2)/n of
+// it; 5.57 is Gamma(2)'s 97.5% point) and the plug-in per-bit entropies'
+// low bias (sum over k bits of chi2(1)/(2 n ln 2)).
+func upperBounds(r runfile.Region) (u, uHi float64, rule string) {
+	nf := float64(r.Present)
+	rangeHi := r.RangeBits
+	if nf > 6 {
+		rangeHi += math.Log2(nf / (nf - 5.57))
+	}
+	bitHi := r.BitEntropySum
+	if k := float64(r.VaryingBits); k > 0 {
+		bitHi += chiSquareQuantile(1-(1-level)/2, k) / (2 * nf * math.Ln2)
+	}
+	u, rule = r.RangeBits, RuleRange
+	if r.BitEntropySum < u {
+		u, rule = r.BitEntropySum, RuleBitSum
+	}
+	return u, math.Min(rangeHi, bitHi), rule
+}
+
+// effective picks the figure a security reader wants, names the entropy it
+// estimates, and gives its 95% interval. The order:
+//
+//  1. min: when the most common value is provably more likely than 2^-H2
+//     (its lower bound, simultaneous over all values, beats H2's lower
+//     end), the attacker's best guess is the figure: min-entropy.
+//  2. birthday: with minCollisions or more equal pairs, or when fewer pairs
+//     already show fewer bits than the upper bounds, the collision
+//     entropy H2, capped by min(range, bit sum).
+//  3. range / bitsum: too few collisions to estimate H2, and the samples do
+//     not contradict the upper bound min(range, bit sum): the figure is
+//     that bound, and the interval says what the samples prove (H2 above
+//     its lower end).
+func effective(r *runfile.Region, maxCount int) {
+	if r.Distinct == 1 {
+		r.Rule = RuleConstant
+		r.Effective, r.EffectiveLo, r.EffectiveHi = 0, 0, 0
+		r.MinEntropyLo, r.MinEntropyHi = 0, 0
+		return
+	}
+	u, uHi, boundRule := upperBounds(*r)
+	lo2, hi2 := r.CollisionLo, r.CollisionHi
+	if hi2 < 0 || hi2 > uHi {
+		hi2 = uHi
+	}
+	lo2 = math.Min(lo2, math.Min(hi2, u))
+
+	// The top value's probability, bounded simultaneously (Bonferroni)
+	// over every value the lattice holds, seen or not: the top value is
+	// chosen after looking, among all of them.
+	support := math.Max(float64(r.Distinct), math.Exp2(math.Min(r.RangeBits, 64)))
+	pLo, pHi := clopperPearson(maxCount, r.Present, (1-level)/2/support)
+	minHi := math.Min(-math.Log2(pLo), hi2)   // Hmin <= H2
+	minLo := math.Max(-math.Log2(pHi), lo2/2) // H2 <= 2 Hmin
+	r.MinEntropyLo, r.MinEntropyHi = math.Min(minLo, minHi), minHi
+	if r.MinEntropyLo < 0 {
+		r.MinEntropyLo = 0
+	}
+
+	switch {
+	case -math.Log2(pLo) < lo2:
+		r.Rule, r.Entropy = RuleMin, EntropyMin
+		r.Effective, r.EffectiveLo, r.EffectiveHi = r.MinEntropy, r.MinEntropyLo, r.MinEntropyHi
+	case r.Collisions >= minCollisions || (r.Collisions > 0 && r.CollisionHi >= 0 && r.CollisionHi < u):
+		r.Rule, r.Entropy = RuleBirthday, EntropyCollision
+		r.Effective, r.EffectiveLo, r.EffectiveHi = math.Min(r.CollisionBits, u), lo2, hi2
+	default:
+		r.Rule, r.Entropy = boundRule, EntropyUpperBound
+		r.Effective, r.EffectiveLo, r.EffectiveHi = u, lo2, hi2
+	}
+	r.Effective = math.Max(r.EffectiveLo, math.Min(r.Effective, r.EffectiveHi))
+}
+
+// RuleWords is the sentence for a region's rule, rendered from its fields
+// (Region.Rule); a run file written before the rule was a field keeps its
+// stored sentence.
+func RuleWords(r runfile.Region) string {
+	iv := fmt.Sprintf("95%% interval [%.2f, %.2f]", r.EffectiveLo, r.EffectiveHi)
+	switch r.Rule {
+	case "":
+		return r.EffectiveRule
+	case RuleAbsent:
+		return "absent in every sample"
+	case RuleConstant:
+		return "constant: one value in every sample"
+	case RuleMin:
+		return fmt.Sprintf("min-entropy: the most common value is seen in %.1f%% of samples, provably more often than the collision entropy allows, so an attacker's best guess succeeds with probability 2^-%.2f; %s (plug-in, which is biased low)",
+			100*math.Exp2(-r.MinEntropy), r.MinEntropy, iv)
+	case RuleBirthday:
+		return fmt.Sprintf("collision (Renyi-2) entropy from %d equal pairs among %d samples: two spawns share a base with probability 2^-%.2f; %s; at most min(range %.2f, bit-entropy sum %.2f)",
+			r.Collisions, r.Present, r.Effective, iv, r.RangeBits, r.BitEntropySum)
+	case RuleRange, RuleBitSum:
+		bound := "range"
+		if r.Rule == RuleBitSum {
+			bound = "bit-entropy sum"
+		}
+		return fmt.Sprintf("upper bound (the %s, %.2f bits), not an estimate: %d equal pairs are too few to estimate the collision entropy, and do not contradict the bound; the samples prove only that it lies in the %s; more samples narrow it",
+			bound, r.Effective, r.Collisions, iv)
+	}
+	return r.Rule
+}
+
+// EntropyWords names the entropy kind of Region.Entropy.
+func EntropyWords(kind string) string {
+	switch kind {
+	case EntropyCollision:
+		return "collision entropy (Renyi-2)"
+	case EntropyMin:
+		return "min-entropy"
+	case EntropyUpperBound:
+		return "upper bound (range or bit sum)"
+	}
+	return kind
 }
 
 // binaryEntropy is H(p) in bits.
@@ -117,26 +304,66 @@ func binaryEntropy(p float64) float64 {
 	return -p*math.Log2(p) - (1-p)*math.Log2(1-p)
 }
 
-// collisionBits is the birthday estimate: among P pairs of samples drawn
-// uniformly from M values, C = P/M pairs are equal on average, so
-// log2(P/C) estimates log2(M); for a non-uniform distribution it is the
-// collision (Renyi order-2) entropy, a lower bound of the Shannon entropy.
-// The interval treats C as Poisson and uses the exact 95% interval of its
-// mean, (chi2(0.025; 2C)/2, chi2(0.975; 2C+2)/2). With C = 0 the estimate
-// and the upper bound are infinite, written as -1.
-func collisionBits(c, pairs float64) (est, lo, hi float64) {
-	if pairs <= 0 {
+// collisionBits is the birthday estimate of the collision entropy H2 and
+// its 95% interval. With c the counts, Q = sum c(c-1) / (n(n-1)) is an
+// unbiased estimate of sum p^2 (a U-statistic of order 2), and its
+// variance is (Hoeffding)
+//
+//	Var Q = 4(n-2)/(n(n-1)) (sum p^3 - (sum p^2)^2) + 2/(n(n-1)) (sum p^2 - (sum p^2)^2)
+//
+// estimated with sum p^3 ~ sum c(c-1)(c-2) / (n(n-1)(n-2)). For a uniform
+// distribution the first term is 0 and the number of equal pairs is nearly
+// Poisson; a non-uniform one adds the first term, which a Poisson interval
+// leaves out (its coverage fell to 4% with one heavy value). The interval is
+// the exact Poisson one, (chi2(0.025; 2m)/2, chi2(0.975; 2m+2)/2), for the
+// effective count m = Q^2/Var Q (= the equal pairs when uniform), scaled
+// back to Q: gamma-shaped, right for few pairs, normal for many. With no
+// equal pair the estimate and the upper end are infinite, written -1.
+func collisionBits(n int, s2, s3 float64) (est, lo, hi float64) {
+	nf := float64(n)
+	if n < 2 {
 		return -1, 0, -1
 	}
-	muHi := chiSquareQuantile(0.975, 2*c+2) / 2
-	lo = max(0, math.Log2(pairs/muHi))
+	pairs := nf * (nf - 1) / 2
+	c := s2 / 2
 	if c == 0 {
-		return -1, lo, -1
+		muHi := chiSquareQuantile(1-(1-level)/2, 2) / 2
+		return -1, max(0, math.Log2(pairs/muHi)), -1
 	}
-	muLo := chiSquareQuantile(0.025, 2*c) / 2
-	est = math.Log2(pairs / c)
-	hi = math.Log2(pairs / muLo)
-	return max(est, 0), lo, max(hi, 0)
+	q2 := s2 / (nf * (nf - 1))
+	q3 := 0.0
+	if n > 2 {
+		q3 = s3 / (nf * (nf - 1) * (nf - 2))
+	}
+	v := 4*(nf-2)/(nf*(nf-1))*max(0, q3-q2*q2) + 2/(nf*(nf-1))*max(0, q2-q2*q2)
+	m := c
+	if v > 0 {
+		m = min(c, q2*q2/v)
+	}
+	scale := q2 / m
+	qLo := chiSquareQuantile((1-level)/2, 2*m) / 2 * scale
+	qHi := min(1, chiSquareQuantile(1-(1-level)/2, 2*m+2)/2*scale)
+	est = -math.Log2(q2)
+	lo = max(0, -math.Log2(qHi))
+	hi = -math.Log2(qLo)
+	if qLo <= 0 {
+		hi = -1
+	}
+	return max(est, 0), lo, hi
+}
+
+// clopperPearson is the exact (Clopper-Pearson) interval of a proportion
+// k/n, each tail of probability alpha; valid for any count, where a normal
+// approximation is not (a count of 1 with a Bonferroni alpha).
+func clopperPearson(k, n int, alpha float64) (lo, hi float64) {
+	lo, hi = 0, 1
+	if k > 0 {
+		lo = distuv.Beta{Alpha: float64(k), Beta: float64(n - k + 1)}.Quantile(alpha)
+	}
+	if k < n {
+		hi = distuv.Beta{Alpha: float64(k + 1), Beta: float64(n - k)}.Quantile(1 - alpha)
+	}
+	return max(lo, math.SmallestNonzeroFloat64), hi
 }
 
 // chiSquareUniform tests the values against the uniform distribution over
@@ -144,23 +371,25 @@ func collisionBits(c, pairs float64) (est, lo, hi float64) {
 // bins of (nearly) equal numbers of points, k = min(span+1, n/10, 4096) so
 // that a bin expects 10 samples on average and at least 5 (widths differ by
 // at most one point, so the narrowest holds at least half the mean), and
-// the expected count of a bin is proportional to its points. Returns the statistic, its degrees of
-// freedom (k-1) and the p-value (1 when there is a single value).
-func chiSquareUniform(counts map[uint64]int, n int, lo, step, span uint64) (x2 float64, df int, p float64) {
+// the expected count of a bin is proportional to its points. Returns the
+// statistic, its degrees of freedom (k-1) and the p-value (1 when there is
+// a single value). With at most n/10 bins it cannot see holes finer than
+// a bin: "does not reject" says nothing about the lattice inside a bin.
+func chiSquareUniform(d dist, lo, step, span uint64) (x2 float64, df int, p float64) {
 	points := span + 1
-	if span == ^uint64(0) || points < 2 {
+	if step == 0 || span == ^uint64(0) || points < 2 {
 		return 0, 0, 1
 	}
-	k := min(points, uint64(n/10), 4096)
+	k := min(points, uint64(d.n/10), 4096)
 	if k < 2 {
 		return 0, 0, 1 // too few samples to test
 	}
 	obs := make([]float64, k)
-	for v, c := range counts {
+	for i, v := range d.vals {
 		idx := (v - lo) / step
 		h, l := bits.Mul64(idx, k)
 		j, _ := bits.Div64(h, l, points) // floor(idx*k/points) < k
-		obs[j] += float64(c)
+		obs[j] += float64(d.counts[i])
 	}
 	// bin j holds the indexes idx with floor(idx*k/points) = j:
 	// ceil(j*points/k) <= idx < ceil((j+1)*points/k).
@@ -172,58 +401,30 @@ func chiSquareUniform(counts map[uint64]int, n int, lo, step, span uint64) (x2 f
 		}
 		return q
 	}
-	nf := float64(n)
+	nf := float64(d.n)
 	for j := uint64(0); j < k; j++ {
 		width := float64(first(j+1) - first(j))
 		e := nf * width / float64(points)
-		d := obs[j] - e
-		x2 += d * d / e
+		dd := obs[j] - e
+		x2 += dd * dd / e
 	}
 	df = int(k - 1)
 	return x2, df, chiSquareSurvival(x2, float64(df))
 }
 
 // histogram counts the values in histBins equal bins over [lo, hi].
-func histogram(counts map[uint64]int, lo, hi uint64) []int {
+func histogram(d dist, lo, hi uint64) []int {
 	if hi == lo {
-		n := 0
-		for _, c := range counts {
-			n += c
-		}
-		return []int{n}
+		return []int{d.n}
 	}
 	h := make([]int, histBins)
 	width := hi - lo // bins of (width+1)/histBins values; computed in 128 bits
-	for v, c := range counts {
+	for i, v := range d.vals {
 		hh, l := bits.Mul64(v-lo, histBins)
 		j, _ := bits.Div64(hh, l, width)
-		h[min(j, histBins-1)] += c
+		h[min(j, histBins-1)] += int(d.counts[i])
 	}
 	return h
-}
-
-// effective picks the figure a reader wants and says why.
-func effective(r runfile.Region) (float64, string) {
-	switch {
-	case r.Present == 0:
-		return 0, "absent in every sample"
-	case r.Distinct == 1:
-		return 0, "constant: one value in every sample"
-	case r.Present >= wellSampledFactor*r.Distinct:
-		return r.Shannon, fmt.Sprintf("plug-in Shannon: well sampled (%d samples >= %dx %d distinct)", r.Present, wellSampledFactor, r.Distinct)
-	case r.Collisions >= minCollisions:
-		return r.CollisionBits, fmt.Sprintf("birthday estimate from %d collisions (plug-in Shannon is capped at log2 N = %.1f)", r.Collisions, r.ShannonCeiling)
-	}
-	upper := min(r.RangeBits, r.BitEntropySum)
-	if r.ChiSquareDF > 0 && r.ChiSquareP < uniformP {
-		return upper, fmt.Sprintf("upper bound min(range, bit-entropy sum): too few collisions (%d), and chi-square rejects uniformity (p=%.2g); birthday lower bound %.1f bits",
-			r.Collisions, r.ChiSquareP, r.CollisionLo)
-	}
-	if r.ChiSquareDF == 0 {
-		// n/10 < 2 bins: no test was made, so nothing is known about uniformity.
-		return upper, fmt.Sprintf("upper bound min(range, bit-entropy sum): too few collisions (%d) for a birthday estimate and too few samples for a uniformity test", r.Collisions)
-	}
-	return upper, fmt.Sprintf("min(range, bit-entropy sum): too few collisions (%d) for a birthday estimate; chi-square does not reject uniformity over the range (p=%.2g)", r.Collisions, r.ChiSquareP)
 }
 
 // chiSquareSurvival is P(X > x) for X chi-square with df degrees of

@@ -3,101 +3,95 @@ package aslr
 import (
 	"fmt"
 	"math"
-	"math/bits"
 
 	"github.com/vbench-dev/vbench/runfile"
 )
-
-// pairCap bounds the distinct differences remembered per pair of regions:
-// independent regions have about as many distinct differences as samples,
-// and 28 pairs x 100,000 samples would not keep memory flat. Past the cap
-// only min, max and the varying bits of the difference are tracked.
-const pairCap = 4096
 
 // diffBias maps a signed difference to an unsigned key that keeps order, so
 // the region estimators (min, max, range) apply to differences.
 const diffBias = 1 << 63
 
-type pairAcc struct {
-	a, b     int
-	n        int
-	counts   map[uint64]int // biased difference -> count, until overflow
-	overflow bool
-	lo, hi   int64
-	first    int64
-	varying  uint64 // OR of (d XOR first)
-}
-
-func newPairs() []*pairAcc {
-	var ps []*pairAcc
-	for a := 0; a < nRegions; a++ {
-		for b := a + 1; b < nRegions; b++ {
-			ps = append(ps, &pairAcc{a: a, b: b, counts: map[uint64]int{}, lo: math.MaxInt64, hi: math.MinInt64})
-		}
-	}
-	return ps
-}
-
-func (p *pairAcc) add(s *sample) {
-	if !s.present[p.a] || !s.present[p.b] {
-		return
-	}
-	d := int64(s.base[p.b] - s.base[p.a])
-	if p.n == 0 {
-		p.first = d
-	}
-	p.n++
-	p.lo, p.hi = min(p.lo, d), max(p.hi, d)
-	p.varying |= uint64(d ^ p.first)
-	if p.overflow {
-		return
-	}
-	p.counts[uint64(d)+diffBias]++
-	if len(p.counts) > pairCap {
-		p.overflow = true
-		p.counts = nil
-	}
-}
-
-// result turns the accumulator into a runfile.Pair with a conclusion.
-// regs are the finished regions, for the sentences.
-func (p *pairAcc) result(regs []runfile.Region) runfile.Pair {
-	A, B := regionNames[p.a], regionNames[p.b]
+// pairResult relates regions a and b (indexes into regionNames) from their
+// columns: every difference is kept (a sorted column, no cap), so a relation
+// is found at any sample count. scratch and counts are reused buffers.
+func pairResult(a, b int, col *columns, regs []runfile.Region, scratch []uint64, counts []int32) (runfile.Pair, []uint64) {
+	A, B := regionNames[a], regionNames[b]
 	r := runfile.Pair{A: A, B: B}
-	if p.n == 0 {
-		r.Conclusion = fmt.Sprintf("%s and %s never present together", A, B)
-		return r
-	}
-	ra, rb := regs[p.a], regs[p.b]
-	r.MinDiff, r.MaxDiff = p.lo, p.hi
-	if p.overflow {
-		r.DistinctDiffs = pairCap + 1 // "more than pairCap"
-		step := uint64(1)
-		if p.varying != 0 {
-			step = 1 << bits.TrailingZeros64(p.varying)
+	diffs := scratch[:0]
+	for i := range col.n {
+		if col.present[i]&(1<<a) != 0 && col.present[i]&(1<<b) != 0 {
+			diffs = append(diffs, col.base[b][i]-col.base[a][i]+diffBias)
 		}
-		r.DiffBits = math.Log2(float64(uint64(p.hi-p.lo)/step) + 1)
-		r.Conclusion = fmt.Sprintf("%s and %s do not move together: over %d distinct differences, %.1f bits of range (%s to %s); no common offset to exploit (not a test of independence)",
-			A, B, pairCap, r.DiffBits, signedHex(p.lo), signedHex(p.hi))
-		return r
 	}
-	r.DistinctDiffs = len(p.counts)
-	d := estimate(A+"-"+B, p.counts, p.n)
+	if len(diffs) == 0 {
+		r.Conclusion = PairWords(r, regs)
+		return r, diffs
+	}
+	d := estimate(B+"-"+A, distOf(diffs, counts))
+	r.DistinctDiffs = d.Distinct
+	r.MinDiff, r.MaxDiff = int64(d.Min-diffBias), int64(d.Max-diffBias)
 	r.DiffBits = d.Effective
-	if r.DistinctDiffs == 1 {
-		r.Offset = p.lo
-		switch {
-		case ra.Distinct == 1 && rb.Distinct == 1:
-			r.Conclusion = fmt.Sprintf("%s and %s are both fixed; %s = %s %s", A, B, B, A, offsetWords(p.lo))
-		default:
-			r.Conclusion = fmt.Sprintf("%s moves with %s: %s = %s %s in every sample, so it adds no entropy beyond %s's %.1f bits",
-				B, A, B, A, offsetWords(p.lo), A, ra.Effective)
-		}
-		return r
+	if d.Distinct == 1 {
+		r.Offset = r.MinDiff
 	}
-	r.Conclusion = fmt.Sprintf("%s - %s takes %d distinct values, %s to %s: %.1f bits of its own (%s)",
-		B, A, r.DistinctDiffs, signedHex(p.lo), signedHex(p.hi), r.DiffBits, d.EffectiveRule)
-	return r
+	// H(B|A) = H(B-A | A) <= H(B-A), and <= H(B); equal to H(B-A) when
+	// B-A is independent of A (an offset added to A), to H(B) when B is
+	// independent of A.
+	rb := regionOf(regs, B)
+	r.OwnBits, r.OwnLo, r.OwnHi, r.OwnFrom = d.Effective, d.EffectiveLo, d.EffectiveHi, "difference"
+	if rb != nil && rb.Effective < d.Effective {
+		r.OwnBits, r.OwnLo, r.OwnHi, r.OwnFrom = rb.Effective, rb.EffectiveLo, rb.EffectiveHi, "b"
+	}
+	if ra := regionOf(regs, A); ra != nil && rb != nil && ra.Distinct > 1 && rb.Distinct > 1 {
+		r.Related = d.Distinct == 1 || d.EffectiveHi < math.Min(ra.EffectiveLo, rb.EffectiveLo)
+	}
+	r.Conclusion = PairWords(r, regs)
+	return r, diffs
+}
+
+func regionOf(regs []runfile.Region, name string) *runfile.Region {
+	for i := range regs {
+		if regs[i].Name == name {
+			return &regs[i]
+		}
+	}
+	return nil
+}
+
+// PairWords says what a pair means, from its fields and the regions'.
+func PairWords(p runfile.Pair, regs []runfile.Region) string {
+	A, B := p.A, p.B
+	ra, rb := regionOf(regs, A), regionOf(regs, B)
+	switch {
+	case p.DistinctDiffs == 0:
+		return fmt.Sprintf("%s and %s never present together", A, B)
+	case p.DistinctDiffs == 1 && ra != nil && rb != nil && ra.Distinct == 1 && rb.Distinct == 1:
+		return fmt.Sprintf("%s and %s are both fixed; %s = %s %s", A, B, B, A, offsetWords(p.Offset))
+	case p.DistinctDiffs == 1:
+		bits := 0.0
+		if ra != nil {
+			bits = ra.Effective
+		}
+		return fmt.Sprintf("%s moves with %s: %s = %s %s in every sample, so it adds no entropy beyond %s's %.1f bits",
+			B, A, B, A, offsetWords(p.Offset), A, bits)
+	case p.OwnFrom == "" && p.Conclusion != "":
+		return p.Conclusion // a run file from before H(B|A) was estimated
+	case p.OwnFrom == "":
+		return fmt.Sprintf("%s - %s takes %d distinct values, %s to %s: %.1f bits of difference",
+			B, A, p.DistinctDiffs, signedHex(p.MinDiff), signedHex(p.MaxDiff), p.DiffBits)
+	case p.Related:
+		return fmt.Sprintf("%s follows %s: %s - %s takes %d distinct values, %s to %s, so %s has %.1f bits of its own given %s (95%% [%.1f, %.1f]), fewer than either region alone",
+			B, A, B, A, p.DistinctDiffs, signedHex(p.MinDiff), signedHex(p.MaxDiff), B, p.OwnBits, A, p.OwnLo, p.OwnHi)
+	}
+	return fmt.Sprintf("%s and %s do not move together: knowing %s leaves %s %.1f bits (95%% [%.1f, %.1f], from %s); %s - %s spans %s to %s",
+		A, B, A, B, p.OwnBits, p.OwnLo, p.OwnHi, ownFromWords(p), B, A, signedHex(p.MinDiff), signedHex(p.MaxDiff))
+}
+
+func ownFromWords(p runfile.Pair) string {
+	if p.OwnFrom == "b" {
+		return p.B + "'s own entropy"
+	}
+	return "the entropy of " + p.B + " - " + p.A
 }
 
 // offsetWords is "+ 0x2000 (8 KiB)".

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -226,73 +228,10 @@ func byteSize(b float64) string {
 	return fmt.Sprintf("%.3g %s", b, units[i])
 }
 
-// KernelMax is the entropy, in bits, that the kernel's configuration allows
-// for a region on x86-64, with the source of that figure; ok is false when
-// vbench does not know it (e.g. the vDSO before Linux 6.9).
-//
-//   - mmap base, and what the kernel places in the mmap region (the vDSO and
-//     [vvar] since 6.9, a PIE executable's load bias): vm.mmap_rnd_bits pages
-//     (arch/x86/mm/mmap.c arch_rnd(); fs/binfmt_elf.c load_elf_binary()).
-//   - stack: STACK_RND_MASK 0x3fffff pages, 22 bits
-//     (arch/x86/include/asm/elf.h, mm/util.c randomize_stack_top()); the
-//     initial stack pointer ("sp") 9 bits more (arch_align_stack()).
-//   - heap (brk): 1 GiB = 18 bits of pages since 6.9 ("x86/mm: Increase brk
-//     randomness entropy for 64-bit systems"), 32 MiB = 13 bits before
-//     (arch/x86/kernel/process.c arch_randomize_brk()); only with
-//     randomize_va_space = 2.
-//
-// randomize_va_space = 0 allows nothing.
-func KernelMax(region string, env runfile.Env) (bits float64, source string, ok bool) {
-	if env.RandomizeVASpace == 0 {
-		return 0, "randomize_va_space=0", true
-	}
-	newVDSO := kernelAtLeast(env.KernelRelease, 6, 9)
-	switch region {
-	case "mmap", "exe":
-		if env.MmapRndBits > 0 {
-			return float64(env.MmapRndBits), "vm.mmap_rnd_bits", true
-		}
-	case "vdso", "vvar", "vvar_vclock":
-		if newVDSO && env.MmapRndBits > 0 {
-			return float64(env.MmapRndBits), "vm.mmap_rnd_bits (vDSO in the mmap region, 6.9+)", true
-		}
-	case "stack":
-		return 22, "STACK_RND_MASK", true
-	case "sp":
-		// The stack top's 22 bits, then arch_align_stack() moves the
-		// initial stack pointer down by up to 8 KiB in 16-byte steps
-		// (arch/x86/kernel/process.c): 9 more bits.
-		return 31, "STACK_RND_MASK + arch_align_stack", true
-	case "heap", "brk":
-		if env.RandomizeVASpace < 2 {
-			return 0, "randomize_va_space<2", true
-		}
-		if newVDSO {
-			return 18, "1 GiB brk range (6.9+)", true
-		}
-		return 13, "32 MiB brk range", true
-	}
-	return 0, "", false
-}
-
-// kernelAtLeast reports whether a release like "6.18.0-1-amd64" is at
-// least major.minor; an unparsable release counts as new.
-func kernelAtLeast(release string, major, minor int) bool {
-	parts := strings.SplitN(release, ".", 3)
-	if len(parts) < 2 {
-		return true
-	}
-	ma, err1 := strconv.Atoi(parts[0])
-	digits := strings.TrimRightFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' })
-	mi, err2 := strconv.Atoi(digits)
-	if err1 != nil || err2 != nil {
-		return true
-	}
-	return ma > major || (ma == major && mi >= minor)
-}
-
-// Effective draws each region's effective bits as a bar beside the most
-// the kernel's settings allow.
+// Effective draws each region's effective bits as a bar, with its 95%
+// interval, beside the most the kernel allows (aslr.KernelMax, for the
+// run's kernel version). A figure above the maximum is drawn red, labelled
+// "ABOVE MAX", and named in the title: never silent.
 func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 	f := &Figure{Name: "aslr-effective.png", Width: 11, Height: 6}
 	title := fmt.Sprintf("ASLR entropy per region: measured vs the kernel's maximum\nrandomize_va_space=%d, vm.mmap_rnd_bits=%d",
@@ -318,21 +257,37 @@ func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 	top := 0.0
 	var mLabels, kLabels []string
 	var mXY, kXY plotter.XYs
+	var above []string
+	var whiskers plotter.XYs
+	var whiskLo, whiskHi []float64
+	kern := aslr.KernelOf(env)
 	for i, r := range regs {
 		names = append(names, r.Name)
 		meas = append(meas, r.Effective)
-		mLabels = append(mLabels, fmt.Sprintf("%.1f", r.Effective))
-		mXY = append(mXY, plotter.XY{X: float64(i) - 0.18, Y: r.Effective})
-		k, _, ok := KernelMax(r.Name, env)
+		m := aslr.MaxIn(a, r.Name, kern)
+		k, ok := m.Bits, m.Known
+		lab := fmt.Sprintf("%.1f", r.Effective)
+		if aslr.Above(r, m) {
+			lab += " ABOVE MAX"
+			above = append(above, r.Name)
+		}
+		mLabels = append(mLabels, lab)
+		mXY = append(mXY, plotter.XY{X: float64(i) - 0.18, Y: math.Max(r.Effective, r.EffectiveHi)})
+		if r.Rule != "" && r.EffectiveHi > r.EffectiveLo {
+			whiskers = append(whiskers, plotter.XY{X: float64(i) - 0.18, Y: r.Effective})
+			whiskLo = append(whiskLo, r.Effective-r.EffectiveLo)
+			whiskHi = append(whiskHi, r.EffectiveHi-r.Effective)
+			top = math.Max(top, r.EffectiveHi)
+		}
 		if !ok {
 			k = 0
 		}
 		kmax = append(kmax, k)
-		lab := fmt.Sprintf("%.0f", k)
+		klab := fmt.Sprintf("%.0f", k)
 		if !ok {
-			lab = "?"
+			klab = "?"
 		}
-		kLabels = append(kLabels, lab)
+		kLabels = append(kLabels, klab)
 		kXY = append(kXY, plotter.XY{X: float64(i) + 0.18, Y: k})
 		top = math.Max(top, math.Max(r.Effective, k))
 	}
@@ -354,6 +309,30 @@ func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 	bk.LineStyle.Width = 0
 	bk.Offset = width / 2
 	p.Add(plotter.NewGrid(), bm, bk)
+	if len(above) > 0 {
+		// A second, red bar chart over the flagged regions only.
+		red := make(plotter.Values, len(meas))
+		for i, r := range regs {
+			if slices.Contains(above, r.Name) {
+				red[i] = meas[i]
+			}
+		}
+		if br, err := plotter.NewBarChart(red, width); err == nil {
+			br.Color = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+			br.LineStyle.Width = 0
+			br.Offset = -width / 2
+			p.Add(br)
+			p.Legend.Add("above the kernel maximum: the maximum or the estimate is wrong", br)
+		}
+		p.Title.Text += "\nABOVE THE KERNEL MAXIMUM: " + strings.Join(above, ", ")
+	}
+	if len(whiskers) > 0 {
+		eb := errorBars{xy: whiskers, lo: whiskLo, hi: whiskHi}
+		if yb, err := plotter.NewYErrorBars(eb); err == nil {
+			yb.LineStyle.Width = vg.Points(1.2)
+			p.Add(yb)
+		}
+	}
 	for _, l := range []struct {
 		xy  plotter.XYs
 		lab []string
@@ -371,7 +350,7 @@ func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 			p.Add(lb)
 		}
 	}
-	p.Legend.Add("measured effective bits", bm)
+	p.Legend.Add("measured effective bits, with the 95% interval of the entropy it names", bm)
 	p.Legend.Add("kernel maximum (? = not known)", bk)
 	legendTopRight(p)
 	p.NominalX(names...)
@@ -380,3 +359,13 @@ func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 	f.Plots = []*plot.Plot{p}
 	return f
 }
+
+// errorBars feeds plotter.NewYErrorBars: points with distances down and up.
+type errorBars struct {
+	xy     plotter.XYs
+	lo, hi []float64
+}
+
+func (e errorBars) Len() int                        { return len(e.xy) }
+func (e errorBars) XY(i int) (float64, float64)     { return e.xy[i].X, e.xy[i].Y }
+func (e errorBars) YError(i int) (float64, float64) { return e.lo[i], e.hi[i] }

@@ -57,32 +57,6 @@ func TestEmptyInputs(t *testing.T) {
 	}
 }
 
-func TestKernelMax(t *testing.T) {
-	env := runfile.Env{RandomizeVASpace: 2, MmapRndBits: 28, KernelRelease: "6.18.0-1-amd64"}
-	for _, tt := range []struct {
-		region string
-		env    runfile.Env
-		want   float64
-		ok     bool
-	}{
-		{"vdso", env, 28, true},
-		{"mmap", env, 28, true},
-		{"stack", env, 22, true},
-		{"heap", env, 18, true},
-		{"vdso", runfile.Env{RandomizeVASpace: 2, MmapRndBits: 28, KernelRelease: "6.1.0-50-cloud-amd64"}, 0, false},
-		{"heap", runfile.Env{RandomizeVASpace: 2, MmapRndBits: 28, KernelRelease: "6.1.0"}, 13, true},
-		{"heap", runfile.Env{RandomizeVASpace: 1, MmapRndBits: 28, KernelRelease: "6.18.0"}, 0, true},
-		{"vdso", runfile.Env{RandomizeVASpace: 0, MmapRndBits: 28}, 0, true},
-		{"mmap", runfile.Env{RandomizeVASpace: 2, MmapRndBits: 32, KernelRelease: "6.9"}, 32, true},
-		{"nonsense", env, 0, false},
-	} {
-		got, src, ok := KernelMax(tt.region, tt.env)
-		if got != tt.want || ok != tt.ok || (ok && src == "") {
-			t.Errorf("KernelMax(%s, %s rva=%d) = %v, %q, %v; want %v, %v", tt.region, tt.env.KernelRelease, tt.env.RandomizeVASpace, got, src, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 func TestQuantile(t *testing.T) {
 	// Element i is the (i+0.5)/n quantile of 0..99.
 	qs := make([]float64, 100)

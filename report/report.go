@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/internal/atomicfile"
 	"github.com/vbench-dev/vbench/plots"
 	"github.com/vbench-dev/vbench/runfile"
@@ -356,31 +357,61 @@ func ASLRMarkdown(w io.Writer, r *runfile.Run) {
 		fmt.Fprintf(w, ", interrupted (%d requested)", a.Requested)
 	}
 	fmt.Fprint(w, ".\n\n")
-	if len(a.Conclusions) > 0 {
-		for _, c := range a.Conclusions {
+	if cs := aslr.Conclusions(a); len(cs) > 0 {
+		for _, c := range cs {
 			fmt.Fprintf(w, "- %s\n", mdEscape(c))
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "| region | distinct | range | varying bits | quality bits | bit-entropy sum | range bits | collision bits | Shannon (ceiling) | min-entropy | chi-square p | effective bits | rule | kernel max |")
-	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|")
+	kern := aslr.KernelOf(r.Env)
+	fmt.Fprintln(w, "| region | distinct | range | varying bits | quality bits | bit-entropy sum | range bits | collision bits | Shannon (ceiling) | min-entropy [95%] | chi-square p | effective bits [95%] | entropy | rule | kernel max |")
+	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---|---:|")
+	var above, rules []string
 	for _, g := range a.Regions {
 		if g.Present == 0 {
-			fmt.Fprintf(w, "| %s | - | not present | | | | | | | | | | | |\n", g.Name)
+			fmt.Fprintf(w, "| %s | - | not present | | | | | | | | | | | | |\n", g.Name)
 			continue
 		}
 		kmax := "?"
-		if k, src, ok := plots.KernelMax(g.Name, r.Env); ok {
-			kmax = fmt.Sprintf("%.0f (%s)", k, src)
+		if m := aslr.MaxIn(a, g.Name, kern); m.Known {
+			kmax = fmt.Sprintf("%.0f (%s)", m.Bits, m.Source)
+			if aslr.Above(g, m) {
+				kmax = "**ABOVE:** " + kmax
+				above = append(above, aslr.AboveWords(g, m))
+			}
 		}
-		fmt.Fprintf(w, "| %s | %d | %#x-%#x | %d | %d | %.2f | %.2f | %s | %.2f (%.1f) | %.2f | %s | **%.1f** | %s | %s |\n",
+		eff := fmt.Sprintf("**%.1f**", g.Effective)
+		if g.Rule != "" && g.Rule != aslr.RuleConstant {
+			eff += fmt.Sprintf(" [%.1f, %.1f]", g.EffectiveLo, g.EffectiveHi)
+		}
+		minH := fmt.Sprintf("%.2f", g.MinEntropy)
+		if g.Rule != "" && g.Distinct > 1 {
+			minH += fmt.Sprintf(" [%.1f, %.1f]", g.MinEntropyLo, g.MinEntropyHi)
+		}
+		rule := g.Rule
+		if rule == "" {
+			rule = mdEscape(g.EffectiveRule) // a run file from before the rule was a field
+		} else {
+			rules = append(rules, fmt.Sprintf("- %s: %s", g.Name, mdEscape(aslr.RuleWords(g))))
+		}
+		fmt.Fprintf(w, "| %s | %d | %#x-%#x | %d | %d | %.2f | %.2f | %s | %.2f (%.1f) | %s | %s | %s | %s | %s | %s |\n",
 			g.Name, g.Distinct, g.Min, g.Max, g.VaryingBits, g.QualityBits, g.BitEntropySum, g.RangeBits,
-			collision(g), g.Shannon, g.ShannonCeiling, g.MinEntropy, pval(g), g.Effective, mdEscape(g.EffectiveRule), kmax)
+			collision(g), g.Shannon, g.ShannonCeiling, minH, pval(g), eff, aslr.EntropyWords(g.Entropy), rule, mdEscape(kmax))
+	}
+	for _, x := range above {
+		fmt.Fprintf(w, "\n**Above the kernel maximum:** %s.\n", mdEscape(x))
+	}
+	if len(rules) > 0 {
+		fmt.Fprintf(w, "\nHow each effective figure was chosen:\n\n%s\n", strings.Join(rules, "\n"))
 	}
 	if len(a.Pairs) > 0 {
-		fmt.Fprintln(w, "\n| regions | distinct differences | what it means |\n|---|---:|---|")
+		fmt.Fprintln(w, "\n| regions | distinct differences | own bits of the second given the first [95%] | what it means |\n|---|---:|---:|---|")
 		for _, p := range a.Pairs {
-			fmt.Fprintf(w, "| %s - %s | %d | %s |\n", p.B, p.A, p.DistinctDiffs, mdEscape(p.Conclusion))
+			own := "-"
+			if p.OwnFrom != "" {
+				own = fmt.Sprintf("%.1f [%.1f, %.1f]", p.OwnBits, p.OwnLo, p.OwnHi)
+			}
+			fmt.Fprintf(w, "| %s - %s | %d | %s | %s |\n", p.B, p.A, p.DistinctDiffs, own, mdEscape(aslr.PairWords(p, a.Regions)))
 		}
 	}
 	if v := a.Vsyscall; v != nil {

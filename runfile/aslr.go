@@ -17,7 +17,8 @@ type ASLR struct {
 	Pairs       []Pair    `json:"pairs"`
 	Vsyscall    *Vsyscall `json:"vsyscall,omitempty"`
 	// Conclusions are sentences for the reader, e.g. "the vDSO moves with
-	// the mmap base: it adds no entropy of its own".
+	// the mmap base: it adds no entropy of its own". Kept for old readers:
+	// renderers recompute them from the data (aslr.Conclusions).
 	Conclusions []string `json:"conclusions,omitempty"`
 }
 
@@ -31,7 +32,10 @@ type Region struct {
 	Min     uint64 `json:"min"`
 	Max     uint64 `json:"max"`
 	// Alignment is the largest power of two dividing every sample.
-	Alignment   uint64 `json:"alignment"`
+	Alignment uint64 `json:"alignment"`
+	// Step is the lattice the values lie on: the greatest common divisor
+	// of their distances from Min (0 with one value).
+	Step        uint64 `json:"step,omitempty"`
 	Distinct    int    `json:"distinct"`
 	VaryingMask uint64 `json:"varying_mask"`
 	VaryingBits int    `json:"varying_bits"`
@@ -40,7 +44,7 @@ type Region struct {
 	QualityBits int `json:"quality_bits"`
 	// BitEntropySum is the sum over bits of the binary entropy of each bit.
 	BitEntropySum float64 `json:"bit_entropy_sum"`
-	// RangeBits is log2((max-min)/alignment + 1).
+	// RangeBits is log2((max-min)/step + 1): the lattice points spanned.
 	RangeBits float64 `json:"range_bits"`
 	// Collision estimate from the number of equal pairs (birthday bound).
 	Collisions    int     `json:"collisions"`
@@ -51,14 +55,31 @@ type Region struct {
 	// log2(samples).
 	Shannon        float64 `json:"shannon"`
 	ShannonCeiling float64 `json:"shannon_ceiling"`
-	MinEntropy     float64 `json:"min_entropy"`
+	// MinEntropy is the plug-in -log2(top count/samples), biased low
+	// (conservative) when many values are about equally likely;
+	// MinEntropyLo and MinEntropyHi bound the true min-entropy (95%).
+	MinEntropy   float64 `json:"min_entropy"`
+	MinEntropyLo float64 `json:"min_entropy_lo"`
+	MinEntropyHi float64 `json:"min_entropy_hi"`
 	// Chi-square test of uniformity over the varying range.
 	ChiSquare   float64 `json:"chi_square"`
 	ChiSquareDF int     `json:"chi_square_df"`
 	ChiSquareP  float64 `json:"chi_square_p"`
-	// Effective is the figure for the reader, chosen by EffectiveRule.
+	// Effective is the figure for the reader, chosen by Rule, an estimate of
+	// the entropy named by Entropy, in the 95% interval [EffectiveLo,
+	// EffectiveHi]. EffectiveRule is the rule in words (aslr.RuleWords
+	// renders it from the fields; kept for old readers).
 	Effective     float64 `json:"effective_bits"`
+	EffectiveLo   float64 `json:"effective_lo"`
+	EffectiveHi   float64 `json:"effective_hi"`
+	Rule          string  `json:"rule,omitempty"`    // absent, constant, birthday, range, bitsum, min
+	Entropy       string  `json:"entropy,omitempty"` // collision, upper-bound, min
 	EffectiveRule string  `json:"effective_rule"`
+	// The kernel's maximum for this region (package aslr, KernelMax), when
+	// known, and whether Effective exceeds it.
+	KernelMaxBits   float64 `json:"kernel_max_bits,omitempty"`
+	KernelMaxSource string  `json:"kernel_max_source,omitempty"`
+	AboveKernelMax  bool    `json:"above_kernel_max,omitempty"`
 	// BitFreq[i] is the fraction of samples with address bit i set, bits 0
 	// to 47.
 	BitFreq []float64 `json:"bit_freq"`
@@ -73,12 +94,21 @@ type Pair struct {
 	DistinctDiffs int    `json:"distinct_diffs"`
 	// Offset is B - A when DistinctDiffs == 1.
 	Offset int64 `json:"offset,omitempty"`
-	// MinDiff and MaxDiff bound B - A over the samples. DistinctDiffs is
-	// capped: a value above 4096 means "more than 4096".
-	MinDiff    int64   `json:"min_diff"`
-	MaxDiff    int64   `json:"max_diff"`
-	DiffBits   float64 `json:"diff_bits"` // entropy of the difference (estimator as in Region.Effective)
-	Conclusion string  `json:"conclusion"`
+	// MinDiff and MaxDiff bound B - A over the samples. Run files before
+	// the cap was lifted hold 4097 in DistinctDiffs for "more than 4096".
+	MinDiff  int64   `json:"min_diff"`
+	MaxDiff  int64   `json:"max_diff"`
+	DiffBits float64 `json:"diff_bits"` // entropy of the difference (estimator as in Region.Effective)
+	// OwnBits is B's entropy given A, H(B|A), estimated as the smaller of
+	// H(B - A) and H(B) (OwnFrom: "difference" or "b"), in [OwnLo, OwnHi].
+	OwnBits float64 `json:"own_bits"`
+	OwnLo   float64 `json:"own_lo"`
+	OwnHi   float64 `json:"own_hi"`
+	OwnFrom string  `json:"own_from,omitempty"`
+	// Related: B - A has provably fewer bits than A and than B (the upper
+	// end of its interval is below both their lower ends): B follows A.
+	Related    bool   `json:"related,omitempty"`
+	Conclusion string `json:"conclusion"`
 }
 
 // Vsyscall records the fixed page as seen in the samples.

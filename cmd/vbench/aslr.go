@@ -8,7 +8,6 @@ import (
 	"math/bits"
 	"os"
 	"os/signal"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -28,6 +27,7 @@ const aslrExamples = `  vbench aslr                                  5000 spawns
   vbench aslr --no-randomize                   the control: as under 'setarch -R'
   vbench aslr --target /bin/true --samples 2000
   vbench aslr --samples-csv samples.csv        raw bases, one line per spawn
+  vbench aslr --from-csv samples.csv           re-estimate from such a file, no spawning
 
 Each spawn is stopped by ptrace right after execve, before it runs; its
 /proc/PID/maps, auxv and stat are read and it is killed. Ctrl-C stops early
@@ -42,11 +42,15 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	csvOut := fs.String("samples-csv", "", "stream the raw samples as CSV to `FILE` (renamed into place at the end)")
 	jsonOut := fs.String("json", "", "write the run (environment and estimators) as JSON to `FILE`")
 	workers := fs.Int("workers", 0, fmt.Sprintf("spawning threads (0: %d here, CPUs+1, at most 4)", aslr.DefaultWorkers()))
+	fromCSV := fs.String("from-csv", "", "re-estimate everything from a samples CSV `FILE` (as --samples-csv writes; some region columns are enough) instead of sampling")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("aslr: unexpected argument %q (see 'vbench aslr --help')", fs.Arg(0))
+	}
+	if *fromCSV != "" {
+		return aslrFromCSV(*fromCSV, *jsonOut, stdout)
 	}
 	if *samples <= 0 {
 		return usageErrorf("aslr: --samples %d: need at least 1", *samples)
@@ -102,6 +106,31 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// aslrFromCSV re-estimates from a samples file. The kernel the samples
+// came from is not in the file: no kernel maxima are given.
+func aslrFromCSV(path, jsonOut string, stdout io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return usageErrorf("aslr: --from-csv: %v", err)
+	}
+	defer f.Close()
+	res, err := aslr.FromCSV(f, path)
+	if err != nil {
+		return usageErrorf("aslr: --from-csv %s: %v", path, err)
+	}
+	if jsonOut != "" {
+		run := runfile.New(runfile.Env{}) // the samples came from elsewhere: not this machine
+		run.ASLR = res
+		run.Finished = time.Now().UTC()
+		if err := run.WriteFile(jsonOut); err != nil {
+			return failedf("aslr: %v", err)
+		}
+	}
+	fmt.Fprintf(stdout, "re-estimated from %s (the kernel it came from is not recorded there: no kernel maxima)\n", path)
+	writeAslr(stdout, res)
+	return nil
+}
+
 // writeAslr prints the region table, the pairs that move together and the
 // conclusions.
 func writeAslr(w io.Writer, a *runfile.ASLR) {
@@ -116,59 +145,75 @@ func writeAslr(w io.Writer, a *runfile.ASLR) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "region\tdistinct\tvarying\tbits\tquality\tbit-H sum\trange\tcollisions\tbirthday [95%]\tShannon (ceil)\tmin-H\tchi² p\teffective\trule\t")
+	fmt.Fprintln(tw, "region\tdistinct\tvarying\tbits\tquality\tbit-H sum\trange\tcollisions\tbirthday [95%]\tShannon (ceil)\tmin-H [95%]\tchi² p\teffective [95%]\tentropy\trule\tkernel max\t")
+	var above []string
 	for _, r := range a.Regions {
 		if r.Present == 0 {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\tabsent\t\n", r.Name)
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\tabsent\t\t\n", r.Name)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%.2f\t%.2f\t%d\t%s\t%.2f (%.1f)\t%.2f\t%s\t%.2f\t%s\t\n",
+		kmax := "?"
+		if r.KernelMaxSource != "" {
+			kmax = fmt.Sprintf("%.0f", r.KernelMaxBits)
+			if r.AboveKernelMax {
+				kmax += " ABOVE"
+				above = append(above, aslr.AboveWords(r, aslr.Max{Bits: r.KernelMaxBits, Source: r.KernelMaxSource, Known: true}))
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%.2f\t%.2f\t%d\t%s\t%.2f (%.1f)\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
 			r.Name, r.Distinct, r.VaryingBits, bitSpan(r.VaryingMask), r.QualityBits, r.BitEntropySum, r.RangeBits, r.Collisions,
-			birthday(r), r.Shannon, r.ShannonCeiling, r.MinEntropy, chiP(r), r.Effective, shortRule(r.EffectiveRule))
+			birthday(r), r.Shannon, r.ShannonCeiling, minH(r), chiP(r), eff(r), entropyWord(r.Entropy), ruleCode(r), kmax)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nvarying: bits that differ between samples, spanning 'bits'; quality: paxtest's, varying minus those set in <=35% or >=65% of samples.")
-	fmt.Fprintln(w, "bits throughout; birthday: log2(pairs/collisions), inf with none; Shannon is the plug-in, capped at (ceil) = log2 N.")
+	fmt.Fprintln(w, "bits throughout; birthday: log2(pairs/collisions), the collision entropy, inf with none; Shannon is the plug-in, capped at (ceil) = log2 N;")
+	fmt.Fprintln(w, "min-H: plug-in min-entropy (biased low), with bounds. effective: the conservative figure, named under 'entropy'; its interval holds that entropy.")
+	for _, x := range above {
+		fmt.Fprintf(w, "ABOVE THE KERNEL MAXIMUM: %s\n", x)
+	}
 	fmt.Fprintln(w, "rules:")
-	seen := map[string]bool{}
 	for _, r := range a.Regions {
-		if r.Present > 0 && !seen[r.EffectiveRule] {
-			seen[r.EffectiveRule] = true
-			var names []string
-			for _, q := range a.Regions {
-				if q.EffectiveRule == r.EffectiveRule {
-					names = append(names, q.Name)
-				}
-			}
-			fmt.Fprintf(w, "  %s: %s\n", strings.Join(names, ", "), r.EffectiveRule)
+		if r.Present > 0 && r.Distinct > 1 {
+			fmt.Fprintf(w, "  %s: %s\n", r.Name, aslr.RuleWords(r))
 		}
 	}
 
-	fmt.Fprintln(w, "\nregions that move together (one distinct difference) or nearly:")
+	fmt.Fprintln(w, "\nregions that move together (one distinct difference) or follow another (fewer bits of difference than either has):")
 	distinct := map[string]int{}
 	for _, r := range a.Regions {
 		distinct[r.Name] = r.Distinct
 	}
-	independent, fixed := 0, 0
+	apart, fixed, same := 0, 0, 0
+	placed := map[string]bool{} // regions already shown moving with an earlier one
 	for _, p := range a.Pairs {
-		if p.DistinctDiffs > 4096 || (p.DistinctDiffs == a.Samples && a.Samples > 1) {
-			independent++
-			continue
-		}
 		if distinct[p.A] == 1 && distinct[p.B] == 1 {
 			fixed++
 			continue
 		}
-		fmt.Fprintf(w, "  %-12s %-12s %5d distinct  %s\n", p.A, p.B, p.DistinctDiffs, p.Conclusion)
+		if p.DistinctDiffs != 1 && !p.Related {
+			apart++
+			continue
+		}
+		if p.DistinctDiffs == 1 {
+			if placed[p.B] || placed[p.A] {
+				same++ // implied by the lines above
+				continue
+			}
+			placed[p.B] = true
+		}
+		fmt.Fprintf(w, "  %-12s %-12s %6d distinct  %s\n", p.A, p.B, p.DistinctDiffs, aslr.PairWords(p, a.Regions))
+	}
+	if same > 0 {
+		fmt.Fprintf(w, "  (%d more fixed offsets between those regions, implied by the lines above)\n", same)
 	}
 	if fixed > 0 {
 		fmt.Fprintf(w, "  (%d pairs of regions that are both fixed: constant differences, nothing to learn)\n", fixed)
 	}
-	if independent > 0 {
-		fmt.Fprintf(w, "  (%d other pairs differ in every sample, or in over 4096 ways: they do not move together)\n", independent)
+	if apart > 0 {
+		fmt.Fprintf(w, "  (%d other pairs: the difference has no fewer bits than the regions themselves; knowing one leaves the other its own entropy)\n", apart)
 	}
 	fmt.Fprintln(w, "\nconclusions:")
-	for _, c := range a.Conclusions {
+	for _, c := range aslr.Conclusions(a) {
 		fmt.Fprintf(w, "  - %s\n", c)
 	}
 }
@@ -198,19 +243,37 @@ func chiP(r runfile.Region) string {
 	return fmt.Sprintf("%.2g", r.ChiSquareP)
 }
 
-// shortRule names the rule of Region.EffectiveRule in a word for the table.
-func shortRule(rule string) string {
-	for _, p := range []struct{ prefix, word string }{
-		{"constant", "constant"},
-		{"absent", "absent"},
-		{"plug-in", "Shannon"},
-		{"birthday", "birthday"},
-		{"upper bound", "upper bound"},
-		{"min(range", "range"},
-	} {
-		if strings.HasPrefix(rule, p.prefix) {
-			return p.word
-		}
+// ruleCode is the rule's short code (Region.Rule); run files from before
+// it was a field show "-" (their sentence is listed under "rules:").
+func ruleCode(r runfile.Region) string {
+	if r.Rule == "" {
+		return "-"
 	}
-	return rule
+	return r.Rule
+}
+
+func entropyWord(kind string) string {
+	switch kind {
+	case aslr.EntropyCollision:
+		return "collision"
+	case aslr.EntropyMin:
+		return "min"
+	case aslr.EntropyUpperBound:
+		return "upper bound"
+	}
+	return "-"
+}
+
+func eff(r runfile.Region) string {
+	if r.Rule == "" || r.Distinct <= 1 {
+		return fmt.Sprintf("%.2f", r.Effective)
+	}
+	return fmt.Sprintf("%.2f [%.1f,%.1f]", r.Effective, r.EffectiveLo, r.EffectiveHi)
+}
+
+func minH(r runfile.Region) string {
+	if r.Rule == "" || r.Distinct <= 1 {
+		return fmt.Sprintf("%.2f", r.MinEntropy)
+	}
+	return fmt.Sprintf("%.2f [%.1f,%.1f]", r.MinEntropy, r.MinEntropyLo, r.MinEntropyHi)
 }

@@ -76,3 +76,51 @@ func TestAslrRun(t *testing.T) {
 		t.Errorf("temporary files left: %v", tmp)
 	}
 }
+
+// --from-csv re-estimates from a samples file holding only some regions.
+func TestAslrFromCSV(t *testing.T) {
+	dir := t.TempDir()
+	js := filepath.Join(dir, "a.json")
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"aslr", "--from-csv", "testdata/samples-some-regions.csv", "--json", js}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	out := stdout.String()
+	for _, want := range []string{"re-estimated from", "vdso, mmap move together", "heap", "collision"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	r, err := runfile.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ASLR == nil || r.ASLR.Samples != 400 || len(r.ASLR.Regions) != 3 || len(r.ASLR.Pairs) != 3 {
+		t.Fatalf("run file: %+v", r.ASLR)
+	}
+	for _, g := range r.ASLR.Regions {
+		if g.Rule == "" || g.Effective < g.EffectiveLo || g.Effective > g.EffectiveHi || g.KernelMaxSource != "" {
+			t.Errorf("%s: rule %q, %.2f [%.2f, %.2f], kernel max %q", g.Name, g.Rule, g.Effective, g.EffectiveLo, g.EffectiveHi, g.KernelMaxSource)
+		}
+	}
+}
+
+func TestAslrFromCSVBad(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	for _, tc := range []struct{ body, want string }{
+		{"sample,vdso\n0,0x7f0000\n1,zz\n", "line 3: column 2: \"zz\" is not a hex address"},
+		{"sample,vdso\n0,0x7f0000,0x1\n", "line 2: 3 fields, the header has 2"},
+		{"sample,vdso,bogus\n", "line 1: unknown column \"bogus\""},
+		{"sample,vsyscall\n0,\n", "no region column"},
+		{"", "empty file"},
+		{"vdso\n", "no samples"},
+	} {
+		wantUsageError(t, []string{"aslr", "--from-csv", write("x.csv", tc.body)}, tc.want)
+	}
+	wantUsageError(t, []string{"aslr", "--from-csv", filepath.Join(dir, "missing.csv")}, "no such file")
+}
