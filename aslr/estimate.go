@@ -38,12 +38,18 @@ const (
 	minCollisions = 20
 	// histBins is the length of Region.Histogram.
 	histBins = 64
-	// bitFreqBits is the length of Region.BitFreq (user-space x86-64
-	// addresses have 47 bits, 56 with 5-level paging).
-	bitFreqBits = 48
 	// level is the two-sided confidence level of every interval.
 	level = 0.95
 )
+
+// BitFreqBits is the length of Region.BitFreq: the address bits a run
+// records the frequency of (user-space x86-64 addresses have 47 bits with
+// 4-level paging, arm64 48 with a 48-bit VA).
+const BitFreqBits = 48
+
+// WeakBit reports whether a varying bit set in a fraction p of samples is
+// "weak" as paxtest counts it: set in at most 35% or at least 65% of them.
+func WeakBit(p float64) bool { return p > 0 && p < 1 && (p <= 0.35 || p >= 0.65) }
 
 // Rule codes (Region.Rule) and entropy kinds (Region.Entropy).
 const (
@@ -101,7 +107,7 @@ func distOfCounts(m map[uint64]int) dist {
 // estimate computes every estimator of one region.
 func estimate(name string, d dist) runfile.Region {
 	n := d.n
-	r := runfile.Region{Name: name, Present: n, Distinct: len(d.vals), BitFreq: make([]float64, bitFreqBits)}
+	r := runfile.Region{Name: name, Present: n, Distinct: len(d.vals), BitFreq: make([]float64, BitFreqBits)}
 	if n == 0 || len(d.vals) == 0 {
 		r.Rule, r.EffectiveRule = RuleAbsent, "absent in every sample"
 		r.CollisionBits, r.CollisionHi = -1, -1
@@ -141,11 +147,11 @@ func estimate(name string, d dist) runfile.Region {
 	r.QualityBits = r.VaryingBits
 	for i := range 64 {
 		p := float64(bitCount[i]) / nf
-		if i < bitFreqBits {
+		if i < BitFreqBits {
 			r.BitFreq[i] = p
 		}
 		r.BitEntropySum += binaryEntropy(p)
-		if r.VaryingMask&(1<<i) != 0 && (p <= 0.35 || p >= 0.65) {
+		if r.VaryingMask&(1<<i) != 0 && WeakBit(p) {
 			r.QualityBits-- // paxtest's "weak" bit
 		}
 	}

@@ -72,7 +72,7 @@ func TestEstimateUniform(t *testing.T) {
 		for _, h := range r.Histogram {
 			sum += h
 		}
-		if sum != n || len(r.BitFreq) != bitFreqBits {
+		if sum != n || len(r.BitFreq) != BitFreqBits {
 			t.Errorf("k=%d: histogram holds %d of %d samples, %d bit frequencies", c.k, sum, n, len(r.BitFreq))
 		}
 		if f := r.BitFreq[12]; math.Abs(f-0.5) > 0.05 {

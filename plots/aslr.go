@@ -20,16 +20,9 @@ import (
 	"github.com/vbench-dev/vbench/runfile"
 )
 
-// AddrBits is the number of address bits the bit strip shows (x86-64
-// user space with 4-level paging).
-const AddrBits = 48
-
-// Weak bit thresholds, as paxtest uses them: a varying bit set in at most
-// 35% or at least 65% of samples.
-const (
-	weakLo = 0.35
-	weakHi = 0.65
-)
+// AddrBits is the number of address bits the bit strip shows: those whose
+// frequency a run records.
+const AddrBits = aslr.BitFreqBits
 
 // bitRegions are the regions that have a bit frequency vector.
 func bitRegions(a *runfile.ASLR) []runfile.Region {
@@ -67,7 +60,7 @@ func (s *strip) Plot(c draw.Canvas, p *plot.Plot) {
 			x0, x1 := trX(float64(bit)-0.5), trX(float64(bit)+0.5)
 			y0, y1 := trY(y-0.45), trY(y+0.45)
 			c.FillPolygon(col, []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
-			if f > 0 && f < 1 && (f <= weakLo || f >= weakHi) {
+			if aslr.WeakBit(f) {
 				c.FillText(txt, vg.Point{X: (x0 + x1) / 2, Y: (y0 + y1) / 2}, "w")
 			}
 		}
