@@ -38,9 +38,9 @@ type Accel struct {
 	Reason string // one line, e.g. "kvm unusable here: qemu aborted (...); using tcg"
 }
 
-// DefaultProbeDeadline bounds the KVM probe: a kernel under KVM prints its
+// defaultProbeDeadline bounds the KVM probe: a kernel under KVM prints its
 // first early console line well under a second after QEMU starts.
-const DefaultProbeDeadline = 10 * time.Second
+const defaultProbeDeadline = 10 * time.Second
 
 // kvmDevice is the KVM device node; a variable so tests can stand in a file.
 var kvmDevice = "/dev/kvm"
@@ -53,7 +53,7 @@ var kvmDevice = "/dev/kvm"
 // after the firmware. So unless TCG is asked for, ChooseAccel boots c.Kernel
 // under KVM with no initramfs and an early serial console, and accepts KVM
 // only if the kernel's first console line arrives within deadline (0 means
-// DefaultProbeDeadline). Under auto a failed probe falls back to TCG; under
+// defaultProbeDeadline). Under auto a failed probe falls back to TCG; under
 // kvm it is an error wrapping ErrKVMUnusable that names --accel tcg.
 func ChooseAccel(ctx context.Context, want string, c Config, deadline time.Duration) (Accel, error) {
 	if want == "" {
@@ -70,7 +70,7 @@ func ChooseAccel(ctx context.Context, want string, c Config, deadline time.Durat
 		return Accel{}, fmt.Errorf("%w %q (valid: auto, kvm, tcg)", ErrBadAccel, want)
 	}
 	if deadline <= 0 {
-		deadline = DefaultProbeDeadline
+		deadline = defaultProbeDeadline
 	}
 	var why string
 	if f, err := os.OpenFile(kvmDevice, os.O_RDWR, 0); err != nil {
@@ -78,7 +78,7 @@ func ChooseAccel(ctx context.Context, want string, c Config, deadline time.Durat
 	} else {
 		f.Close()
 		start := time.Now()
-		if err := ProbeKVM(ctx, c, deadline); err != nil {
+		if err := probeKVM(ctx, c, deadline); err != nil {
 			if ctx.Err() != nil {
 				return Accel{}, ctx.Err()
 			}
@@ -104,17 +104,17 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// ProbeKVM boots c.Kernel under KVM, with the CPU model Boot would use, no
+// probeKVM boots c.Kernel under KVM, with the CPU model Boot would use, no
 // initramfs and an early serial console, and returns nil as soon as the
 // kernel prints, killing QEMU. It fails if QEMU exits first (say how, with
 // QEMU's first stderr line) or if nothing from the kernel arrives within
 // deadline.
-func ProbeKVM(ctx context.Context, c Config, deadline time.Duration) error {
+func probeKVM(ctx context.Context, c Config, deadline time.Duration) error {
 	c.Accel = AccelKVM
 	return probeBoot(ctx, c, deadline)
 }
 
-// probeBoot is ProbeKVM under c.Accel, whichever it is: the boot test runs
+// probeBoot is probeKVM under c.Accel, whichever it is: the boot test runs
 // it under TCG to check that a real kernel's first lines are recognized.
 func probeBoot(ctx context.Context, c Config, deadline time.Duration) error {
 	args := c.qemuBase()

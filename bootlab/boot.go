@@ -25,7 +25,7 @@ var ErrTimeout = errors.New("boot timed out")
 // Config is what every boot of a session shares.
 type Config struct {
 	QEMU      string // qemu-system-x86_64 binary (see FindQEMU)
-	Kernel    string // bzImage (see CheckKernel)
+	Kernel    string // bzImage (see checkKernel)
 	Initramfs string // archive from BuildInitramfs
 	Accel     string // AccelKVM or AccelTCG (see ChooseAccel); "" means tcg
 	// AccelReason says why Accel was chosen; it is recorded in each run.
@@ -68,14 +68,14 @@ type Result struct {
 	Err     error        // why there is no Run, or a timeout after it
 }
 
-// Cmdline is the kernel command line for mode m.
-func (c Config) Cmdline(m Mode) string {
+// cmdline is the kernel command line for mode m.
+func (c Config) cmdline(m Mode) string {
 	args := []string{
 		"console=ttyS0", m.Arg, "panic=-1", "quiet",
-		EnvGuest + "=1",
-		EnvMode + "=" + m.Name,
-		EnvAccel + "=" + c.accel(),
-		EnvTimeout + "=" + strconv.Itoa(int(c.timeout().Seconds())),
+		envGuest + "=1",
+		envMode + "=" + m.Name,
+		envAccel + "=" + c.accel(),
+		envTimeout + "=" + strconv.Itoa(int(c.timeout().Seconds())),
 	}
 	if s := strings.TrimSpace(c.Append); s != "" {
 		args = append(args, s)
@@ -83,13 +83,13 @@ func (c Config) Cmdline(m Mode) string {
 	return strings.Join(args, " ")
 }
 
-// QEMUArgs is the argument list for booting mode m.
-func (c Config) QEMUArgs(m Mode) []string {
-	return append(c.qemuBase(), "-initrd", c.Initramfs, "-append", c.Cmdline(m))
+// qemuArgs is the argument list for booting mode m.
+func (c Config) qemuArgs(m Mode) []string {
+	return append(c.qemuBase(), "-initrd", c.Initramfs, "-append", c.cmdline(m))
 }
 
 // qemuBase is the argument list without initramfs and command line: the
-// machine, the accelerator and the kernel, shared by Boot and ProbeKVM so
+// machine, the accelerator and the kernel, shared by Boot and probeKVM so
 // that the probe tests exactly what the boots will run.
 func (c Config) qemuBase() []string {
 	mem := c.MemoryMB
@@ -117,7 +117,7 @@ func BuildInitramfs(dir, init string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := WriteInitramfs(f, init); err != nil {
+	if err := writeInitramfs(f, init); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return "", err
@@ -132,7 +132,7 @@ func BuildInitramfs(dir, init string) (string, error) {
 // Boot boots mode m once and decodes what the guest sent back. It never
 // panics on guest misbehaviour; Result.Err says what went wrong.
 func Boot(ctx context.Context, c Config, m Mode) Result {
-	res := Result{Kernel: strings.TrimPrefix(filepath.Base(c.Kernel), "vmlinuz-"), Mode: m, Cmdline: c.Cmdline(m)}
+	res := Result{Kernel: strings.TrimPrefix(filepath.Base(c.Kernel), "vmlinuz-"), Mode: m, Cmdline: c.cmdline(m)}
 	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout(), ErrTimeout)
 	defer cancel()
 	out := &capWriter{max: maxConsole}
@@ -154,12 +154,12 @@ func Boot(ctx context.Context, c Config, m Mode) Result {
 		defer t.Stop()
 	}
 	start := time.Now()
-	stderr, runErr := runQEMU(ctx, c.QEMU, c.QEMUArgs(m), stdout, stop)
+	stderr, runErr := runQEMU(ctx, c.QEMU, c.qemuArgs(m), stdout, stop)
 	res.Seconds = time.Since(start).Seconds()
 	res.Console = out.buf.Bytes()
 	silent := c.Silent > 0 && !alive.matched() && ctx.Err() == nil && runErr != nil && isStopped(stop)
 
-	dec, decErr := DecodeConsole(res.Console)
+	dec, decErr := decodeConsole(res.Console)
 	res.Guest = dec.Errors
 	if decErr == nil {
 		r, err := runfile.Decode(bytes.NewReader(dec.Payload), "guest result")

@@ -32,13 +32,13 @@ type entry struct {
 	major, minor uint32 // character devices
 }
 
-// InitramfsDirs are the directories the guest mounts file systems on.
-var InitramfsDirs = []string{"dev", "proc", "sys", "tmp"}
+// initramfsDirs are the directories the guest mounts file systems on.
+var initramfsDirs = []string{"dev", "proc", "sys", "tmp"}
 
-// WriteInitramfs writes an uncompressed newc archive holding initPath as
-// /init (mode 0755), the directories in InitramfsDirs, and the device nodes
+// writeInitramfs writes an uncompressed newc archive holding initPath as
+// /init (mode 0755), the directories in initramfsDirs, and the device nodes
 // /dev/console (5,1) and /dev/null (1,3).
-func WriteInitramfs(w io.Writer, initPath string) error {
+func writeInitramfs(w io.Writer, initPath string) error {
 	fi, err := os.Stat(initPath)
 	if err != nil {
 		return err
@@ -51,7 +51,7 @@ func WriteInitramfs(w io.Writer, initPath string) error {
 		{name: "dev/console", mode: cpioChar | 0o600, major: 5, minor: 1},
 		{name: "dev/null", mode: cpioChar | 0o666, major: 1, minor: 3},
 	}
-	for _, d := range InitramfsDirs {
+	for _, d := range initramfsDirs {
 		ents = append(ents, entry{name: d, mode: cpioDir | 0o755})
 	}
 	// Directories before what they contain.

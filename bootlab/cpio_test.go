@@ -21,7 +21,7 @@ func TestInitramfsRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := WriteInitramfs(&buf, init); err != nil {
+	if err := writeInitramfs(&buf, init); err != nil {
 		t.Fatal(err)
 	}
 	if buf.Len()%4 != 0 {
@@ -56,7 +56,7 @@ func TestInitramfsRoundTrip(t *testing.T) {
 	if !bytes.Equal(initData, content) {
 		t.Errorf("init content differs: %d bytes back, %d written", len(initData), len(content))
 	}
-	for _, d := range InitramfsDirs {
+	for _, d := range initramfsDirs {
 		if h, ok := got[d]; !ok || !h.Mode.IsDir() {
 			t.Errorf("directory %s missing or not a directory", d)
 		}
@@ -80,7 +80,7 @@ func TestInitramfsDeviceNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := WriteInitramfs(&buf, init); err != nil {
+	if err := writeInitramfs(&buf, init); err != nil {
 		t.Fatal(err)
 	}
 	b := buf.Bytes()
@@ -113,10 +113,10 @@ func TestInitramfsDeviceNumbers(t *testing.T) {
 
 func TestInitramfsBadInit(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteInitramfs(&buf, filepath.Join(t.TempDir(), "missing")); !errors.Is(err, os.ErrNotExist) {
+	if err := writeInitramfs(&buf, filepath.Join(t.TempDir(), "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing init: got %v, want ErrNotExist", err)
 	}
-	if err := WriteInitramfs(&buf, t.TempDir()); err == nil {
+	if err := writeInitramfs(&buf, t.TempDir()); err == nil {
 		t.Error("a directory as init was accepted")
 	}
 }

@@ -43,8 +43,8 @@ var (
 	ErrCorrupt   = errors.New("result frame corrupt")
 )
 
-// WriteFrame writes payload framed for the console.
-func WriteFrame(w io.Writer, payload []byte) error {
+// writeFrame writes payload framed for the console.
+func writeFrame(w io.Writer, payload []byte) error {
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	if _, err := zw.Write(payload); err != nil {
@@ -67,24 +67,24 @@ func WriteFrame(w io.Writer, payload []byte) error {
 	return err
 }
 
-// WriteError writes err as one framed error line.
-func WriteError(w io.Writer, err error) {
+// writeError writes err as one framed error line.
+func writeError(w io.Writer, err error) {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
 	fmt.Fprintf(w, "\n%s%s\n", frameError, msg)
 }
 
-// Decoded is what DecodeConsole found on a console transcript.
-type Decoded struct {
+// decoded is what decodeConsole found on a console transcript.
+type decoded struct {
 	Payload []byte   // the decompressed payload, nil if no good frame
 	Errors  []string // the guest's error lines, in order
 }
 
-// DecodeConsole finds the first complete frame in a console transcript
+// decodeConsole finds the first complete frame in a console transcript
 // (carriage returns and unrelated lines are ignored) and returns its
 // payload, with any error lines the guest wrote. The error wraps ErrNoFrame,
 // ErrTruncated or ErrCorrupt; Errors is filled in every case.
-func DecodeConsole(console []byte) (Decoded, error) {
-	var d Decoded
+func decodeConsole(console []byte) (decoded, error) {
+	var d decoded
 	var (
 		in      bool
 		done    bool

@@ -11,7 +11,7 @@ import (
 func frame(t *testing.T, payload []byte) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := WriteFrame(&b, payload); err != nil {
+	if err := writeFrame(&b, payload); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
@@ -35,7 +35,7 @@ func serialize(s string) string {
 
 func TestFrameRoundTrip(t *testing.T) {
 	for _, p := range [][]byte{[]byte(`{"tool":"vbench"}`), bigPayload(), {}} {
-		d, err := DecodeConsole([]byte(serialize(frame(t, p))))
+		d, err := decodeConsole([]byte(serialize(frame(t, p))))
 		if err != nil {
 			t.Fatalf("decode: %v", err)
 		}
@@ -55,7 +55,7 @@ func TestFrameSkipsInterleavedKernelLines(t *testing.T) {
 			b.WriteString("[    1.2] vbench[77]: segfault at ffffffffff600000 ip 0000000000401000\n")
 		}
 	}
-	d, err := DecodeConsole([]byte(serialize(b.String())))
+	d, err := decodeConsole([]byte(serialize(b.String())))
 	if err != nil {
 		t.Fatalf("decode: %v", err)
 	}
@@ -93,7 +93,7 @@ func TestFrameErrors(t *testing.T) {
 		{"bad base64", "VBENCH-BEGIN v1\nVB:@@@@\nVBENCH-END len=3 sha256=00\n", ErrCorrupt},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			d, err := DecodeConsole([]byte(c.console))
+			d, err := decodeConsole([]byte(c.console))
 			if !errors.Is(err, c.want) {
 				t.Errorf("got %v, want %v", err, c.want)
 			}
@@ -106,10 +106,10 @@ func TestFrameErrors(t *testing.T) {
 
 func TestFrameGuestErrors(t *testing.T) {
 	var b bytes.Buffer
-	WriteError(&b, errors.New("mount proc on /proc:\n operation not permitted"))
+	writeError(&b, errors.New("mount proc on /proc:\n operation not permitted"))
 	b.WriteString(frame(t, []byte("{}")))
-	WriteError(&b, errors.New("second"))
-	d, err := DecodeConsole([]byte(serialize(b.String())))
+	writeError(&b, errors.New("second"))
+	d, err := decodeConsole([]byte(serialize(b.String())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +119,8 @@ func TestFrameGuestErrors(t *testing.T) {
 	}
 	// Error lines are reported even when no frame arrived.
 	var e bytes.Buffer
-	WriteError(&e, errors.New("guest panic: boom"))
-	d, err = DecodeConsole(e.Bytes())
+	writeError(&e, errors.New("guest panic: boom"))
+	d, err = decodeConsole(e.Bytes())
 	if !errors.Is(err, ErrNoFrame) || len(d.Errors) != 1 || d.Errors[0] != "guest panic: boom" {
 		t.Errorf("got %v, %q", err, d.Errors)
 	}

@@ -27,7 +27,7 @@ func skipUnlessCI(t *testing.T, format string, args ...any) {
 // first .ci/fetch-kernel unpacked under .cache/kernel at the repository root.
 func testKernel(t *testing.T) string {
 	if k := os.Getenv("VBENCH_TEST_KERNEL"); k != "" {
-		if err := CheckKernel(k); err != nil {
+		if err := checkKernel(k); err != nil {
 			t.Fatalf("VBENCH_TEST_KERNEL: %v", err)
 		}
 		return k

@@ -19,9 +19,9 @@ var (
 	ErrNoQEMU      = errors.New("QEMU not found")
 )
 
-// VsyscallModes are the values of the vsyscall= boot parameter
+// vsyscallModes are the values of the vsyscall= boot parameter
 // (arch/x86/entry/vsyscall/vsyscall_64.c, vsyscall_setup).
-var VsyscallModes = []string{"emulate", "xonly", "none"}
+var vsyscallModes = []string{"emulate", "xonly", "none"}
 
 // Mode is one boot to make.
 type Mode struct {
@@ -74,11 +74,11 @@ func ParseModes(s string) ([]Mode, error) {
 			continue
 		}
 		ok := false
-		for _, v := range VsyscallModes {
+		for _, v := range vsyscallModes {
 			ok = ok || f == v
 		}
 		if !ok {
-			return nil, fmt.Errorf("%w %q (valid: %s, or a boot argument like vdso=0)", ErrUnknownMode, f, strings.Join(VsyscallModes, ", "))
+			return nil, fmt.Errorf("%w %q (valid: %s, or a boot argument like vdso=0)", ErrUnknownMode, f, strings.Join(vsyscallModes, ", "))
 		}
 		out = append(out, Mode{Name: f, Arg: "vsyscall=" + f})
 	}
@@ -98,14 +98,14 @@ type Kernel struct {
 // Dir is a file-name-safe form of Name, for the kernel's output directory.
 func (k Kernel) Dir() string { return Mode{Name: k.Name}.Dir() }
 
-// ParseKernels checks every --kernel (see CheckKernel) before anything
+// ParseKernels checks every --kernel (see checkKernel) before anything
 // boots, and names each. Two kernels with the same name are refused: their
 // runs would land in the same directory.
 func ParseKernels(paths []string) ([]Kernel, error) {
 	var out []Kernel
 	seen := map[string]string{}
 	for _, p := range paths {
-		if err := CheckKernel(p); err != nil {
+		if err := checkKernel(p); err != nil {
 			return nil, err
 		}
 		name := strings.TrimPrefix(filepath.Base(p), "vmlinuz-")
@@ -118,9 +118,9 @@ func ParseKernels(paths []string) ([]Kernel, error) {
 	return out, nil
 }
 
-// CheckKernel checks that path is an x86 bzImage: the setup header's magic
+// checkKernel checks that path is an x86 bzImage: the setup header's magic
 // "HdrS" at offset 0x202 (Documentation/arch/x86/boot.rst).
-func CheckKernel(path string) error {
+func checkKernel(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err

@@ -74,7 +74,7 @@ func fakeKernel(t *testing.T) string {
 }
 
 func TestCheckKernel(t *testing.T) {
-	if err := CheckKernel(fakeKernel(t)); err != nil {
+	if err := checkKernel(fakeKernel(t)); err != nil {
 		t.Errorf("bzImage header rejected: %v", err)
 	}
 	dir := t.TempDir()
@@ -83,18 +83,18 @@ func TestCheckKernel(t *testing.T) {
 	text := filepath.Join(dir, "text")
 	os.WriteFile(text, []byte(strings.Repeat("not a kernel\n", 100)), 0o644)
 	for _, p := range []string{short, text, dir} {
-		err := CheckKernel(p)
+		err := checkKernel(p)
 		if !errors.Is(err, ErrNotKernel) {
 			t.Errorf("%s: got %v, want ErrNotKernel", filepath.Base(p), err)
 		}
 	}
 	// An ELF executable (this test binary) is not a bzImage either.
 	if self, err := os.Executable(); err == nil {
-		if err := CheckKernel(self); !errors.Is(err, ErrNotKernel) {
+		if err := checkKernel(self); !errors.Is(err, ErrNotKernel) {
 			t.Errorf("test binary: got %v, want ErrNotKernel", err)
 		}
 	}
-	if err := CheckKernel(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+	if err := checkKernel(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing: got %v, want ErrNotExist", err)
 	}
 }
@@ -122,7 +122,7 @@ func TestFindQEMUMissing(t *testing.T) {
 
 func TestCmdline(t *testing.T) {
 	c := Config{Accel: "tcg", Append: "VBENCH_PARTS=vsyscall", Timeout: 30 * time.Second}
-	got := c.Cmdline(Mode{Name: "vdso=0", Arg: "vdso=0"})
+	got := c.cmdline(Mode{Name: "vdso=0", Arg: "vdso=0"})
 	for _, w := range []string{"console=ttyS0", "vdso=0", "panic=-1", "VBENCH_GUEST=1", "VBENCH_MODE=vdso=0", "VBENCH_ACCEL=tcg", "VBENCH_TIMEOUT=30"} {
 		if !strings.Contains(" "+got+" ", " "+w+" ") {
 			t.Errorf("cmdline %q lacks %q", got, w)
@@ -131,7 +131,7 @@ func TestCmdline(t *testing.T) {
 	if !strings.HasSuffix(got, " VBENCH_PARTS=vsyscall") {
 		t.Errorf("--append not last: %q", got)
 	}
-	args := strings.Join(c.QEMUArgs(Mode{Name: "none", Arg: "vsyscall=none"}), " ")
+	args := strings.Join(c.qemuArgs(Mode{Name: "none", Arg: "vsyscall=none"}), " ")
 	for _, w := range []string{"-nographic", "-no-reboot", "-accel tcg"} {
 		if !strings.Contains(args, w) {
 			t.Errorf("qemu args %q lack %q", args, w)
@@ -167,7 +167,7 @@ func TestBootDecodesAndTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	var con strings.Builder
-	WriteFrame(&con, []byte(payload.String()))
+	writeFrame(&con, []byte(payload.String()))
 	m := Mode{Name: "xonly", Arg: "vsyscall=xonly"}
 
 	cfg := Config{QEMU: fakeQEMU(t, []byte(serialize(con.String())), "0"), Kernel: "/k/vmlinuz-x", Initramfs: "/dev/null", Accel: "tcg", Timeout: 10 * time.Second}
@@ -183,7 +183,7 @@ func TestBootDecodesAndTimesOut(t *testing.T) {
 	// A guest that never powers off is killed at the timeout, and what it
 	// said is still reported.
 	var e strings.Builder
-	WriteError(&e, errors.New("guest panic: boom"))
+	writeError(&e, errors.New("guest panic: boom"))
 	cfg.QEMU = fakeQEMU(t, []byte(e.String()), "30")
 	cfg.Timeout = 300 * time.Millisecond
 	start := time.Now()
