@@ -5,6 +5,9 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/vbench-dev/vbench/aslr"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // TCGNote is said wherever guest timings are shown without KVM.
@@ -77,4 +80,97 @@ func dash(s string) string {
 
 func mdCell(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+// WriteASLRMarkdown writes the ASLR table of a boot-lab run: one row per
+// region, one column per kernel, each cell the effective bits with their 95%
+// interval (flagged when above the kernel's maximum for that version), and
+// then, per kernel, which regions move with which. Each kernel's column
+// comes from its boot with the most ASLR samples (the vsyscall= mode does
+// not change the layout); the header names it.
+func WriteASLRMarkdown(w io.Writer, results []Result) {
+	type col struct {
+		kernel string
+		res    *Result
+	}
+	var cols []col
+	for i := range results {
+		r := &results[i]
+		if r.Run == nil || r.Run.ASLR == nil || r.Run.ASLR.Samples == 0 {
+			continue
+		}
+		j := slices.IndexFunc(cols, func(c col) bool { return c.kernel == r.Kernel })
+		switch {
+		case j < 0:
+			cols = append(cols, col{r.Kernel, r})
+		case r.Run.ASLR.Samples > cols[j].res.Run.ASLR.Samples:
+			cols[j].res = r
+		}
+	}
+	if len(cols) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n## ASLR per kernel\n\n")
+	fmt.Fprintf(w, "Effective bits of each region's base, with their 95%% interval (the estimator and the entropy it\n")
+	fmt.Fprintf(w, "measures are in each run's report). The guests sample for a fixed time: under TCG a spawn is slow,\n")
+	fmt.Fprintf(w, "so a wide interval means few samples, not a weak kernel.\n\n")
+	var names []string
+	head, rule := "| region |", "|---|"
+	for _, c := range cols {
+		a := c.res.Run.ASLR
+		head += fmt.Sprintf(" %s (%s, %d samples) |", c.kernel, c.res.Mode.Name, a.Samples)
+		rule += "---|"
+		for _, g := range a.Regions {
+			if !slices.Contains(names, g.Name) {
+				names = append(names, g.Name)
+			}
+		}
+	}
+	fmt.Fprintln(w, head)
+	fmt.Fprintln(w, rule)
+	for _, n := range names {
+		line := "| " + n + " |"
+		for _, c := range cols {
+			line += " " + aslrCell(c.res.Run, n) + " |"
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, c := range cols {
+		var moves []string
+		a := c.res.Run.ASLR
+		for _, p := range a.Pairs {
+			if p.DistinctDiffs == 1 || p.Related {
+				moves = append(moves, aslr.PairWords(p, a.Regions))
+			}
+		}
+		if len(moves) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\nOn %s:\n\n", c.kernel)
+		for _, m := range moves {
+			fmt.Fprintf(w, "- %s\n", mdCell(m))
+		}
+	}
+}
+
+// aslrCell is one region of one run: "28.0 [21.7, 28.0]", with the kernel
+// maximum when the figure is above it.
+func aslrCell(r *runfile.Run, name string) string {
+	a := r.ASLR
+	i := slices.IndexFunc(a.Regions, func(g runfile.Region) bool { return g.Name == name })
+	if i < 0 {
+		return "-"
+	}
+	g := a.Regions[i]
+	if g.Present == 0 {
+		return "absent"
+	}
+	if g.Distinct == 1 {
+		return "0 (fixed)"
+	}
+	s := fmt.Sprintf("%.1f [%.1f, %.1f]", g.Effective, g.EffectiveLo, g.EffectiveHi)
+	if m := aslr.MaxIn(a, name, aslr.KernelOf(r.Env)); aslr.Above(g, m) {
+		s += fmt.Sprintf(" **above the kernel's %.0f**", m.Bits)
+	}
+	return s
 }

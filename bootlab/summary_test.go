@@ -39,3 +39,46 @@ func TestWriteSummaryMarkdown(t *testing.T) {
 		t.Error("Perms")
 	}
 }
+
+func TestWriteASLRMarkdown(t *testing.T) {
+	guest := func(kernel, version string, samples int, vdso runfile.Region, pairs ...runfile.Pair) *runfile.Run {
+		return &runfile.Run{
+			Env: runfile.Env{KernelRelease: kernel, KernelVersion: version, RandomizeVASpace: 2, MmapRndBits: 28},
+			ASLR: &runfile.ASLR{Samples: samples, Regions: []runfile.Region{
+				vdso,
+				{Name: "mmap", Present: samples, Distinct: samples, Effective: 28, EffectiveLo: 21.7, EffectiveHi: 28},
+				{Name: "heap", Present: samples, Distinct: samples - 5, Effective: 21.5, EffectiveLo: 20.9, EffectiveHi: 22.1},
+			}, Pairs: pairs}}
+	}
+	v61 := runfile.Region{Name: "vdso", Present: 3000, Distinct: 2990, Effective: 21.4, EffectiveLo: 20.8, EffectiveHi: 22.0}
+	v612 := runfile.Region{Name: "vdso", Present: 900, Distinct: 900, Effective: 28, EffectiveLo: 18.7, EffectiveHi: 28}
+	results := []Result{
+		{Kernel: "6.1.0-50-cloud-amd64", Mode: Mode{"emulate", "vsyscall=emulate"}, Run: guest("6.1.0-50-cloud-amd64", "#1 SMP Debian 6.1.176-1", 3000, v61)},
+		{Kernel: "6.1.0-50-cloud-amd64", Mode: Mode{"xonly", "vsyscall=xonly"}, Run: guest("6.1.0-50-cloud-amd64", "#1 SMP Debian 6.1.176-1", 2000, v61)},
+		{Kernel: "6.12.117+deb12-cloud-amd64", Mode: Mode{"none", "vsyscall=none"}, Run: guest("6.12.117+deb12-cloud-amd64", "#1 SMP Debian 6.12.117-1", 900, v612,
+			runfile.Pair{A: "mmap", B: "vdso", DistinctDiffs: 1, Offset: -0x2000, MinDiff: -0x2000, MaxDiff: -0x2000})},
+		{Kernel: "6.12.117+deb12-cloud-amd64", Mode: Mode{"xonly", "vsyscall=xonly"}, Err: errors.New("no frame")},
+	}
+	var b strings.Builder
+	WriteASLRMarkdown(&b, results)
+	s := b.String()
+	for _, w := range []string{
+		"| region | 6.1.0-50-cloud-amd64 (emulate, 3000 samples) | 6.12.117+deb12-cloud-amd64 (none, 900 samples) |",
+		"| vdso | 21.4 [20.8, 22.0] | 28.0 [18.7, 28.0] |",
+		"| heap | 21.5 [20.9, 22.1] **above the kernel's 18** | 21.5 [20.9, 22.1] **above the kernel's 18** |",
+		"On 6.12.117+deb12-cloud-amd64:",
+		"vdso moves with mmap: vdso = mmap - 0x2000 (8 KiB) in every sample",
+	} {
+		if !strings.Contains(s, w) {
+			t.Errorf("ASLR table lacks %q:\n%s", w, s)
+		}
+	}
+	if strings.Contains(s, "On 6.1.0-50") {
+		t.Errorf("a kernel with no related pairs got a list:\n%s", s)
+	}
+	b.Reset()
+	WriteASLRMarkdown(&b, results[3:])
+	if b.Len() != 0 {
+		t.Errorf("no ASLR results, yet: %q", b.String())
+	}
+}

@@ -193,6 +193,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 
 	var summary bytes.Buffer
 	bootlab.WriteSummaryMarkdown(&summary, bootlab.Accel{Name: cfg.Accel, Reason: cfg.AccelReason}, results)
+	bootlab.WriteASLRMarkdown(&summary, results)
 	var compareErr error
 	if len(runs) >= 2 {
 		// The comparison and the report are rendered by package report,
