@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -118,5 +119,22 @@ func TestLostStdoutIsAFailure(t *testing.T) {
 	}
 	if f, ok := any(&checkedWriter{w: full}).(interface{ Fd() uintptr }); !ok || f.Fd() != full.Fd() {
 		t.Error("checkedWriter hides the descriptor the progress bar asks for")
+	}
+}
+
+func TestRunChecksItsInputFirst(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"run", "--cpu", "99999"},
+		{"run", "--cpu", "-5"},
+		{"run", "--out", filepath.Join(file, "results"), "--samples", "-1"},
+	} {
+		stdout, stderr, code := runCLI(t, args...)
+		if code != exitBadArgs || strings.Count(stderr, "\n") != 1 || stdout != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want one line and exit 2 before any work", args, code, stdout, stderr)
+		}
 	}
 }
