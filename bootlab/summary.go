@@ -85,7 +85,8 @@ func mdCell(s string) string {
 // WriteASLRMarkdown writes the ASLR table of a boot-lab run: one row per
 // region, one column per kernel, each cell the effective bits with their 95%
 // interval (flagged when above the kernel's maximum for that version), and
-// then, per kernel, which regions move with which. Each kernel's column
+// then, per kernel, the conclusions aslr draws: where the vDSO sits and
+// which regions move with which. Each kernel's column
 // comes from its boot with the most ASLR samples (the vsyscall= mode does
 // not change the layout); the header names it.
 func WriteASLRMarkdown(w io.Writer, results []Result) {
@@ -136,18 +137,10 @@ func WriteASLRMarkdown(w io.Writer, results []Result) {
 		fmt.Fprintln(w, line)
 	}
 	for _, c := range cols {
-		var moves []string
-		a := c.res.Run.ASLR
-		for _, p := range a.Pairs {
-			if p.DistinctDiffs == 1 || p.Related {
-				moves = append(moves, aslr.PairWords(p, a.Regions))
-			}
-		}
-		if len(moves) == 0 {
-			continue
-		}
+		// What moves with what, as the run's report says it (computed
+		// from the data now, not stored prose).
 		fmt.Fprintf(w, "\nOn %s:\n\n", c.kernel)
-		for _, m := range moves {
+		for _, m := range aslr.Conclusions(c.res.Run.ASLR) {
 			fmt.Fprintf(w, "- %s\n", mdCell(m))
 		}
 	}

@@ -67,14 +67,11 @@ func TestWriteASLRMarkdown(t *testing.T) {
 		"| vdso | 21.4 [20.8, 22.0] | 28.0 [18.7, 28.0] |",
 		"| heap | 21.5 [20.9, 22.1] **above the kernel's 18** | 21.5 [20.9, 22.1] **above the kernel's 18** |",
 		"On 6.12.117+deb12-cloud-amd64:",
-		"vdso moves with mmap: vdso = mmap - 0x2000 (8 KiB) in every sample",
+		"vdso, mmap move together",
 	} {
 		if !strings.Contains(s, w) {
 			t.Errorf("ASLR table lacks %q:\n%s", w, s)
 		}
-	}
-	if strings.Contains(s, "On 6.1.0-50") {
-		t.Errorf("a kernel with no related pairs got a list:\n%s", s)
 	}
 	b.Reset()
 	WriteASLRMarkdown(&b, results[3:])
