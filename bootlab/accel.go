@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -69,6 +70,18 @@ func ChooseAccel(ctx context.Context, want string, c Config, deadline time.Durat
 	default:
 		return Accel{}, fmt.Errorf("%w %q (valid: auto, kvm, tcg)", ErrBadAccel, want)
 	}
+	if h := hostArch(); h != c.arch() {
+		// KVM runs guests of the host's own architecture only.
+		host := runtime.GOARCH
+		if h != nil {
+			host = h.Name
+		}
+		why := fmt.Sprintf("an %s kernel on an %s host", c.arch().Name, host)
+		if want == AccelKVM {
+			return Accel{}, fmt.Errorf("%w: %s (use --accel tcg)", ErrKVMUnusable, why)
+		}
+		return Accel{Name: AccelTCG, Reason: why + ": tcg"}, nil
+	}
 	if deadline <= 0 {
 		deadline = defaultProbeDeadline
 	}
@@ -121,7 +134,7 @@ func probeBoot(ctx context.Context, c Config, deadline time.Duration) error {
 	// earlyprintk makes the kernel print from its first moments
 	// (arch/x86/kernel/early_printk.c); without a root file system it then
 	// panics, and panic=-1 with -no-reboot ends QEMU.
-	args = append(args, "-append", "console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 loglevel=7")
+	args = append(args, "-append", "console="+c.arch().Console+" "+c.arch().EarlyPrint+" panic=-1 loglevel=7")
 	ctx, cancel := context.WithTimeoutCause(ctx, deadline, ErrSilent)
 	defer cancel()
 	seen := newWatch(kernelAlive)
@@ -144,7 +157,7 @@ func probeBoot(ctx context.Context, c Config, deadline time.Duration) error {
 // guest, writes on the serial console: the decompressor's banner, the
 // "Linux version" line, a printk timestamp, or the guest's start line.
 // Firmware (SeaBIOS: "Booting from ROM...") matches none of them.
-var kernelAlive = regexp.MustCompile(`Decompressing Linux|Linux version|\[ *[0-9]+\.[0-9]{6}\]|` + regexp.QuoteMeta(guestStart))
+var kernelAlive = regexp.MustCompile(`Decompressing Linux|Linux version|Booting Linux on|\[ *[0-9]+\.[0-9]{6}\]|` + regexp.QuoteMeta(guestStart))
 
 // exitWords says how a QEMU process ended: "aborted" for SIGABRT (QEMU's
 // abort() on a fatal KVM error), else the exec error's own words.

@@ -24,8 +24,9 @@ var ErrTimeout = errors.New("boot timed out")
 
 // Config is what every boot of a session shares.
 type Config struct {
-	QEMU      string // qemu-system-x86_64 binary (see FindQEMU)
-	Kernel    string // bzImage (see checkKernel)
+	QEMU      string // the QEMU binary for Arch (see FindQEMU)
+	Kernel    string // kernel image (see ParseKernels)
+	Arch      *Arch  // the kernel's architecture; nil means x86_64
 	Initramfs string // archive from BuildInitramfs
 	Accel     string // AccelKVM or AccelTCG (see ChooseAccel); "" means tcg
 	// AccelReason says why Accel was chosen; it is recorded in each run.
@@ -49,6 +50,13 @@ func (c Config) accel() string {
 	return c.Accel
 }
 
+func (c Config) arch() *Arch {
+	if c.Arch == nil {
+		return arches[0]
+	}
+	return c.Arch
+}
+
 func (c Config) timeout() time.Duration {
 	if c.Timeout <= 0 {
 		return 120 * time.Second
@@ -70,13 +78,16 @@ type Result struct {
 
 // cmdline is the kernel command line for mode m.
 func (c Config) cmdline(m Mode) string {
-	args := []string{
-		"console=ttyS0", m.Arg, "panic=-1", "quiet",
-		envGuest + "=1",
-		envMode + "=" + m.Name,
-		envAccel + "=" + c.accel(),
-		envTimeout + "=" + strconv.Itoa(int(c.timeout().Seconds())),
+	args := []string{"console=" + c.arch().Console}
+	if m.Arg != "" {
+		args = append(args, m.Arg)
 	}
+	args = append(args, "panic=-1", "quiet",
+		envGuest+"=1",
+		envMode+"="+m.Name,
+		envAccel+"="+c.accel(),
+		envTimeout+"="+strconv.Itoa(int(c.timeout().Seconds())),
+	)
 	if s := strings.TrimSpace(c.Append); s != "" {
 		args = append(args, s)
 	}
@@ -96,15 +107,19 @@ func (c Config) qemuBase() []string {
 	if mem <= 0 {
 		mem = 512
 	}
-	args := []string{
-		"-nographic", "-no-reboot",
+	a := c.arch()
+	args := append([]string{"-nographic", "-no-reboot"}, a.Machine...)
+	args = append(args,
 		"-m", strconv.Itoa(mem),
 		"-accel", c.accel(),
 		"-nic", "none",
 		"-kernel", c.Kernel,
-	}
-	if c.accel() == AccelKVM {
+	)
+	switch {
+	case c.accel() == AccelKVM:
 		args = append(args, "-cpu", "host")
+	case a.TCGCPU != "":
+		args = append(args, "-cpu", a.TCGCPU)
 	}
 	return args
 }

@@ -46,7 +46,7 @@ func TestBootAllModes(t *testing.T) {
 	if testing.Short() {
 		skipUnlessCI(t, "boots QEMU; skipped with -short")
 	}
-	qemu, err := FindQEMU("")
+	qemu, err := FindQEMU("", arches[0])
 	if err != nil {
 		skipUnlessCI(t, "%v", err)
 	}
@@ -63,7 +63,7 @@ func TestBootAllModes(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building a static vbench: %v\n%s", err, out)
 	}
-	if err := CheckStatic(vb); err != nil {
+	if err := CheckInit(vb, arches[0]); err != nil {
 		t.Fatalf("CGO_ENABLED=0 build is not static: %v", err)
 	}
 	initrd, err := BuildInitramfs(dir, vb)

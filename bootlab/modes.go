@@ -4,19 +4,19 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
 // Input errors, wrapped with detail.
 var (
 	ErrUnknownMode = errors.New("unknown mode")
-	ErrNotKernel   = errors.New("not a bzImage kernel")
+	ErrNotKernel   = errors.New("not a kernel image")
 	ErrNotStatic   = errors.New("executable is dynamically linked")
 	ErrNoQEMU      = errors.New("QEMU not found")
+	ErrWrongArch   = errors.New("wrong architecture for the kernel")
 )
 
 // vsyscallModes are the values of the vsyscall= boot parameter
@@ -88,24 +88,27 @@ func ParseModes(s string) ([]Mode, error) {
 	return out, nil
 }
 
-// Kernel is one --kernel given: its path, and the name its runs are filed
-// under (the file name without "vmlinuz-": "6.1.0-50-cloud-amd64").
+// Kernel is one --kernel given: its path, the name its runs are filed
+// under (the file name without "vmlinuz-": "6.1.0-50-cloud-amd64"), and its
+// architecture, read from the image's header.
 type Kernel struct {
 	Path string
 	Name string
+	Arch *Arch
 }
 
 // Dir is a file-name-safe form of Name, for the kernel's output directory.
 func (k Kernel) Dir() string { return Mode{Name: k.Name}.Dir() }
 
-// ParseKernels checks every --kernel (see checkKernel) before anything
+// ParseKernels checks every --kernel (see kernelArch) before anything
 // boots, and names each. Two kernels with the same name are refused: their
 // runs would land in the same directory.
 func ParseKernels(paths []string) ([]Kernel, error) {
 	var out []Kernel
 	seen := map[string]string{}
 	for _, p := range paths {
-		if err := checkKernel(p); err != nil {
+		arch, err := kernelArch(p)
+		if err != nil {
 			return nil, err
 		}
 		name := strings.TrimPrefix(filepath.Base(p), "vmlinuz-")
@@ -113,45 +116,53 @@ func ParseKernels(paths []string) ([]Kernel, error) {
 			return nil, fmt.Errorf("%s and %s would both be filed as %q", prev, p, name)
 		}
 		seen[name] = p
-		out = append(out, Kernel{Path: p, Name: name})
+		out = append(out, Kernel{Path: p, Name: name, Arch: arch})
 	}
 	return out, nil
 }
 
-// checkKernel checks that path is an x86 bzImage: the setup header's magic
-// "HdrS" at offset 0x202 (Documentation/arch/x86/boot.rst).
+// checkKernel checks that path is a kernel image vbench can boot.
 func checkKernel(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return err
-	} else if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: %w (not a regular file)", path, ErrNotKernel)
-	}
-	var magic [4]byte
-	if _, err := f.ReadAt(magic[:], 0x202); err != nil {
-		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("%s: %w (too short)", path, ErrNotKernel)
-		}
-		return err
-	}
-	if string(magic[:]) != "HdrS" {
-		return fmt.Errorf("%s: %w (no \"HdrS\" magic at offset 0x202; give a vmlinuz, e.g. from /boot)", path, ErrNotKernel)
-	}
-	return nil
+	_, err := kernelArch(path)
+	return err
 }
 
-// CheckStatic checks that the ELF executable at path has no PT_INTERP
-// program header, i.e. can run as /init without a dynamic loader.
-func CheckStatic(path string) error {
+// DefaultMode is the one boot of a kernel that has no vsyscall= modes
+// (arm64) when --modes names nothing else: no extra argument.
+var DefaultMode = Mode{Name: "default"}
+
+// ModesFor is the boots to make of a kernel of architecture a: modes as
+// given where the kernel has vsyscall= (x86-64); elsewhere the vsyscall
+// modes are left out, the boot arguments kept, and one DefaultMode boot is
+// made if nothing is left.
+func ModesFor(a *Arch, modes []Mode) []Mode {
+	if a.Vsyscall {
+		return modes
+	}
+	var out []Mode
+	for _, m := range modes {
+		if !slices.Contains(vsyscallModes, m.Name) {
+			out = append(out, m)
+		}
+	}
+	if len(out) == 0 {
+		out = []Mode{DefaultMode}
+	}
+	return out
+}
+
+// CheckInit checks that the executable at path can be /init of a kernel of
+// architecture a: built for a, with no PT_INTERP program header (no dynamic
+// loader in the initramfs).
+func CheckInit(path string, a *Arch) error {
 	f, err := elf.Open(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	defer f.Close()
+	if f.Machine != a.ELF {
+		return fmt.Errorf("%s: %w: built for %v, the kernel is %s (build one with GOARCH=%s CGO_ENABLED=0 go build ./cmd/vbench)", path, ErrWrongArch, f.Machine, a.Name, a.GOARCH)
+	}
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
 			return fmt.Errorf("%s: %w", path, ErrNotStatic)
@@ -160,15 +171,15 @@ func CheckStatic(path string) error {
 	return nil
 }
 
-// FindQEMU returns the QEMU binary to use: name if it holds a '/', else
-// name (default qemu-system-x86_64) looked up on PATH.
-func FindQEMU(name string) (string, error) {
+// FindQEMU returns the QEMU binary for kernels of architecture a: name if
+// it holds a '/', else name (default a.QEMU) looked up on PATH.
+func FindQEMU(name string, a *Arch) (string, error) {
 	if name == "" {
-		name = "qemu-system-x86_64"
+		name = a.QEMU
 	}
 	p, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%w: no %s on PATH (install it, e.g. apt-get install qemu-system-x86, or pass --qemu PATH)", ErrNoQEMU, name)
+		return "", fmt.Errorf("%w: no %s on PATH (install it, e.g. apt-get install %s, or pass --qemu PATH)", ErrNoQEMU, name, a.QEMUPkg)
 	}
 	return p, nil
 }

@@ -99,24 +99,97 @@ func TestCheckKernel(t *testing.T) {
 	}
 }
 
-func TestCheckStaticRejectsNonELF(t *testing.T) {
+func TestCheckInit(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "x")
 	os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755)
-	if err := CheckStatic(p); err == nil {
+	if err := CheckInit(p, arches[0]); err == nil {
 		t.Error("a shell script passed as a static ELF")
 	}
+	// This test binary is built for the host: the other architecture's
+	// kernel cannot run it.
+	self, err := os.Executable()
+	if err != nil {
+		t.Skip(err)
+	}
+	host := hostArch()
+	if host == nil {
+		t.Skip("host architecture unknown to the boot lab")
+	}
+	for _, a := range arches {
+		if a == host {
+			continue
+		}
+		if err := CheckInit(self, a); !errors.Is(err, ErrWrongArch) || !strings.Contains(err.Error(), "GOARCH="+a.GOARCH) {
+			t.Errorf("a %s binary as /init of %s: %v", host.Name, a.Name, err)
+		}
+	}
 	// /bin/sh on a glibc system has an interpreter.
-	if sh, err := os.Open("/bin/sh"); err == nil {
-		sh.Close()
-		if err := CheckStatic("/bin/sh"); err != nil && !errors.Is(err, ErrNotStatic) {
+	if _, err := os.Stat("/bin/sh"); err == nil {
+		if err := CheckInit("/bin/sh", host); err != nil && !errors.Is(err, ErrNotStatic) {
 			t.Errorf("/bin/sh: unexpected error %v", err)
 		}
 	}
 }
 
 func TestFindQEMUMissing(t *testing.T) {
-	if _, err := FindQEMU(filepath.Join(t.TempDir(), "no-qemu")); !errors.Is(err, ErrNoQEMU) {
+	if _, err := FindQEMU(filepath.Join(t.TempDir(), "no-qemu"), arches[0]); !errors.Is(err, ErrNoQEMU) {
 		t.Errorf("got %v, want ErrNoQEMU", err)
+	}
+	if _, err := FindQEMU("", &Arch{QEMU: "no-such-qemu-vbench", QEMUPkg: "qemu-system-zz"}); err == nil || !strings.Contains(err.Error(), "apt-get install qemu-system-zz") {
+		t.Errorf("missing default QEMU: %v", err)
+	}
+}
+
+// arm64Image writes a file with the arm64 Image header's magic.
+func arm64Image(t *testing.T, name string) string {
+	t.Helper()
+	b := make([]byte, 0x1000)
+	copy(b[0x38:], "ARM\x64")
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestKernelArch(t *testing.T) {
+	ks, err := ParseKernels([]string{fakeKernel(t), arm64Image(t, "vmlinuz-6.1.0-50-cloud-arm64")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks[0].Arch.Name != "x86_64" || ks[1].Arch.Name != "aarch64" || ks[1].Arch.GOARCH != "arm64" {
+		t.Errorf("architectures: %s, %s", ks[0].Arch.Name, ks[1].Arch.Name)
+	}
+	modes, _ := ParseModes("emulate,xonly,none")
+	if got := ModesFor(ks[0].Arch, modes); len(got) != 3 {
+		t.Errorf("x86_64 boots %v", got)
+	}
+	if got := ModesFor(ks[1].Arch, modes); len(got) != 1 || got[0] != DefaultMode {
+		t.Errorf("arm64 with vsyscall modes only boots %v, want the default boot", got)
+	}
+	modes, _ = ParseModes("xonly,vdso=0,rodata=off")
+	if got := ModesFor(ks[1].Arch, modes); len(got) != 2 || got[0].Arg != "vdso=0" || got[1].Arg != "rodata=off" {
+		t.Errorf("arm64 with boot arguments boots %v", got)
+	}
+	c := Config{Kernel: ks[1].Path, Arch: ks[1].Arch, Accel: AccelTCG, Initramfs: "/i"}
+	args := strings.Join(c.qemuArgs(DefaultMode), " ")
+	for _, w := range []string{"-M virt", "-cpu max", "-accel tcg", "console=ttyAMA0 panic=-1"} {
+		if !strings.Contains(args, w) {
+			t.Errorf("arm64 QEMU arguments %q lack %q", args, w)
+		}
+	}
+	if strings.Contains(args, "vsyscall") || strings.Contains(args, "  ") {
+		t.Errorf("arm64 command line %q", args)
+	}
+	// KVM runs only guests of the host's architecture: no probe, tcg.
+	if hostArch() == arches[0] {
+		acc, err := ChooseAccel(context.Background(), AccelAuto, c, time.Second)
+		if err != nil || acc.Name != AccelTCG || !strings.Contains(acc.Reason, "an aarch64 kernel on an x86_64 host") {
+			t.Errorf("arm64 kernel on an x86 host: %+v %v", acc, err)
+		}
+		if _, err := ChooseAccel(context.Background(), AccelKVM, c, time.Second); !errors.Is(err, ErrKVMUnusable) {
+			t.Errorf("--accel kvm for an arm64 kernel on x86: %v", err)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package bootlab
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -24,7 +25,7 @@ func Perms(mapsLine string) string {
 // WriteSummaryMarkdown writes what each guest saw and how long each boot
 // took, one row per kernel and mode, as a Markdown section, with TCGNote
 // when any boot was emulated.
-func WriteSummaryMarkdown(w io.Writer, acc Accel, results []Result) {
+func WriteSummaryMarkdown(w io.Writer, accels map[string]Accel, results []Result) {
 	fmt.Fprintf(w, "# vsyscall= boot modes under QEMU\n\n")
 	var kernels []string
 	for _, r := range results {
@@ -33,12 +34,14 @@ func WriteSummaryMarkdown(w io.Writer, acc Accel, results []Result) {
 		}
 	}
 	fmt.Fprintf(w, "Kernels %s; one boot per kernel and mode, vbench as /init.\n\n", "`"+strings.Join(kernels, "`, `")+"`")
-	if acc.Name != "" {
-		fmt.Fprintf(w, "Accelerator: %s (%s).\n\n", acc.Name, mdCell(acc.Reason))
+	emulated := false
+	for _, a := range slices.Sorted(maps.Keys(accels)) {
+		acc := accels[a]
+		fmt.Fprintf(w, "Accelerator for %s kernels: %s (%s).\n\n", a, acc.Name, mdCell(acc.Reason))
+		emulated = emulated || acc.Name != AccelKVM
 	}
 	fmt.Fprintln(w, "| kernel | mode | kernel argument | [vsyscall] in maps | read probe | call probe | accel | boot (s) | result |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
-	emulated := acc.Name != "" && acc.Name != AccelKVM
 	for _, r := range results {
 		if r.Run == nil {
 			fmt.Fprintf(w, "| %s | %s | `%s` | - | - | - | - | %.1f | no result: %s |\n", r.Kernel, r.Mode.Name, r.Mode.Arg, r.Seconds, mdCell(errString(r.Err)))

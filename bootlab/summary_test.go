@@ -16,10 +16,10 @@ func TestWriteSummaryMarkdown(t *testing.T) {
 		{Kernel: "6.12.57+deb12-cloud-amd64", Mode: Mode{"none", "vsyscall=none"}, Seconds: 50, Err: errors.New("boot timed out | killed")},
 	}
 	var b strings.Builder
-	WriteSummaryMarkdown(&b, Accel{AccelTCG, "kvm unusable here: qemu aborted (x); using tcg"}, results)
+	WriteSummaryMarkdown(&b, map[string]Accel{"x86_64": {AccelTCG, "kvm unusable here: qemu aborted (x); using tcg"}}, results)
 	s := b.String()
 	for _, w := range []string{
-		"Accelerator: tcg (kvm unusable here: qemu aborted (x); using tcg).",
+		"Accelerator for x86_64 kernels: tcg (kvm unusable here: qemu aborted (x); using tcg).",
 		"Kernels `6.1.0-50-cloud-amd64`, `6.12.57+deb12-cloud-amd64`;",
 		"| 6.1.0-50-cloud-amd64 | xonly | `vsyscall=xonly` | `--xp` | SIGSEGV | ok | tcg | 2.2 | ok |",
 		"| 6.12.57+deb12-cloud-amd64 | none | `vsyscall=none` | - | - | - | - | 50.0 | no result: boot timed out \\| killed |",
@@ -31,7 +31,7 @@ func TestWriteSummaryMarkdown(t *testing.T) {
 	}
 	ok.Boot.Accel = "kvm"
 	b.Reset()
-	WriteSummaryMarkdown(&b, Accel{AccelKVM, "kvm works here"}, results[:1])
+	WriteSummaryMarkdown(&b, map[string]Accel{"x86_64": {AccelKVM, "kvm works here"}}, results[:1])
 	if strings.Contains(b.String(), TCGNote) {
 		t.Error("TCG note written for a KVM boot")
 	}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -62,7 +64,8 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	appendArgs := fs.String("append", "", "extra kernel command line for every boot")
 	out := fs.String("out", "results/bootmodes", "output directory")
 	timeout := fs.Duration("timeout", 120*time.Second, "kill a boot that has not powered off after this long")
-	qemu := fs.String("qemu", "qemu-system-x86_64", "QEMU binary (name on PATH or path)")
+	qemu := fs.String("qemu", "", "QEMU binary (name on PATH or path; default qemu-system-x86_64 or qemu-system-aarch64 by the kernel's architecture)")
+	inits := fs.StringArray("init", nil, "static vbench to run as /init, for kernels of its architecture (default: this vbench for its own); repeat for several")
 	defAccel := os.Getenv(bootlab.EnvAccelChoice)
 	if defAccel == "" {
 		defAccel = bootlab.AccelAuto
@@ -94,19 +97,11 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usageErrorf("bootmodes: --accel %q (valid: auto, kvm, tcg)", *accel)
 	}
-	qemuPath, err := bootlab.FindQEMU(*qemu)
+	// Everything each architecture needs is checked before anything boots:
+	// its QEMU and its /init.
+	archs, err := prepareArchs(kernels, *qemu, *inits)
 	if err != nil {
-		return usageErrorf("bootmodes: %v", err)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return failedf("bootmodes: cannot find vbench's own executable: %v", err)
-	}
-	if err := bootlab.CheckStatic(self); err != nil {
-		if errors.Is(err, bootlab.ErrNotStatic) {
-			return usageErrorf("bootmodes: this vbench is dynamically linked and cannot be the guest's /init: build it with CGO_ENABLED=0 go build ./cmd/vbench")
-		}
-		return failedf("bootmodes: %v", err)
+		return err
 	}
 	if err := atomicfile.CheckDir(*out); err != nil {
 		return usageErrorf("bootmodes: --out %v", err)
@@ -117,34 +112,34 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	// SIGTERM too: QEMU is then killed and the temporary initramfs removed.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := bootlab.Config{QEMU: qemuPath, Kernel: kernels[0].Path, Append: *appendArgs, Timeout: *timeout}
-	// Decided once for every boot of the run: KVM only if a guest really
-	// prints under it here (a nested VM may have /dev/kvm and still abort
-	// QEMU, or start it and never run the guest).
-	acc, err := bootlab.ChooseAccel(ctx, *accel, cfg, 0)
-	if err != nil {
-		if ctx.Err() != nil {
-			return failedf("bootmodes: interrupted")
+	accels := map[string]bootlab.Accel{}
+	for _, a := range archs {
+		cfg := bootlab.Config{QEMU: a.qemu, Kernel: a.kernel.Path, Arch: a.kernel.Arch, Timeout: *timeout}
+		// Decided once per architecture for every boot of the run: KVM only
+		// if a guest really prints under it here (a nested VM may have
+		// /dev/kvm and still abort QEMU, or start it and never run the
+		// guest), and only for the host's own architecture.
+		acc, err := bootlab.ChooseAccel(ctx, *accel, cfg, 0)
+		if err != nil {
+			if ctx.Err() != nil {
+				return failedf("bootmodes: interrupted")
+			}
+			return failedf("bootmodes: %v", err)
 		}
-		return failedf("bootmodes: %v", err)
+		fmt.Fprintf(stderr, "vbench: accel for %s kernels: %s: %s\n", a.kernel.Arch.Name, acc.Name, acc.Reason)
+		accels[a.kernel.Arch.Name] = acc
+		a.initrd, err = bootlab.BuildInitramfs("", a.init)
+		if err != nil {
+			return failedf("bootmodes: building the initramfs: %v", err)
+		}
+		defer os.Remove(a.initrd)
 	}
-	fmt.Fprintf(stderr, "vbench: accel %s: %s\n", acc.Name, acc.Reason)
-	cfg.Accel, cfg.AccelReason = acc.Name, acc.Reason
-	if acc.Name == bootlab.AccelKVM {
-		cfg.Silent = kvmSilent
-	}
-	initrd, err := bootlab.BuildInitramfs("", self)
-	if err != nil {
-		return failedf("bootmodes: building the initramfs: %v", err)
-	}
-	defer os.Remove(initrd)
 
-	cfg.Initramfs = initrd
-	if *console {
-		cfg.Console = escapeWriter{stderr}
+	nboots := 0
+	for _, k := range kernels {
+		nboots += len(bootlab.ModesFor(k.Arch, modes))
 	}
-	fmt.Fprintf(stdout, "booting %d kernel(s) x %d mode(s) with %s (%s), one at a time, timeout %s each\n",
-		len(kernels), len(modes), filepath.Base(qemuPath), cfg.Accel, *timeout)
+	fmt.Fprintf(stdout, "booting %d kernel(s), %d boot(s), one at a time, timeout %s each\n", len(kernels), nboots, *timeout)
 
 	var (
 		results []bootlab.Result
@@ -152,8 +147,17 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 		failed  []string
 	)
 	for _, k := range kernels {
-		cfg.Kernel = k.Path
-		for _, m := range modes {
+		a := archs[k.Arch.Name]
+		acc := accels[k.Arch.Name]
+		cfg := bootlab.Config{QEMU: a.qemu, Kernel: k.Path, Arch: k.Arch, Initramfs: a.initrd,
+			Accel: acc.Name, AccelReason: acc.Reason, Append: *appendArgs, Timeout: *timeout}
+		if acc.Name == bootlab.AccelKVM {
+			cfg.Silent = kvmSilent
+		}
+		if *console {
+			cfg.Console = escapeWriter{stderr}
+		}
+		for _, m := range bootlab.ModesFor(k.Arch, modes) {
 			fmt.Fprintf(stdout, "\n== %s, %s (%s)\n", k.Name, m.Name, m.Arg)
 			res := bootlab.Boot(ctx, cfg, m)
 			results = append(results, res)
@@ -187,12 +191,12 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 
 	fmt.Fprintln(stdout)
 	printBootSummary(stdout, results)
-	if cfg.Accel != bootlab.AccelKVM {
+	if slices.ContainsFunc(results, func(r bootlab.Result) bool { return r.Run != nil && r.Run.Boot.Accel != bootlab.AccelKVM }) {
 		fmt.Fprintf(stdout, "\nnote: %s\n", bootlab.TCGNote)
 	}
 
 	var summary bytes.Buffer
-	bootlab.WriteSummaryMarkdown(&summary, bootlab.Accel{Name: cfg.Accel, Reason: cfg.AccelReason}, results)
+	bootlab.WriteSummaryMarkdown(&summary, accels, results)
 	bootlab.WriteASLRMarkdown(&summary, results)
 	var compareErr error
 	if len(runs) >= 2 {
@@ -229,6 +233,57 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 		return failedf("bootmodes: report: %v", compareErr)
 	}
 	return nil
+}
+
+// archSetup is what the boots of one architecture share.
+type archSetup struct {
+	kernel bootlab.Kernel // the first kernel of the architecture, for the KVM probe
+	qemu   string
+	init   string // the static vbench for /init
+	initrd string
+}
+
+// prepareArchs finds, for each architecture among kernels, its QEMU (qemu
+// if given, else the architecture's own) and its /init: the --init built
+// for it, or this vbench for its own architecture. What is missing is a
+// usage error naming the way to get it.
+func prepareArchs(kernels []bootlab.Kernel, qemu string, inits []string) (map[string]*archSetup, error) {
+	given := map[string]string{}
+	for _, p := range inits {
+		a, err := bootlab.BinaryArch(p)
+		if err != nil {
+			return nil, usageErrorf("bootmodes: --init: %v", err)
+		}
+		given[a.Name] = p
+	}
+	out := map[string]*archSetup{}
+	for _, k := range kernels {
+		if out[k.Arch.Name] != nil {
+			continue
+		}
+		a := &archSetup{kernel: k}
+		var err error
+		if a.qemu, err = bootlab.FindQEMU(qemu, k.Arch); err != nil {
+			return nil, usageErrorf("bootmodes: %v", err)
+		}
+		a.init = given[k.Arch.Name]
+		if a.init == "" {
+			if runtime.GOARCH != k.Arch.GOARCH {
+				return nil, usageErrorf("bootmodes: %s is an %s kernel: give --init PATH, a vbench built with GOARCH=%s CGO_ENABLED=0 go build ./cmd/vbench", k.Name, k.Arch.Name, k.Arch.GOARCH)
+			}
+			if a.init, err = os.Executable(); err != nil {
+				return nil, failedf("bootmodes: cannot find vbench's own executable: %v", err)
+			}
+		}
+		if err := bootlab.CheckInit(a.init, k.Arch); err != nil {
+			if errors.Is(err, bootlab.ErrNotStatic) {
+				return nil, usageErrorf("bootmodes: %s is dynamically linked and cannot be the guest's /init: build it with CGO_ENABLED=0 go build ./cmd/vbench", a.init)
+			}
+			return nil, usageErrorf("bootmodes: %v", err)
+		}
+		out[k.Arch.Name] = a
+	}
+	return out, nil
 }
 
 // printBoot prints what one guest saw.

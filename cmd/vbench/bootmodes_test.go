@@ -28,7 +28,7 @@ func TestBootmodesBadInput(t *testing.T) {
 	}{
 		{"no kernel flag", []string{"bootmodes"}, "--kernel is required"},
 		{"missing kernel", []string{"bootmodes", "--kernel", filepath.Join(dir, "nope")}, "no such file"},
-		{"not a kernel", []string{"bootmodes", "--kernel", notKernel}, "not a bzImage"},
+		{"not a kernel", []string{"bootmodes", "--kernel", notKernel}, "not a kernel image"},
 		{"unknown mode", []string{"bootmodes", "--kernel", kernel, "--modes", "xonly,sometimes"}, "unknown mode \"sometimes\""},
 		{"no qemu", []string{"bootmodes", "--kernel", kernel, "--qemu", filepath.Join(dir, "no-qemu")}, "not found"},
 		{"bad accel", []string{"bootmodes", "--kernel", kernel, "--accel", "hvf"}, "--accel"},
