@@ -32,7 +32,7 @@ func testKernel(t *testing.T) string {
 		}
 		return k
 	}
-	ks, _ := filepath.Glob("../.cache/kernel/*/boot/vmlinuz-*")
+	ks, _ := filepath.Glob("../.cache/kernel/*-amd64/boot/vmlinuz-*")
 	if len(ks) == 0 {
 		skipUnlessCI(t, "no kernel: set VBENCH_TEST_KERNEL or run .ci/fetch-kernel")
 	}
@@ -197,4 +197,38 @@ func tail(b []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestProbeBootArm64 boots Debian's arm64 kernel under qemu-system-aarch64
+// (TCG) far enough for its first console line: the machine, CPU and early
+// console the boot lab gives an arm64 kernel work. The kernel comes from
+// $VBENCH_TEST_KERNEL_ARM64, else from .ci/fetch-kernel 6.1/arm64.
+func TestProbeBootArm64(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots QEMU; skipped with -short")
+	}
+	k := os.Getenv("VBENCH_TEST_KERNEL_ARM64")
+	if k == "" {
+		ks, _ := filepath.Glob("../.cache/kernel/*-arm64/boot/vmlinuz-*")
+		if len(ks) == 0 {
+			skipUnlessCI(t, "no arm64 kernel: set VBENCH_TEST_KERNEL_ARM64 or run .ci/fetch-kernel 6.1/arm64")
+		}
+		k = ks[0]
+	}
+	ks, err := ParseKernels([]string{k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks[0].Arch.GOARCH != "arm64" {
+		t.Fatalf("%s: read as %s", k, ks[0].Arch.Name)
+	}
+	qemu, err := FindQEMU("", ks[0].Arch)
+	if err != nil {
+		skipUnlessCI(t, "%v", err)
+	}
+	start := time.Now()
+	if err := probeBoot(context.Background(), Config{QEMU: qemu, Kernel: k, Arch: ks[0].Arch, Accel: AccelTCG}, 60*time.Second); err != nil {
+		t.Fatalf("arm64 probe boot: %v", err)
+	}
+	t.Logf("arm64 kernel printed after %.1fs under tcg", time.Since(start).Seconds())
 }
