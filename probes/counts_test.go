@@ -3,8 +3,10 @@ package probes
 import (
 	"context"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -161,5 +163,33 @@ func TestJudge(t *testing.T) {
 	cell := runfile.Cell{Noise: n}
 	if got := cell.NoiseNote(); got != "noisy: steal 3%, 2 preemptions" {
 		t.Errorf("note %q", got)
+	}
+}
+
+// TestRetryNoisy: the retry budget goes to cells whose samples are
+// bimodal or whose interval is wide, never to quiet ones.
+func TestRetryNoisy(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	ctrs := openCounters(0)
+	defer ctrs.close()
+	op := loopOp{kind: opEmpty}
+	noisy := &benchCell{op: op, iters: 1000, chunk: 1000}
+	noisy.cell.Samples = []float64{1, 1, 1, 1, 1, 9, 9, 9, 9, 9}
+	quiet := &benchCell{op: op, iters: 1000, chunk: 1000}
+	quiet.cell.Samples = []float64{5, 5, 5, 5, 5, 5, 5, 5, 5, 5}
+	if !retryNoisy(context.Background(), []*benchCell{noisy, quiet}, ctrs, 20*time.Millisecond) {
+		t.Fatal("retry reported an interruption")
+	}
+	if noisy.retried == 0 || len(noisy.cell.Samples) != 10+noisy.retried || len(noisy.cell.SampleCounts) != noisy.retried {
+		t.Errorf("bimodal cell: %d retried, %d samples, %d counts", noisy.retried, len(noisy.cell.Samples), len(noisy.cell.SampleCounts))
+	}
+	if quiet.retried != 0 || len(quiet.cell.Samples) != 10 {
+		t.Errorf("quiet cell resampled: %d retried", quiet.retried)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if retryNoisy(ctx, []*benchCell{noisy}, ctrs, time.Second) {
+		t.Error("a cancelled retry reported completion")
 	}
 }
