@@ -511,6 +511,9 @@ func countInChild(out *runfile.Bench, live []*benchCell) map[*benchCell]float64 
 func retryNoisy(ctx context.Context, live []*benchCell, ctrs *counters, budget time.Duration) bool {
 	deadline := time.Now().Add(budget)
 	for time.Now().Before(deadline) {
+		if ctx.Err() != nil {
+			return false
+		}
 		var noisy []*benchCell
 		for _, bc := range live {
 			c := &bc.cell
