@@ -345,6 +345,9 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 	step(len(cells) - len(live))
 
 	interrupted := func() (*runfile.Bench, error) {
+		if !ctrs.has(evSyscalls) {
+			out.Counters = append(out.Counters, runfile.Counter{Name: runfile.CounterSyscalls, Unavailable: "not counted: interrupted before the counting child ran"})
+		}
 		finish(out, cells, ctrs, nil, true)
 		return out, fmt.Errorf("bench interrupted after %d of %d steps: %w", units, total, ctx.Err())
 	}
