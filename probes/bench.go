@@ -36,8 +36,45 @@ type BenchConfig struct {
 	LatencyCalls int
 	LatencyTime  time.Duration
 
+	// CellByCell takes all samples of one cell before the next, as vbench
+	// did before; by default samples are taken round-robin across the
+	// cells (A1 B1 C1 A2 B2 ...), every cell calibrated first, so that slow
+	// drift of the machine falls on every cell alike.
+	CellByCell bool
+	// RetryNoisy, if positive, is a time budget for more samples of cells
+	// whose interval is wider than ±5% or whose samples are bimodal,
+	// taken round-robin after the others until they are quiet or the
+	// budget is spent.
+	RetryNoisy time.Duration
+
 	// Doors, if not nil, is used instead of calling Discover.
 	Doors *Doors
+}
+
+// Bounds of BenchConfig: beyond them a run would not fit in memory (every
+// sample is kept, with its counts) or in an afternoon.
+const (
+	MaxCount      = 10000
+	MaxBenchtime  = 10 * time.Second
+	MaxRetryNoisy = time.Hour
+)
+
+// ErrBadConfig is wrapped by the error for a count, benchtime or retry
+// budget out of bounds.
+var ErrBadConfig = errors.New("bad bench configuration")
+
+// CheckBounds reports a Count, Benchtime or RetryNoisy out of bounds (0
+// count and benchtime mean the defaults), naming the flag and the limit.
+func (cfg BenchConfig) CheckBounds() error {
+	switch {
+	case cfg.Count < 0 || cfg.Count > MaxCount:
+		return &wrapErr{fmt.Sprintf("--count %d: want 1 to %d samples per cell", cfg.Count, MaxCount), ErrBadConfig}
+	case cfg.Benchtime < 0 || cfg.Benchtime > MaxBenchtime:
+		return &wrapErr{fmt.Sprintf("--benchtime %v: want a positive duration of at most %v per sample", cfg.Benchtime, MaxBenchtime), ErrBadConfig}
+	case cfg.RetryNoisy < 0 || cfg.RetryNoisy > MaxRetryNoisy:
+		return &wrapErr{fmt.Sprintf("--retry-noisy %v: want 0 (off) to %v", cfg.RetryNoisy, MaxRetryNoisy), ErrBadConfig}
+	}
+	return nil
 }
 
 // DefaultBenchConfig is what `vbench bench` does without flags.
@@ -62,16 +99,6 @@ type wrapErr struct {
 
 func (e *wrapErr) Error() string { return e.msg }
 func (e *wrapErr) Unwrap() error { return e.sentinel }
-
-// FellBack is the note on a vDSO cell that costs about what its syscall
-// does: the vDSO handed the call to the kernel (the CPUTIME and ALARM
-// clocks, or a clocksource the vDSO cannot read; lib/vdso/gettimeofday.c).
-const FellBack = "vDSO fell back to the syscall"
-
-// fallbackRatio: a vDSO call slower than this fraction of the syscall is
-// taken to have fallen back. A vDSO read that works costs 2 to 30 ns, a
-// syscall about 1000 ns; a fallback costs a little more than the syscall.
-const fallbackRatio = 0.5
 
 // NormalizeNames checks the selections of cfg against the known names and
 // returns cfg with canonical names (clocks upper-case without CLOCK_, one
@@ -143,6 +170,9 @@ func pickNames(kind string, names, valid []string) ([]string, error) {
 type benchCell struct {
 	cell runfile.Cell
 	op   loopOp
+
+	iters, chunk int64 // calls per sample and per native loop; 0 until calibrated
+	retried      int   // samples added by RetryNoisy
 }
 
 // plan lists the cells of cfg (names already normalized), in table order,
@@ -205,7 +235,8 @@ func opFor(call Call, c Clock, p Path, d *Doors) (loopOp, string) {
 }
 
 // Bench measures every selected cell. progress, if not nil, is called with
-// cells done and the total.
+// the work done and the total, both counted in cells: with interleaved
+// samples every cell advances together.
 //
 // Cells come in table order: functions as in BenchFunctions, then clocks as
 // in Clocks, then paths as in Paths. A (function, clock, path) that no
@@ -213,20 +244,37 @@ func opFor(call Call, c Clock, p Path, d *Doors) (loopOp, string) {
 // no such vDSO symbol, rdtscp on a CPU without it) gets a cell with
 // Unavailable set and is never called. A call that fails still costs what it
 // costs and is measured, with a note such as "returns EINVAL" (the ALARM
-// clocks without an RTC). vDSO cells that cost more than half the syscall
-// get the note FellBack.
+// clocks without an RTC).
 //
 // Each sample calls the target Iters times in native loops (loop_amd64.s)
 // of about a millisecond each, timed from Go between loops; Iters is set by
-// a warm-up so that a sample lasts about cfg.Benchtime. The calling
-// goroutine's thread is locked and pinned to cfg.CPU for the duration; its
-// affinity is restored afterwards. With cfg.Latency, single calls are then
-// timed with the TSC (see latency.go); floors have no latency mode.
+// a warm-up so that a sample lasts about cfg.Benchtime. Every cell is
+// calibrated first; then samples are taken round-robin, one of each cell per
+// round (cfg.CellByCell: all of one cell, then the next). Around each
+// sample the kernel's counters are read (counters.go): page faults, context
+// switches, migrations, steal, preemptions, syscalls where the tracepoint
+// is readable, cycles and instructions where there is a PMU. Each cell is
+// then judged for noise (noise.go), its events per call are set, and its
+// vDSO fallback is noted from the count of syscalls (fallback.go; counted
+// in a traced child when the tracepoint is not readable). With cfg.Latency,
+// single calls are then timed with the TSC (see latency.go); floors have no
+// latency mode.
+//
+// The calling goroutine's thread is locked and pinned to cfg.CPU for the
+// duration; its affinity is restored afterwards.
+//
+// When ctx is done, Bench stops after the sample it is taking and returns
+// what it has measured, marked Interrupted (cells never reached are
+// Unavailable "not measured: interrupted"), with an error wrapping
+// ctx.Err().
 func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int)) (*runfile.Bench, error) {
 	benchMu.Lock() // one Bench at a time: the loops share loopBuf and its getrandom state
 	defer benchMu.Unlock()
 	cfg, err := cfg.NormalizeNames()
 	if err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckBounds(); err != nil {
 		return nil, err
 	}
 	def := DefaultBenchConfig()
@@ -256,7 +304,13 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 	defer restore()
 
 	cells := plan(cfg, d)
-	out := &runfile.Bench{CPU: cpu, Count: cfg.Count, Benchtime: cfg.Benchtime}
+	out := &runfile.Bench{CPU: cpu, Count: cfg.Count, Benchtime: cfg.Benchtime, Order: runfile.OrderInterleaved, RetryNoisy: cfg.RetryNoisy}
+	if cfg.CellByCell {
+		out.Order = runfile.OrderCellByCell
+	}
+	ctrs := openCounters(cpu)
+	defer ctrs.close()
+	out.Counters = ctrs.info
 	rdtscp := hasRDTSCP(d)
 	if cfg.Latency {
 		out.TSCHz = calibrateTSC(20 * time.Millisecond)
@@ -264,29 +318,231 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 			out.TSCStepNs = float64(tscStep()) / out.TSCHz * 1e9
 		}
 	}
-	if progress != nil {
-		progress(0, len(cells))
-	}
+
+	var live []*benchCell // cells to call
 	for i := range cells {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		if cells[i].cell.Unavailable == "" {
+			live = append(live, &cells[i])
 		}
-		bc := &cells[i]
-		if bc.cell.Unavailable == "" {
-			if err := measure(ctx, bc, cfg); err != nil {
-				return nil, err
-			}
-			if cfg.Latency && bc.cell.Function != string(FuncFloor) {
-				bc.cell.Latency = latency(bc.op, cfg, out.TSCHz, rdtscp)
+	}
+	latencyCells := 0
+	if cfg.Latency {
+		for _, bc := range live {
+			if bc.cell.Function != string(FuncFloor) {
+				latencyCells++
 			}
 		}
-		out.Cells = append(out.Cells, bc.cell)
+	}
+	// Work in units: a calibration, a sample, a latency pass, an
+	// unavailable cell; reported in cells.
+	units, total := 0, len(cells)-len(live)+len(live)*(1+cfg.Count)+latencyCells
+	step := func(n int) {
+		units += n
 		if progress != nil {
-			progress(i+1, len(cells))
+			progress(len(cells)*units/max(total, 1), len(cells))
 		}
+	}
+	step(len(cells) - len(live))
+
+	interrupted := func() (*runfile.Bench, error) {
+		if !ctrs.has(evSyscalls) {
+			out.Counters = append(out.Counters, runfile.Counter{Name: runfile.CounterSyscalls, Unavailable: "not counted: interrupted before the counting child ran"})
+		}
+		finish(out, cells, ctrs, nil, true)
+		return out, fmt.Errorf("bench interrupted after %d of %d steps: %w", units, total, ctx.Err())
+	}
+
+	if cfg.CellByCell {
+		for _, bc := range live {
+			if ctx.Err() != nil {
+				return interrupted()
+			}
+			bc.calibrate(cfg.Benchtime)
+			step(1)
+			for range cfg.Count {
+				if ctx.Err() != nil {
+					return interrupted()
+				}
+				bc.sample(ctrs)
+				step(1)
+			}
+		}
+	} else {
+		for _, bc := range live {
+			if ctx.Err() != nil {
+				return interrupted()
+			}
+			bc.calibrate(cfg.Benchtime)
+			step(1)
+		}
+		for range cfg.Count {
+			for _, bc := range live {
+				if ctx.Err() != nil {
+					return interrupted()
+				}
+				bc.sample(ctrs)
+				step(1)
+			}
+		}
+	}
+	if cfg.RetryNoisy > 0 {
+		if !retryNoisy(ctx, live, ctrs, cfg.RetryNoisy) {
+			return interrupted()
+		}
+	}
+	if cfg.Latency {
+		for _, bc := range live {
+			if bc.cell.Function == string(FuncFloor) {
+				continue
+			}
+			if ctx.Err() != nil {
+				return interrupted()
+			}
+			bc.cell.Latency = latency(bc.op, cfg, out.TSCHz, rdtscp)
+			step(1)
+		}
+	}
+	var counted map[*benchCell]float64
+	if !ctrs.has(evSyscalls) {
+		counted = countInChild(out, live)
+	}
+	finish(out, cells, ctrs, counted, false)
+	return out, nil
+}
+
+// finish summarizes every cell into out: the median and its interval, the
+// events per call, the noise verdict; then the vDSO fallbacks. counted
+// holds syscalls per call counted in a child, when the tracepoint was not
+// readable.
+func finish(out *runfile.Bench, cells []benchCell, ctrs *counters, counted map[*benchCell]float64, interrupted bool) {
+	out.Interrupted = interrupted
+	out.Cells = out.Cells[:0]
+	for i := range cells {
+		bc := &cells[i]
+		c := &bc.cell
+		if c.Unavailable == "" && len(c.Samples) == 0 {
+			c.Unavailable = "not measured: interrupted"
+			c.Iters, c.Notes = 0, nil
+		}
+		if c.Unavailable == "" {
+			c.Summary = summarize(c.Samples)
+			c.PerCall = perCall(bc, ctrs, counted)
+			c.Noise = judge(c, bc.retried)
+		}
+		out.Cells = append(out.Cells, *c)
 	}
 	noteFallbacks(out)
-	return out, nil
+}
+
+// perCall is each counted event per call over the cell's samples.
+func perCall(bc *benchCell, ctrs *counters, counted map[*benchCell]float64) *runfile.PerCall {
+	calls := float64(bc.iters) * float64(len(bc.cell.SampleCounts))
+	if calls <= 0 {
+		return nil
+	}
+	var sum runfile.SampleCounts
+	for _, s := range bc.cell.SampleCounts {
+		sum.PageFaults += s.PageFaults
+		sum.MinorFaults += s.MinorFaults
+		sum.ContextSwitches += s.ContextSwitches
+		sum.Syscalls += s.Syscalls
+		sum.Cycles += s.Cycles
+		sum.Instructions += s.Instructions
+	}
+	per := func(ev int, v int64) *float64 {
+		if !ctrs.has(ev) {
+			return nil
+		}
+		x := float64(v) / calls
+		return &x
+	}
+	p := &runfile.PerCall{
+		PageFaults:      per(evPageFaults, sum.PageFaults),
+		MinorFaults:     per(evMinorFaults, sum.MinorFaults),
+		ContextSwitches: per(evContextSwitches, sum.ContextSwitches),
+		Syscalls:        per(evSyscalls, sum.Syscalls),
+		Cycles:          per(evCycles, sum.Cycles),
+		Instructions:    per(evInstructions, sum.Instructions),
+	}
+	if v, ok := counted[bc]; ok {
+		p.Syscalls = &v
+	}
+	return p
+}
+
+// countInChild counts the syscalls per call of every measured call cell in
+// a traced child (syscount.go) and records in out where the count came
+// from, or why there is none.
+func countInChild(out *runfile.Bench, live []*benchCell) map[*benchCell]float64 {
+	_, tpErr := openSyscallTracepoint() // the reason it was not used
+	var which []*benchCell
+	var cells []countCell
+	for _, bc := range live {
+		if bc.cell.Function == string(FuncFloor) || len(bc.cell.Samples) == 0 {
+			continue
+		}
+		var c Clock
+		if bc.cell.Clock != "" {
+			c, _ = ClockByName(bc.cell.Clock)
+		}
+		which = append(which, bc)
+		cells = append(cells, countCell{Func(bc.cell.Function), c, Path(bc.cell.Path)})
+	}
+	info := runfile.Counter{Name: runfile.CounterSyscalls}
+	var counted map[*benchCell]float64
+	if len(cells) > 0 {
+		per, err := countSyscalls(cells)
+		if err != nil {
+			info.Unavailable = fmt.Sprintf("tracepoint: %v; ptrace: %v", tpErr, err)
+		} else {
+			info.Source = fmt.Sprintf("ptrace child (PTRACE_SYSCALL, %d calls per cell; tracepoint: %v)", syscountCalls, tpErr)
+			counted = map[*benchCell]float64{}
+			for i, bc := range which {
+				counted[bc] = per[i]
+			}
+		}
+	} else {
+		info.Unavailable = fmt.Sprintf("tracepoint: %v; no call cells to count in a child", tpErr)
+	}
+	out.Counters = append(out.Counters, info)
+	return counted
+}
+
+// retryNoisy takes more samples, round-robin, of the cells whose interval
+// is wide or whose samples are bimodal, until none is or budget is spent.
+// It returns false when ctx ended it.
+func retryNoisy(ctx context.Context, live []*benchCell, ctrs *counters, budget time.Duration) bool {
+	deadline := time.Now().Add(budget)
+	for time.Now().Before(deadline) {
+		if ctx.Err() != nil {
+			return false
+		}
+		var noisy []*benchCell
+		for _, bc := range live {
+			c := &bc.cell
+			if len(c.Samples) == 0 || len(c.Samples) >= MaxCount {
+				continue
+			}
+			c.Summary = summarize(c.Samples)
+			if retryable(judge(c, 0)) {
+				noisy = append(noisy, bc)
+			}
+		}
+		if len(noisy) == 0 {
+			return true
+		}
+		for _, bc := range noisy {
+			if ctx.Err() != nil {
+				return false
+			}
+			if !time.Now().Before(deadline) {
+				break
+			}
+			bc.sample(ctrs)
+			bc.retried++
+		}
+	}
+	return true
 }
 
 // Pin pins the calling thread, which must be locked to its goroutine
@@ -357,8 +613,9 @@ const (
 	warmTime  = 2 * time.Millisecond // the warm-up runs until one run lasts this long
 )
 
-// measure calibrates and takes cfg.Count samples of one cell.
-func measure(ctx context.Context, bc *benchCell, cfg BenchConfig) error {
+// calibrate checks whether one call fails (noting the errno) and warms the
+// cell up, setting how many calls a sample of about benchtime makes.
+func (bc *benchCell) calibrate(benchtime time.Duration) {
 	op := bc.op
 	// One call first: does it fail? (ALARM clocks without an RTC give
 	// EINVAL; the call still goes into the kernel and costs what it costs.)
@@ -382,41 +639,35 @@ func measure(ctx context.Context, bc *benchCell, cfg BenchConfig) error {
 		}
 		n *= 4
 	}
-	iters := int64(max(float64(cfg.Benchtime)/est, 1))
-	bc.cell.Iters = iters
-	bc.cell.Samples = make([]float64, 0, cfg.Count)
-	for range cfg.Count {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		d := op.timed(iters, chunk)
-		bc.cell.Samples = append(bc.cell.Samples, float64(d)/float64(iters))
+	bc.iters = int64(max(float64(benchtime)/est, 1))
+	bc.chunk = chunk
+	bc.cell.Iters = bc.iters
+}
+
+// sampleHook, if set (tests), is called before each sample.
+var sampleHook func(*benchCell)
+
+// sample takes one sample of a calibrated cell, with the counters read
+// around it: the slow reads (/proc/stat, getrusage) outermost, then the
+// perf counters, and the syscall tracepoint innermost, so that none of
+// these reads is counted as the call's own.
+func (bc *benchCell) sample(ctrs *counters) {
+	if sampleHook != nil {
+		sampleHook(bc)
 	}
-	bc.cell.Summary = summarize(bc.cell.Samples)
-	return nil
+	var a, b snapshot
+	ctrs.take(&a, true)
+	a.perf[evSyscalls] = ctrs.read(evSyscalls)
+	d := bc.op.timed(bc.iters, bc.chunk)
+	b.perf[evSyscalls] = ctrs.read(evSyscalls)
+	ctrs.take(&b, false)
+	bc.cell.Samples = append(bc.cell.Samples, float64(d)/float64(bc.iters))
+	bc.cell.SampleCounts = append(bc.cell.SampleCounts, diff(&a, &b))
 }
 
 // chunkFor is how many calls of est ns each last about chunkTime.
 func chunkFor(est float64) int64 {
 	return int64(min(max(float64(chunkTime)/est, 1), maxChunk))
-}
-
-// noteFallbacks marks vDSO cells that cost about what the syscall costs.
-// Without a syscall cell to compare with (--paths vdso), nothing is said.
-func noteFallbacks(b *runfile.Bench) {
-	for i := range b.Cells {
-		c := &b.Cells[i]
-		if c.Path != string(PathVDSO) || c.Summary == nil {
-			continue
-		}
-		sys, ok := b.Find(c.Function, c.Clock, string(PathSyscall))
-		if !ok || sys.Summary == nil || sys.Summary.Median <= 0 {
-			continue
-		}
-		if c.Summary.Median > fallbackRatio*sys.Summary.Median {
-			c.Notes = append(c.Notes, FellBack)
-		}
-	}
 }
 
 // calibrateTSC measures TSC ticks per second against CLOCK_MONOTONIC (Go's

@@ -77,9 +77,24 @@ func TestBenchEveryCell(t *testing.T) {
 		t.Errorf("vdso clock_gettime: unavailable %q, but vDSO = %v", c.Unavailable, d.VDSO != nil)
 	}
 	// The CPUTIME clocks always fall back inside the vDSO (lib/vdso has no
-	// code for them), so their vDSO cells must say so when measured.
-	if c, _ := b.Find("clock_gettime", "PROCESS_CPUTIME_ID", "vdso"); c.Unavailable == "" && !hasNote(c, FellBack) {
-		t.Errorf("vdso PROCESS_CPUTIME_ID: notes %q lack %q", c.Notes, FellBack)
+	// code for them), so their vDSO cells must say so when measured: from
+	// the count of syscalls where there is one, else from lib/vdso.
+	if c, _ := b.Find("clock_gettime", "PROCESS_CPUTIME_ID", "vdso"); c.Unavailable == "" {
+		if sc, _ := b.Counter(runfile.CounterSyscalls); sc.Source != "" {
+			if !hasNote(c, FellBack) || c.PerCall == nil || c.PerCall.Syscalls == nil || *c.PerCall.Syscalls < 1 {
+				t.Errorf("vdso PROCESS_CPUTIME_ID: notes %q, per call %+v: want %q from >= 1 syscall per call", c.Notes, c.PerCall, FellBack)
+			}
+		} else if !hasNote(c, FallsBackUncounted) {
+			t.Errorf("vdso PROCESS_CPUTIME_ID: notes %q lack %q (syscalls not counted: %s)", c.Notes, FallsBackUncounted, sc.Unavailable)
+		}
+	}
+	if b.Order != runfile.OrderInterleaved || b.Interrupted {
+		t.Errorf("order %q, interrupted %v", b.Order, b.Interrupted)
+	}
+	for _, name := range []string{runfile.CounterPageFaults, runfile.CounterSyscalls, runfile.CounterCycles, runfile.CounterSteal, runfile.CounterPreemptions} {
+		if c, ok := b.Counter(name); !ok || (c.Source == "") == (c.Unavailable == "") {
+			t.Errorf("counter %s: %+v, %v: want a source or a reason", name, c, ok)
+		}
 	}
 }
 
@@ -108,6 +123,9 @@ func checkCell(t *testing.T, b *runfile.Bench, f, clock, path string) {
 	if len(c.Samples) != b.Count || c.Iters <= 0 || c.Summary == nil {
 		t.Errorf("%s: %d samples, %d iters, summary %v", c.Name(), len(c.Samples), c.Iters, c.Summary)
 		return
+	}
+	if len(c.SampleCounts) != len(c.Samples) || c.Noise == nil || c.PerCall == nil {
+		t.Errorf("%s: %d sample counts for %d samples, noise %v, per call %v", c.Name(), len(c.SampleCounts), len(c.Samples), c.Noise, c.PerCall)
 	}
 	for _, s := range c.Samples {
 		if !(s > 0) || math.IsInf(s, 0) {
@@ -192,8 +210,101 @@ func TestBenchBadNames(t *testing.T) {
 func TestBenchCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Bench(ctx, shortConfig(), nil); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled context: error %v", err)
+	cfg := shortConfig()
+	cfg.Doors = &Doors{}
+	b, err := Bench(ctx, cfg, nil)
+	if !errors.Is(err, context.Canceled) || b == nil || !b.Interrupted {
+		t.Fatalf("cancelled context: %v, %+v", err, b)
+	}
+	for _, c := range b.Cells {
+		if c.Summary != nil {
+			t.Errorf("%s measured after cancellation", c.Name())
+		}
+	}
+}
+
+// TestBenchCancelKeepsWhatWasMeasured stops a bench partway: the cells
+// sampled so far come back with their samples, the rest marked.
+func TestBenchCancelKeepsWhatWasMeasured(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := shortConfig()
+	cfg.Latency = false
+	cfg.Count = 4
+	cfg.Functions = []Func{"time", "getcpu"}
+	cfg.Paths = []Path{"syscall"}
+	cfg.Doors = &Doors{}
+	// Cancel once half the work is done: both cells calibrated, some
+	// rounds taken.
+	b, err := Bench(ctx, cfg, func(done, total int) {
+		if 2*done >= total && done > 0 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || b == nil || !b.Interrupted {
+		t.Fatalf("cancelled partway: %v, %+v", err, b)
+	}
+	measured := 0
+	for _, c := range b.Cells {
+		switch {
+		case c.Summary != nil:
+			measured++
+			if len(c.Samples) == 0 || len(c.Samples) >= cfg.Count {
+				t.Errorf("%s: %d samples after cancelling partway", c.Name(), len(c.Samples))
+			}
+		case c.Unavailable != "not measured: interrupted":
+			t.Errorf("%s: neither measured nor marked: %q", c.Name(), c.Unavailable)
+		}
+	}
+	if measured == 0 {
+		t.Error("cancelled partway, but no cell kept its samples")
+	}
+}
+
+// TestBenchInterleaves checks the order samples are taken in: round-robin
+// by default, cell by cell on request.
+func TestBenchInterleaves(t *testing.T) {
+	for _, byCell := range []bool{false, true} {
+		var order []string
+		sampleHook = func(bc *benchCell) { order = append(order, bc.cell.Name()) }
+		cfg := shortConfig()
+		cfg.Latency, cfg.Count, cfg.CellByCell = false, 3, byCell
+		cfg.Functions = []Func{"time", "getcpu"}
+		cfg.Paths = []Path{"syscall"}
+		cfg.Doors = &Doors{}
+		b, err := Bench(context.Background(), cfg, nil)
+		sampleHook = nil
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, c := "Time/path=syscall", "Getcpu/path=syscall"
+		want := []string{a, c, a, c, a, c}
+		wantOrder := runfile.OrderInterleaved
+		if byCell {
+			want, wantOrder = []string{a, a, a, c, c, c}, runfile.OrderCellByCell
+		}
+		if !slices.Equal(order, want) || b.Order != wantOrder {
+			t.Errorf("cell by cell %v: samples taken %q, order %q; want %q, %q", byCell, order, b.Order, want, wantOrder)
+		}
+	}
+}
+
+func TestBenchBounds(t *testing.T) {
+	for _, cfg := range []BenchConfig{
+		{Count: MaxCount + 1}, {Count: -1},
+		{Benchtime: MaxBenchtime + 1}, {Benchtime: -1},
+		{RetryNoisy: MaxRetryNoisy + 1}, {RetryNoisy: -1},
+	} {
+		err := cfg.CheckBounds()
+		if !errors.Is(err, ErrBadConfig) {
+			t.Errorf("%+v: %v, want ErrBadConfig", cfg, err)
+		}
+		if _, err := Bench(context.Background(), cfg, nil); !errors.Is(err, ErrBadConfig) {
+			t.Errorf("Bench %+v: %v, want ErrBadConfig", cfg, err)
+		}
+	}
+	if err := (BenchConfig{Count: MaxCount, Benchtime: MaxBenchtime, RetryNoisy: MaxRetryNoisy}).CheckBounds(); err != nil {
+		t.Errorf("the limits themselves: %v", err)
 	}
 }
 

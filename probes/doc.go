@@ -3,8 +3,22 @@
 // vDSO — against the floor of an empty loop and rdtsc.
 //
 // The timed loops are Go assembly that call the target N times between two
-// timestamps, with no Go call per iteration; see the *_amd64.s files.
+// timestamps, with no Go call per iteration; see the *_amd64.s files. The
+// bench engine (bench.go) calibrates every cell, then samples them
+// round-robin so that the machine's drift falls on all alike; around each
+// sample it reads the kernel's counters (counters.go: perf software and,
+// where a PMU exists, hardware events, steal time, preemptions), counts the
+// syscalls each call enters (the raw_syscalls tracepoint, or a traced child:
+// syscount.go), notes vDSO fallbacks from that count (fallback.go) and
+// flags noisy cells (noise.go).
+//
 // Subpackage vdso finds the vDSO's functions; subpackage vsyscall knows the
 // fixed page and its boot modes; subpackage verify checks that the paths
 // agree.
+//
+// It assumes Linux on x86-64 and perf_event_open(2) for the counters; what
+// cannot be opened (no PMU in a VM, tracefs not mounted, ptrace forbidden)
+// is reported as unavailable, once, and the timings are taken regardless.
+// A process that imports it and is started with VBENCH_SYSCALL_COUNT set
+// becomes the syscall-counting child in this package's init.
 package probes

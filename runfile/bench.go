@@ -1,6 +1,8 @@
 package runfile
 
 import (
+	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -17,7 +19,62 @@ type Bench struct {
 	// most CPUs; some virtual or AMD TSCs advance in steps of many ticks):
 	// single-call latencies are only resolved to this step.
 	TSCStepNs float64 `json:"tsc_step_ns,omitempty"`
-	Cells     []Cell  `json:"cells"`
+	// Order is how samples were taken: OrderInterleaved (one sample of
+	// each cell in turn, round after round, so that slow drift of the
+	// machine falls on every cell alike) or OrderCellByCell (all samples of
+	// one cell, then the next). Empty in files written before it existed:
+	// cell by cell.
+	Order string `json:"order,omitempty"`
+	// RetryNoisy is the time budget given for more samples of noisy cells
+	// (0: none).
+	RetryNoisy time.Duration `json:"retry_noisy,omitempty"`
+	// Interrupted is true when a signal (or a budget) stopped the bench
+	// early: cells hold the samples taken so far, and cells never reached
+	// are Unavailable "not measured: interrupted".
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Counters says, for each kernel counter read around the samples
+	// (CounterPageFaults, ...), where it came from or why it could not be
+	// read; said once here rather than in every cell.
+	Counters []Counter `json:"counters,omitempty"`
+	Cells    []Cell    `json:"cells"`
+}
+
+// Sample orders.
+const (
+	OrderInterleaved = "interleaved"
+	OrderCellByCell  = "cell-by-cell"
+)
+
+// Counter names, as Counter.Name and the keys of PerCall.
+const (
+	CounterPageFaults      = "page_faults"      // perf PERF_COUNT_SW_PAGE_FAULTS: every fault entering the handler
+	CounterMinorFaults     = "minor_faults"     // perf PERF_COUNT_SW_PAGE_FAULTS_MIN: faults that mapped a page
+	CounterContextSwitches = "context_switches" // perf PERF_COUNT_SW_CONTEXT_SWITCHES, this thread
+	CounterMigrations      = "migrations"       // perf PERF_COUNT_SW_CPU_MIGRATIONS, this thread
+	CounterSyscalls        = "syscalls"         // syscalls entered: tracepoint raw_syscalls:sys_enter or a ptrace child
+	CounterCycles          = "cycles"           // perf PERF_COUNT_HW_CPU_CYCLES (needs a PMU)
+	CounterInstructions    = "instructions"     // perf PERF_COUNT_HW_INSTRUCTIONS (needs a PMU)
+	CounterSteal           = "steal"            // /proc/stat steal column of the pinned CPU
+	CounterPreemptions     = "preemptions"      // getrusage(RUSAGE_THREAD) ru_nivcsw
+)
+
+// Counter is where one counter came from, or why it is missing.
+type Counter struct {
+	Name string `json:"name"`
+	// Source is how it was read, e.g. "perf software event",
+	// "ptrace child (PTRACE_SYSCALL)"; empty when Unavailable.
+	Source      string `json:"source,omitempty"`
+	Unavailable string `json:"unavailable,omitempty"`
+}
+
+// Counter returns the counter named name, if the bench lists it.
+func (b *Bench) Counter(name string) (Counter, bool) {
+	for _, c := range b.Counters {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Counter{}, false
 }
 
 // Cell is one (function, clock, path) combination.
@@ -43,6 +100,110 @@ type Cell struct {
 	Latency *Latency `json:"latency,omitempty"`
 	// Notes are remarks for the reader, e.g. "vDSO fell back to the syscall".
 	Notes []string `json:"notes,omitempty"`
+	// SampleCounts holds, per sample (same order as Samples), what the
+	// kernel counted on the timed thread and CPU during it. Counters that
+	// Bench.Counters lists as unavailable read 0.
+	SampleCounts []SampleCounts `json:"sample_counts,omitempty"`
+	// PerCall is each counted event per call, over all samples: what the
+	// call costs in kernel entries, counted rather than inferred.
+	PerCall *PerCall `json:"per_call,omitempty"`
+	// Noise says whether the cell's timing can be trusted, and why not.
+	Noise *Noise `json:"noise,omitempty"`
+}
+
+// SampleCounts is what was counted during one sample.
+type SampleCounts struct {
+	StealNs         int64 `json:"steal_ns,omitempty"`    // steal time of the pinned CPU, ns (10 ms resolution)
+	Preemptions     int64 `json:"preemptions,omitempty"` // involuntary context switches of the thread
+	Migrations      int64 `json:"migrations,omitempty"`
+	PageFaults      int64 `json:"page_faults,omitempty"`
+	MinorFaults     int64 `json:"minor_faults,omitempty"`
+	ContextSwitches int64 `json:"context_switches,omitempty"`
+	Syscalls        int64 `json:"syscalls,omitempty"` // tracepoint only
+	Cycles          int64 `json:"cycles,omitempty"`
+	Instructions    int64 `json:"instructions,omitempty"`
+}
+
+// PerCall is counted events per call; a nil field was not counted.
+type PerCall struct {
+	PageFaults      *float64 `json:"page_faults,omitempty"`
+	MinorFaults     *float64 `json:"minor_faults,omitempty"`
+	ContextSwitches *float64 `json:"context_switches,omitempty"`
+	Syscalls        *float64 `json:"syscalls,omitempty"`
+	Cycles          *float64 `json:"cycles,omitempty"`
+	Instructions    *float64 `json:"instructions,omitempty"`
+}
+
+// Noise is the verdict on a cell's samples. A cell is noisy when its 95%
+// interval is wider than NoisyCI of the median, when its samples fall into
+// two groups, or when the machine took its CPU away while it ran (steal,
+// preemption, migration).
+type Noise struct {
+	Noisy bool `json:"noisy"`
+	// Reasons are short phrases, e.g. "±52%", "bimodal (4 at 2.10, 6 at
+	// 3.02)", "steal 3%", "7 preemptions".
+	Reasons []string `json:"reasons,omitempty"`
+	// CIPct is the larger half-width of the 95% interval, % of the median.
+	CIPct   float64 `json:"ci_pct"`
+	Bimodal bool    `json:"bimodal,omitempty"`
+	// StealPct is steal time over the samples' time, %.
+	StealPct    float64 `json:"steal_pct,omitempty"`
+	Preemptions int64   `json:"preemptions,omitempty"`
+	Migrations  int64   `json:"migrations,omitempty"`
+	// Retried is how many samples --retry-noisy added beyond the count.
+	Retried int `json:"retried,omitempty"`
+}
+
+// NoisyCI is the widest 95% interval, as a fraction of the median, that a
+// cell may have without being flagged noisy.
+const NoisyCI = 0.05
+
+// NoiseNote is the flag for a table or a report: "" for a quiet cell, else
+// "noisy: " and the reasons, e.g. "noisy: ±52%, steal 3%".
+func (c *Cell) NoiseNote() string {
+	if c.Noise == nil || !c.Noise.Noisy {
+		return ""
+	}
+	return "noisy: " + strings.Join(c.Noise.Reasons, ", ")
+}
+
+// PerCallNote says what a call costs in kernel entries, for a table or a
+// report: e.g. "1 page fault per call", "1 syscall per call", "0 syscalls
+// per call"; "" when nothing was counted. Counts are rounded to two
+// significant digits.
+func (c *Cell) PerCallNote() string {
+	p := c.PerCall
+	if p == nil {
+		return ""
+	}
+	var parts []string
+	if p.Syscalls != nil {
+		parts = append(parts, perCall(*p.Syscalls, "syscall", "syscalls"))
+	}
+	if p.PageFaults != nil && *p.PageFaults >= 0.05 {
+		parts = append(parts, perCall(*p.PageFaults, "page fault", "page faults"))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, ", ") + " per call"
+}
+
+func perCall(v float64, one, many string) string {
+	s := FormatCount(v)
+	if s == "1" {
+		return s + " " + one
+	}
+	return s + " " + many
+}
+
+// FormatCount formats a per-call count: whole numbers near an integer as
+// such ("1", "0"), others with two significant digits ("0.51", "1.2").
+func FormatCount(v float64) string {
+	if r := math.Round(v); math.Abs(v-r) < 0.01 {
+		return fmt.Sprintf("%.0f", r)
+	}
+	return fmt.Sprintf("%.2g", v)
 }
 
 // Summary of a cell's samples, in ns/call.

@@ -163,3 +163,25 @@ func TestWriteFileLeavesNoTempOnError(t *testing.T) {
 }
 
 func inf() float64 { var z float64; return 1 / z }
+
+func TestCellNotes(t *testing.T) {
+	one, zero, half := 1.0, 0.0, 0.5
+	for _, c := range []struct {
+		cell       Cell
+		noise, per string
+	}{
+		{Cell{}, "", ""},
+		{Cell{Noise: &Noise{Noisy: false}}, "", ""},
+		{Cell{Noise: &Noise{Noisy: true, Reasons: []string{"±52%", "steal 3%"}}}, "noisy: ±52%, steal 3%", ""},
+		{Cell{PerCall: &PerCall{Syscalls: &zero, PageFaults: &one}}, "", "0 syscalls, 1 page fault per call"},
+		{Cell{PerCall: &PerCall{Syscalls: &one, PageFaults: &zero}}, "", "1 syscall per call"},
+		{Cell{PerCall: &PerCall{Syscalls: &half}}, "", "0.5 syscalls per call"},
+	} {
+		if got := c.cell.NoiseNote(); got != c.noise {
+			t.Errorf("NoiseNote %+v = %q, want %q", c.cell.Noise, got, c.noise)
+		}
+		if got := c.cell.PerCallNote(); got != c.per {
+			t.Errorf("PerCallNote %+v = %q, want %q", c.cell.PerCall, got, c.per)
+		}
+	}
+}

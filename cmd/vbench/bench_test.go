@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/perf/benchfmt"
 
@@ -24,9 +27,100 @@ func TestBenchBadNames(t *testing.T) {
 		{[]string{"--count", "0"}, "--count 0"},
 		{[]string{"--benchtime", "0s"}, "--benchtime 0s"},
 		{[]string{"--bogus"}, "unknown flag: --bogus"},
+		// Bounds, each named in the one line.
+		{[]string{"--count", "9223372036854775807", "--benchtime", "1ns", "--functions", "time", "--paths", "vdso", "--no-latency"}, "at most 10000|1 to 10000"},
+		{[]string{"--count", "10000000000"}, "1 to 10000"},
+		{[]string{"--count", "2000000000"}, "1 to 10000"},
+		{[]string{"--benchtime", "1h"}, "at most 10s"},
+		{[]string{"--retry-noisy", "2h"}, "0 (off) to 1h0m0s"},
+		{[]string{"--retry-noisy", "-1s"}, "--retry-noisy -1s"},
+		{[]string{"--cpu", "-5"}, "--cpu -5"},
+		{[]string{"--cpu", "100000"}, "--cpu 100000: not a CPU this process may run on"},
+		// Outputs are checked before any work.
+		{[]string{"--json", "/nonexistent-dir/run.json"}, "--json /nonexistent-dir/run.json"},
+		{[]string{"--benchfmt", "/nonexistent-dir/bench.txt"}, "--benchfmt /nonexistent-dir/bench.txt"},
+		{[]string{"--json", "-", "--benchfmt", "-"}, "both write to standard output"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
-		wantUsageError(t, append([]string{"bench"}, tc.args...), tc.want)
+		wantUsageErrorAny(t, append([]string{"bench"}, tc.args...), tc.want)
+	}
+}
+
+// wantUsageErrorAny is wantUsageError with alternatives separated by '|'.
+func wantUsageErrorAny(t *testing.T, args []string, want string) {
+	t.Helper()
+	stdout, stderr, code := runCLI(t, args...)
+	found := false
+	for _, alt := range strings.Split(want, "|") {
+		found = found || strings.Contains(stderr, alt)
+	}
+	if code != exitBadArgs || !found || strings.Count(stderr, "\n") != 1 || stdout != "" {
+		t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and one line containing %q", args, code, stdout, stderr, want)
+	}
+}
+
+// TestBenchJSONToStdout: with --json -, standard output holds only the run
+// file, and the table goes to standard error.
+func TestBenchJSONToStdout(t *testing.T) {
+	useSyscallOnlyDoors(t)
+	stdout, stderr, code := runCLI(t, "bench", "--functions", "time", "--paths", "syscall", "--count", "2", "--benchtime", "100us", "--no-latency", "--json", "-")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	r, err := runfile.Decode(strings.NewReader(stdout), "stdout")
+	if err != nil {
+		t.Fatalf("stdout is not a run file: %v\n%s", err, stdout)
+	}
+	if r.Bench == nil || len(r.Bench.Cells) != 1 || r.Bench.Order != runfile.OrderInterleaved {
+		t.Errorf("run file bench %+v", r.Bench)
+	}
+	if !strings.Contains(stderr, "ns/call") || !strings.Contains(stderr, "round-robin") {
+		t.Errorf("table not on stderr:\n%s", stderr)
+	}
+}
+
+// TestBenchSIGTERMWritesWhatWasMeasured stops a long bench with SIGTERM:
+// the run file is written, marked interrupted, and the exit status is 143.
+func TestBenchSIGTERMWritesWhatWasMeasured(t *testing.T) {
+	useSyscallOnlyDoors(t)
+	// Hold SIGTERM for the test too, so that a signal arriving before the
+	// command listens cannot kill the test binary.
+	hold := make(chan os.Signal, 1)
+	signal.Notify(hold, syscall.SIGTERM)
+	defer signal.Stop(hold)
+
+	out := filepath.Join(t.TempDir(), "run.json")
+	bench := filepath.Join(t.TempDir(), "bench.txt")
+	done := make(chan struct{})
+	var stdout, stderr string
+	var code int
+	go func() {
+		defer close(done)
+		stdout, stderr, code = runCLI(t, "bench", "--functions", "time,getcpu", "--paths", "syscall", "--count", "10000",
+			"--benchtime", "5ms", "--no-latency", "--json", out, "--benchfmt", bench)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("bench did not stop on SIGTERM")
+	}
+	if code != 143 || !strings.Contains(stderr, "interrupted by SIGTERM") {
+		t.Errorf("exit %d, stderr %q; want 143 naming SIGTERM", code, stderr)
+	}
+	r, err := runfile.ReadFile(out)
+	if err != nil {
+		t.Fatalf("run file after SIGTERM: %v", err)
+	}
+	if r.Bench == nil || !r.Bench.Interrupted || len(r.Bench.Cells) != 2 {
+		t.Fatalf("bench %+v: want 2 cells, interrupted", r.Bench)
+	}
+	if _, err := os.Stat(bench); err != nil {
+		t.Errorf("benchfmt file: %v", err)
+	}
+	if !strings.Contains(stdout, "Interrupted") {
+		t.Errorf("table does not say it was interrupted:\n%s", stdout)
 	}
 }
 

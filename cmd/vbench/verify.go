@@ -1,12 +1,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/vbench-dev/vbench/internal/atomicfile"
 	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/probes/verify"
 	"github.com/vbench-dev/vbench/runfile"
@@ -40,18 +40,25 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", "vbench verify [--cpu N] [--brief] [--json FILE]", verifyExamples, stdout)
 	cpu := fs.Int("cpu", -1, "CPU to pin the checking thread to (-1: the one it starts on)")
 	brief := fs.Bool("brief", false, "fewer rounds per check")
-	jsonOut := fs.String("json", "", "write the run (environment and checks) as JSON to `FILE`")
+	jsonOut := fs.String("json", "", "write the run (environment and checks) as JSON to `FILE` ('-': standard output)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("verify: unexpected argument %q (see 'vbench verify --help')", fs.Arg(0))
 	}
-	if *cpu < -1 {
-		return usageErrorf("verify: --cpu %d: want a CPU number or -1", *cpu)
-	}
-	if err := probes.CheckCPU(*cpu); errors.Is(err, probes.ErrBadCPU) {
+	if err := checkCPUFlag(*cpu); err != nil {
 		return usageErrorf("verify: %v", err)
+	}
+	if *jsonOut != "" && *jsonOut != "-" {
+		if err := atomicfile.Check(*jsonOut); err != nil {
+			return usageErrorf("verify: --json %v", err)
+		}
+	}
+	// With the run file on standard output, the checks go to standard error.
+	lines := stdout
+	if *jsonOut == "-" {
+		lines = stderr
 	}
 
 	run := runfile.New(sysenv.Collect())
@@ -64,7 +71,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		if c.Detail != "" {
 			line += ": " + c.Detail
 		}
-		fmt.Fprintln(stdout, line)
+		fmt.Fprintln(lines, line)
 	}
 	n := map[string]int{}
 	for _, c := range v.Checks {
@@ -73,13 +80,13 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		if c.Detail != "" {
 			line += ": " + c.Detail
 		}
-		fmt.Fprintln(stdout, line)
+		fmt.Fprintln(lines, line)
 	}
-	fmt.Fprintf(stdout, "\n%d checks: %d pass, %d fail, %d skip\n", len(v.Checks), n[verify.Pass], n[verify.Fail], n[verify.Skip])
+	fmt.Fprintf(lines, "\n%d checks: %d pass, %d fail, %d skip\n", len(v.Checks), n[verify.Pass], n[verify.Fail], n[verify.Skip])
 
 	if *jsonOut != "" {
-		if err := run.WriteFile(*jsonOut); err != nil {
-			return failedf("verify: %v", err)
+		if err := writeOut(*jsonOut, stdout, run.Encode); err != nil {
+			return failedf("verify: --json %v", err)
 		}
 	}
 	if !v.Passed {

@@ -70,6 +70,7 @@ func TestVerifyCommandBadInput(t *testing.T) {
 		{[]string{"verify", "--cpu", "100000"}, "--cpu"},
 		{[]string{"verify", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"verify", "extra"}, "extra"},
+		{[]string{"verify", "--json", "/nonexistent-dir/v.json"}, "--json /nonexistent-dir/v.json"},
 	} {
 		wantUsageError(t, c.args, c.want)
 	}
