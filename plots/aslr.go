@@ -106,8 +106,8 @@ func BitStrip(a *runfile.ASLR, subtitle string) *Figure {
 	for i := len(regs) - 1; i >= 0; i-- {
 		r := regs[i]
 		name := fmt.Sprintf("%s (%d varying)", r.Name, r.VaryingBits)
-		if same := sameBitsAs(regs, i); same != "" {
-			name = fmt.Sprintf("%s (same bits as %s)", r.Name, same)
+		if same := sameBitsAs(a, regs, i); same != "" {
+			name = fmt.Sprintf("%s (%s)", r.Name, same)
 		}
 		names = append(names, name)
 	}
@@ -136,14 +136,26 @@ func BitStrip(a *runfile.ASLR, subtitle string) *Figure {
 	return f
 }
 
-// sameBitsAs names the first region above regs[i] whose row of bit
-// frequencies is the same: the same varying bits, each set as often (as
-// vvar and vvar_vclock follow the vDSO), so the reader need not compare 48
-// cells by eye. "" when there is none.
-func sameBitsAs(regs []runfile.Region, i int) string {
+// sameBitsAs says how regs[i] repeats a region above it, so that the
+// reader need not compare 48 cells by eye: "same bits as X" when its row
+// of bit frequencies is X's exactly, "fixed offset from X" when the pair
+// (X, it) has one difference in every sample (as vvar follows the vDSO:
+// the same randomization, its bits shifted by the offset's carries). ""
+// when it repeats none.
+func sameBitsAs(a *runfile.ASLR, regs []runfile.Region, i int) string {
 	for j := range i {
 		if regs[j].VaryingMask == regs[i].VaryingMask && slices.Equal(regs[j].BitFreq, regs[i].BitFreq) {
-			return regs[j].Name
+			return "same bits as " + regs[j].Name
+		}
+	}
+	if a == nil || regs[i].Distinct <= 1 {
+		return ""
+	}
+	for j := range i {
+		for _, p := range a.Pairs {
+			if p.DistinctDiffs == 1 && (p.A == regs[j].Name && p.B == regs[i].Name || p.B == regs[j].Name && p.A == regs[i].Name) {
+				return "fixed offset from " + regs[j].Name
+			}
 		}
 	}
 	return ""

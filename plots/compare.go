@@ -85,7 +85,7 @@ func Compare(runs []*runfile.Run, labels []string, verdict Verdict) *Figure {
 	}
 	title := fmt.Sprintf("Cost of one call across runs (median, 95%% CI): %d headline cells of the %d in these runs", len(cells), len(all))
 	if verdict != nil && len(runs) > 1 {
-		title += "\nfilled: differs significantly from the first run (ratio shown); hollow: no significant difference"
+		title += "\nfirst run (the base) filled; other runs filled where they differ significantly from it (ratio shown), hollow where not"
 	}
 	p := newPlot(title, "ns per call (log scale)", "")
 	p.Title.TextStyle.Font.Size = 13

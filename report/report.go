@@ -1,7 +1,11 @@
 // Package report turns vbench result files (package runfile) into a
-// report directory: the PNG figures of package plots and a report.md that
-// shows them beside the tables, for one run or several; and it lines runs
-// up for `vbench compare` (Compare), with a Mann-Whitney U test per cell.
+// report directory: the figures of package plots (PNG, SVG) and a
+// report.md that shows them beside the tables, for one run or several; and
+// it lines runs up for `vbench compare` (Compare): timing cells with a
+// Mann-Whitney U test per cell, Holm-Bonferroni corrected, and a minimum
+// change; ASLR regions by their 95% intervals (compare_aslr.go); verify
+// checks that changed status; the environment facts that can move a cost
+// (compare_env.go).
 //
 // It only reads runs: it measures nothing and never changes a run. Every
 // file it writes is written atomically (internal/atomicfile), so a reader
