@@ -93,8 +93,7 @@ func BitStrip(a *runfile.ASLR, subtitle string) *Figure {
 	regs := bitRegions(a)
 	if len(regs) == 0 {
 		f.Height = 4
-		f.Plots = []*plot.Plot{emptyPlot(title, "no ASLR results in this run")}
-		return f
+		return f.empty("no ASLR results in this run")
 	}
 	f.Height = 2.2 + 0.45*float64(len(regs))
 	cmap := moreland.SmoothBlueRed()
@@ -106,8 +105,13 @@ func BitStrip(a *runfile.ASLR, subtitle string) *Figure {
 	var names []string
 	for i := len(regs) - 1; i >= 0; i-- {
 		r := regs[i]
-		names = append(names, fmt.Sprintf("%s (%d varying)", r.Name, r.VaryingBits))
+		name := fmt.Sprintf("%s (%d varying)", r.Name, r.VaryingBits)
+		if same := sameBitsAs(a, regs, i); same != "" {
+			name = fmt.Sprintf("%s (%s)", r.Name, same)
+		}
+		names = append(names, name)
 	}
+	f.Points = len(regs)
 	p.NominalY(names...)
 	p.X.Min, p.X.Max = -0.5, AddrBits-0.5
 	var ticks []plot.Tick
@@ -130,6 +134,31 @@ func BitStrip(a *runfile.ASLR, subtitle string) *Figure {
 	f.Heights = []float64{f.Height - 0.9, 0.9}
 	f.Inset = []float64{0, 1.5}
 	return f
+}
+
+// sameBitsAs says how regs[i] repeats a region above it, so that the
+// reader need not compare 48 cells by eye: "same bits as X" when its row
+// of bit frequencies is X's exactly, "fixed offset from X" when the pair
+// (X, it) has one difference in every sample (as vvar follows the vDSO:
+// the same randomization, its bits shifted by the offset's carries). ""
+// when it repeats none.
+func sameBitsAs(a *runfile.ASLR, regs []runfile.Region, i int) string {
+	for j := range i {
+		if regs[j].VaryingMask == regs[i].VaryingMask && slices.Equal(regs[j].BitFreq, regs[i].BitFreq) {
+			return "same bits as " + regs[j].Name
+		}
+	}
+	if a == nil || regs[i].Distinct <= 1 {
+		return ""
+	}
+	for j := range i {
+		for _, p := range a.Pairs {
+			if p.DistinctDiffs == 1 && (p.A == regs[j].Name && p.B == regs[i].Name || p.B == regs[j].Name && p.A == regs[i].Name) {
+				return "fixed offset from " + regs[j].Name
+			}
+		}
+	}
+	return ""
 }
 
 // hexTicks labels a linear address axis at round hexadecimal values.
@@ -173,14 +202,11 @@ func VDSOHistogram(a *runfile.ASLR, subtitle string) *Figure {
 	}
 	switch {
 	case r == nil || r.Present == 0:
-		f.Plots = []*plot.Plot{emptyPlot(title, "no vDSO in this run's ASLR samples")}
-		return f
+		return f.empty("no vDSO in this run's ASLR samples")
 	case r.Distinct <= 1 || r.Max <= r.Min:
-		f.Plots = []*plot.Plot{emptyPlot(title, fmt.Sprintf("one address in every sample: %#x (not randomized)", r.Min))}
-		return f
+		return f.empty(fmt.Sprintf("one address in every sample: %#x (not randomized)", r.Min))
 	case len(r.Histogram) == 0:
-		f.Plots = []*plot.Plot{emptyPlot(title, fmt.Sprintf("range %#x-%#x; no histogram recorded", r.Min, r.Max))}
-		return f
+		return f.empty(fmt.Sprintf("range %#x-%#x; no histogram recorded", r.Min, r.Max))
 	}
 	p := newPlot(title, "vDSO base address (hex)", "samples per bin")
 	lo, hi := float64(r.Min), float64(r.Max)
@@ -194,6 +220,7 @@ func VDSOHistogram(a *runfile.ASLR, subtitle string) *Figure {
 		top = math.Max(top, float64(n))
 	}
 	p.Add(plotter.NewGrid(), h)
+	f.Points = len(h.Bins)
 	exp := float64(total) / float64(len(r.Histogram))
 	if l, err := plotter.NewLine(plotter.XYs{{X: lo, Y: exp}, {X: hi, Y: exp}}); err == nil {
 		l.LineStyle = draw.LineStyle{Color: colSyscall, Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(6), vg.Points(3)}}
@@ -241,10 +268,10 @@ func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 		}
 	}
 	if len(regs) == 0 {
-		f.Plots = []*plot.Plot{emptyPlot(title, "no ASLR results in this run")}
-		return f
+		return f.empty("no ASLR results in this run")
 	}
 	p := newPlot(title, "region", "bits")
+	f.Points = len(regs)
 	var meas, kmax plotter.Values
 	var names []string
 	top := 0.0
@@ -253,6 +280,8 @@ func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 	var above []string
 	var whiskers plotter.XYs
 	var whiskLo, whiskHi []float64
+	var aboveItem *legendItem
+	noInterval := 0 // regions with entropy but no interval (old run files)
 	kern := aslr.KernelOf(env)
 	for i, r := range regs {
 		names = append(names, r.Name)
@@ -266,6 +295,9 @@ func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 		}
 		mLabels = append(mLabels, lab)
 		mXY = append(mXY, plotter.XY{X: float64(i) - 0.18, Y: math.Max(r.Effective, r.EffectiveHi)})
+		if r.Rule == "" && r.Distinct > 1 {
+			noInterval++
+		}
 		if r.Rule != "" && r.EffectiveHi > r.EffectiveLo {
 			whiskers = append(whiskers, plotter.XY{X: float64(i) - 0.18, Y: r.Effective})
 			whiskLo = append(whiskLo, r.Effective-r.EffectiveLo)
@@ -287,16 +319,14 @@ func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 	width := vg.Points(22)
 	bm, err := plotter.NewBarChart(meas, width)
 	if err != nil {
-		f.Plots = []*plot.Plot{emptyPlot(title, err.Error())}
-		return f
+		return f.empty(err.Error())
 	}
 	bm.Color = colVDSO
 	bm.LineStyle.Width = 0
 	bm.Offset = -width / 2
 	bk, err := plotter.NewBarChart(kmax, width)
 	if err != nil {
-		f.Plots = []*plot.Plot{emptyPlot(title, err.Error())}
-		return f
+		return f.empty(err.Error())
 	}
 	bk.Color = color.RGBA{R: 0xbb, G: 0xbb, B: 0xbb, A: 0xff}
 	bk.LineStyle.Width = 0
@@ -315,7 +345,7 @@ func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 			br.LineStyle.Width = 0
 			br.Offset = -width / 2
 			p.Add(br)
-			p.Legend.Add("above the kernel maximum: the maximum or the estimate is wrong", br)
+			aboveItem = &legendItem{"above the kernel maximum: the maximum or the estimate is wrong", br}
 		}
 		p.Title.Text += "\nABOVE THE KERNEL MAXIMUM: " + strings.Join(above, ", ")
 	}
@@ -343,13 +373,22 @@ func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 			p.Add(lb)
 		}
 	}
-	p.Legend.Add("measured effective bits, with the 95% interval of the entropy it names", bm)
-	p.Legend.Add("kernel maximum (? = not known)", bk)
-	legendTopRight(p)
+	measured := "measured effective bits, whiskers: the 95% interval of the entropy it names"
+	switch {
+	case len(whiskers) == 0 && noInterval > 0:
+		measured = "measured effective bits (no intervals: the run file predates them)"
+		p.Title.Text += "\nno 95% intervals: this run file was written before they were recorded"
+	case noInterval > 0:
+		measured += fmt.Sprintf(" (%d regions have none)", noInterval)
+	}
+	legend := []legendItem{{measured, bm}, {"kernel maximum (? = not known)", bk}}
+	if aboveItem != nil {
+		legend = append(legend, *aboveItem)
+	}
 	p.NominalX(names...)
 	p.X.Min, p.X.Max = -0.7, float64(len(names))-0.3
-	p.Y.Min, p.Y.Max = 0, math.Max(top*1.3, 4)
-	f.Plots = []*plot.Plot{p}
+	p.Y.Min, p.Y.Max = 0, math.Max(top*1.15, 4)
+	f.withLegend(legend, p)
 	return f
 }
 

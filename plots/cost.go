@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -95,14 +96,14 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 		title += "\n" + subtitle
 	}
 	if b == nil || !anyMeasured(b.Cells) {
-		f.Plots = []*plot.Plot{emptyPlot(title, "no timing results in this run")}
-		return f
+		return f.empty("no timing results in this run")
 	}
 	p := newPlot(title, "ns per call (log scale)", "")
 	logX(p)
 	names, idx := categories(b.Cells, nil)
 	p.Add(gridLines{})
 	lo, hi := math.Inf(1), math.Inf(-1)
+	var legend []legendItem
 	for _, path := range pathOrder {
 		var w whiskers
 		for _, c := range b.Cells {
@@ -123,7 +124,8 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 		if err != nil {
 			continue
 		}
-		p.Legend.Add(path, s)
+		f.Points += len(w.XYs)
+		legend = append(legend, legendItem{path, s})
 	}
 	// Floors: a line down the plot for each one measured.
 	for _, op := range []string{"rdtsc", "rdtscp"} {
@@ -132,7 +134,7 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 			continue
 		}
 		x := pos(c.Summary.Median)
-		lo = math.Min(lo, x)
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
 		l, err := plotter.NewLine(plotter.XYs{{X: x, Y: -0.5}, {X: x, Y: float64(len(names)) - 0.5}})
 		if err != nil {
 			continue
@@ -142,13 +144,12 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 			l.LineStyle.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 		}
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("floor: %s (%.1f ns)", op, c.Summary.Median), l)
+		f.Points++
+		legend = append(legend, legendItem{fmt.Sprintf("floor: %s (%.1f ns)", op, c.Summary.Median), l})
 	}
-	p.X.Min, p.X.Max = logRange(lo, hi, 30)
+	p.X.Min, p.X.Max = logRange(lo, hi)
 	nominalRows(f, p, names)
-	legendTopRight(p)
-	p.Legend.YOffs = -vg.Points(4)
-	f.Plots = []*plot.Plot{p}
+	f.withLegend(legend, p)
 	return f
 }
 
@@ -197,12 +198,35 @@ func latencyFloor(b *runfile.Bench) float64 {
 	return MinLog
 }
 
+// timerStep is the TSC step of the run in ns, 0 when not recorded.
+func timerStep(b *runfile.Bench) float64 {
+	if b == nil || b.TSCStepNs <= 0 {
+		return 0
+	}
+	return b.TSCStepNs
+}
+
 func latencyAxis(b *runfile.Bench) string {
-	fl := latencyFloor(b)
-	if fl > MinLog {
-		return fmt.Sprintf("ns per call (log scale; timer step %.2g ns, shorter drawn at %.2g ns)", b.TSCStepNs, fl)
+	if st := timerStep(b); st > 0 {
+		return fmt.Sprintf("ns per call (log scale); grey: shorter than one TSC step (%.3g ns), below the timer's resolution", st)
 	}
 	return fmt.Sprintf("ns per call (log scale; below %g ns drawn at %g)", MinLog, MinLog)
+}
+
+// belowTimer shades the part of a log X axis below one timer step: a call
+// shorter than a step reads as 0 or 1 step, so nothing there is resolved.
+type belowTimer struct{ step float64 }
+
+func (t belowTimer) Plot(c draw.Canvas, p *plot.Plot) {
+	if t.step <= p.X.Min {
+		return
+	}
+	x, _ := p.Transforms(&c)
+	x1 := min(x(t.step), c.Max.X)
+	c.FillPolygon(color.RGBA{R: 0xee, G: 0xee, B: 0xee, A: 0xff}, []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: x1, Y: c.Min.Y},
+		{X: x1, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y}})
+	c.StrokeLine2(draw.LineStyle{Color: colFloor, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(3), vg.Points(2)}},
+		x1, c.Min.Y, x1, c.Max.Y)
 }
 
 func atLeast(v, floor float64) float64 {
@@ -244,7 +268,16 @@ type boxes struct {
 	stats []latencyStats
 	col   color.Color
 	width vg.Length
+	// step is the timer's resolution: a box whose p75 is at most one step
+	// is not drawn (its quartiles are not resolved); the cell is marked
+	// at the step instead, with its tail above the step still drawn.
+	step float64
 }
+
+// unresolved reports whether a box lies within one timer step of zero: a
+// reading of 0 or 1 step is a call of anything from 0 to 2 steps, so its
+// quartiles say nothing.
+func (b *boxes) unresolved(s latencyStats) bool { return b.step > 0 && s.p75 <= b.step*(1+1e-9) }
 
 func (b *boxes) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
@@ -254,6 +287,20 @@ func (b *boxes) Plot(c draw.Canvas, p *plot.Plot) {
 		y := trY(s.y)
 		h := b.width / 2
 		x1, x25, x50, x75, x99 := trX(s.p1), trX(s.p25), trX(s.p50), trX(s.p75), trX(s.p99)
+		if b.unresolved(s) {
+			xs := trX(b.step)
+			sty := draw.TextStyle{Color: b.col, Font: font.From(plot.DefaultFont, vg.Points(8)), XAlign: draw.XRight,
+				YAlign: draw.YCenter, Handler: p.Title.TextStyle.Handler}
+			c.FillText(sty, vg.Point{X: xs - vg.Points(3), Y: y}, fmt.Sprintf("p75 <= 1 step (%.3g ns)", b.step))
+			if s.p99 > b.step {
+				c.StrokeLines(line, c.ClipLinesXY([]vg.Point{{X: xs, Y: y}, {X: x99, Y: y}},
+					[]vg.Point{{X: x99, Y: y - h/2}, {X: x99, Y: y + h/2}})...)
+			}
+			if pt := (vg.Point{X: trX(s.p999), Y: y}); s.p999 > b.step && c.Contains(pt) {
+				c.DrawGlyph(draw.GlyphStyle{Color: b.col, Radius: vg.Points(2.5), Shape: draw.RingGlyph{}}, pt)
+			}
+			continue
+		}
 		box := []vg.Point{{X: x25, Y: y - h}, {X: x75, Y: y - h}, {X: x75, Y: y + h}, {X: x25, Y: y + h}}
 		c.FillPolygon(fill, c.ClipPolygonXY(box))
 		c.StrokeLines(line, c.ClipLinesXY(append(box, box[0]))...)
@@ -294,7 +341,9 @@ func translucent(col color.Color) color.Color {
 
 // Latency draws the distribution of single-call times per cell and path
 // as boxes (p25 to p75, median line, whiskers p1 to p99, ring at p99.9) on
-// a log scale.
+// a log scale. Below one TSC step (Bench.TSCStepNs) the axis is shaded:
+// a cell whose p75 is at most one step is marked "p75 <= 1 step" instead
+// of a box.
 func Latency(b *runfile.Bench, subtitle string) *Figure {
 	f := &Figure{Name: "latency.png", Width: 11, Height: 7}
 	title := "Latency of single calls (box p25-p75, bar median, whiskers p1-p99, ring p99.9)"
@@ -304,20 +353,23 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 	floor := latencyFloor(b)
 	has := func(c runfile.Cell) bool { _, ok := statsOf(c.Latency, floor); return ok }
 	if b == nil {
-		f.Plots = []*plot.Plot{emptyPlot(title, "no timing results in this run")}
-		return f
+		return f.empty("no timing results in this run")
 	}
 	names, idx := categories(b.Cells, has)
 	if len(names) == 0 {
-		f.Plots = []*plot.Plot{emptyPlot(title, "no per-call latency results in this run")}
-		return f
+		return f.empty("no per-call latency results in this run")
 	}
+	step := timerStep(b)
 	p := newPlot(title, latencyAxis(b), "")
 	logX(p)
-	p.Add(gridLines{})
+	p.Add(belowTimer{step}, gridLines{})
 	lo, hi := math.Inf(1), math.Inf(-1)
+	if step > 0 {
+		lo, hi = step, step
+	}
+	var legend []legendItem
 	for _, path := range pathOrder {
-		bx := &boxes{width: vg.Points(7)}
+		bx := &boxes{width: vg.Points(7), step: step}
 		bx.col, _, _ = pathStyle(path)
 		for _, c := range b.Cells {
 			if c.Path != path || c.Function == "floor" {
@@ -337,38 +389,47 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 		x0, x1, _, _ := bx.DataRange()
 		lo, hi = math.Min(lo, x0), math.Max(hi, x1)
 		p.Add(bx)
-		p.Legend.Add(path, bx)
+		f.Points += len(bx.stats)
+		legend = append(legend, legendItem{path, bx})
 	}
-	p.X.Min, p.X.Max = logRange(lo, hi, 30)
+	p.X.Min, p.X.Max = logRange(lo, hi)
+	if step > 0 {
+		// Room left of the step for the "p75 < step" marks.
+		p.X.Min = math.Min(p.X.Min, step/8)
+	}
 	nominalRows(f, p, names)
-	legendTopRight(p)
-	p.Legend.YOffs = -vg.Points(4)
-	f.Plots = []*plot.Plot{p}
+	f.withLegend(legend, p)
 	return f
 }
 
-// LatencyCDF draws the cumulative distribution of single-call times for
-// the functions that exist on more than one path (gettimeofday, time,
-// getcpu, clock_gettime MONOTONIC), one line per (function, path).
+// cdfFunctions are the calls the CDF figure shows, one panel each: those
+// that exist on more than one path.
+var cdfFunctions = []string{"gettimeofday", "time", "getcpu", "clock_gettime MONOTONIC"}
+
+// LatencyCDF draws the cumulative distribution of single-call times: one
+// panel per function that exists on more than one path (gettimeofday,
+// time, getcpu, clock_gettime MONOTONIC), one solid line per path in the
+// path's colour, on one shared X axis. Below one TSC step is shaded.
 func LatencyCDF(b *runfile.Bench, subtitle string) *Figure {
-	f := &Figure{Name: "latency-cdf.png", Width: 10, Height: 6}
-	title := "Distribution of single-call times (CDF)"
+	f := &Figure{Name: "latency-cdf.png", Width: 10}
+	title := "Distribution of single-call times (CDF), one panel per call"
 	if subtitle != "" {
 		title += "\n" + subtitle
 	}
-	p := newPlot(title, latencyAxis(b), "fraction of calls at or below")
 	floor := latencyFloor(b)
-	logX(p)
-	dashes := map[string][]vg.Length{
-		"gettimeofday":            nil,
-		"time":                    {vg.Points(6), vg.Points(3)},
-		"getcpu":                  {vg.Points(2), vg.Points(2)},
-		"clock_gettime MONOTONIC": {vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)},
+	step := timerStep(b)
+	type line struct {
+		path string
+		xys  plotter.XYs
 	}
+	panels := map[string][]line{}
 	lo, hi := math.Inf(1), math.Inf(-1)
-	n := 0
+	if step > 0 {
+		lo, hi = step, step
+	}
+	var fns []string
 	if b != nil {
-		for _, fn := range []string{"gettimeofday", "time", "getcpu", "clock_gettime MONOTONIC"} {
+		for _, fn := range cdfFunctions {
 			for _, path := range pathOrder {
 				var c *runfile.Cell
 				for i := range b.Cells {
@@ -385,31 +446,68 @@ func LatencyCDF(b *runfile.Bench, subtitle string) *Figure {
 				for i, q := range qs {
 					xys[i] = plotter.XY{X: atLeast(q, floor), Y: (float64(i) + 0.5) / float64(len(qs))}
 				}
-				l, err := plotter.NewLine(xys)
-				if err != nil {
-					continue
+				if len(panels[fn]) == 0 {
+					fns = append(fns, fn)
 				}
-				col, _, _ := pathStyle(path)
-				l.LineStyle = draw.LineStyle{Color: col, Width: vg.Points(1.8), Dashes: dashes[fn]}
-				p.Add(l)
-				p.Legend.Add(fn+" / "+path, l)
+				panels[fn] = append(panels[fn], line{path, xys})
 				lo, hi = math.Min(lo, xys[0].X), math.Max(hi, xys[len(xys)-1].X)
-				n++
 			}
 		}
 	}
-	if n == 0 {
-		f.Plots = []*plot.Plot{emptyPlot(title, "no per-call latency results in this run")}
-		return f
+	if len(fns) == 0 {
+		return f.empty("no per-call latency results in this run")
 	}
-	// Two empty decades on the right hold the legend clear of the lines.
-	p.X.Min, p.X.Max = logRange(lo, hi, 100)
-	p.Y.Min, p.Y.Max = 0, 1
-	p.Legend.Top, p.Legend.Left = false, false
-	p.Legend.YOffs = vg.Points(8)
-	p.Legend.XOffs = -vg.Points(12)
-	p.Legend.ThumbnailWidth = vg.Points(30)
-	p.Add(plotter.NewGrid())
-	f.Plots = []*plot.Plot{p}
+	xmin, xmax := logRange(lo, hi)
+	var ps []*plot.Plot
+	legend := map[string]plot.Thumbnailer{}
+	for i, fn := range fns {
+		xl := ""
+		if i == len(fns)-1 {
+			xl = latencyAxis(b)
+		}
+		p := newPlot("", xl, "fraction of calls")
+		if i == 0 {
+			p.Title.Text = title
+		}
+		p.Y.Label.TextStyle.Font.Size = 10
+		logX(p)
+		p.Add(belowTimer{step}, plotter.NewGrid(), cornerText{fn})
+		for _, ln := range panels[fn] {
+			l, err := plotter.NewLine(ln.xys)
+			if err != nil {
+				continue
+			}
+			col, _, _ := pathStyle(ln.path)
+			l.LineStyle = draw.LineStyle{Color: col, Width: vg.Points(2)}
+			p.Add(l)
+			f.Points++
+			legend[ln.path] = l
+		}
+		p.X.Min, p.X.Max = xmin, xmax
+		p.Y.Min, p.Y.Max = 0, 1
+		ps = append(ps, p)
+	}
+	var items []legendItem
+	for _, path := range pathOrder {
+		if l, ok := legend[path]; ok {
+			items = append(items, legendItem{path, l})
+		}
+	}
+	f.Height = 0.6 + 2.1*float64(len(ps))
+	f.Heights = make([]float64, len(ps))
+	for i := range ps {
+		f.Heights[i] = 2.1
+	}
+	f.Heights[0] += 0.6 // the figure's title
+	f.withLegend(items, ps...)
 	return f
+}
+
+// cornerText names a panel in its top left corner, inside the data area.
+type cornerText struct{ text string }
+
+func (t cornerText) Plot(c draw.Canvas, p *plot.Plot) {
+	sty := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, vg.Points(12)), XAlign: draw.XLeft,
+		YAlign: draw.YTop, Handler: p.Title.TextStyle.Handler}
+	c.FillText(sty, vg.Point{X: c.Min.X + vg.Points(6), Y: c.Max.Y - vg.Points(4)}, t.text)
 }

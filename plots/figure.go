@@ -2,17 +2,22 @@ package plots
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image/color"
 	"io"
 	"math"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
 	"github.com/vbench-dev/vbench/probes"
@@ -29,11 +34,50 @@ const margin = 6 * vg.Millimeter / 2
 // was subtracted, are drawn at MinLog.
 const MinLog = 0.1
 
-// Figure is one PNG image made of one or more plots stacked vertically.
+// Formats a figure can be written in: the file name's extension.
+const (
+	PNG = "png"
+	SVG = "svg"
+)
+
+// ErrEmpty is returned when a figure with nothing to draw is rendered.
+var ErrEmpty = errors.New("nothing to draw")
+
+// ErrFormat is returned for a format other than PNG and SVG.
+var ErrFormat = errors.New("unknown figure format")
+
+// ParseFormats checks a list such as ["png", "svg"] (from --format
+// png,svg): known formats, each once, at least one.
+func ParseFormats(list []string) ([]string, error) {
+	var out []string
+	for _, f := range list {
+		f = strings.ToLower(strings.TrimSpace(f))
+		switch {
+		case f != PNG && f != SVG:
+			return nil, fmt.Errorf("%w %q (png, svg)", ErrFormat, f)
+		case !slices.Contains(out, f):
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: none given (png, svg)", ErrFormat)
+	}
+	return out, nil
+}
+
+// Figure is one image made of one or more plots stacked vertically,
+// written as PNG or SVG.
 type Figure struct {
-	// Name is the file name the figure is meant to be saved as, e.g.
-	// "cost.png".
+	// Name is the file name the figure is meant to be saved as in PNG,
+	// e.g. "cost.png" (File gives it for another format).
 	Name string
+	// Empty, when set, says why the figure has nothing to draw (e.g. "no
+	// per-call latency results in this run"): it has no plots, is not
+	// rendered (ErrEmpty), and a report says this sentence instead.
+	Empty string
+	// Points counts the data items drawn (points, boxes, lines, bars,
+	// strip rows): what a test checks to know a figure shows data.
+	Points int
 	// Plots are drawn top to bottom; Heights are their relative heights
 	// (nil: equal).
 	Plots   []*plot.Plot
@@ -49,16 +93,65 @@ func (f *Figure) Pixels() (w, h int) {
 	return int(math.Round(f.Width * DPI)), int(math.Round(f.Height * DPI))
 }
 
+// File is the figure's file name in format (PNG or SVG).
+func (f *Figure) File(format string) string {
+	return strings.TrimSuffix(f.Name, filepath.Ext(f.Name)) + "." + format
+}
+
 // WritePNG renders the figure as PNG to w.
-func (f *Figure) WritePNG(w io.Writer) (err error) {
+func (f *Figure) WritePNG(w io.Writer) error {
+	if err := f.drawable(); err != nil {
+		return err
+	}
+	c := vgimg.NewWith(vgimg.UseWH(vg.Length(f.Width)*vg.Inch, vg.Length(f.Height)*vg.Inch),
+		vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
+	if err := f.render(c); err != nil {
+		return err
+	}
+	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
+	return err
+}
+
+// WriteSVG renders the figure as SVG to w. Text is set in the fonts
+// gonum/plot names (Liberation), not embedded: a browser substitutes.
+func (f *Figure) WriteSVG(w io.Writer) error {
+	if err := f.drawable(); err != nil {
+		return err
+	}
+	wd, ht := vg.Length(f.Width)*vg.Inch, vg.Length(f.Height)*vg.Inch
+	c := vgsvg.New(wd, ht)
+	// SVG starts transparent; PNGs have a white background, so does this.
+	c.SetColor(color.White)
+	var bg vg.Path
+	bg.Move(vg.Point{})
+	bg.Line(vg.Point{X: wd})
+	bg.Line(vg.Point{X: wd, Y: ht})
+	bg.Line(vg.Point{Y: ht})
+	bg.Close()
+	c.Fill(bg)
+	if err := f.render(c); err != nil {
+		return err
+	}
+	_, err := c.WriteTo(w)
+	return err
+}
+
+// drawable is ErrEmpty for a figure with nothing to draw.
+func (f *Figure) drawable() error {
+	if f.Empty != "" || len(f.Plots) == 0 || f.Width <= 0 || f.Height <= 0 {
+		return fmt.Errorf("%s: %w: %s", f.Name, ErrEmpty, f.Empty)
+	}
+	return nil
+}
+
+// render draws the plots on c.
+func (f *Figure) render(c vg.CanvasSizer) (err error) {
 	defer func() {
 		// gonum/plot reports some misuse by panicking; keep it one error.
 		if r := recover(); r != nil {
 			err = fmt.Errorf("drawing %s: %v", f.Name, r)
 		}
 	}()
-	c := vgimg.NewWith(vgimg.UseWH(vg.Length(f.Width)*vg.Inch, vg.Length(f.Height)*vg.Inch),
-		vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
 	dc := draw.Crop(draw.New(c), margin, -margin, margin, -margin)
 	top := dc.Max.Y
 	total := 0.0
@@ -78,8 +171,7 @@ func (f *Figure) WritePNG(w io.Writer) (err error) {
 		}
 		drawPlot(p, sub)
 	}
-	_, err = vgimg.PngCanvas{Canvas: c}.WriteTo(w)
-	return err
+	return nil
 }
 
 // drawPlot draws p on c. gonum/plot reserves room for an X axis label as
@@ -117,13 +209,41 @@ func (f *Figure) PNG() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Save writes the figure to path atomically.
+// Save writes the figure to path atomically, as SVG when path ends in
+// ".svg", else as PNG.
 func (f *Figure) Save(path string) error {
-	b, err := f.PNG()
-	if err != nil {
+	write := f.WritePNG
+	if strings.EqualFold(filepath.Ext(path), "."+SVG) {
+		write = f.WriteSVG
+	}
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
 		return err
 	}
-	return atomicfile.WriteBytes(path, b)
+	return atomicfile.WriteBytes(path, b.Bytes())
+}
+
+// SaveIn writes the figure into dir in each format and returns the files
+// written (base names). A figure with nothing to draw writes nothing.
+func (f *Figure) SaveIn(dir string, formats []string) ([]string, error) {
+	if f.Empty != "" {
+		return nil, nil
+	}
+	var files []string
+	for _, format := range formats {
+		name := f.File(format)
+		if err := f.Save(filepath.Join(dir, name)); err != nil {
+			return files, err
+		}
+		files = append(files, name)
+	}
+	return files, nil
+}
+
+// empty returns f marked as having nothing to draw, and why.
+func (f *Figure) empty(why string) *Figure {
+	f.Empty, f.Plots, f.Points = why, nil, 0
+	return f
 }
 
 // Colours: one per path, the same in every figure.
@@ -216,14 +336,22 @@ func pos(v float64) float64 {
 	return v
 }
 
-// logRange widens [lo, hi] to whole decades with some headroom for the
-// legend, so LogTicks labels at least two powers of ten.
-func logRange(lo, hi float64, headroom float64) (float64, float64) {
+// logRange fits a log axis to data spanning [lo, hi]: a quarter more on
+// each side, widened to whole decades only when fewer than two powers of
+// ten would be inside to label. A legend never needs room on the axis:
+// figures put theirs in a strip of their own (legendStrip).
+func logRange(lo, hi float64) (float64, float64) {
 	lo, hi = pos(lo), pos(hi)
-	lo = math.Pow(10, math.Floor(math.Log10(lo)))
-	hi = math.Pow(10, math.Ceil(math.Log10(hi*headroom)))
-	if hi <= lo*10 {
-		hi = lo * 100
+	if hi < lo {
+		lo, hi = hi, lo
+	}
+	lo, hi = math.Max(lo/1.25, MinLog), hi*1.25
+	if math.Floor(math.Log10(hi))-math.Ceil(math.Log10(lo)) < 1 {
+		lo = math.Pow(10, math.Floor(math.Log10(lo)))
+		hi = math.Pow(10, math.Ceil(math.Log10(hi)))
+		if hi < lo*100 {
+			hi = lo * 100
+		}
 	}
 	return lo, hi
 }
@@ -233,16 +361,6 @@ func logRange(lo, hi float64, headroom float64) (float64, float64) {
 func legendTopRight(p *plot.Plot) {
 	p.Legend.Top = true
 	p.Legend.XOffs = -vg.Points(22)
-}
-
-// emptyPlot is what a figure shows when there is nothing to draw, so that
-// a report never points at a missing image.
-func emptyPlot(title, why string) *plot.Plot {
-	p := newPlot(title, "", "")
-	p.HideAxes()
-	p.Add(textAt{x: 0.5, y: 0.5, text: why})
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
-	return p
 }
 
 // textAt draws one string centred at a data point.
@@ -288,4 +406,100 @@ func (gridLines) Plot(c draw.Canvas, p *plot.Plot) {
 		}
 		c.StrokeLine2(sty, c.Min.X, yy, c.Max.X, yy)
 	}
+}
+
+// legendItem is one entry of a legend strip: a thumbnail and its label.
+type legendItem struct {
+	label string
+	thumb plot.Thumbnailer
+}
+
+// legendStrip lays legend entries out left to right, in as many centred
+// rows as the width needs, below the data rather than over it.
+type legendStrip struct {
+	items []legendItem
+	width vg.Length // of the figure, to wrap rows
+}
+
+const (
+	stripRowHeight = 0.26 // inches per row of a legend strip
+	stripFontSize  = 11
+	stripThumb     = vg.Length(22) // points
+	stripGap       = vg.Length(16)
+)
+
+func (l *legendStrip) style() draw.TextStyle {
+	return draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, vg.Points(stripFontSize)),
+		XAlign: draw.XLeft, YAlign: draw.YCenter, Handler: plot.New().Title.TextStyle.Handler}
+}
+
+// rows splits the items into rows that fit width.
+func (l *legendStrip) rows(width vg.Length) [][]legendItem {
+	sty := l.style()
+	var rows [][]legendItem
+	var cur []legendItem
+	var w vg.Length
+	for _, it := range l.items {
+		iw := stripThumb + 4 + sty.Width(it.label)
+		if len(cur) > 0 && w+stripGap+iw > width {
+			rows, cur, w = append(rows, cur), nil, 0
+		}
+		if len(cur) > 0 {
+			w += stripGap
+		}
+		cur, w = append(cur, it), w+iw
+	}
+	if len(cur) > 0 {
+		rows = append(rows, cur)
+	}
+	return rows
+}
+
+func (l *legendStrip) Plot(c draw.Canvas, p *plot.Plot) {
+	sty := l.style()
+	rows := l.rows(c.Max.X - c.Min.X)
+	rowH := (c.Max.Y - c.Min.Y) / vg.Length(max(len(rows), 1))
+	for r, row := range rows {
+		var total vg.Length
+		for i, it := range row {
+			if i > 0 {
+				total += stripGap
+			}
+			total += stripThumb + 4 + sty.Width(it.label)
+		}
+		x := c.Center().X - total/2
+		y := c.Max.Y - rowH*(vg.Length(r)+0.5)
+		h := vg.Points(stripFontSize) * 0.8
+		for _, it := range row {
+			tc := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: x, Y: y - h/2}, Max: vg.Point{X: x + stripThumb, Y: y + h/2}}}
+			it.thumb.Thumbnail(&tc)
+			c.FillText(sty, vg.Point{X: x + stripThumb + 4, Y: y}, it.label)
+			x += stripThumb + 4 + sty.Width(it.label) + stripGap
+		}
+	}
+}
+
+// withLegend stacks ps (sharing f.Height: f.Heights if set, else
+// equally) with the legend strip under them, growing f by the strip.
+func (f *Figure) withLegend(items []legendItem, ps ...*plot.Plot) {
+	if len(f.Heights) != len(ps) {
+		f.Heights = nil
+		for range ps {
+			f.Heights = append(f.Heights, f.Height/float64(len(ps)))
+		}
+	}
+	f.Plots = ps
+	if len(items) == 0 {
+		return
+	}
+	l := &legendStrip{items: items}
+	n := len(l.rows(vg.Length(f.Width)*vg.Inch - 2*margin))
+	h := stripRowHeight*float64(n) + 0.1
+	strip := plot.New()
+	strip.HideAxes()
+	strip.Add(l)
+	strip.X.Min, strip.X.Max, strip.Y.Min, strip.Y.Max = 0, 1, 0, 1
+	f.Plots = append(f.Plots, strip)
+	f.Heights = append(f.Heights, h)
+	f.Height += h
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -12,28 +14,77 @@ import (
 	"github.com/vbench-dev/vbench/runfile"
 )
 
-// Alpha is the significance level of the comparison's Mann-Whitney U test,
-// as benchstat uses it.
+// Alpha is the family-wise significance level of the timing comparison:
+// the Mann-Whitney U test per cell, as benchstat uses it, with Holm's
+// step-down correction over the cells of one run against the base.
 const Alpha = 0.05
 
-// Comparison lines up the cells of two or more runs against the first.
+// DefaultMinChange is the smallest change of a median counted as a
+// difference, whatever the test says: 5%. Two runs of the same binary a
+// minute apart on a shared VM differ by more than chance allows in many
+// cells (the machine's speed drifts); a practical threshold keeps those
+// small drifts from being read as effects. An A/A comparison (the same
+// binary twice) measures a machine's drift: set the threshold above it.
+const DefaultMinChange = 0.05
+
+// Config sets how Compare decides that a cell differs.
+type Config struct {
+	// MinChange is the smallest relative change of the median that counts
+	// (0.05: 5%); negative means none.
+	MinChange float64
+}
+
+// DefaultConfig is Compare's configuration.
+var DefaultConfig = Config{MinChange: DefaultMinChange}
+
+// Comparison lines up two or more runs against the first (the base): the
+// timing cells, the ASLR regions, the verify checks whose status changed
+// and the environment facts that can move a cost.
 type Comparison struct {
 	Labels []string
 	Runs   []*runfile.Run
-	Rows   []Row
+	Config Config
+	// Rows are the timing cells, in the order they first appear (first run
+	// first), over the runs that have timings (Timed).
+	Rows []Row
+	// Timed are the indexes of the runs with timing results; the timing
+	// table has a column for each. The base of the timing comparison is
+	// Timed[0].
+	Timed []int
+	// Tests[i] is the number of cells in run i's family: the U tests the
+	// Holm correction runs over (run i against the base).
+	Tests []int
+	// ASLR compares effective bits per region (see aslrCompare).
+	ASLR []ASLRRow
+	// ASLRRuns are the indexes of the runs with ASLR results.
+	ASLRRuns []int
+	// Verify lists the checks whose status is not the same in every run
+	// with verify results (VerifyRuns); VerifyChecks counts all checks.
+	Verify       []VerifyRow
+	VerifyRuns   []int
+	VerifyChecks int
+	// Env lists the environment facts that differ and can move a cost.
+	Env []EnvDiff
 	// Notes are remarks on the whole comparison: schema or configuration
 	// differences, cells some runs lack, duplicate labels.
 	Notes []string
 }
 
-// Row is one cell across the runs.
+// Row is one timing cell across the runs (indexed like Comparison.Runs).
 type Row struct {
 	Name  string          // runfile.Cell.Name(), e.g. "Time/path=vdso"
 	Cells []*runfile.Cell // one per run; nil where the run lacks the cell
-	// Vs[i] compares run i with the first run (Vs[0] is empty): a ratio
-	// of medians such as "0.91x", or "~" when the U test finds no
-	// significant difference, then "(p=0.000 n=10)".
+	// Vs[i] compares run i with the base: the ratio of medians, such as
+	// "0.91x", when the difference is significant (Holm-adjusted U test
+	// below Alpha and a change of at least MinChange), else "~"; then
+	// "(p=0.000 n=10+10)" with the Holm-adjusted p-value. Empty for the
+	// base and where there is nothing to compare.
 	Vs []string
+	// Ratio[i] is run i's median over the base's; P[i] the U test's
+	// p-value, PAdj[i] the Holm-adjusted one (NaN where not tested).
+	Ratio, P, PAdj []float64
+	// Significant[i]: run i differs from the base on this cell.
+	Significant []bool
 }
 
 // Labels returns each run's label: the ones given, else DefaultLabel,
@@ -55,16 +106,23 @@ func Labels(runs []*runfile.Run, given []string) []string {
 	return out
 }
 
-// Compare lines the runs up, cell by cell, in the order cells first
-// appear (first run first).
+// Compare lines the runs up with DefaultConfig.
 func Compare(runs []*runfile.Run, labels []string) *Comparison {
-	c := &Comparison{Runs: runs, Labels: Labels(runs, labels)}
+	return CompareWith(runs, labels, DefaultConfig)
+}
+
+// CompareWith lines the runs up: timing cells in the order they first
+// appear (first run first), ASLR regions, verify checks, environment.
+func CompareWith(runs []*runfile.Run, labels []string, cfg Config) *Comparison {
+	c := &Comparison{Runs: runs, Labels: Labels(runs, labels), Config: cfg, Tests: make([]int, len(runs))}
 	index := map[string]int{}
+	var untimed []string
 	for ri, r := range runs {
 		if r.Bench == nil {
-			c.Notes = append(c.Notes, fmt.Sprintf("%s has no timing results", c.Labels[ri]))
+			untimed = append(untimed, c.Labels[ri])
 			continue
 		}
+		c.Timed = append(c.Timed, ri)
 		for i := range r.Bench.Cells {
 			cell := &r.Bench.Cells[i]
 			name := cell.Name()
@@ -72,19 +130,35 @@ func Compare(runs []*runfile.Run, labels []string) *Comparison {
 			if !ok {
 				k = len(c.Rows)
 				index[name] = k
-				c.Rows = append(c.Rows, Row{Name: name, Cells: make([]*runfile.Cell, len(runs)), Vs: make([]string, len(runs))})
+				n := len(runs)
+				c.Rows = append(c.Rows, Row{Name: name, Cells: make([]*runfile.Cell, n), Vs: make([]string, n),
+					Ratio: nans(n), P: nans(n), PAdj: nans(n), Significant: make([]bool, n)})
 			}
 			c.Rows[k].Cells[ri] = cell
 		}
 	}
-	for k := range c.Rows {
-		row := &c.Rows[k]
-		for ri := 1; ri < len(runs); ri++ {
-			row.Vs[ri] = vs(row.Cells[0], row.Cells[ri])
+	if len(untimed) > 0 && len(c.Timed) > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("no timing results in %s: left out of the timing table", strings.Join(untimed, ", ")))
+	}
+	if len(c.Timed) > 1 {
+		base := c.Timed[0]
+		for _, ri := range c.Timed[1:] {
+			c.test(base, ri)
 		}
 	}
+	c.compareASLR()
+	c.compareVerify()
+	c.Env = envDiffs(runs, c.Labels)
 	c.Notes = append(c.Notes, c.mismatches()...)
 	return c
+}
+
+func nans(n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = math.NaN()
+	}
+	return out
 }
 
 // measured is true when the cell has a summary to compare.
@@ -92,26 +166,127 @@ func measured(c *runfile.Cell) bool {
 	return c != nil && c.Unavailable == "" && c.Summary != nil
 }
 
-// vs compares cell b with the base cell a.
-func vs(a, b *runfile.Cell) string {
-	if !measured(a) || !measured(b) {
-		return ""
-	}
-	ratio := fmtRatio(b.Summary.Median / a.Summary.Median)
-	if len(a.Samples) == 0 || len(b.Samples) == 0 {
-		return ratio + " (no samples to test)"
-	}
+// test compares run ri with run base on every cell both measured: the U
+// test per cell, then Holm's step-down correction over that family (the
+// cells of run ri against the base), then the practical threshold.
+//
+// Holm (1979) controls the family-wise error rate at Alpha for any
+// dependence between the tests: sort the m p-values, multiply the k-th
+// smallest by m-k+1, and make the result non-decreasing.
+func (c *Comparison) test(base, ri int) {
 	th := benchmath.DefaultThresholds
 	th.CompareAlpha = Alpha
-	cmp := benchmath.AssumeNothing.Compare(benchmath.NewSample(a.Samples, &th), benchmath.NewSample(b.Samples, &th))
-	if cmp.P > cmp.Alpha {
-		ratio = "~"
+	type tested struct {
+		row int
+		p   float64
 	}
-	return fmt.Sprintf("%s (%s)", ratio, cmp)
+	var fam []tested
+	for k := range c.Rows {
+		row := &c.Rows[k]
+		a, b := row.Cells[base], row.Cells[ri]
+		if !measured(a) || !measured(b) {
+			continue
+		}
+		if a.Summary.Median > 0 {
+			row.Ratio[ri] = b.Summary.Median / a.Summary.Median
+		}
+		if len(a.Samples) == 0 || len(b.Samples) == 0 {
+			row.Vs[ri] = fmtRatio(row.Ratio[ri]) + " (no samples to test)"
+			continue
+		}
+		cmp := benchmath.AssumeNothing.Compare(benchmath.NewSample(a.Samples, &th), benchmath.NewSample(b.Samples, &th))
+		row.P[ri] = cmp.P
+		fam = append(fam, tested{k, cmp.P})
+	}
+	c.Tests[ri] = len(fam)
+	if m := len(fam); m > 0 {
+		// The U test on n1+n2 samples cannot give a p-value below that of
+		// two samples that do not overlap at all; Holm's first step needs
+		// p < Alpha/m. When the one is above the other, no cell can differ.
+		n1, n2 := 0, 0
+		for _, t := range fam {
+			n1, n2 = max(n1, len(c.Rows[t.row].Cells[base].Samples)), max(n2, len(c.Rows[t.row].Cells[ri].Samples))
+		}
+		if pmin := minUTestP(n1, n2, &th); pmin >= Alpha/float64(m) {
+			c.Notes = append(c.Notes, fmt.Sprintf("%s against the base: with %d+%d samples per cell the U test's smallest p-value is %.4f, "+
+				"and the Holm correction over %d cells needs below %.5f: no cell can show a difference; take more samples (bench --count)",
+				c.Labels[ri], n1, n2, pmin, m, Alpha/float64(m)))
+		}
+	}
+	sort.SliceStable(fam, func(i, j int) bool { return fam[i].p < fam[j].p })
+	m := len(fam)
+	running := 0.0
+	for k, t := range fam {
+		adj := math.Min(1, float64(m-k)*t.p)
+		running = math.Max(running, adj)
+		row := &c.Rows[t.row]
+		row.PAdj[ri] = running
+		a, b := row.Cells[base], row.Cells[ri]
+		big := c.Config.MinChange < 0 || math.Abs(math.Log(row.Ratio[ri])) >= math.Log1p(c.Config.MinChange)
+		row.Significant[ri] = running < Alpha && big
+		n := fmt.Sprintf("n=%d+%d", len(a.Samples), len(b.Samples))
+		switch {
+		case row.Significant[ri]:
+			row.Vs[ri] = fmt.Sprintf("%s (p=%.3f %s)", fmtRatio(row.Ratio[ri]), running, n)
+		case running < Alpha:
+			// Significant, but smaller than the practical threshold.
+			row.Vs[ri] = fmt.Sprintf("~ (%s, p=%.3f %s)", fmtRatio(row.Ratio[ri]), running, n)
+		default:
+			row.Vs[ri] = fmt.Sprintf("~ (p=%.3f %s)", running, n)
+		}
+	}
+}
+
+// minUTestP is the U test's p-value for n1 and n2 samples that do not
+// overlap: the smallest it can give.
+func minUTestP(n1, n2 int, th *benchmath.Thresholds) float64 {
+	a, b := make([]float64, n1), make([]float64, n2)
+	for i := range a {
+		a[i] = float64(i)
+	}
+	for i := range b {
+		b[i] = float64(n1 + i)
+	}
+	return benchmath.AssumeNothing.Compare(benchmath.NewSample(a, th), benchmath.NewSample(b, th)).P
+}
+
+// Verdict is the comparison's word on run ri against the base for the
+// cell named name, for the figure (plots.Verdict): the ratio when
+// significant, else "~".
+func (c *Comparison) Verdict(name string, ri int) (string, bool) {
+	for _, row := range c.Rows {
+		if row.Name == name && ri < len(row.Significant) {
+			if row.Significant[ri] {
+				return fmtRatio(row.Ratio[ri]), true
+			}
+			return "~", false
+		}
+	}
+	return "", false
+}
+
+// Flagged counts the cells in which run ri differs significantly from the
+// base, and the cells significant by the U test alone before correction
+// and threshold (what benchstat would flag).
+func (c *Comparison) Flagged(ri int) (after, uncorrected int) {
+	for _, row := range c.Rows {
+		if ri >= len(row.P) {
+			continue
+		}
+		if row.Significant[ri] {
+			after++
+		}
+		if row.P[ri] < Alpha {
+			uncorrected++
+		}
+	}
+	return after, uncorrected
 }
 
 func fmtRatio(r float64) string {
 	switch {
+	case math.IsNaN(r):
+		return "-"
 	case r >= 100:
 		return fmt.Sprintf("%.0fx", r)
 	case r >= 10:
@@ -120,8 +295,19 @@ func fmtRatio(r float64) string {
 	return fmt.Sprintf("%.2fx", r)
 }
 
+// maxListed is how many names a note lists before it says "and N more".
+const maxListed = 6
+
+// listSome joins up to maxListed items and says how many more there are.
+func listSome(items []string) string {
+	if len(items) <= maxListed {
+		return strings.Join(items, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more", strings.Join(items[:maxListed], "; "), len(items)-maxListed)
+}
+
 // mismatches are the notes on what differs between the runs besides
-// their numbers.
+// their numbers and their environment (Env).
 func (c *Comparison) mismatches() []string {
 	var notes []string
 	if len(c.Runs) == 0 {
@@ -138,19 +324,13 @@ func (c *Comparison) mismatches() []string {
 			notes = append(notes, fmt.Sprintf("%s took %d samples of %v per cell, %s %d of %v",
 				c.Labels[0], base.Bench.Count, base.Bench.Benchtime, l, r.Bench.Count, r.Bench.Benchtime))
 		}
-		if r.Env.CPUModel != base.Env.CPUModel {
-			notes = append(notes, fmt.Sprintf("different CPUs: %q (%s) and %q (%s)", base.Env.CPUModel, c.Labels[0], r.Env.CPUModel, l))
-		}
-		if r.Env.Clocksource != base.Env.Clocksource {
-			notes = append(notes, fmt.Sprintf("different clocksources: %s (%s) and %s (%s)", base.Env.Clocksource, c.Labels[0], r.Env.Clocksource, l))
-		}
 	}
-	// Cells not in every run, and cells unavailable in some.
+	// Cells not in every timed run, and cells unavailable in some.
 	var missing, unavailable []string
 	for _, row := range c.Rows {
 		var lack, unav []string
-		for ri, cell := range row.Cells {
-			switch {
+		for _, ri := range c.Timed {
+			switch cell := row.Cells[ri]; {
 			case cell == nil:
 				lack = append(lack, c.Labels[ri])
 			case cell.Unavailable != "":
@@ -160,15 +340,15 @@ func (c *Comparison) mismatches() []string {
 		if len(lack) > 0 {
 			missing = append(missing, fmt.Sprintf("%s (not in %s)", row.Name, strings.Join(lack, ", ")))
 		}
-		if len(unav) > 0 && len(unav) < len(row.Cells) {
+		if len(unav) > 0 && len(unav) < len(c.Timed) {
 			unavailable = append(unavailable, fmt.Sprintf("%s (in %s)", row.Name, strings.Join(unav, ", ")))
 		}
 	}
 	if len(missing) > 0 {
-		notes = append(notes, fmt.Sprintf("%s missing from some runs: %s", cells(len(missing)), strings.Join(missing, "; ")))
+		notes = append(notes, fmt.Sprintf("%s missing from some runs: %s", cells(len(missing)), listSome(missing)))
 	}
 	if len(unavailable) > 0 {
-		notes = append(notes, fmt.Sprintf("%s not measured in some runs: %s", cells(len(unavailable)), strings.Join(unavailable, "; ")))
+		notes = append(notes, fmt.Sprintf("%s not measured in some runs: %s", cells(len(unavailable)), listSome(unavailable)))
 	}
 	return notes
 }
@@ -192,44 +372,129 @@ func median(c *runfile.Cell) string {
 	return out
 }
 
-// WriteText prints the comparison as an aligned table: per cell, each
-// run's median ns/call and, for the runs after the first, the ratio to
-// the first with the U test's p-value ("~": not significant at Alpha).
-func (c *Comparison) WriteText(w io.Writer) error {
-	for i, l := range c.Labels {
-		fmt.Fprintf(w, "#%d: %s\n", i+1, l)
-	}
-	fmt.Fprintln(w)
+// table is a table rendered as aligned text or as Markdown.
+type table struct {
+	head  []string
+	right []bool // right-aligned columns (Markdown)
+	rows  [][]string
+}
+
+func (t *table) text(w io.Writer) error {
 	var tb bytes.Buffer
 	tw := tabwriter.NewWriter(&tb, 0, 4, 2, ' ', 0)
-	fmt.Fprint(tw, "cell")
-	for i := range c.Labels {
-		fmt.Fprintf(tw, "\t#%d ns/call", i+1)
-		if i > 0 {
-			fmt.Fprintf(tw, "\t#%d vs #1", i+1)
-		}
-	}
-	fmt.Fprintln(tw)
-	for _, row := range c.Rows {
-		fmt.Fprint(tw, row.Name)
-		for i, cell := range row.Cells {
-			fmt.Fprintf(tw, "\t%s", median(cell))
-			if i > 0 {
-				fmt.Fprintf(tw, "\t%s", row.Vs[i])
-			}
-		}
-		fmt.Fprintln(tw)
+	fmt.Fprintln(tw, strings.Join(t.head, "\t"))
+	for _, r := range t.rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, line := range strings.Split(strings.TrimSuffix(tb.String(), "\n"), "\n") {
-		fmt.Fprintln(w, strings.TrimRight(line, " "))
+		if _, err := fmt.Fprintln(w, strings.TrimRight(line, " ")); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(w, "\nns/call: median ± half-width of its 95%% confidence interval. vs #1: ratio of medians to run #1;\n")
-	fmt.Fprintf(w, "~: no significant difference (Mann-Whitney U test, alpha %.2f); n/a: unavailable in that run.\n", Alpha)
+	return nil
+}
+
+func (t *table) markdown(w io.Writer) {
+	esc := func(cells []string) string {
+		out := make([]string, len(cells))
+		for i, c := range cells {
+			out[i] = mdEscape(c)
+		}
+		return "| " + strings.Join(out, " | ") + " |"
+	}
+	fmt.Fprintln(w, esc(t.head))
+	fmt.Fprint(w, "|")
+	for i := range t.head {
+		if i < len(t.right) && t.right[i] {
+			fmt.Fprint(w, "---:|")
+		} else {
+			fmt.Fprint(w, "---|")
+		}
+	}
+	fmt.Fprintln(w)
+	for _, r := range t.rows {
+		fmt.Fprintln(w, esc(r))
+	}
+}
+
+// timingTable is the cell-by-cell table: each timed run's median, and for
+// the runs after the base the verdict against it. Columns are headed by
+// the runs' labels.
+func (c *Comparison) timingTable() *table {
+	t := &table{head: []string{"cell (ns/call)"}, right: []bool{false}}
+	for k, ri := range c.Timed {
+		t.head = append(t.head, c.Labels[ri])
+		t.right = append(t.right, true)
+		if k > 0 {
+			t.head = append(t.head, "vs base")
+			t.right = append(t.right, false)
+		}
+	}
+	for _, row := range c.Rows {
+		r := []string{row.Name}
+		for k, ri := range c.Timed {
+			r = append(r, median(row.Cells[ri]))
+			if k > 0 {
+				r = append(r, row.Vs[ri])
+			}
+		}
+		t.rows = append(t.rows, r)
+	}
+	return t
+}
+
+// timingLegend says what the timing table shows and how it decides.
+func (c *Comparison) timingLegend() string {
+	base := c.Labels[c.Timed[0]]
+	tests := 0
+	for _, ri := range c.Timed[1:] {
+		tests = max(tests, c.Tests[ri])
+	}
+	s := fmt.Sprintf("ns/call: median ± half-width of its 95%% confidence interval; n/a: unavailable in that run. "+
+		"vs base: ratio of medians to the base, %s, when the run differs from it, ~ when it does not. "+
+		"A difference needs both: the Mann-Whitney U test per cell, Holm-Bonferroni corrected over the %d cells of each run "+
+		"against the base (family-wise alpha %.2f; p is the adjusted p-value), and", base, tests, Alpha)
+	if c.Config.MinChange >= 0 {
+		s += fmt.Sprintf(" a change of the median of at least %.0f%% (smaller significant changes show as \"~ (ratio, p=...)\").", 100*c.Config.MinChange)
+	} else {
+		s += " no minimum change."
+	}
+	for _, ri := range c.Timed[1:] {
+		after, unc := c.Flagged(ri)
+		s += fmt.Sprintf(" %s: %d of %d cells differ (%d with p < %.2f before correction and threshold).", c.Labels[ri], after, c.Tests[ri], unc, Alpha)
+	}
+	return s
+}
+
+// WriteText prints the comparison: the runs, the environment differences,
+// the timing table, the ASLR and verify comparisons and the notes.
+func (c *Comparison) WriteText(w io.Writer) error {
+	fmt.Fprintln(w, "runs (the first is the base):")
+	for i, l := range c.Labels {
+		fmt.Fprintf(w, "  %s: %s\n", l, machine(c.Runs[i], true))
+	}
+	fmt.Fprintln(w)
+	c.writeEnv(w, false)
+	if len(c.Timed) > 1 {
+		fmt.Fprintln(w, "timing:")
+		if err := c.timingTable().text(w); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\n%s\n\n", wrap(c.timingLegend(), 100))
+	} else {
+		fmt.Fprintf(w, "timing: %s\n\n", c.noneToCompare(c.Timed, "timing results"))
+	}
+	if err := c.writeASLR(w, false); err != nil {
+		return err
+	}
+	if err := c.writeVerify(w, false); err != nil {
+		return err
+	}
 	if len(c.Notes) > 0 {
-		fmt.Fprintln(w, "\nNotes:")
+		fmt.Fprintln(w, "notes:")
 		for _, n := range c.Notes {
 			fmt.Fprintf(w, "- %s\n", n)
 		}
@@ -237,42 +502,57 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	return nil
 }
 
-// WriteMarkdown writes the same table in Markdown.
+// WriteMarkdown writes the same comparison in Markdown.
 func (c *Comparison) WriteMarkdown(w io.Writer) {
-	fmt.Fprint(w, "| cell |")
-	for i, l := range c.Labels {
-		fmt.Fprintf(w, " %s ns/call |", mdEscape(l))
-		if i > 0 {
-			fmt.Fprintf(w, " vs %s |", mdEscape(c.Labels[0]))
-		}
+	c.writeEnv(w, true)
+	if len(c.Timed) > 1 {
+		c.timingTable().markdown(w)
+		fmt.Fprintf(w, "\n%s\n\n", mdEscape(c.timingLegend()))
+	} else {
+		fmt.Fprintf(w, "Timing: %s\n\n", mdEscape(c.noneToCompare(c.Timed, "timing results")))
 	}
-	fmt.Fprint(w, "\n|---|")
-	for i := range c.Labels {
-		fmt.Fprint(w, "---:|")
-		if i > 0 {
-			fmt.Fprint(w, "---|")
-		}
-	}
-	fmt.Fprintln(w)
-	for _, row := range c.Rows {
-		fmt.Fprintf(w, "| %s |", row.Name)
-		for i, cell := range row.Cells {
-			fmt.Fprintf(w, " %s |", median(cell))
-			if i > 0 {
-				fmt.Fprintf(w, " %s |", row.Vs[i])
-			}
-		}
-		fmt.Fprintln(w)
-	}
-	fmt.Fprintf(w, "\nns/call: median ± half-width of its 95%% confidence interval. vs: ratio of medians to %s; "+
-		"~: no significant difference (Mann-Whitney U test, alpha %.2f); n/a: unavailable in that run.\n",
-		mdEscape(c.Labels[0]), Alpha)
+	c.writeASLR(w, true)
+	c.writeVerify(w, true)
 	if len(c.Notes) > 0 {
-		fmt.Fprintln(w)
 		for _, n := range c.Notes {
 			fmt.Fprintf(w, "- %s\n", mdEscape(n))
 		}
 	}
+}
+
+// noneToCompare says why a part has no comparison: fewer than two runs
+// have it.
+func (c *Comparison) noneToCompare(have []int, what string) string {
+	switch len(have) {
+	case 0:
+		return "no run has " + what
+	case 1:
+		return fmt.Sprintf("only %s has %s: nothing to compare", c.Labels[have[0]], what)
+	}
+	return ""
+}
+
+// wrap breaks s into lines of at most width characters at spaces.
+func wrap(s string, width int) string { return wrapIndent(s, width, "") }
+
+// wrapIndent is wrap with every line after the first indented.
+func wrapIndent(s string, width int, indent string) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(s) {
+		if i > 0 {
+			if n+1+len(word) > width {
+				b.WriteString("\n" + indent)
+				n = len(indent)
+			} else {
+				b.WriteString(" ")
+				n++
+			}
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
 }
 
 func cells(n int) string {

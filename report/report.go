@@ -1,7 +1,11 @@
 // Package report turns vbench result files (package runfile) into a
-// report directory: the PNG figures of package plots and a report.md that
-// shows them beside the tables, for one run or several; and it lines runs
-// up for `vbench compare` (Compare), with a Mann-Whitney U test per cell.
+// report directory: the figures of package plots (PNG, SVG) and a
+// report.md that shows them beside the tables, for one run or several; and
+// it lines runs up for `vbench compare` (Compare): timing cells with a
+// Mann-Whitney U test per cell, Holm-Bonferroni corrected, and a minimum
+// change; ASLR regions by their 95% intervals (compare_aslr.go); verify
+// checks that changed status; the environment facts that can move a cost
+// (compare_env.go).
 //
 // It only reads runs: it measures nothing and never changes a run. Every
 // file it writes is written atomically (internal/atomicfile), so a reader
@@ -15,6 +19,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -87,24 +92,48 @@ func emulatedNote(runs []*runfile.Run) string {
 	return ""
 }
 
-// Write renders the runs into dir: each run's figures, the comparison
-// figure when there are several runs, and report.md. It returns the path
-// of report.md. Labels name the runs (nil: Labels' defaults).
+// Options say how Write renders.
+type Options struct {
+	// Labels name the runs (nil: Labels' defaults).
+	Labels []string
+	// Formats are the figure formats written, plots.PNG and/or plots.SVG
+	// (nil: PNG). report.md shows the PNG when there is one, else the SVG.
+	Formats []string
+}
+
+// Write renders the runs into dir as PNG figures and report.md; it returns
+// the path of report.md. Labels name the runs (nil: Labels' defaults).
 func Write(dir string, runs []*runfile.Run, labels []string) (string, error) {
+	return WriteWith(dir, runs, Options{Labels: labels})
+}
+
+// WriteWith renders the runs into dir: each run's figures, the comparison
+// figure when there are several runs, and report.md. A figure with nothing
+// to draw (plots.Figure.Empty) is not written: report.md says why instead.
+// It returns the path of report.md.
+func WriteWith(dir string, runs []*runfile.Run, opt Options) (string, error) {
 	if len(runs) == 0 {
 		return "", fmt.Errorf("no runs to report on")
+	}
+	formats := opt.Formats
+	if len(formats) == 0 {
+		formats = []string{plots.PNG}
+	}
+	embed := formats[0]
+	if slices.Contains(formats, plots.PNG) {
+		embed = plots.PNG
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	labels = Labels(runs, labels)
+	labels := Labels(runs, opt.Labels)
 	var md bytes.Buffer
 	var cmp *Comparison
 	var cmpFig *plots.Figure
 	if len(runs) > 1 {
 		cmp = Compare(runs, labels)
-		cmpFig = plots.Compare(runs, labels)
-		if err := cmpFig.Save(filepath.Join(dir, cmpFig.Name)); err != nil {
+		cmpFig = plots.Compare(runs, labels, cmp.Verdict)
+		if _, err := cmpFig.SaveIn(dir, formats); err != nil {
 			return "", err
 		}
 	}
@@ -116,23 +145,24 @@ func Write(dir string, runs []*runfile.Run, labels []string) (string, error) {
 		}
 		perRun[i] = Figures(r, prefix)
 		for _, f := range perRun[i] {
-			if err := f.Save(filepath.Join(dir, f.Name)); err != nil {
+			if _, err := f.SaveIn(dir, formats); err != nil {
 				return "", err
 			}
 		}
 	}
 	if len(runs) == 1 {
-		writeRun(&md, runs[0], labels[0], perRun[0], "#")
+		writeRun(&md, runs[0], labels[0], perRun[0], "#", embed)
 	} else {
 		fmt.Fprintf(&md, "# vbench report: %d runs\n\n", len(runs))
 		for i, r := range runs {
 			fmt.Fprintf(&md, "%d. **%s**: %s\n", i+1, mdEscape(labels[i]), mdEscape(machine(r, true)))
 		}
-		fmt.Fprintf(&md, "\n%s## Comparison\n\n![%s](%s)\n\n", emulatedNote(runs), "cost per call across runs", cmpFig.Name)
+		fmt.Fprintf(&md, "\n%s## Comparison\n\n", emulatedNote(runs))
+		showFigure(&md, []*plots.Figure{cmpFig}, "compare.png", "cost per call across runs", embed)
 		cmp.WriteMarkdown(&md)
 		for i, r := range runs {
 			fmt.Fprintln(&md)
-			writeRun(&md, r, fmt.Sprintf("run %d: %s", i+1, labels[i]), perRun[i], "##")
+			writeRun(&md, r, fmt.Sprintf("run %d: %s", i+1, labels[i]), perRun[i], "##", embed)
 		}
 	}
 	path := filepath.Join(dir, ReportFile)
@@ -142,7 +172,7 @@ func Write(dir string, runs []*runfile.Run, labels []string) (string, error) {
 	return path, nil
 }
 
-// figure finds a run's figure by its base name.
+// figure finds a run's figure by its base name (as a PNG, e.g. "cost.png").
 func figure(figs []*plots.Figure, base string) *plots.Figure {
 	for _, f := range figs {
 		if strings.HasSuffix(f.Name, base) {
@@ -152,14 +182,22 @@ func figure(figs []*plots.Figure, base string) *plots.Figure {
 	return nil
 }
 
-func showFigure(w io.Writer, figs []*plots.Figure, base, alt string) {
-	if f := figure(figs, base); f != nil {
-		fmt.Fprintf(w, "![%s](%s)\n\n", alt, f.Name)
+// showFigure embeds the figure in format, or says in words why there is
+// none.
+func showFigure(w io.Writer, figs []*plots.Figure, base, alt, format string) {
+	f := figure(figs, base)
+	switch {
+	case f == nil:
+	case f.Empty != "":
+		fmt.Fprintf(w, "No figure of the %s: %s.\n\n", alt, mdEscape(f.Empty))
+	default:
+		fmt.Fprintf(w, "![%s](%s)\n\n", alt, f.File(format))
 	}
 }
 
 // writeRun writes one run's section; h is its heading level ("#").
-func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h string) {
+func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h, format string) {
+	show := func(base, alt string) { showFigure(w, figs, base, alt, format) }
 	fmt.Fprintf(w, "%s vbench report: %s\n\n", h, mdEscape(label))
 	took := ""
 	if !r.Finished.IsZero() && r.Finished.After(r.Started) {
@@ -183,11 +221,13 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 	if r.Bench == nil {
 		fmt.Fprintf(w, "No timing results in this run.\n")
 	} else {
-		showFigure(w, figs, "cost.png", "cost per call by function and path")
+		show("cost.png", "cost per call by function and path")
 		BenchMarkdown(w, r.Bench)
 		fmt.Fprintf(w, "\n%s# Latency of single calls\n\n", h)
-		showFigure(w, figs, "latency.png", "latency distribution per cell")
-		showFigure(w, figs, "latency-cdf.png", "latency CDF")
+		if hasLatency(r.Bench) {
+			show("latency.png", "latency distribution per cell")
+			show("latency-cdf.png", "latency CDF")
+		}
 		LatencyMarkdown(w, r.Bench)
 	}
 	fmt.Fprintf(w, "\n%s# Correctness (verify)\n\n", h)
@@ -197,9 +237,9 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 		fmt.Fprintf(w, "No ASLR results in this run.\n")
 		return
 	}
-	showFigure(w, figs, "aslr-bits.png", "address bits per region")
-	showFigure(w, figs, "aslr-vdso-hist.png", "histogram of vDSO base addresses")
-	showFigure(w, figs, "aslr-effective.png", "effective bits per region against the kernel maximum")
+	show("aslr-bits.png", "address bits per region")
+	show("aslr-vdso-hist.png", "histogram of vDSO base addresses")
+	show("aslr-effective.png", "effective bits per region against the kernel maximum")
 	ASLRMarkdown(w, r)
 }
 
@@ -281,15 +321,19 @@ func vdsoRatio(b *runfile.Bench, c *runfile.Cell) string {
 	return fmtRatio(c.Summary.Median / v.Summary.Median)
 }
 
-// LatencyMarkdown writes the per-call latency table.
-func LatencyMarkdown(w io.Writer, b *runfile.Bench) {
-	n := 0
+// hasLatency reports whether any cell has per-call latencies.
+func hasLatency(b *runfile.Bench) bool {
 	for _, c := range b.Cells {
 		if c.Latency != nil {
-			n++
+			return true
 		}
 	}
-	if n == 0 {
+	return false
+}
+
+// LatencyMarkdown writes the per-call latency table.
+func LatencyMarkdown(w io.Writer, b *runfile.Bench) {
+	if !hasLatency(b) {
 		fmt.Fprintln(w, "The per-call latency mode did not run.")
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/vbench-dev/vbench/plots"
 	"github.com/vbench-dev/vbench/report"
@@ -16,21 +18,39 @@ func init() {
 
 const compareExamples = `  vbench compare results/*/run.json
   vbench compare emulate.json xonly.json none.json --label emulate,xonly,none --out modes
+  vbench compare a.json b.json --min-change 10% --out cmp --format png,svg
 
-Each cell's median of the first run is the base; the other runs show the
-ratio of their median to it and the Mann-Whitney U test's p-value, or "~"
-when the difference is not significant at alpha 0.05 (as benchstat does).
+The first run is the base. Timing: each cell's median, and for the other
+runs the ratio to the base when they differ, "~" when not. A difference
+needs the Mann-Whitney U test (as benchstat runs it) to hold after the
+Holm-Bonferroni correction over all cells (family-wise alpha 0.05), and a
+change of the median of at least --min-change (5%). ASLR: effective bits
+per region with their 95% intervals; a region differs when the intervals
+are disjoint. Verify: the checks whose status changed. Environment: every
+difference that can move a cost (PTI, mitigations, clocksource, kernel,
+CPU, virtualization, vsyscall mode). Nothing is written unless --out is
+given.
 `
 
 func runCompare(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compare", "vbench compare RUN.json RUN.json... [--label a,b,c] [--out DIR]", compareExamples, stdout)
 	labels := fs.StringSlice("label", nil, "names for the runs, comma-separated, in order (default: vsyscall mode, kernel and host)")
-	out := fs.String("out", ".", "directory to write compare.png into (\"\": no figure)")
+	out := fs.String("out", "", "directory to write the comparison figure into (default: no file)")
+	formats := fs.StringSlice("format", []string{plots.PNG}, "figure formats with --out: png, svg or both")
+	minChange := fs.String("min-change", "5%", "smallest change of a median counted as a difference (\"0\": any significant change)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() < 2 {
 		return usageErrorf("compare: name at least two run files (see 'vbench compare --help')")
+	}
+	mc, err := parsePercent(*minChange)
+	if err != nil {
+		return usageErrorf("compare: --min-change %q: %v", *minChange, err)
+	}
+	fmts, err := plots.ParseFormats(*formats)
+	if err != nil {
+		return usageErrorf("compare: --format: %v", err)
 	}
 	runs, err := readRuns(fs.Args())
 	if err != nil {
@@ -39,20 +59,42 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if len(*labels) > len(runs) {
 		return usageErrorf("compare: %d labels for %d runs", len(*labels), len(runs))
 	}
-	c := report.Compare(runs, *labels)
+	c := report.CompareWith(runs, *labels, report.Config{MinChange: mc})
 	if err := c.WriteText(stdout); err != nil {
 		return err
 	}
-	if *out != "" {
-		if err := os.MkdirAll(*out, 0o755); err != nil {
-			return failedf("compare: %v", err)
-		}
-		f := plots.Compare(runs, c.Labels)
-		path := filepath.Join(*out, f.Name)
-		if err := f.Save(path); err != nil {
-			return failedf("compare: %v", err)
-		}
-		fmt.Fprintf(stdout, "\nfigure: %s\n", path)
+	if *out == "" {
+		return nil
 	}
+	f := plots.Compare(runs, c.Labels, c.Verdict)
+	if f.Empty != "" {
+		fmt.Fprintf(stdout, "\nno figure: %s\n", f.Empty)
+		return nil
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return failedf("compare: %v", err)
+	}
+	files, err := f.SaveIn(*out, fmts)
+	if err != nil {
+		return failedf("compare: %v", err)
+	}
+	for _, name := range files {
+		fmt.Fprintf(stdout, "\nfigure: %s", filepath.Join(*out, name))
+	}
+	fmt.Fprintln(stdout)
 	return nil
+}
+
+// parsePercent reads "5%" or "0.05" as 0.05.
+func parsePercent(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	scale := 1.0
+	if t, ok := strings.CutSuffix(s, "%"); ok {
+		s, scale = t, 0.01
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || v*scale >= 10 {
+		return 0, fmt.Errorf("want a percentage such as 5%% or a fraction such as 0.05")
+	}
+	return v * scale, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/vbench-dev/vbench/plots"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -16,14 +17,23 @@ func init() {
 
 const reportExamples = `  vbench report results/myhost-6.18.0-vsyscall=xonly-20261123T091500Z/run.json --out /tmp/report
   vbench report emulate.json xonly.json none.json --out modes --label emulate,xonly,none
+  vbench report run.json --out web --format png,svg
+
+A figure with nothing to draw (no per-call latencies in a run, a vDSO
+that never moved) is not written; report.md says why instead.
 `
 
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", "vbench report RUN.json... [--out DIR] [--label a,b,c]", reportExamples, stdout)
 	out := fs.String("out", "report", "directory to write report.md and the PNGs into")
 	labels := fs.StringSlice("label", nil, "names for the runs, comma-separated, in order (default: vsyscall mode, kernel and host)")
+	formats := fs.StringSlice("format", []string{plots.PNG}, "figure formats: png, svg or both (report.md shows the PNG when there is one)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	fmts, err := plots.ParseFormats(*formats)
+	if err != nil {
+		return usageErrorf("report: --format: %v", err)
 	}
 	if fs.NArg() == 0 {
 		return usageErrorf("report: name at least one run file (see 'vbench report --help')")
@@ -35,7 +45,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if len(*labels) > len(runs) {
 		return usageErrorf("report: %d labels for %d runs", len(*labels), len(runs))
 	}
-	path, err := report.Write(*out, runs, *labels)
+	path, err := report.WriteWith(*out, runs, report.Options{Labels: *labels, Formats: fmts})
 	if err != nil {
 		return failedf("report: %v", err)
 	}

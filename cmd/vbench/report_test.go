@@ -12,43 +12,109 @@ import (
 	"github.com/vbench-dev/vbench/study"
 )
 
-// The fixture runs of package report: three vsyscall modes.
+// The fixture runs of package report (real runs, report/testdata/README.md):
+// three vsyscall modes in QEMU guests, then a host run.
 var fixtureRuns = []string{
 	filepath.Join("..", "..", "report", "testdata", "emulate.json"),
 	filepath.Join("..", "..", "report", "testdata", "xonly.json"),
 	filepath.Join("..", "..", "report", "testdata", "none.json"),
+	filepath.Join("..", "..", "report", "testdata", "host.json"),
+}
+
+// inEmptyDir runs the test in a new empty working directory, and returns
+// it: what a command leaves there by surprise is then visible.
+func inEmptyDir(t *testing.T) string {
+	t.Helper()
+	for i, p := range fixtureRuns {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixtureRuns[i] = abs
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	return dir
 }
 
 func TestCompareCommand(t *testing.T) {
-	out := t.TempDir()
-	args := append([]string{"compare", "--label", "emulate,xonly,none", "--out", out}, fixtureRuns...)
+	cwd := inEmptyDir(t)
+	args := append([]string{"compare", "--label", "emulate,xonly,none"}, fixtureRuns[:3]...)
 	stdout, stderr, code := runCLI(t, args...)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"#1: emulate", "#3: none", "Gettimeofday/path=vsyscall", "~ (p=", "n/a", "Getcpu/path=vdso (not in emulate)", "compare.png"} {
+	for _, want := range []string{"emulate: QEMU guest", "vs base", "Gettimeofday/path=vsyscall", "~ (p=", "n/a",
+		"Holm-Bonferroni", "vsyscall mode: emulate (emulate); xonly (xonly); none (none)", "ASLR:", "verify:"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
 	}
-	if st, err := os.Stat(filepath.Join(out, "compare.png")); err != nil || st.Size() == 0 {
-		t.Errorf("compare.png: %v", err)
+	if strings.Contains(stdout, "#1") || strings.Contains(stdout, "figure:") {
+		t.Errorf("output numbers the runs or names a figure:\n%s", stdout)
+	}
+	// No --out: nothing written, least of all into the working directory.
+	if ents, _ := os.ReadDir(cwd); len(ents) != 0 {
+		t.Errorf("compare without --out wrote %v into the working directory", ents)
+	}
+	out := filepath.Join(cwd, "cmp")
+	stdout, stderr, code = runCLI(t, append([]string{"compare", "--out", out, "--format", "png,svg"}, fixtureRuns[:2]...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"compare.png", "compare.svg"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+		if !strings.Contains(stdout, filepath.Join(out, f)) {
+			t.Errorf("stdout does not name %s", f)
+		}
+	}
+}
+
+func TestCompareFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"compare", "--min-change", "lots", fixtureRuns[0], fixtureRuns[1]},
+		{"compare", "--min-change", "-3%", fixtureRuns[0], fixtureRuns[1]},
+		{"compare", "--format", "gif", "--out", t.TempDir(), fixtureRuns[0], fixtureRuns[1]},
+		{"report", "--format", "jpeg", "--out", t.TempDir(), fixtureRuns[0]},
+	} {
+		_, stderr, code := runCLI(t, args...)
+		if code != exitBadArgs || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want one line and exit %d", args, code, stderr, exitBadArgs)
+		}
+	}
+	for _, tt := range []struct {
+		in   string
+		want float64
+	}{{"5%", 0.05}, {"0.1", 0.1}, {"0", 0}, {"12.5%", 0.125}} {
+		if got, err := parsePercent(tt.in); err != nil || got != tt.want {
+			t.Errorf("parsePercent(%q) = %v, %v", tt.in, got, err)
+		}
 	}
 }
 
 func TestReportCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "r")
-	stdout, stderr, code := runCLI(t, "report", "--out", out, fixtureRuns[1])
+	stdout, stderr, code := runCLI(t, "report", "--out", out, "--format", "svg,png", fixtureRuns[3])
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if !strings.Contains(stdout, filepath.Join(out, "report.md")) {
 		t.Errorf("stdout %q does not say where the report is", stdout)
 	}
-	for _, f := range []string{"report.md", "cost.png", "latency.png", "aslr-bits.png"} {
+	for _, f := range []string{"report.md", "cost.png", "latency.png", "aslr-bits.png", "cost.svg", "latency-cdf.svg"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
+	}
+	// A guest run has no per-call latencies: no latency figure.
+	out = filepath.Join(t.TempDir(), "g")
+	if _, stderr, code := runCLI(t, "report", "--out", out, fixtureRuns[1]); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "latency.png")); err == nil {
+		t.Error("latency.png written for a run without latencies")
 	}
 }
 

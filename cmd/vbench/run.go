@@ -11,6 +11,7 @@ import (
 	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/internal/atomicfile"
 	"github.com/vbench-dev/vbench/internal/progress"
+	"github.com/vbench-dev/vbench/plots"
 	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
@@ -57,8 +58,13 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	samples := fs.Int("samples", 0, "ASLR spawns (0: 5000, or 1000 with --quick; -1 skips the ASLR part)")
 	label := fs.String("label", "", "name for this run in comparisons (default: vsyscall mode, kernel and host)")
 	cpu := fs.Int("cpu", -1, "CPU to pin the timed thread to (-1: the one it starts on)")
+	formats := fs.StringSlice("format", []string{plots.PNG}, "figure formats: png, svg or both")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	fmts, err := plots.ParseFormats(*formats)
+	if err != nil {
+		return usageErrorf("run: --format: %v", err)
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("run: unexpected argument %q (see 'vbench run --help')", fs.Arg(0))
@@ -119,7 +125,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	// Signals are still caught while the results are written, and ignored:
 	// the directory is complete or absent, never a temporary left behind.
-	dir, err := writeRunDir(*out, run)
+	dir, err := writeRunDir(*out, run, fmts)
 	if err != nil {
 		return failedf("run: %v", err)
 	}
@@ -153,7 +159,7 @@ func runDirName(r *runfile.Run) string {
 // writeRunDir writes run.json, bench.txt, the figures and report.md into a
 // temporary directory beside the final one and renames it into place, so
 // a results directory is either complete or absent.
-func writeRunDir(out string, run *runfile.Run) (string, error) {
+func writeRunDir(out string, run *runfile.Run, formats []string) (string, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", err
 	}
@@ -179,7 +185,7 @@ func writeRunDir(out string, run *runfile.Run) (string, error) {
 			return "", err
 		}
 	}
-	if _, err := report.Write(tmp, []*runfile.Run{run}, nil); err != nil {
+	if _, err := report.WriteWith(tmp, []*runfile.Run{run}, report.Options{Formats: formats}); err != nil {
 		return "", err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
