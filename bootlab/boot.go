@@ -124,11 +124,16 @@ func (c Config) qemuBase() []string {
 	return args
 }
 
-// BuildInitramfs writes the initramfs for init into a new file in dir ("" for
-// the system's temporary directory) and returns its path. The caller removes
-// it.
+// initramfsPattern names the initramfs files BuildInitramfs makes.
+const initramfsPattern = ".vbench-initramfs-*.cpio"
+
+// BuildInitramfs writes the initramfs for init into a new hidden file in dir
+// ("" for the system's temporary directory) and returns its path. The caller
+// removes it. Put it in the run's output directory: if vbench is killed
+// before it can remove it (SIGKILL), RemoveStaleInitramfs there clears it at
+// the next run, instead of a 14 MB file staying in /tmp for good.
 func BuildInitramfs(dir, init string) (string, error) {
-	f, err := os.CreateTemp(dir, "vbench-initramfs-*.cpio")
+	f, err := os.CreateTemp(dir, initramfsPattern)
 	if err != nil {
 		return "", err
 	}
@@ -142,6 +147,21 @@ func BuildInitramfs(dir, init string) (string, error) {
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// RemoveStaleInitramfs removes what BuildInitramfs left in dir when a run
+// there was killed, and says how many it removed.
+func RemoveStaleInitramfs(dir string) (int, error) {
+	stale, err := filepath.Glob(filepath.Join(dir, initramfsPattern))
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range stale {
+		if err := os.Remove(p); err != nil {
+			return 0, err
+		}
+	}
+	return len(stale), nil
 }
 
 // Boot boots mode m once and decodes what the guest sent back. It never

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cavaliergopher/cpio"
@@ -127,4 +128,31 @@ func keys(m map[string]*cpio.Header) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+func TestStaleInitramfsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	init := filepath.Join(dir, "init")
+	if err := os.WriteFile(init, []byte("\x7fELF"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p, err := BuildInitramfs(dir, init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(filepath.Base(p), ".vbench-initramfs-") || filepath.Dir(p) != dir {
+		t.Errorf("initramfs at %s, want a hidden file in %s", p, dir)
+	}
+	keep := filepath.Join(dir, "run.json")
+	os.WriteFile(keep, nil, 0o644)
+	n, err := RemoveStaleInitramfs(dir)
+	if err != nil || n != 1 {
+		t.Errorf("removed %d, %v; want the one left", n, err)
+	}
+	if _, err := os.Stat(p); err == nil {
+		t.Error("stale initramfs still there")
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Error("removed more than initramfs files")
+	}
 }

@@ -109,6 +109,11 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return failedf("bootmodes: %v", err)
 	}
+	if n, err := bootlab.RemoveStaleInitramfs(*out); err != nil {
+		return failedf("bootmodes: %v", err)
+	} else if n > 0 {
+		fmt.Fprintf(stderr, "vbench: removed %d initramfs file(s) a killed run left in %s\n", n, *out)
+	}
 	// SIGTERM too: QEMU is then killed and the temporary initramfs removed.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -128,7 +133,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "vbench: accel for %s kernels: %s: %s\n", a.kernel.Arch.Name, acc.Name, acc.Reason)
 		accels[a.kernel.Arch.Name] = acc
-		a.initrd, err = bootlab.BuildInitramfs("", a.init)
+		a.initrd, err = bootlab.BuildInitramfs(*out, a.init)
 		if err != nil {
 			return failedf("bootmodes: building the initramfs: %v", err)
 		}
