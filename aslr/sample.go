@@ -3,8 +3,10 @@ package aslr
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -127,7 +129,19 @@ var errChildGone = errors.New("target did not stop at exec")
 // last one).
 func (s *spawner) one(out *sample) error {
 	pid, err := syscall.ForkExec(s.t.path, s.argv, s.attr)
-	if errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES) {
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		// The child's PTRACE_TRACEME or its execve was refused; ForkExec
+		// reports the errno without saying which. access(2) answers for
+		// the execve without running the target: it checks the execute
+		// bits and a noexec mount as execve does (fs/open.c
+		// do_faccessat). If the target may be executed, ptrace was the
+		// step refused.
+		if aerr := unix.Access(s.t.path, unix.X_OK); aerr != nil {
+			return fmt.Errorf("%w: spawning %s: %w", ErrTarget, s.t.label, aerr)
+		}
+		return ptraceDenied(err, proc.Live, "/proc/thread-self/status")
+	}
+	if errors.Is(err, unix.ENOEXEC) {
 		// The kernel will not run it: bad input, not a failed measurement.
 		return fmt.Errorf("%w: spawning %s: %w", ErrTarget, s.t.label, err)
 	}
@@ -157,6 +171,61 @@ func (s *spawner) one(out *sample) error {
 		}
 	}
 	return rerr
+}
+
+// ErrPtrace is wrapped when the kernel refuses to let vbench trace the
+// children it spawns, which sampling needs (PTRACE_TRACEME in the child,
+// through SysProcAttr.Ptrace).
+var ErrPtrace = errors.New("ptrace denied")
+
+// ptraceDenied explains a refused PTRACE_TRACEME: errno, then what on this
+// machine can refuse it, read from procfs (and status, this thread's
+// /proc status file): the Yama LSM's kernel.yama.ptrace_scope
+// (Documentation/admin-guide/LSM/Yama.rst: 2 lets only CAP_SYS_PTRACE
+// trace, even one's own children; 3 lets no process trace), a seccomp
+// filter (container runtimes install one; a filter may fail ptrace with
+// EPERM), and whether the thread holds CAP_SYS_PTRACE.
+func ptraceDenied(errno error, fs proc.FS, status string) error {
+	var facts []string
+	capPtrace, capKnown := false, false
+	seccomp := ""
+	if b, err := os.ReadFile(status); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, _ := strings.Cut(line, ":")
+			v = strings.TrimSpace(v)
+			switch k {
+			case "Seccomp":
+				seccomp = v
+			case "CapEff":
+				if caps, err := strconv.ParseUint(v, 16, 64); err == nil {
+					capPtrace, capKnown = caps&(1<<unix.CAP_SYS_PTRACE) != 0, true
+				}
+			}
+		}
+	}
+	scope, serr := fs.Sysctl("kernel.yama.ptrace_scope")
+	switch {
+	case serr != nil:
+		facts = append(facts, "no Yama (kernel.yama.ptrace_scope absent)")
+	case scope == "3":
+		facts = append(facts, "kernel.yama.ptrace_scope is 3: no process may trace, until the next boot")
+	case scope == "2" && capKnown && !capPtrace:
+		facts = append(facts, "kernel.yama.ptrace_scope is 2: only CAP_SYS_PTRACE may trace, which vbench lacks")
+	default:
+		facts = append(facts, "kernel.yama.ptrace_scope is "+scope+", which allows tracing one's own children")
+	}
+	switch seccomp {
+	case "", "0":
+	case "2":
+		facts = append(facts, "vbench runs under a seccomp filter (Seccomp: 2), as in a container, which may refuse ptrace")
+	default:
+		facts = append(facts, "vbench runs in seccomp mode "+seccomp)
+	}
+	if capKnown && !capPtrace {
+		facts = append(facts, "no CAP_SYS_PTRACE")
+	}
+	return fmt.Errorf("%w: the sampled child could not ask to be traced (PTRACE_TRACEME: %w); %s",
+		ErrPtrace, errno, strings.Join(facts, "; "))
 }
 
 // waitExec waits for pid's exec stop (SIGTRAP). gone reports that the child

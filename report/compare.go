@@ -562,8 +562,6 @@ func cells(n int) string {
 	return fmt.Sprintf("%d cells", n)
 }
 
-func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
-
 // FormatNS prints ns with about three significant digits.
 func FormatNS(ns float64) string {
 	switch {

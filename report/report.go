@@ -254,7 +254,7 @@ func EnvMarkdown(w io.Writer, r *runfile.Run) {
 	}
 	kv("host", e.Hostname)
 	kv("kernel", strings.TrimSpace(e.KernelRelease+" "+e.KernelVersion))
-	kv("cmdline", "`"+e.Cmdline+"`")
+	fmt.Fprintf(w, "| cmdline | %s |\n", mdCode(e.Cmdline))
 	boot := "kernel default"
 	if e.VsyscallBoot != "" {
 		boot = "vsyscall=" + e.VsyscallBoot + " on the command line"

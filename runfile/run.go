@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
@@ -83,11 +85,17 @@ func (r *Run) WriteFile(path string) error {
 	return atomicfile.Write(path, r.Encode)
 }
 
-// Decode reads one run and checks its version. name is used in errors.
+// Decode reads one run, checks its version and validates it (Validate).
+// It reads at most MaxFileSize bytes: a larger input, /dev/zero included,
+// is ErrTooLarge after that many, not an exhausted memory. name is used in
+// errors, which are one line each and wrap ErrCorrupt or ErrSchema.
 func Decode(rd io.Reader, name string) (*Run, error) {
-	b, err := io.ReadAll(rd)
+	b, err := io.ReadAll(io.LimitReader(rd, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("%s: %w: more than %d MiB, the most a run file may be", name, ErrTooLarge, MaxFileSize>>20)
 	}
 	var probe struct {
 		Schema *int   `json:"schema"`
@@ -107,6 +115,9 @@ func Decode(rd io.Reader, name string) (*Run, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", name, ErrCorrupt, jsonErr(b, err))
 	}
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	return &r, nil
 }
 
@@ -120,18 +131,108 @@ func ReadFile(path string) (*Run, error) {
 	return Decode(f, path)
 }
 
-// jsonErr adds a line number to JSON syntax errors.
+// jsonErr says what is wrong with the JSON in the file's terms: a line
+// number for syntax errors, and for a value of the wrong type the field
+// path and the JSON types expected and found ("line 3: bench.cells:
+// expected an array, got a number"), never the Go types behind them.
 func jsonErr(b []byte, err error) string {
+	lineAt := func(off int64) int {
+		return 1 + bytes.Count(b[:min(max(int(off), 0), len(b))], []byte("\n"))
+	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		line := 1 + bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n"))
+		line := lineAt(se.Offset)
 		if int(se.Offset) >= len(bytes.TrimRight(b, " \t\r\n")) {
 			return fmt.Sprintf("truncated JSON (ends at line %d)", line)
 		}
-		return fmt.Sprintf("line %d: %v", line, err)
+		return fmt.Sprintf("line %d: %s", line, strings.TrimPrefix(se.Error(), "json: "))
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "the document"
+		}
+		got := te.Value
+		switch {
+		case strings.HasPrefix(got, "number "): // a number the type cannot hold
+			got = strings.TrimPrefix(got, "number ")
+		case got == "bool":
+			got = "true or false"
+		case got == "array", got == "object", got == "number", got == "string":
+			got = article(got)
+		}
+		return fmt.Sprintf("line %d: %s: expected %s, got %s", lineAt(te.Offset), field, jsonType(te.Type), got)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return "truncated JSON"
 	}
-	return err.Error()
+	// What remains comes from a field's own decoder: time.Time's, which
+	// does not say which field it was decoding.
+	if field, raw := badTime(b); field != "" {
+		if len(raw) > 40 {
+			raw = append(raw[:40:40], "..."...)
+		}
+		return fmt.Sprintf("%s: expected %s, got %s", field, jsonType(reflect.TypeFor[time.Time]()), raw)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// badTime finds the time field of Run (started, finished) that does not
+// decode, and its raw value.
+func badTime(b []byte) (string, []byte) {
+	var p struct{ Started, Finished json.RawMessage }
+	if json.Unmarshal(b, &p) != nil {
+		return "", nil
+	}
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"started", p.Started}, {"finished", p.Finished}} {
+		var t time.Time
+		if f.raw != nil && t.UnmarshalJSON(f.raw) != nil {
+			return f.name, f.raw
+		}
+	}
+	return "", nil
+}
+
+// jsonType names the JSON value a Go type is decoded from.
+func jsonType(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == reflect.TypeFor[time.Duration]():
+		return "an integer (nanoseconds)"
+	case t == reflect.TypeFor[time.Time]():
+		return "a time (RFC 3339 string)"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another type"
+}
+
+func article(s string) string {
+	if strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
 }

@@ -1,24 +1,31 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/vbench-dev/vbench/internal/atomicfile"
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/sysenv"
 )
 
 func init() {
 	register(&command{name: "env", summary: "print the environment block every result carries", run: runEnv})
+	register(&command{name: "version", summary: "print vbench's version and the commit it was built from", run: runVersion})
 }
 
+const envExamples = `  vbench env
+  vbench env --json env.json
+  vbench env --json - | jq .env.vsyscall_mode
+`
+
 func runEnv(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("env", "vbench env [--json]", "  vbench env\n  vbench env --json | jq .vsyscall_mode\n", stdout)
-	asJSON := fs.Bool("json", false, "print the block as JSON")
-	version := fs.Bool("version", false, "print vbench's version and exit")
+	fs := newFlags("env", "vbench env [--json FILE]", envExamples, stdout)
+	jsonOut := fs.String("json", "", "write the block as a versioned JSON document (\"schema\", \"tool\", \"env\": a run file with no results) to `FILE`; - is standard output")
+	version := fs.Bool("version", false, "print vbench's version and exit (as 'vbench version')")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -26,16 +33,61 @@ func runEnv(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("env: unexpected argument %q", fs.Arg(0))
 	}
 	if *version {
-		fmt.Fprintf(stdout, "vbench %s\n", sysenv.Version())
-		return nil
+		return runVersion(nil, stdout, stderr)
+	}
+	if *jsonOut != "" && *jsonOut != "-" {
+		if err := atomicfile.Check(*jsonOut); err != nil {
+			return usageErrorf("env: --json %v", err)
+		}
 	}
 	e := sysenv.Collect()
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(e)
+	if *jsonOut == "" {
+		writeEnv(stdout, e)
+		return nil
 	}
-	writeEnv(stdout, e)
+	// The same document as a run file, with the environment only: it
+	// carries the schema version, and vbench report reads it.
+	doc := runfile.New(e)
+	doc.Finished = time.Now().UTC()
+	if *jsonOut == "-" {
+		return doc.Encode(stdout)
+	}
+	if err := doc.WriteFile(*jsonOut); err != nil {
+		return failedf("env: %v", err)
+	}
+	return nil
+}
+
+// runVersion prints one line: the version a run file records, then the
+// commit, whether the tree was modified, the toolchain and CGO_ENABLED,
+// as far as the build recorded them.
+func runVersion(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("version", "vbench version", "  vbench version\n", stdout)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("version: unexpected argument %q", fs.Arg(0))
+	}
+	b := sysenv.ReadBuild()
+	var about []string
+	if b.Revision != "" {
+		c := "commit " + b.Revision
+		if b.Time != "" {
+			c += " (" + b.Time + ")"
+		}
+		if b.Modified {
+			c += ", modified"
+		}
+		about = append(about, c)
+	} else {
+		about = append(about, "no commit recorded")
+	}
+	about = append(about, b.Go)
+	if b.CgoEnabled != "" {
+		about = append(about, "CGO_ENABLED="+b.CgoEnabled)
+	}
+	fmt.Fprintf(stdout, "vbench %s (%s)\n", b.Version, strings.Join(about, ", "))
 	return nil
 }
 

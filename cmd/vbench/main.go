@@ -132,8 +132,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		usage(stdout)
 		return nil
-	case "--version", "version":
-		return commands["env"].run([]string{"--version"}, stdout, stderr)
+	case "--version":
+		return commands["version"].run(args[1:], stdout, stderr)
 	}
 	if strings.HasPrefix(name, "-") {
 		// Flags without a subcommand belong to the main job.

@@ -90,7 +90,7 @@ func TestEnv(t *testing.T) {
 			t.Errorf("env output lacks %q", want)
 		}
 	}
-	stdout, _, code = runCLI(t, "env", "--json")
+	stdout, _, code = runCLI(t, "env", "--json", "-")
 	if code != exitOK || !strings.Contains(stdout, `"vsyscall_mode"`) {
 		t.Errorf("env --json: exit %d, %q", code, stdout)
 	}
