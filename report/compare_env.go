@@ -191,10 +191,11 @@ func (c *Comparison) writeEnv(w io.Writer, md bool) {
 		fmt.Fprintln(w)
 	}
 	for _, d := range c.Env {
-		line := fmt.Sprintf("- %s: %s. Moves: %s.", d.Fact, grouped(d.Values, c.Labels), d.Why)
+		line := fmt.Sprintf("%s: %s. Moves: %s.", d.Fact, grouped(d.Values, c.Labels), d.Why)
 		if md {
-			line = mdEscape(line)
+			line = "- " + mdEscape(line) // the list marker is ours, not the run's text
 		} else {
+			line = "- " + line
 			line = wrapIndent(line, 100, "  ")
 		}
 		fmt.Fprintln(w, line)
