@@ -50,14 +50,14 @@ func ASLRTables(a *runfile.ASLR, env runfile.Env) *ASLRView {
 // regionTable is the estimators per region, and the above-maximum
 // sentences the conclusions lack.
 func regionTable(a *runfile.ASLR, kern aslr.Kernel) (*Table, []string) {
-	t := &Table{Cols: cols("region", "distinct>", "varying>", "bits>", "quality>", "bit-H sum>", "range>", "collisions>",
-		"birthday [95%]>", "Shannon (ceil)>", "min-H [95%]>", "chi² p>", "effective [95%]*", "entropy", "rule", "kernel max>")}
+	t := &Table{Cols: cols("region", "distinct>", "varying>", "bits>", "quality>", "bit-H sum>", "range>",
+		"birthday [95%] (pairs)>", "Shannon (ceil)>", "min-H [95%]>", "chi² p>", "effective [95%]*", "entropy", "rule", "kernel max>")}
 	var above []string
 	sources := map[string][]string{} // kernel maximum's source -> regions
 	var order []string
 	for _, g := range a.Regions {
 		if g.Present == 0 {
-			t.Rows = append(t.Rows, []string{g.Name, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "absent", ""})
+			t.Rows = append(t.Rows, []string{g.Name, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "absent", ""})
 			continue
 		}
 		kmax := "?"
@@ -75,13 +75,13 @@ func regionTable(a *runfile.ASLR, kern aslr.Kernel) (*Table, []string) {
 			}
 		}
 		t.Rows = append(t.Rows, []string{g.Name, fmt.Sprint(g.Distinct), fmt.Sprint(g.VaryingBits), bitSpan(g.VaryingMask),
-			fmt.Sprint(g.QualityBits), fmt.Sprintf("%.2f", g.BitEntropySum), fmt.Sprintf("%.2f", g.RangeBits), fmt.Sprint(g.Collisions),
+			fmt.Sprint(g.QualityBits), fmt.Sprintf("%.2f", g.BitEntropySum), fmt.Sprintf("%.2f", g.RangeBits),
 			birthday(g), fmt.Sprintf("%.2f (%.1f)", g.Shannon, g.ShannonCeiling), minH(g), chiP(g), effective(g),
 			entropyWord(g.Entropy), dash(g.Rule), kmax})
 	}
 	t.Notes = []string{
 		"varying: bits that differ between samples, spanning 'bits'; quality: paxtest's, varying minus those set in <=35% or >=65% of samples.",
-		"bit-H sum: the sum of per-bit entropies; range: log2(range/alignment + 1); birthday: log2(pairs/collisions), the collision entropy, '> x' with no collision; " +
+		"bit-H sum: the sum of per-bit entropies; range: log2(range/alignment + 1); birthday: log2(pairs of samples/equal pairs), the collision entropy, with the number of equal pairs ('> x' with none); " +
 			"Shannon is the plug-in, capped at (ceil) = log2 N; min-H: plug-in min-entropy (biased low), with bounds; chi² p: the uniformity test over the range.",
 		"effective: the conservative figure, in bits, chosen by 'rule' and named under 'entropy' (collision, min, or an upper bound); its interval holds that entropy.",
 	}
@@ -227,17 +227,18 @@ func bitSpan(mask uint64) string {
 	return fmt.Sprintf("%d-%d", bits.TrailingZeros64(mask), 63-bits.LeadingZeros64(mask))
 }
 
-// birthday is the collision estimate with its interval; with no
-// collision, the lower bound alone: "> 21.7".
+// birthday is the collision estimate with its interval and the number of
+// equal pairs it comes from, "17.9 [17.5, 18.4] (50)"; with no equal
+// pair, the lower bound alone: "> 21.7 (0)".
 func birthday(g runfile.Region) string {
 	if g.CollisionBits < 0 || g.Collisions == 0 {
-		return fmt.Sprintf("> %.1f", g.CollisionLo)
+		return fmt.Sprintf("> %.1f (%d)", g.CollisionLo, g.Collisions)
 	}
 	hi := "inf"
 	if g.CollisionHi >= 0 {
 		hi = fmt.Sprintf("%.1f", g.CollisionHi)
 	}
-	return fmt.Sprintf("%.1f [%.1f, %s]", g.CollisionBits, g.CollisionLo, hi)
+	return fmt.Sprintf("%.1f [%.1f, %s] (%d)", g.CollisionBits, g.CollisionLo, hi, g.Collisions)
 }
 
 func chiP(g runfile.Region) string {

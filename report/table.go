@@ -135,8 +135,9 @@ func (t *Table) Markdown(w io.Writer) error {
 		b.Reset()
 		b.WriteString("|")
 		for i, c := range t.Cols {
-			f := mdEscape(cell(r, i))
-			if c.Strong && f != "" && f != "-" {
+			raw := cell(r, i)
+			f := mdEscape(raw)
+			if c.Strong && raw != "" && raw != "-" {
 				f = "**" + f + "**"
 			}
 			b.WriteString(" " + f + " |")

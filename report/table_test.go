@@ -14,12 +14,18 @@ func headCells(line string) []string {
 	return regexp.MustCompile(` {2,}`).Split(strings.TrimSpace(line), -1)
 }
 
-// mdCells splits a Markdown table line into its cells, unescaped.
+// mdCells splits a Markdown table line into its cells, as text: a
+// backslash before ASCII punctuation is removed (CommonMark 2.4), and the
+// bold of a strong column.
 func mdCells(line string) []string {
 	line = strings.TrimSuffix(strings.TrimPrefix(line, "| "), " |")
+	unescape := regexp.MustCompile(`\\([!-/:-@[-` + "`" + `{-~])`)
 	var out []string
 	for _, c := range regexp.MustCompile(` \| `).Split(line, -1) {
-		out = append(out, strings.Trim(strings.ReplaceAll(c, `\|`, "|"), "*"))
+		if strings.HasPrefix(c, "**") && strings.HasSuffix(c, "**") && len(c) > 4 {
+			c = c[2 : len(c)-2]
+		}
+		out = append(out, strings.TrimSpace(unescape.ReplaceAllString(c, "$1")))
 	}
 	return out
 }
