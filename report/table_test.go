@@ -94,8 +94,8 @@ func TestTableWriters(t *testing.T) {
 		t.Errorf("text:\n%s\nwant:\n%s", text, wantText)
 	}
 	wantMD := "| name | ns | bits | notes |\n|---|---:|---:|---|\n" +
-		"| a | 1.00 | **28.0** | x \\| y |\n" +
-		"| longer | 1234 | - |  |\n" +
+		"| a | 1.00 | **28.0** | " + mdEscape("x | y") + " |\n" +
+		"| longer | 1234 | " + mdEscape("-") + " |  |\n" +
 		"\nns: per call. bits: effective.\n"
 	if md != wantMD {
 		t.Errorf("Markdown:\n%s\nwant:\n%s", md, wantMD)
