@@ -1,13 +1,11 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"golang.org/x/perf/benchmath"
 
@@ -354,7 +352,7 @@ func (c *Comparison) mismatches() []string {
 }
 
 // median formats a cell's median with the half-width of its interval as a
-// percentage, as benchstat does, or why there is none.
+// percentage (ciPct, as in BenchTable), or why there is none.
 func median(c *runfile.Cell) string {
 	switch {
 	case c == nil:
@@ -364,84 +362,40 @@ func median(c *runfile.Cell) string {
 	case c.Summary == nil:
 		return "-"
 	}
-	s := c.Summary
-	out := FormatNS(s.Median)
-	if s.Median > 0 {
-		out += fmt.Sprintf(" ±%.0f%%", max(s.Hi-s.Median, s.Median-s.Lo)/s.Median*100)
+	if c.Summary.Median <= 0 {
+		return FormatNS(c.Summary.Median)
 	}
-	return out
+	return FormatNS(c.Summary.Median) + " ±" + ciPct(c.Summary)
 }
 
-// table is a table rendered as aligned text or as Markdown.
-type table struct {
-	head  []string
-	right []bool // right-aligned columns (Markdown)
-	rows  [][]string
-}
-
-func (t *table) text(w io.Writer) error {
-	var tb bytes.Buffer
-	tw := tabwriter.NewWriter(&tb, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(t.head, "\t"))
-	for _, r := range t.rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, line := range strings.Split(strings.TrimSuffix(tb.String(), "\n"), "\n") {
-		if _, err := fmt.Fprintln(w, strings.TrimRight(line, " ")); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (t *table) markdown(w io.Writer) {
-	esc := func(cells []string) string {
-		out := make([]string, len(cells))
-		for i, c := range cells {
-			out[i] = mdEscape(c)
-		}
-		return "| " + strings.Join(out, " | ") + " |"
-	}
-	fmt.Fprintln(w, esc(t.head))
-	fmt.Fprint(w, "|")
-	for i := range t.head {
-		if i < len(t.right) && t.right[i] {
-			fmt.Fprint(w, "---:|")
-		} else {
-			fmt.Fprint(w, "---|")
-		}
-	}
-	fmt.Fprintln(w)
-	for _, r := range t.rows {
-		fmt.Fprintln(w, esc(r))
-	}
-}
-
-// timingTable is the cell-by-cell table: each timed run's median, and for
-// the runs after the base the verdict against it. Columns are headed by
-// the runs' labels.
-func (c *Comparison) timingTable() *table {
-	t := &table{head: []string{"cell (ns/call)"}, right: []bool{false}}
+// timingTable is the cell-by-cell table: the cell named as in BenchTable
+// (function, clock, path), each timed run's median, and for the runs after
+// the base the verdict against it. Columns are headed by the runs' labels;
+// the legend is its note.
+func (c *Comparison) timingTable() *Table {
+	t := &Table{Cols: cols("function", "clock", "path"), Notes: []string{c.timingLegend()}}
 	for k, ri := range c.Timed {
-		t.head = append(t.head, c.Labels[ri])
-		t.right = append(t.right, true)
+		t.Cols = append(t.Cols, Col{Head: c.Labels[ri], Right: true})
 		if k > 0 {
-			t.head = append(t.head, "vs base")
-			t.right = append(t.right, false)
+			t.Cols = append(t.Cols, Col{Head: "vs base"})
 		}
 	}
 	for _, row := range c.Rows {
-		r := []string{row.Name}
+		var id *runfile.Cell
+		for _, cell := range row.Cells {
+			if cell != nil {
+				id = cell
+				break
+			}
+		}
+		r := []string{id.Function, dash(id.Clock), dash(id.Path)}
 		for k, ri := range c.Timed {
 			r = append(r, median(row.Cells[ri]))
 			if k > 0 {
 				r = append(r, row.Vs[ri])
 			}
 		}
-		t.rows = append(t.rows, r)
+		t.Rows = append(t.Rows, r)
 	}
 	return t
 }
@@ -480,10 +434,10 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	c.writeEnv(w, false)
 	if len(c.Timed) > 1 {
 		fmt.Fprintln(w, "timing:")
-		if err := c.timingTable().text(w); err != nil {
+		if err := c.timingTable().Text(w); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\n%s\n\n", wrap(c.timingLegend(), 100))
+		fmt.Fprintln(w)
 	} else {
 		fmt.Fprintf(w, "timing: %s\n\n", c.noneToCompare(c.Timed, "timing results"))
 	}
@@ -502,12 +456,13 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	return nil
 }
 
-// WriteMarkdown writes the same comparison in Markdown.
+// WriteMarkdown writes the same comparison in Markdown, from the same
+// tables.
 func (c *Comparison) WriteMarkdown(w io.Writer) {
 	c.writeEnv(w, true)
 	if len(c.Timed) > 1 {
-		c.timingTable().markdown(w)
-		fmt.Fprintf(w, "\n%s\n\n", mdEscape(c.timingLegend()))
+		c.timingTable().Markdown(w)
+		fmt.Fprintln(w)
 	} else {
 		fmt.Fprintf(w, "Timing: %s\n\n", mdEscape(c.noneToCompare(c.Timed, "timing results")))
 	}

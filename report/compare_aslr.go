@@ -136,14 +136,13 @@ func aslrCell(g *runfile.Region) string {
 	return fmt.Sprintf("%.1f [%.1f, %.1f] %s", g.Effective, g.EffectiveLo, g.EffectiveHi, g.Rule)
 }
 
-func (c *Comparison) aslrTable() *table {
-	t := &table{head: []string{"region (bits)"}, right: []bool{false}}
+// aslrTable is the region-by-region table, its legend as the note.
+func (c *Comparison) aslrTable() *Table {
+	t := &Table{Cols: cols("region (bits)"), Notes: []string{c.aslrLegend()}}
 	for k, ri := range c.ASLRRuns {
-		t.head = append(t.head, c.Labels[ri])
-		t.right = append(t.right, true)
+		t.Cols = append(t.Cols, Col{Head: c.Labels[ri], Right: true})
 		if k > 0 {
-			t.head = append(t.head, "vs base")
-			t.right = append(t.right, false)
+			t.Cols = append(t.Cols, Col{Head: "vs base"})
 		}
 	}
 	for _, row := range c.ASLR {
@@ -154,7 +153,7 @@ func (c *Comparison) aslrTable() *table {
 				r = append(r, row.Vs[ri])
 			}
 		}
-		t.rows = append(t.rows, r)
+		t.Rows = append(t.Rows, r)
 	}
 	return t
 }
@@ -187,18 +186,17 @@ func (c *Comparison) writeASLR(w io.Writer, md bool) error {
 		}
 		return nil
 	}
+	fmt.Fprintln(w, "ASLR:")
 	if md {
-		fmt.Fprintln(w, "ASLR:")
 		fmt.Fprintln(w)
-		c.aslrTable().markdown(w)
-		fmt.Fprintf(w, "\n%s\n\n", mdEscape(c.aslrLegend()))
+		c.aslrTable().Markdown(w)
+		fmt.Fprintln(w)
 		return nil
 	}
-	fmt.Fprintln(w, "ASLR:")
-	if err := c.aslrTable().text(w); err != nil {
+	if err := c.aslrTable().Text(w); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s\n\n", wrap(c.aslrLegend(), 100))
+	fmt.Fprintln(w)
 	return nil
 }
 
@@ -257,29 +255,29 @@ func (c *Comparison) writeVerify(w io.Writer, md bool) error {
 		say(fmt.Sprintf("verify: every one of the %d checks has the same status in every run.", c.VerifyChecks))
 		return nil
 	}
-	t := &table{head: []string{"check"}}
+	t := &Table{Cols: cols("check")}
 	for _, ri := range c.VerifyRuns {
-		t.head = append(t.head, c.Labels[ri])
+		t.Cols = append(t.Cols, Col{Head: c.Labels[ri]})
 	}
 	for _, row := range c.Verify {
 		r := []string{row.Name}
 		for _, ri := range c.VerifyRuns {
-			st := row.Status[ri]
+			st := strings.ToUpper(row.Status[ri]) // as VerifyTable shows it
 			if st == "" {
 				st = "missing"
 			}
 			r = append(r, st)
 		}
-		t.rows = append(t.rows, r)
+		t.Rows = append(t.Rows, r)
 	}
 	fmt.Fprintf(w, "verify: %d of %d checks changed status:\n", len(c.Verify), c.VerifyChecks)
 	if md {
 		fmt.Fprintln(w)
-		t.markdown(w)
+		t.Markdown(w)
 		fmt.Fprintln(w)
 		return nil
 	}
-	if err := t.text(w); err != nil {
+	if err := t.Text(w); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)

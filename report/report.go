@@ -16,14 +16,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/internal/atomicfile"
 	"github.com/vbench-dev/vbench/plots"
 	"github.com/vbench-dev/vbench/runfile"
@@ -222,16 +220,26 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 		fmt.Fprintf(w, "No timing results in this run.\n")
 	} else {
 		show("cost.png", "cost per call by function and path")
-		BenchMarkdown(w, r.Bench)
+		BenchTable(r.Bench).Markdown(w)
 		fmt.Fprintf(w, "\n%s# Latency of single calls\n\n", h)
-		if hasLatency(r.Bench) {
+		if lt := LatencyTable(r.Bench); lt != nil {
 			show("latency.png", "latency distribution per cell")
 			show("latency-cdf.png", "latency CDF")
+			lt.Markdown(w)
+		} else {
+			fmt.Fprintln(w, "The per-call latency mode did not run.")
 		}
-		LatencyMarkdown(w, r.Bench)
 	}
 	fmt.Fprintf(w, "\n%s# Correctness (verify)\n\n", h)
-	VerifyMarkdown(w, r.Verify)
+	if v := r.Verify; v == nil {
+		fmt.Fprintln(w, "The correctness checks did not run.")
+	} else {
+		fmt.Fprintf(w, "%s.\n", mdEscape(VerifySummary(v)))
+		if len(v.Checks)+len(v.Info) > 0 {
+			fmt.Fprintln(w)
+			VerifyTable(v).Markdown(w)
+		}
+	}
 	fmt.Fprintf(w, "\n%s# ASLR: how well hidden is the vDSO\n\n", h)
 	if r.ASLR == nil {
 		fmt.Fprintf(w, "No ASLR results in this run.\n")
@@ -240,7 +248,8 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 	show("aslr-bits.png", "address bits per region")
 	show("aslr-vdso-hist.png", "histogram of vDSO base addresses")
 	show("aslr-effective.png", "effective bits per region against the kernel maximum")
-	ASLRMarkdown(w, r)
+	fmt.Fprintf(w, "%s\n\n", mdEscape(aslrHead(r.ASLR)))
+	ASLRTables(r.ASLR, r.Env).Markdown(w)
 }
 
 // EnvMarkdown writes the environment block as a two-column table.
@@ -286,212 +295,18 @@ func EnvMarkdown(w io.Writer, r *runfile.Run) {
 	}
 }
 
-// BenchMarkdown writes the cost table: one row per cell.
-func BenchMarkdown(w io.Writer, b *runfile.Bench) {
-	fmt.Fprintln(w, "| function | clock | path | median ns/call | 95% CI | vs vDSO | notes |")
-	fmt.Fprintln(w, "|---|---|---|---:|---|---:|---|")
-	for i := range b.Cells {
-		c := &b.Cells[i]
-		row := fmt.Sprintf("| %s | %s | %s |", c.Function, dash(c.Clock), dash(c.Path))
-		if !measured(c) {
-			why := c.Unavailable
-			if why == "" {
-				why = "not measured"
-			}
-			fmt.Fprintf(w, "%s - | | | %s |\n", row, mdEscape(why))
-			continue
-		}
-		s := c.Summary
-		fmt.Fprintf(w, "%s %s | %s to %s | %s | %s |\n", row, FormatNS(s.Median), FormatNS(s.Lo), FormatNS(s.Hi),
-			vdsoRatio(b, c), mdEscape(strings.Join(c.Notes, "; ")))
-	}
-	fmt.Fprintf(w, "\nMedian of %d samples of about %v each, thread pinned to CPU %d. "+
-		"With fewer than 6 samples the interval is the samples' range.\n", b.Count, b.Benchtime, b.CPU)
-}
-
-// vdsoRatio is the cell's median over the vDSO median of the same call.
-func vdsoRatio(b *runfile.Bench, c *runfile.Cell) string {
-	if c.Function == "floor" {
-		return ""
-	}
-	v, ok := b.Find(c.Function, c.Clock, "vdso")
-	if !ok || !measured(v) || v.Summary.Median <= 0 {
-		return "-"
-	}
-	return fmtRatio(c.Summary.Median / v.Summary.Median)
-}
-
-// hasLatency reports whether any cell has per-call latencies.
-func hasLatency(b *runfile.Bench) bool {
-	for _, c := range b.Cells {
-		if c.Latency != nil {
-			return true
-		}
-	}
-	return false
-}
-
-// LatencyMarkdown writes the per-call latency table.
-func LatencyMarkdown(w io.Writer, b *runfile.Bench) {
-	if !hasLatency(b) {
-		fmt.Fprintln(w, "The per-call latency mode did not run.")
-		return
-	}
-	fmt.Fprintln(w, "| function | clock | path | calls | p50 | p90 | p99 | p99.9 | max |")
-	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|")
-	for _, c := range b.Cells {
-		l := c.Latency
-		if l == nil {
-			continue
-		}
-		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", c.Function, dash(c.Clock), dash(c.Path), l.N,
-			FormatNS(l.P50), FormatNS(l.P90), FormatNS(l.P99), FormatNS(l.P999), FormatNS(l.Max))
-	}
-	fmt.Fprintf(w, "\nns per call, each call timed on its own with the TSC")
-	if b.TSCHz > 0 {
-		fmt.Fprintf(w, " (%.3f GHz)", b.TSCHz/1e9)
-	}
-	fmt.Fprint(w, ", the timer's own cost subtracted")
-	if b.TSCStepNs > 0 {
-		fmt.Fprintf(w, "; the TSC advances in steps of %.3g ns here, so shorter calls read as 0 or one step", b.TSCStepNs)
-	}
-	fmt.Fprintln(w, ".")
-}
-
-// VerifyMarkdown writes the correctness checks.
-func VerifyMarkdown(w io.Writer, v *runfile.Verify) {
-	if v == nil {
-		fmt.Fprintln(w, "The correctness checks did not run.")
-		return
-	}
-	n := map[string]int{}
-	for _, c := range v.Checks {
-		n[c.Status]++
-	}
-	verdict := "all passed"
-	if !v.Passed {
-		verdict = "**some failed**"
-	}
-	fmt.Fprintf(w, "%d checks, %s: %d pass, %d fail, %d skip.\n\n", len(v.Checks), verdict, n["pass"], n["fail"], n["skip"])
-	if len(v.Checks) == 0 {
-		return
-	}
-	fmt.Fprintln(w, "| check | status | detail |\n|---|---|---|")
-	// Failures first, then skips, then passes; otherwise in run order.
-	rank := map[string]int{"fail": 0, "skip": 1, "pass": 2}
-	checks := append([]runfile.Check(nil), v.Checks...)
-	sort.SliceStable(checks, func(i, j int) bool { return rank[checks[i].Status] < rank[checks[j].Status] })
-	for _, c := range checks {
-		fmt.Fprintf(w, "| %s | %s | %s |\n", mdEscape(c.Name), c.Status, mdEscape(oneLine(c.Detail)))
-	}
-}
-
-// ASLRMarkdown writes the estimators per region, the pairs and the
-// conclusions.
-func ASLRMarkdown(w io.Writer, r *runfile.Run) {
-	a := r.ASLR
-	fmt.Fprintf(w, "%d samples of %s", a.Samples, mdEscape(a.Target))
+// aslrHead is the sentence above the ASLR tables: how many samples of
+// what, how fast.
+func aslrHead(a *runfile.ASLR) string {
+	s := fmt.Sprintf("%d samples of %s", a.Samples, a.Target)
 	if a.Rate > 0 {
-		fmt.Fprintf(w, " at %.0f/s", a.Rate)
+		s += fmt.Sprintf(" at %.0f/s", a.Rate)
 	}
 	if a.NoRandomize {
-		fmt.Fprint(w, ", ADDR_NO_RANDOMIZE (control run)")
+		s += ", ADDR_NO_RANDOMIZE (control run)"
 	}
 	if a.Interrupted {
-		fmt.Fprintf(w, ", interrupted (%d requested)", a.Requested)
+		s += fmt.Sprintf(", interrupted (%d requested)", a.Requested)
 	}
-	fmt.Fprint(w, ".\n\n")
-	if cs := aslr.Conclusions(a); len(cs) > 0 {
-		for _, c := range cs {
-			fmt.Fprintf(w, "- %s\n", mdEscape(c))
-		}
-		fmt.Fprintln(w)
-	}
-	kern := aslr.KernelOf(r.Env)
-	fmt.Fprintln(w, "| region | distinct | range | varying bits | quality bits | bit-entropy sum | range bits | collision bits | Shannon (ceiling) | min-entropy [95%] | chi-square p | effective bits [95%] | entropy | rule | kernel max |")
-	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---|---:|")
-	var above, rules []string
-	for _, g := range a.Regions {
-		if g.Present == 0 {
-			fmt.Fprintf(w, "| %s | - | not present | | | | | | | | | | | | |\n", g.Name)
-			continue
-		}
-		kmax := "?"
-		if m := aslr.MaxIn(a, g.Name, kern); m.Known {
-			kmax = fmt.Sprintf("%.0f (%s)", m.Bits, m.Source)
-			if aslr.Above(g, m) {
-				kmax = "**ABOVE:** " + kmax
-				above = append(above, aslr.AboveWords(g, m))
-			}
-		}
-		eff := fmt.Sprintf("**%.1f**", g.Effective)
-		if g.Rule != "" && g.Rule != aslr.RuleConstant {
-			eff += fmt.Sprintf(" [%.1f, %.1f]", g.EffectiveLo, g.EffectiveHi)
-		}
-		minH := fmt.Sprintf("%.2f", g.MinEntropy)
-		if g.Rule != "" && g.Distinct > 1 {
-			minH += fmt.Sprintf(" [%.1f, %.1f]", g.MinEntropyLo, g.MinEntropyHi)
-		}
-		rule := g.Rule
-		if rule == "" {
-			rule = mdEscape(g.EffectiveRule) // a run file from before the rule was a field
-		} else {
-			rules = append(rules, fmt.Sprintf("- %s: %s", g.Name, mdEscape(aslr.RuleWords(g))))
-		}
-		fmt.Fprintf(w, "| %s | %d | %#x-%#x | %d | %d | %.2f | %.2f | %s | %.2f (%.1f) | %s | %s | %s | %s | %s | %s |\n",
-			g.Name, g.Distinct, g.Min, g.Max, g.VaryingBits, g.QualityBits, g.BitEntropySum, g.RangeBits,
-			collision(g), g.Shannon, g.ShannonCeiling, minH, pval(g), eff, aslr.EntropyWords(g.Entropy), rule, mdEscape(kmax))
-	}
-	for _, x := range above {
-		fmt.Fprintf(w, "\n**Above the kernel maximum:** %s.\n", mdEscape(x))
-	}
-	if len(rules) > 0 {
-		fmt.Fprintf(w, "\nHow each effective figure was chosen:\n\n%s\n", strings.Join(rules, "\n"))
-	}
-	if len(a.Pairs) > 0 {
-		fmt.Fprintln(w, "\n| regions | distinct differences | own bits of the second given the first [95%] | what it means |\n|---|---:|---:|---|")
-		for _, p := range a.Pairs {
-			own := "-"
-			if p.OwnFrom != "" {
-				own = fmt.Sprintf("%.1f [%.1f, %.1f]", p.OwnBits, p.OwnLo, p.OwnHi)
-			}
-			fmt.Fprintf(w, "| %s - %s | %d | %s | %s |\n", p.B, p.A, p.DistinctDiffs, own, mdEscape(aslr.PairWords(p, a.Regions)))
-		}
-	}
-	if v := a.Vsyscall; v != nil {
-		fmt.Fprintln(w)
-		switch {
-		case v.Mapped == 0:
-			fmt.Fprintln(w, "[vsyscall]: not mapped in any sample.")
-		default:
-			fmt.Fprintf(w, "[vsyscall]: mapped in %d of %d samples at %#x (%s), fixed: %v, %.0f bits.\n", v.Mapped, a.Samples, v.Addr, v.Perms, v.Fixed, math.Max(v.Entropy, 0))
-		}
-	}
+	return s + "."
 }
-
-func collision(g runfile.Region) string {
-	if g.CollisionBits < 0 || g.Collisions == 0 {
-		return fmt.Sprintf("no collisions (> %.1f)", g.CollisionLo)
-	}
-	hi := "inf"
-	if g.CollisionHi >= 0 {
-		hi = fmt.Sprintf("%.1f", g.CollisionHi)
-	}
-	return fmt.Sprintf("%.1f [%.1f, %s] (%d pairs)", g.CollisionBits, g.CollisionLo, hi, g.Collisions)
-}
-
-func pval(g runfile.Region) string {
-	if g.ChiSquareDF <= 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.3g", g.ChiSquareP)
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

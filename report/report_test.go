@@ -221,7 +221,7 @@ func TestCompareText(t *testing.T) {
 	// Columns are headed by the labels, not by numbers.
 	head := ""
 	for _, line := range strings.Split(b.String(), "\n") {
-		if strings.HasPrefix(line, "cell (ns/call)") {
+		if strings.HasPrefix(line, "function ") {
 			head = line
 		}
 	}

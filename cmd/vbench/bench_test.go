@@ -28,7 +28,7 @@ func TestBenchBadNames(t *testing.T) {
 		{[]string{"--benchtime", "0s"}, "--benchtime 0s"},
 		{[]string{"--bogus"}, "unknown flag: --bogus"},
 		// Bounds, each named in the one line.
-		{[]string{"--count", "9223372036854775807", "--benchtime", "1ns", "--functions", "time", "--paths", "vdso", "--no-latency"}, "at most 10000|1 to 10000"},
+		{[]string{"--count", "9223372036854775807", "--benchtime", "1ns", "--functions", "time", "--paths", "vdso", "--latency=false"}, "at most 10000|1 to 10000"},
 		{[]string{"--count", "10000000000"}, "1 to 10000"},
 		{[]string{"--count", "2000000000"}, "1 to 10000"},
 		{[]string{"--benchtime", "1h"}, "at most 10s"},
@@ -63,7 +63,7 @@ func wantUsageErrorAny(t *testing.T, args []string, want string) {
 // file, and the table goes to standard error.
 func TestBenchJSONToStdout(t *testing.T) {
 	useSyscallOnlyDoors(t)
-	stdout, stderr, code := runCLI(t, "bench", "--functions", "time", "--paths", "syscall", "--count", "2", "--benchtime", "100us", "--no-latency", "--json", "-")
+	stdout, stderr, code := runCLI(t, "bench", "--functions", "time", "--paths", "syscall", "--count", "2", "--benchtime", "100us", "--latency=false", "--json", "-")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -97,7 +97,7 @@ func TestBenchSIGTERMWritesWhatWasMeasured(t *testing.T) {
 	go func() {
 		defer close(done)
 		stdout, stderr, code = runCLI(t, "bench", "--functions", "time,getcpu", "--paths", "syscall", "--count", "10000",
-			"--benchtime", "5ms", "--no-latency", "--json", out, "--benchfmt", bench)
+			"--benchtime", "5ms", "--latency=false", "--json", out, "--benchfmt", bench)
 	}()
 	time.Sleep(300 * time.Millisecond)
 	syscall.Kill(os.Getpid(), syscall.SIGTERM)
@@ -133,7 +133,7 @@ func TestBenchOutputs(t *testing.T) {
 	jsonPath, benchPath := filepath.Join(dir, "bench.json"), filepath.Join(dir, "bench.txt")
 	var stdout, stderr bytes.Buffer
 	err := run([]string{"bench", "--functions", "time,clock_gettime,floor", "--clocks", "monotonic,CLOCK_TAI",
-		"--count", "2", "--benchtime", "100us", "--no-latency", "--json", jsonPath, "--benchfmt", benchPath}, &stdout, &stderr)
+		"--count", "2", "--benchtime", "100us", "--latency=false", "--json", jsonPath, "--benchfmt", benchPath}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stdout.String())
 	}

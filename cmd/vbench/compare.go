@@ -28,14 +28,15 @@ change of the median of at least --min-change (5%). ASLR: effective bits
 per region with their 95% intervals; a region differs when the intervals
 are disjoint. Verify: the checks whose status changed. Environment: every
 difference that can move a cost (PTI, mitigations, clocksource, kernel,
-CPU, virtualization, vsyscall mode). Nothing is written unless --out is
-given.
-`
+CPU, virtualization, vsyscall mode). The tables are the ones report.md
+shows for several runs.
+
+` + outRule
 
 func runCompare(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compare", "vbench compare RUN.json RUN.json... [--label a,b,c] [--out DIR]", compareExamples, stdout)
-	labels := fs.StringSlice("label", nil, "names for the runs, comma-separated, in order (default: vsyscall mode, kernel and host)")
-	out := fs.String("out", "", "directory to write the comparison figure into (default: no file)")
+	labels := labelsFlag(fs)
+	out := fs.String("out", "", "`DIR` to write the comparison figure into (default: no file)")
 	formats := fs.StringSlice("format", []string{plots.PNG}, "figure formats with --out: png, svg or both")
 	minChange := fs.String("min-change", "5%", "smallest change of a median counted as a difference (\"0\": any significant change)")
 	if err := parseFlags(fs, args); err != nil {

@@ -1,6 +1,91 @@
 package main
 
-import "github.com/vbench-dev/vbench/probes"
+// The flags every command spells the same way, defined once here so that
+// they also mean the same everywhere:
+//
+//	--json FILE    the run file (package runfile) to FILE, '-' for standard
+//	               output (what the command prints then goes to stderr)
+//	--label NAME   names the run a command makes (run, bench, aslr);
+//	--label a,b,c  names the runs a command reads (report, compare)
+//	--cpu N        the CPU to pin to, -1 for the one vbench starts on,
+//	               checked before any work by checkCPU
+//	--quick        a shorter, rougher run (run, verify); --brief is a
+//	               hidden alias of it
+//	--out DIR      where files go (see outRule)
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vbench-dev/vbench/internal/atomicfile"
+	"github.com/vbench-dev/vbench/probes"
+)
+
+// resultsDir is where commands put what they write unless told otherwise.
+const resultsDir = "results"
+
+// outRule is the rule for --out, stated in the help of every command that
+// writes files.
+const outRule = `Files: what a command writes without being told where goes in a new
+directory under results/ in the working directory (run: results/HOST-
+KERNEL-vsyscall-MODE-TIME/, report: results/report-TIME/, bootmodes:
+results/bootmodes/); --out says where instead. bench, verify, aslr, env
+and compare write files only when asked (--json, --benchfmt,
+--samples-csv, --out).
+`
+
+// timestamp is the TIME of a results directory's name, in UTC.
+func timestamp(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+
+// defaultOut is results/NAME-TIME: a new directory for one command's
+// output.
+func defaultOut(name string, now time.Time) string {
+	return filepath.Join(resultsDir, name+"-"+timestamp(now))
+}
+
+// jsonFlag defines --json FILE; what says what the run file holds.
+func jsonFlag(fs *pflag.FlagSet, what string) *string {
+	return fs.String("json", "", "write the run ("+what+") as JSON to `FILE` ('-': standard output, and the rest of the output to standard error)")
+}
+
+// labelFlag defines --label for a command that makes one run.
+func labelFlag(fs *pflag.FlagSet) *string {
+	return fs.String("label", "", "`NAME` of this run in reports and comparisons (default: vsyscall mode, kernel and host)")
+}
+
+// labelsFlag defines --label for a command that reads several runs.
+func labelsFlag(fs *pflag.FlagSet) *[]string {
+	return fs.StringSlice("label", nil, "names for the runs, comma-separated, in order (default: vsyscall mode, kernel and host)")
+}
+
+// cpuFlag defines --cpu; check it with checkCPU.
+func cpuFlag(fs *pflag.FlagSet, what string) *int {
+	return fs.Int("cpu", -1, "CPU to pin "+what+" to (-1: the one it starts on)")
+}
+
+// quickFlag defines --quick, with --brief as a hidden alias (verify's old
+// name for it).
+func quickFlag(fs *pflag.FlagSet, usage string) *bool {
+	q := fs.Bool("quick", false, usage)
+	aliases(fs, map[string]string{"brief": "quick"})
+	return q
+}
+
+// aliases makes each old flag name parse as the new one: the old name is
+// not listed in --help.
+func aliases(fs *pflag.FlagSet, oldToNew map[string]string) {
+	prev := fs.GetNormalizeFunc()
+	fs.SetNormalizeFunc(func(f *pflag.FlagSet, name string) pflag.NormalizedName {
+		if n, ok := oldToNew[name]; ok {
+			name = n
+		}
+		return prev(f, name)
+	})
+}
 
 // checkCPU validates --cpu the same way for every command, before any work:
 // -1 (the default) means the CPU the command starts on; anything else must
@@ -13,4 +98,43 @@ func checkCPU(cmd string, cpu int) error {
 		return usageErrorf("%s: %v", cmd, err)
 	}
 	return nil
+}
+
+// checkOutFile checks, before any work, that an output file named by flag
+// can be written: its directory exists and is writable. "" (not asked
+// for) and "-" (standard output) pass.
+func checkOutFile(cmd, flag, path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	if err := atomicfile.Check(path); err != nil {
+		return usageErrorf("%s: %s %v", cmd, flag, err)
+	}
+	return nil
+}
+
+// toStdout reports whether any of the output paths is standard output:
+// the command's own output then goes to standard error.
+func toStdout(paths ...string) bool {
+	for _, p := range paths {
+		if p == "-" {
+			return true
+		}
+	}
+	return false
+}
+
+// writeOut writes an output file atomically, or to stdout for "-".
+func writeOut(path string, stdout io.Writer, fill func(io.Writer) error) error {
+	if path == "-" {
+		return fill(stdout)
+	}
+	return atomicfile.Write(path, fill)
+}
+
+// deprecated says on stderr that an old flag was used, and what to use.
+func deprecated(fs *pflag.FlagSet, stderr io.Writer, old, use string) {
+	if fs.Changed(old) {
+		fmt.Fprintf(stderr, "vbench: %s: --%s is deprecated: use %s\n", fs.Name(), old, use)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/vbench-dev/vbench/plots"
 	"github.com/vbench-dev/vbench/report"
@@ -15,18 +16,20 @@ func init() {
 	register(&command{name: "report", summary: "render PNGs and report.md for existing runs", run: runReport})
 }
 
-const reportExamples = `  vbench report results/myhost-6.18.0-vsyscall=xonly-20261123T091500Z/run.json --out /tmp/report
+const reportExamples = `  vbench report results/myhost-6.18.0-vsyscall-xonly-20261123T091500Z/run.json
   vbench report emulate.json xonly.json none.json --out modes --label emulate,xonly,none
   vbench report run.json --out web --format png,svg
 
 A figure with nothing to draw (no per-call latencies in a run, a vDSO
-that never moved) is not written; report.md says why instead.
-`
+that never moved) is not written; report.md says why instead. Its tables
+are the ones 'vbench bench', 'verify', 'aslr' and 'compare' print.
+
+` + outRule
 
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", "vbench report RUN.json... [--out DIR] [--label a,b,c]", reportExamples, stdout)
-	out := fs.String("out", "report", "directory to write report.md and the PNGs into")
-	labels := fs.StringSlice("label", nil, "names for the runs, comma-separated, in order (default: vsyscall mode, kernel and host)")
+	out := fs.String("out", "", "`DIR` to write report.md and the figures into (default: a new results/report-TIME/)")
+	labels := labelsFlag(fs)
 	formats := fs.StringSlice("format", []string{plots.PNG}, "figure formats: png, svg or both (report.md shows the PNG when there is one)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -45,7 +48,14 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if len(*labels) > len(runs) {
 		return usageErrorf("report: %d labels for %d runs", len(*labels), len(runs))
 	}
-	path, err := report.WriteWith(*out, runs, report.Options{Labels: *labels, Formats: fmts})
+	dir := *out
+	if dir == "" {
+		dir = defaultOut("report", time.Now())
+		if _, err := os.Stat(dir); err == nil {
+			return failedf("report: %s already exists", dir)
+		}
+	}
+	path, err := report.WriteWith(dir, runs, report.Options{Labels: *labels, Formats: fmts})
 	if err != nil {
 		return failedf("report: %v", err)
 	}

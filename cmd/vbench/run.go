@@ -26,13 +26,16 @@ func init() {
 const runExamples = `  vbench                                   the whole study, report under results/
   vbench run --quick                       a smaller study in a few seconds
   vbench run --out /tmp/r --label "xonly, idle machine" --samples 20000
+  vbench run --quick --json - | jq .bench.cpu    the run file on standard output too
 
 The study: the environment block, every clock call through every path
-(bench, with the per-call latency mode), the correctness checks (brief),
+(bench, with the per-call latency mode), the correctness checks (quick),
 and 5000 spawns for the ASLR entropy of the vDSO. It writes
 OUT/HOST-KERNEL-vsyscall-MODE-TIME/ with run.json, bench.txt (for
 benchstat), the PNG figures and report.md. A part that fails is reported
 in report.md and the rest goes on.
+
+` + outRule + `Here --out names the directory the run's own directory is made in.
 `
 
 // studyConfig is what `vbench run` measures, sized to finish in well under
@@ -53,12 +56,13 @@ func studyConfig(quick bool) (probes.BenchConfig, int) {
 
 func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "vbench [run] [flags]", runExamples, stdout)
-	out := fs.String("out", "results", "directory to put the run's directory in")
-	quick := fs.Bool("quick", false, "fewer samples: a rough study in a few seconds")
+	out := fs.String("out", resultsDir, "`DIR` to make the run's directory in")
+	quick := quickFlag(fs, "fewer samples: a rough study in a few seconds")
 	samples := fs.Int("samples", 0, "ASLR spawns (0: 5000, or 1000 with --quick; -1 skips the ASLR part)")
-	label := fs.String("label", "", "name for this run in comparisons (default: vsyscall mode, kernel and host)")
-	cpu := fs.Int("cpu", -1, "CPU to pin the timed thread to (-1: the one it starts on)")
+	label := labelFlag(fs)
+	cpu := cpuFlag(fs, "the timed thread")
 	formats := fs.StringSlice("format", []string{plots.PNG}, "figure formats: png, svg or both")
+	jsonOut := jsonFlag(fs, "everything, as in its run.json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -86,6 +90,14 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	// Found out now, not after the study: where the results will go.
 	if err := atomicfile.CheckDir(*out); err != nil {
 		return usageErrorf("run: --out %v", err)
+	}
+	if err := checkOutFile("run", "--json", *jsonOut); err != nil {
+		return err
+	}
+	// With the run file on standard output, the summary goes to stderr.
+	summary := stdout
+	if toStdout(*jsonOut) {
+		summary = stderr
 	}
 	ctx := onInterrupt()
 	defer ctx.stop()
@@ -129,8 +141,13 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return failedf("run: %v", err)
 	}
-	summarize(stdout, run)
-	fmt.Fprintf(stdout, "\nreport: %s\n", filepath.Join(dir, report.ReportFile))
+	if *jsonOut != "" {
+		if err := writeOut(*jsonOut, stdout, run.Encode); err != nil {
+			return failedf("run: --json %v", err)
+		}
+	}
+	summarize(summary, run)
+	fmt.Fprintf(summary, "\nreport: %s\n", filepath.Join(dir, report.ReportFile))
 	return ctx.interrupted("run")
 }
 
@@ -224,7 +241,7 @@ func summarize(w io.Writer, run *runfile.Run) {
 		}
 	}
 	if run.Verify != nil {
-		fmt.Fprintf(w, "  %s\n", verifySummary(run.Verify))
+		fmt.Fprintf(w, "  verify: %s\n", report.VerifySummary(run.Verify))
 	}
 	if a := run.ASLR; a != nil {
 		for _, r := range a.Regions {

@@ -3,12 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
-	"github.com/vbench-dev/vbench/internal/atomicfile"
 	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/probes/verify"
+	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/sysenv"
 )
@@ -19,8 +18,9 @@ func init() {
 
 const verifyExamples = `  vbench verify                    every check, pinned to the CPU it starts on
   vbench verify --cpu 1            pinned to CPU 1
-  vbench verify --brief            fewer rounds (what 'vbench bench' runs)
+  vbench verify --quick            fewer rounds (what 'vbench bench' and 'vbench run' run)
   vbench verify --json verify.json write the run (environment and checks) as JSON
+  vbench verify --json - | jq '.verify.checks[] | select(.status == "fail")'
 
 Checks, as the kernel's selftests vdso_test_correctness.c and test_vsyscall.c:
 each function read through syscall, vdso, vsyscall, syscall in that order must
@@ -30,59 +30,46 @@ INT_MIN, INT_MAX, 10, 12) give EINVAL through the syscall and the vDSO;
 getrandom gives fresh bytes, through the vDSO from its own state (as
 vdso_test_getrandom.c sets it up) without falling back to the syscall. Paths
 this process cannot call are SKIPped with the reason; INFO lines are what was
-found, not checks. Exit status 1 if any check FAILs.
-`
+found, not checks. Failures are listed first; exit status 1 if any check
+FAILs. The table is the one report.md shows.
+
+` + outRule
 
 // discoverDoors finds what can be called; tests replace it.
 var discoverDoors = probes.Discover
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", "vbench verify [--cpu N] [--brief] [--json FILE]", verifyExamples, stdout)
-	cpu := fs.Int("cpu", -1, "CPU to pin the checking thread to (-1: the one it starts on)")
-	brief := fs.Bool("brief", false, "fewer rounds per check")
-	jsonOut := fs.String("json", "", "write the run (environment and checks) as JSON to `FILE` ('-': standard output)")
+	fs := newFlags("verify", "vbench verify [--cpu N] [--quick] [--json FILE] [--label NAME]", verifyExamples, stdout)
+	cpu := cpuFlag(fs, "the checking thread")
+	quick := quickFlag(fs, "fewer rounds per check")
+	jsonOut := jsonFlag(fs, "environment and checks")
+	label := labelFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("verify: unexpected argument %q (see 'vbench verify --help')", fs.Arg(0))
 	}
-	if err := checkCPUFlag(*cpu); err != nil {
-		return usageErrorf("verify: %v", err)
+	if err := checkCPU("verify", *cpu); err != nil {
+		return err
 	}
-	if *jsonOut != "" && *jsonOut != "-" {
-		if err := atomicfile.Check(*jsonOut); err != nil {
-			return usageErrorf("verify: --json %v", err)
-		}
+	if err := checkOutFile("verify", "--json", *jsonOut); err != nil {
+		return err
 	}
 	// With the run file on standard output, the checks go to standard error.
 	lines := stdout
-	if *jsonOut == "-" {
+	if toStdout(*jsonOut) {
 		lines = stderr
 	}
 
 	run := runfile.New(sysenv.Collect())
-	v := verify.Run(verify.Config{CPU: *cpu, Brief: *brief, Doors: discoverDoors()})
+	run.Label = *label
+	v := verify.Run(verify.Config{CPU: *cpu, Brief: *quick, Doors: discoverDoors()})
 	run.Verify = v
 	run.Finished = time.Now().UTC()
 
-	for _, c := range v.Info {
-		line := fmt.Sprintf("%-4s  %s", strings.ToUpper(c.Status), c.Name)
-		if c.Detail != "" {
-			line += ": " + c.Detail
-		}
-		fmt.Fprintln(lines, line)
-	}
-	n := map[string]int{}
-	for _, c := range v.Checks {
-		n[c.Status]++
-		line := fmt.Sprintf("%-4s  %s", strings.ToUpper(c.Status), c.Name)
-		if c.Detail != "" {
-			line += ": " + c.Detail
-		}
-		fmt.Fprintln(lines, line)
-	}
-	fmt.Fprintf(lines, "\n%d checks: %d pass, %d fail, %d skip\n", len(v.Checks), n[verify.Pass], n[verify.Fail], n[verify.Skip])
+	report.VerifyTable(v).Text(lines)
+	fmt.Fprintf(lines, "\n%s\n", report.VerifySummary(v))
 
 	if *jsonOut != "" {
 		if err := writeOut(*jsonOut, stdout, run.Encode); err != nil {
@@ -90,7 +77,13 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if !v.Passed {
-		return failedf("verify: %d of %d checks failed", n[verify.Fail], len(v.Checks))
+		n := 0
+		for _, c := range v.Checks {
+			if c.Status == verify.Fail {
+				n++
+			}
+		}
+		return failedf("verify: %d of %d checks failed", n, len(v.Checks))
 	}
 	return nil
 }

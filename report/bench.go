@@ -1,0 +1,258 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/runfile"
+)
+
+// BenchTable is the cost table, for `vbench bench` and report.md alike:
+// one row per cell with the median ns/call and the half-width of its 95%
+// confidence interval as a percentage of it (as benchstat shows it), the
+// ratio to the vDSO cell of the same call, syscalls and page faults per
+// call where they were counted, cycles and instructions per call where
+// the machine has a PMU, the latency mode's p50 and p99 if it ran, and
+// the notes (the noise verdict among them). A column no cell has a value
+// for is left out. The notes under it say how the samples were taken and,
+// once each, which counters could not be read and why.
+func BenchTable(b *runfile.Bench) *Table {
+	hasLat, hasSys, hasPF, hasHW, hasNoise := false, false, false, false, false
+	for _, c := range b.Cells {
+		hasLat = hasLat || c.Latency != nil
+		hasNoise = hasNoise || c.Noise != nil
+		if p := c.PerCall; p != nil {
+			hasSys = hasSys || p.Syscalls != nil
+			hasPF = hasPF || p.PageFaults != nil
+			hasHW = hasHW || p.Cycles != nil || p.Instructions != nil
+		}
+	}
+	head := []string{"function", "clock", "path", "ns/call>", "±>", "vs vdso>"}
+	if hasSys {
+		head = append(head, "sys/call>")
+	}
+	if hasPF {
+		head = append(head, "pf/call>")
+	}
+	if hasHW {
+		head = append(head, "cycles>", "instr>")
+	}
+	if hasLat {
+		head = append(head, "p50>", "p99>")
+	}
+	head = append(head, "notes")
+	t := &Table{Cols: cols(head...)}
+	count := func(v *float64) string {
+		if v == nil {
+			return "-"
+		}
+		return runfile.FormatCount(*v)
+	}
+	big := func(v *float64) string {
+		if v == nil {
+			return "-"
+		}
+		return FormatNS(*v)
+	}
+	for i := range b.Cells {
+		c := &b.Cells[i]
+		row := []string{c.Function, dash(c.Clock), dash(c.Path)}
+		var notes []string
+		if !measured(c) {
+			row = append(row, "-")
+			for len(row) < len(head)-1 {
+				row = append(row, "")
+			}
+			why := c.Unavailable
+			if why == "" {
+				why = "not measured"
+			}
+			t.Rows = append(t.Rows, append(row, why))
+			continue
+		}
+		s := c.Summary
+		row = append(row, FormatNS(s.Median), ciPct(s), vdsoRatio(b, c))
+		p := c.PerCall
+		if p == nil {
+			p = &runfile.PerCall{}
+		}
+		if hasSys {
+			row = append(row, count(p.Syscalls))
+		}
+		if hasPF {
+			row = append(row, count(p.PageFaults))
+		}
+		if hasHW {
+			row = append(row, big(p.Cycles), big(p.Instructions))
+		}
+		if hasLat {
+			if l := c.Latency; l != nil {
+				row = append(row, FormatNS(l.P50), FormatNS(l.P99))
+			} else {
+				row = append(row, "", "")
+			}
+		}
+		notes = append(notes, c.Notes...)
+		if n := c.NoiseNote(); n != "" {
+			notes = append(notes, n)
+		}
+		t.Rows = append(t.Rows, append(row, strings.Join(notes, "; ")))
+	}
+	t.Notes = benchNotes(b, hasSys, hasPF, hasHW, hasLat, hasNoise)
+	return t
+}
+
+// benchNotes is the legend of the cost table.
+func benchNotes(b *runfile.Bench, hasSys, hasPF, hasHW, hasLat, hasNoise bool) []string {
+	var out []string
+	ci := "half-width of the 95% confidence interval of the median, in % of it"
+	if b.Count < probes.MinSamplesForCI {
+		ci = fmt.Sprintf("range of the samples (a 95%% confidence interval needs --count %d or more)", probes.MinSamplesForCI)
+	}
+	out = append(out, fmt.Sprintf("ns/call: median of %d samples of %v each on CPU %d; ±: %s.", b.Count, b.Benchtime, b.CPU, ci))
+	switch b.Order {
+	case runfile.OrderCellByCell:
+		out = append(out, "Samples taken cell by cell (--cell-by-cell): drift of the machine during the run falls on some cells and not others.")
+	case runfile.OrderInterleaved:
+		out = append(out, "Samples taken round-robin, one of each cell per round, every cell calibrated first: slow drift falls on every cell alike.")
+	}
+	if b.Interrupted {
+		out = append(out, "Interrupted: cells hold the samples taken so far.")
+	}
+	out = append(out, fmt.Sprintf("vs vdso: median over the vDSO median of the same call. The vsyscall page has no %s entry: no rows.", noVsyscall()))
+	if hasSys || hasPF || hasHW {
+		var parts []string
+		if hasSys {
+			src := "syscalls entered"
+			if c, ok := b.Counter(runfile.CounterSyscalls); ok && c.Source != "" {
+				src += " (" + firstClause(c.Source) + ")"
+			}
+			parts = append(parts, "sys: "+src)
+		}
+		if hasPF {
+			parts = append(parts, "pf: page faults (perf software event; a vsyscall call is one fault the kernel emulates)")
+		}
+		if hasHW {
+			parts = append(parts, "cycles, instr: hardware counters")
+		}
+		out = append(out, fmt.Sprintf("Per call, counted: %s.", strings.Join(parts, "; ")))
+	}
+	// Each reason once, with every counter it applies to.
+	var reasons []string
+	names := map[string][]string{}
+	for _, c := range b.Counters {
+		if c.Unavailable != "" {
+			if names[c.Unavailable] == nil {
+				reasons = append(reasons, c.Unavailable)
+			}
+			names[c.Unavailable] = append(names[c.Unavailable], c.Name)
+		}
+	}
+	for _, r := range reasons {
+		out = append(out, fmt.Sprintf("%s: unavailable: %s.", strings.Join(names[r], ", "), r))
+	}
+	if hasNoise {
+		out = append(out, fmt.Sprintf("noisy: 95%% interval wider than ±%.0f%%, samples in two groups (bimodal), or steal time, preemptions or migrations seen while the cell ran.", runfile.NoisyCI*100))
+	}
+	if b.RetryNoisy > 0 {
+		out = append(out, fmt.Sprintf("--retry-noisy %v: cells with a wide interval or bimodal samples were sampled again within that budget.", b.RetryNoisy))
+	}
+	if hasLat {
+		out = append(out, latencyNote(b, "p50, p99: single calls"))
+	}
+	return out
+}
+
+// latencyNote says how single calls were timed, after what.
+func latencyNote(b *runfile.Bench, what string) string {
+	s := what + " timed with the TSC"
+	if b.TSCHz > 0 {
+		s += fmt.Sprintf(" (%.3f GHz)", b.TSCHz/1e9)
+	}
+	s += ", the timer's own cost subtracted"
+	if b.TSCStepNs > 0 {
+		s += fmt.Sprintf("; the TSC advances in steps of %.3g ns here, so shorter calls read as 0 or one step", b.TSCStepNs)
+	}
+	return s + "."
+}
+
+// LatencyTable is the per-call latency table: the percentiles of single
+// calls timed one by one, for the cells the latency mode ran on. Nil when
+// it ran on none.
+func LatencyTable(b *runfile.Bench) *Table {
+	if !hasLatency(b) {
+		return nil
+	}
+	t := &Table{Cols: cols("function", "clock", "path", "calls>", "p50>", "p90>", "p99>", "p99.9>", "max>")}
+	for _, c := range b.Cells {
+		l := c.Latency
+		if l == nil {
+			continue
+		}
+		t.Rows = append(t.Rows, []string{c.Function, dash(c.Clock), dash(c.Path), fmt.Sprint(l.N),
+			FormatNS(l.P50), FormatNS(l.P90), FormatNS(l.P99), FormatNS(l.P999), FormatNS(l.Max)})
+	}
+	t.Notes = []string{latencyNote(b, "ns per call, each call")}
+	return t
+}
+
+// hasLatency reports whether any cell has per-call latencies.
+func hasLatency(b *runfile.Bench) bool {
+	for _, c := range b.Cells {
+		if c.Latency != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// ciPct is the larger half-width of the summary's interval as a
+// percentage of its median, as benchstat shows it: "3%".
+func ciPct(s *runfile.Summary) string {
+	if s.Median <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", math.Max(s.Hi-s.Median, s.Median-s.Lo)/s.Median*100)
+}
+
+// vdsoRatio is the cell's median over the vDSO median of the same call;
+// "" for the floor cells, which have no vDSO counterpart.
+func vdsoRatio(b *runfile.Bench, c *runfile.Cell) string {
+	if c.Function == string(probes.FuncFloor) {
+		return ""
+	}
+	v, ok := b.Find(c.Function, c.Clock, string(probes.PathVDSO))
+	if !ok || !measured(v) || v.Summary.Median <= 0 {
+		return "-"
+	}
+	return fmtRatio(c.Summary.Median / v.Summary.Median)
+}
+
+// firstClause is s up to its first "; " or " (": a counter's source
+// without the detail the run file keeps.
+func firstClause(s string) string {
+	if i := strings.Index(s, " ("); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.Index(s, "; "); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// noVsyscall lists the calls the vsyscall page has no entry for, e.g.
+// "clock_gettime, clock_getres or getrandom".
+func noVsyscall() string {
+	var fs []string
+	for _, c := range probes.Calls {
+		if !c.Has(probes.PathVsyscall) {
+			fs = append(fs, string(c.Func))
+		}
+	}
+	if len(fs) < 2 {
+		return strings.Join(fs, "")
+	}
+	return strings.Join(fs[:len(fs)-1], ", ") + " or " + fs[len(fs)-1]
+}

@@ -1,0 +1,177 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// One table, two writers. Every table vbench shows (the bench cells, the
+// per-call latencies, the verify checks, the ASLR regions and pairs, the
+// comparison of runs) is computed once, as rows of strings, by one
+// function of this package (BenchTable, LatencyTable, VerifyTable,
+// ASLRTables, Comparison): numbers are formatted there, once, with
+// FormatNS and fmtRatio. The terminal and report.md then print the same
+// rows through Text and Markdown, which only lay them out.
+
+// Table is a table of formatted cells and the sentences that explain it.
+type Table struct {
+	Cols []Col
+	Rows [][]string // one string per column; a short row is padded with ""
+	// Notes are the legend: what the columns mean, how the numbers were
+	// taken. Each is one sentence or a few; Text prints each on its own
+	// lines, Markdown as one paragraph.
+	Notes []string
+}
+
+// Col is a column: its heading and how it is laid out.
+type Col struct {
+	Head string
+	// Right aligns the column to the right: numbers.
+	Right bool
+	// Strong marks the column a reader looks for first (the figure the
+	// table is about): bold in Markdown, unchanged in text.
+	Strong bool
+}
+
+// cols makes columns from headings; a heading ending in ">" is
+// right-aligned and one ending in "*" is also strong (the marks are
+// removed).
+func cols(heads ...string) []Col {
+	out := make([]Col, len(heads))
+	for i, h := range heads {
+		var c Col
+		if s, ok := strings.CutSuffix(h, "*"); ok {
+			h, c.Right, c.Strong = s, true, true
+		} else if s, ok := strings.CutSuffix(h, ">"); ok {
+			h, c.Right = s, true
+		}
+		c.Head = h
+		out[i] = c
+	}
+	return out
+}
+
+// noteWidth is where Text wraps the notes of a table narrower than that;
+// notes of a wider table wrap at its width.
+const noteWidth = 100
+
+// cell is row[i], or "" past the row's end.
+func cell(row []string, i int) string {
+	if i < len(row) {
+		return row[i]
+	}
+	return ""
+}
+
+// Text writes the table as aligned columns, two spaces apart, numbers
+// right-aligned, the last column not padded; then, after a blank line,
+// each note, wrapped at the table's width or 100 characters, whichever is
+// wider.
+func (t *Table) Text(w io.Writer) error {
+	ew := &errWriter{w: w}
+	width := make([]int, len(t.Cols))
+	for i, c := range t.Cols {
+		width[i] = utf8.RuneCountInString(c.Head)
+	}
+	for _, r := range t.Rows {
+		for i := range t.Cols {
+			width[i] = max(width[i], utf8.RuneCountInString(cell(r, i)))
+		}
+	}
+	wide := noteWidth
+	line := func(cells func(i int) string) {
+		var b strings.Builder
+		for i, c := range t.Cols {
+			f := cells(i)
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(f))
+			switch {
+			case i == len(t.Cols)-1 && !c.Right:
+				b.WriteString(f)
+			case c.Right:
+				b.WriteString(pad + f + "  ")
+			default:
+				b.WriteString(f + pad + "  ")
+			}
+		}
+		l := strings.TrimRight(b.String(), " ")
+		wide = max(wide, utf8.RuneCountInString(l))
+		ew.printf("%s\n", l)
+	}
+	line(func(i int) string { return t.Cols[i].Head })
+	for _, r := range t.Rows {
+		line(func(i int) string { return cell(r, i) })
+	}
+	if len(t.Notes) > 0 {
+		ew.printf("\n")
+		for _, n := range t.Notes {
+			ew.printf("%s\n", wrap(n, wide))
+		}
+	}
+	return ew.err
+}
+
+// Markdown writes the table as a GitHub table, every cell escaped
+// (mdEscape), strong columns in bold; then, after a blank line, the notes
+// as one paragraph.
+func (t *Table) Markdown(w io.Writer) error {
+	ew := &errWriter{w: w}
+	var b strings.Builder
+	b.WriteString("|")
+	for _, c := range t.Cols {
+		b.WriteString(" " + mdEscape(c.Head) + " |")
+	}
+	b.WriteString("\n|")
+	for _, c := range t.Cols {
+		if c.Right {
+			b.WriteString("---:|")
+		} else {
+			b.WriteString("---|")
+		}
+	}
+	ew.printf("%s\n", b.String())
+	for _, r := range t.Rows {
+		b.Reset()
+		b.WriteString("|")
+		for i, c := range t.Cols {
+			raw := cell(r, i)
+			f := mdEscape(raw)
+			if c.Strong && raw != "" && raw != "-" {
+				f = "**" + f + "**"
+			}
+			b.WriteString(" " + f + " |")
+		}
+		ew.printf("%s\n", b.String())
+	}
+	if len(t.Notes) > 0 {
+		esc := make([]string, len(t.Notes))
+		for i, n := range t.Notes {
+			esc[i] = mdEscape(n)
+		}
+		ew.printf("\n%s\n", strings.Join(esc, " "))
+	}
+	return ew.err
+}
+
+// errWriter keeps the first write error; later writes are dropped.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, a ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, a...)
+	}
+}
+
+// dash is s, or "-" for nothing.
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
