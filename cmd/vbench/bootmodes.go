@@ -51,7 +51,8 @@ QEMU emulates the CPU: timings from such a guest are not real-hardware
 numbers. A KVM boot silent for 20 s is given up.
 Guest knobs for --append: VBENCH_PARTS=vsyscall,bench,verify,aslr (default all),
 VBENCH_ASLR_SAMPLES=N (a count instead of 20 s of sampling).
-`
+
+` + outRule
 
 // kvmSilent is how long a KVM boot may stay silent before it is given up:
 // under KVM the guest's /init prints within a few seconds of QEMU starting.
@@ -62,7 +63,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	kernelFlags := fs.StringArray("kernel", nil, "kernel image (bzImage) to boot, e.g. /boot/vmlinuz-...; repeat for several kernels")
 	modesFlag := fs.String("modes", "emulate,xonly,none", "comma-separated vsyscall= modes; an entry with '=' (e.g. vdso=0) is a boot argument used as is")
 	appendArgs := fs.String("append", "", "extra kernel command line for every boot")
-	out := fs.String("out", "results/bootmodes", "output directory")
+	out := fs.String("out", "", "output `DIR` (default results/bootmodes-TIME/)")
 	timeout := fs.Duration("timeout", 120*time.Second, "kill a boot that has not powered off after this long")
 	qemu := fs.String("qemu", "", "QEMU binary (name on PATH or path; default qemu-system-x86_64 or qemu-system-aarch64 by the kernel's architecture)")
 	inits := fs.StringArray("init", nil, "static vbench to run as /init, for kernels of its architecture (default: this vbench for its own); repeat for several")
@@ -102,6 +103,9 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	archs, err := prepareArchs(kernels, *qemu, *inits)
 	if err != nil {
 		return err
+	}
+	if *out == "" {
+		*out = defaultOut("bootmodes", time.Now())
 	}
 	if err := atomicfile.CheckDir(*out); err != nil {
 		return usageErrorf("bootmodes: --out %v", err)

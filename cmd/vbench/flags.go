@@ -33,7 +33,7 @@ const resultsDir = "results"
 const outRule = `Files: what a command writes without being told where goes in a new
 directory under results/ in the working directory (run: results/HOST-
 KERNEL-vsyscall-MODE-TIME/, report: results/report-TIME/, bootmodes:
-results/bootmodes/); --out says where instead. bench, verify, aslr, env
+results/bootmodes-TIME/); --out says where instead. bench, verify, aslr, env
 and compare write files only when asked (--json, --benchfmt,
 --samples-csv, --out).
 `
