@@ -56,7 +56,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	benchtime := fs.Duration("benchtime", def.Benchtime, fmt.Sprintf("target time per sample (at most %v)", probes.MaxBenchtime))
 	cellByCell := fs.Bool("cell-by-cell", false, "take all samples of a cell before the next (default: one sample of each cell per round)")
 	retryNoisy := fs.Duration("retry-noisy", 0, fmt.Sprintf("time budget for more samples of cells whose interval is wider than ±5%% or whose samples are bimodal (0: none; at most %v)", probes.MaxRetryNoisy))
-	latency := fs.Bool("latency", def.Latency, "also time calls one by one with the TSC (p50, p90, p99, p99.9, max)")
+	latency := fs.Bool("latency", def.Latency, "also time calls one by one with the "+probes.CounterName+" (p50, p90, p99, p99.9, max)")
 	noLatency := fs.Bool("no-latency", false, "skip the per-call latency mode")
 	jsonOut := fs.String("json", "", "write the whole run (environment, samples, summaries) as JSON to `FILE` ('-': standard output)")
 	benchOut := fs.String("benchfmt", "", "write the samples in Go benchmark format (for benchstat) to `FILE` ('-': standard output)")
@@ -358,8 +358,8 @@ func writeBenchTable(w io.Writer, b *runfile.Bench) {
 		fmt.Fprintf(w, "--retry-noisy %v: cells with a wide interval or bimodal samples were sampled again within that budget.\n", b.RetryNoisy)
 	}
 	if hasLat {
-		fmt.Fprintf(w, "p50, p99: single calls timed with the TSC (%.3f GHz, advancing in steps of %.1f ns), timer overhead subtracted.\n",
-			b.TSCHz/1e9, b.TSCStepNs)
+		fmt.Fprintf(w, "p50, p99: single calls timed with the %s (%.3f GHz, advancing in steps of %.1f ns), timer overhead subtracted.\n",
+			probes.CounterName, b.TSCHz/1e9, b.TSCStepNs)
 	}
 }
 
