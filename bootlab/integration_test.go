@@ -284,7 +284,9 @@ func TestBootArm64(t *testing.T) {
 	}
 	cfg := Config{QEMU: qemu, Kernel: kernel, Arch: arch, Initramfs: initrd, Accel: AccelTCG,
 		AccelReason: "an aarch64 kernel on this host: tcg",
-		Append:      "VBENCH_PARTS=vsyscall,bench,verify", Timeout: 90 * time.Second}
+		// 150 s gives the guest's bench a budget of about 35 s (cmd/vbench
+		// guest.go); it needs about 12 s under TCG on an idle host.
+		Append: "VBENCH_PARTS=vsyscall,bench,verify", Timeout: 150 * time.Second}
 	res := Boot(context.Background(), cfg, modes[0])
 	t.Logf("arm64 boot: %.1fs (tcg)", res.Seconds)
 	if res.Err != nil || res.Run == nil {
@@ -295,6 +297,13 @@ func TestBootArm64(t *testing.T) {
 		t.Errorf("guest machine %q vsyscall mode %q, want aarch64 absent", r.Env.Machine, r.Env.VsyscallMode)
 	}
 	for _, e := range r.Boot.Errors {
+		// A bench cut short by its time budget (a loaded host slows TCG
+		// down several times) keeps what it measured; the checks below
+		// still need the cells they look at.
+		if strings.HasPrefix(e, "bench interrupted") {
+			t.Logf("guest: %s", e)
+			continue
+		}
 		t.Errorf("a part failed: %s", e)
 	}
 	if r.Bench == nil || r.Verify == nil {
