@@ -332,7 +332,7 @@ func (s *spawner) inspect(pid int, out *sample) error {
 		return fmt.Errorf("PTRACE_GETREGS: %w", err)
 	}
 	set := func(r int, v uint64) { out.base[r], out.present[r] = v, true }
-	set(rSP, s.regs.Rsp)
+	set(rSP, stackPointer(&s.regs))
 	if st.StartBrk != 0 {
 		set(rHeap, st.StartBrk)
 	}

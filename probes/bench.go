@@ -28,7 +28,7 @@ type BenchConfig struct {
 	CPU       int // -1: the CPU the caller starts on
 	Count     int
 	Benchtime time.Duration
-	Latency   bool // also run the per-call (rdtsc) latency mode
+	Latency   bool // also run the per-call (counter: TSC, CNTVCT_EL0) latency mode
 
 	// LatencyCalls is the most single calls the latency mode times per
 	// cell, and LatencyTime the most time it spends on one cell (whichever
@@ -184,9 +184,7 @@ func plan(cfg BenchConfig, d *Doors) []benchCell {
 		if f == FuncFloor {
 			for _, fl := range Floors {
 				bc := benchCell{cell: runfile.Cell{Function: string(FuncFloor), Clock: fl.Op}, op: loopOp{kind: fl.kind}}
-				if fl.kind == opRdtscp && !hasRDTSCP(d) {
-					bc.cell.Unavailable = "CPU lacks rdtscp"
-				}
+				bc.cell.Unavailable = floorUnavailable(fl.kind, d)
 				cells = append(cells, bc)
 			}
 			continue
@@ -216,7 +214,7 @@ func plan(cfg BenchConfig, d *Doors) []benchCell {
 
 // hasRDTSCP is true only when the doors say rdtscp and CPUID agrees, so
 // that rdtscp is never executed on a CPU that would raise SIGILL, even with
-// doors made up by a test.
+// doors made up by a test. It is always false off x86-64.
 func hasRDTSCP(d *Doors) bool { return d.RDTSCP && cpuHasRDTSCP() }
 
 // opFor returns the loop operation for a call through a path, or why it is
@@ -257,7 +255,7 @@ func opFor(call Call, c Clock, p Path, d *Doors) (loopOp, string) {
 // then judged for noise (noise.go), its events per call are set, and its
 // vDSO fallback is noted from the count of syscalls (fallback.go; counted
 // in a traced child when the tracepoint is not readable). With cfg.Latency,
-// single calls are then timed with the TSC (see latency.go); floors have no
+// single calls are then timed with the counter (see latency.go); floors have no
 // latency mode.
 //
 // The calling goroutine's thread is locked and pinned to cfg.CPU for the
@@ -313,9 +311,9 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 	out.Counters = ctrs.info
 	rdtscp := hasRDTSCP(d)
 	if cfg.Latency {
-		out.TSCHz = calibrateTSC(20 * time.Millisecond)
+		out.TSCHz = counterHz()
 		if out.TSCHz > 0 {
-			out.TSCStepNs = float64(tscStep()) / out.TSCHz * 1e9
+			out.TSCStepNs = float64(counterStep()) / out.TSCHz * 1e9
 		}
 	}
 
@@ -619,7 +617,9 @@ func (bc *benchCell) calibrate(benchtime time.Duration) {
 	op := bc.op
 	// One call first: does it fail? (ALARM clocks without an RTC give
 	// EINVAL; the call still goes into the kernel and costs what it costs.)
+	restore := op.guard()
 	r := op.run(1)
+	restore()
 	if op.kind == opSyscall || op.kind == opCall {
 		var e unix.Errno
 		if errors.As(ret(r), &e) {
@@ -670,19 +670,21 @@ func chunkFor(est float64) int64 {
 	return int64(min(max(float64(chunkTime)/est, 1), maxChunk))
 }
 
-// calibrateTSC measures TSC ticks per second against CLOCK_MONOTONIC (Go's
-// monotonic clock, which reads CLOCK_MONOTONIC through the vDSO) over d.
-// Each end pairs a clock reading with the mean of the TSC read just before
-// and just after it, keeping the tightest of a few tries.
-func calibrateTSC(d time.Duration) float64 {
+// calibrateCounter measures counter ticks per second against
+// CLOCK_MONOTONIC (Go's monotonic clock, which reads CLOCK_MONOTONIC through
+// the vDSO) over d. Each end pairs a clock reading with the mean of the
+// counter read just before and just after it, keeping the tightest of a few
+// tries. counterHz (counter_*.go) uses it where the rate is not
+// architectural (the TSC).
+func calibrateCounter(d time.Duration) float64 {
 	read := func() (uint64, time.Time) {
 		best := uint64(math.MaxUint64)
 		var tsc uint64
 		var at time.Time
 		for range 5 {
-			a := loopTSC()
+			a := counterNow()
 			t := time.Now()
-			b := loopTSC()
+			b := counterNow()
 			if b-a < best {
 				best, tsc, at = b-a, a/2+b/2, t
 			}
@@ -699,15 +701,17 @@ func calibrateTSC(d time.Duration) float64 {
 	return float64(t1-t0) / secs
 }
 
-// tscStep is how many ticks the TSC advances at a time: the greatest common
-// divisor of the gaps between back-to-back reads. It is 1 on most bare-metal
-// CPUs; on this project's AMD EPYC VM the TSC moves in steps of 21 ticks
-// (10 ns), which bounds what the latency mode can resolve.
-func tscStep() uint64 {
+// counterStep is how many ticks the counter advances at a time: the
+// greatest common divisor of the gaps between back-to-back reads. It is 1
+// on most bare-metal CPUs; on this project's AMD EPYC VM the TSC moves in
+// steps of 21 ticks (10 ns), which bounds what the latency mode can
+// resolve. (Arm's counter may also advance in steps: Armv8.6 lets it count
+// at 1 GHz in larger increments.)
+func counterStep() uint64 {
 	var g uint64
-	prev := loopTSC()
+	prev := counterNow()
 	for range 1000 {
-		t := loopTSC()
+		t := counterNow()
 		if d := t - prev; d > 0 && t > prev {
 			g = gcd(g, d)
 		}

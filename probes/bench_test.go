@@ -67,8 +67,10 @@ func TestBenchEveryCell(t *testing.T) {
 	}
 	// This CPU's answers to the doors decide the rest.
 	d := cfg.Doors
-	if c, _ := b.Find("floor", "rdtscp", ""); hasRDTSCP(d) != (c.Unavailable == "") {
-		t.Errorf("rdtscp floor: unavailable %q, but rdtscp present = %v", c.Unavailable, hasRDTSCP(d))
+	for _, fl := range Floors { // rdtscp only where the CPU has it
+		if c, _ := b.Find("floor", fl.Op, ""); c == nil || c.Unavailable != floorUnavailable(fl.kind, d) {
+			t.Errorf("%s floor: %+v, want unavailable %q", fl.Op, c, floorUnavailable(fl.kind, d))
+		}
 	}
 	if c, _ := b.Find("time", "", "vsyscall"); d.VsyscallCallable != (c.Unavailable == "") {
 		t.Errorf("vsyscall time: unavailable %q, but callable = %v", c.Unavailable, d.VsyscallCallable)
@@ -231,7 +233,7 @@ func TestBenchCancelKeepsWhatWasMeasured(t *testing.T) {
 	cfg := shortConfig()
 	cfg.Latency = false
 	cfg.Count = 4
-	cfg.Functions = []Func{"time", "getcpu"}
+	cfg.Functions = []Func{"gettimeofday", "getcpu"} // a syscall on every architecture
 	cfg.Paths = []Path{"syscall"}
 	cfg.Doors = &Doors{}
 	// Cancel once half the work is done: both cells calibrated, some
@@ -269,7 +271,7 @@ func TestBenchInterleaves(t *testing.T) {
 		sampleHook = func(bc *benchCell) { order = append(order, bc.cell.Name()) }
 		cfg := shortConfig()
 		cfg.Latency, cfg.Count, cfg.CellByCell = false, 3, byCell
-		cfg.Functions = []Func{"time", "getcpu"}
+		cfg.Functions = []Func{"gettimeofday", "getcpu"} // a syscall on every architecture
 		cfg.Paths = []Path{"syscall"}
 		cfg.Doors = &Doors{}
 		b, err := Bench(context.Background(), cfg, nil)
@@ -277,7 +279,7 @@ func TestBenchInterleaves(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, c := "Time/path=syscall", "Getcpu/path=syscall"
+		a, c := "Gettimeofday/path=syscall", "Getcpu/path=syscall"
 		want := []string{a, c, a, c, a, c}
 		wantOrder := runfile.OrderInterleaved
 		if byCell {

@@ -12,13 +12,18 @@ import (
 )
 
 // callC calls the C-ABI function at fn with five integer arguments and
-// returns its result (call_amd64.s). fn must be known to be callable.
+// returns its result (call_amd64.s, call_arm64.s). fn must be known to be
+// callable, and on arm64 the caller must hold guardSignals (callGuarded
+// does both).
 //
 //go:noescape
 func callC(fn, a1, a2, a3, a4, a5 uintptr) (r1 uintptr)
 
-// callCPUID executes CPUID.
-func callCPUID(leaf, sub uint32) (a, b, c, d uint32)
+// callGuarded is callC under the signal guard.
+func callGuarded(fn, a1, a2, a3, a4, a5 uintptr) uintptr {
+	defer guardSignals()()
+	return callC(fn, a1, a2, a3, a4, a5)
+}
 
 // ErrUnavailable is wrapped by every error for a path that cannot be
 // called in this process; the message says why ("vsyscall=none", "no vDSO
@@ -101,8 +106,14 @@ func (d *Doors) Target(fn Func, p Path) (uintptr, error) {
 	}
 	switch p {
 	case PathSyscall:
+		if c.Trap == noTrap {
+			return 0, unavailable("%s", syscallLacks[fn])
+		}
 		return 0, nil
 	case PathVDSO:
+		if why, ok := vdsoLacks[fn]; ok {
+			return 0, unavailable("%s", why)
+		}
 		if d.VDSO == nil {
 			if d.VDSOErr != nil {
 				return 0, unavailable("%v", d.VDSOErr)
@@ -140,9 +151,9 @@ func ret(r uintptr) error {
 	return nil
 }
 
-// raw issues the syscall instruction (unix.RawSyscall6 does, unlike
-// unix.Gettimeofday and unix.Time, which take the vDSO) and returns -errno
-// the way the kernel left it in AX.
+// raw issues the system call instruction (unix.RawSyscall6 does, unlike
+// unix.Gettimeofday and unix.Time, which take the vDSO on amd64) and returns
+// -errno the way the kernel left it in AX (X0 on arm64).
 func raw(trap uintptr, a [maxArgs]uintptr) uintptr {
 	r, _, e := unix.RawSyscall6(trap, a[0], a[1], a[2], a[3], a[4], 0)
 	if e != 0 {
@@ -194,7 +205,7 @@ func (d *Doors) call(fn Func, p Path, id int32, as []Arg) (Reply, error) {
 	if p == PathSyscall {
 		r = raw(c.Trap, a)
 	} else {
-		r = callC(target, a[0], a[1], a[2], a[3], a[4])
+		r = callGuarded(target, a[0], a[1], a[2], a[3], a[4])
 	}
 	rep := Reply{R: r, Buffer: b.Buffer}
 	if before != nil {

@@ -30,7 +30,8 @@ const (
 	FuncGetrandom    Func = "getrandom"
 
 	// FuncFloor is not a call but bench's floor cells: loops whose
-	// operation is nothing, an empty C call, rdtsc or rdtscp (Floors).
+	// operation is nothing, an empty C call, or a read of the
+	// architecture's counter (Floors).
 	FuncFloor Func = "floor"
 )
 
@@ -69,9 +70,14 @@ const (
 )
 
 // maxArgs is how many integer arguments the loops and the single-call
-// trampoline pass (System V AMD64: DI, SI, DX, CX, R8; the syscall
-// instruction takes R10 for CX).
+// trampoline pass (System V AMD64: DI, SI, DX, CX, R8, the syscall
+// instruction taking R10 for CX; AAPCS64 and arm64's svc: R0 to R4).
 const maxArgs = 5
+
+// noTrap is Call.Trap where the architecture has no such system call
+// (time on arm64): the syscall path is then unavailable, with the reason
+// syscallLacks gives (syscalls_*.go).
+const noTrap = ^uintptr(0)
 
 // Call is one row of the registry.
 type Call struct {
@@ -80,14 +86,18 @@ type Call struct {
 	// one cell per clock.
 	Clocked bool
 	// VDSO is the vDSO function's base name; the symbol is vdsoPrefix+VDSO
-	// (vdso_amd64.go).
+	// (vdso_amd64.go, vdso_arm64.go). Where an architecture's vDSO has no
+	// such function, vdsoLacks says why and the path is unavailable.
 	VDSO string
 	// Vsyscall is the entry on the vsyscall page; 0 when the page has
 	// none (it has only gettimeofday, time and getcpu:
 	// arch/x86/entry/vsyscall/vsyscall_64.c). Then no cell, no check and
-	// no skip exists for that path: no kernel has it.
+	// no skip exists for that path: no kernel has it. On architectures
+	// without the page (vsyscall.Exists false) the entries' cells exist
+	// and are unavailable, with the reason.
 	Vsyscall uintptr
-	// Trap is the syscall number.
+	// Trap is the syscall number, from golang.org/x/sys/unix; noTrap where
+	// the architecture has no such call (sysTime, syscalls_*.go).
 	Trap uintptr
 	// Args are the timed call's arguments, at most maxArgs; the rest are 0.
 	// The kernel and the vDSO take the same ones (the syscall ignores what
@@ -102,7 +112,7 @@ type Call struct {
 var Calls = []Call{
 	{Func: FuncGettimeofday, VDSO: "gettimeofday", Vsyscall: vsyscall.Gettimeofday, Trap: unix.SYS_GETTIMEOFDAY,
 		Args: []Arg{ArgTimeval, ArgZero}}, // gettimeofday(tv, NULL)
-	{Func: FuncTime, VDSO: "time", Vsyscall: vsyscall.Time, Trap: unix.SYS_TIME,
+	{Func: FuncTime, VDSO: "time", Vsyscall: vsyscall.Time, Trap: sysTime,
 		Args: []Arg{ArgZero}}, // time(NULL)
 	{Func: FuncClockGettime, Clocked: true, VDSO: "clock_gettime", Trap: unix.SYS_CLOCK_GETTIME,
 		Args: []Arg{ArgClock, ArgTimespec}},
@@ -193,14 +203,16 @@ func makeArgs(as []Arg, id int32, b *callBuf) [maxArgs]uintptr {
 
 // Floor is one operation of bench's floor cells.
 type Floor struct {
-	Op   string // the cell's Clock field: "empty", "call", "rdtsc", "rdtscp"
+	Op   string // the cell's Clock field: "empty", "call", "rdtsc", "rdtscp", "cntvct", "isb_cntvct"
 	kind int    // opEmpty, ...
 }
 
 // Floors are the floor operations, in table order: an empty loop, a C-ABI
 // call of a function that only returns (what any vDSO call costs at
-// least), rdtsc and rdtscp.
-var Floors = []Floor{{"empty", opEmpty}, {"call", opCallEmpty}, {"rdtsc", opRdtsc}, {"rdtscp", opRdtscp}}
+// least), then the two counter reads of the architecture (counterFloors:
+// rdtsc and rdtscp on x86-64; mrs cntvct_el0 alone and after an isb on
+// arm64). CounterFloor names the one the plots draw as the floor.
+var Floors = append([]Floor{{"empty", opEmpty}, {"call", opCallEmpty}}, counterFloors...)
 
 // FloorOps are the operations of Floors.
 var FloorOps = func() []string {

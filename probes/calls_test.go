@@ -163,7 +163,7 @@ func TestGetrandomWithoutSymbol(t *testing.T) {
 	c.Func = "getrandom-test"
 	Calls[len(Calls)-1] = c
 	_, err = d.Target(c.Func, PathVDSO)
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no vDSO symbol __vdso_getrandom_not_here") {
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no vDSO symbol "+vdsoPrefix+"getrandom_not_here") {
 		t.Errorf("missing symbol: %v", err)
 	}
 }

@@ -20,6 +20,8 @@ type Doors struct {
 	// child's call probe confirmed it.
 	VsyscallCallable bool
 
+	// RDTSCP is true when the CPU has rdtscp (x86-64 only; always false
+	// elsewhere).
 	RDTSCP bool
 }
 
@@ -35,22 +37,9 @@ func Discover() *Doors {
 	return d
 }
 
-// cpuHasRDTSCP reads CPUID leaf 0x80000001, EDX bit 27 (RDTSCP), after
-// checking leaf 0x80000000 says that leaf exists (AMD64 APM vol. 3,
-// appendix E; Intel SDM vol. 2A, CPUID). golang.org/x/sys/cpu reads the
-// same leaf but does not export the bit. A hypervisor may hide the bit
-// (this project's VM does), and then rdtscp raises #UD: SIGILL.
-func cpuHasRDTSCP() bool {
-	maxExt, _, _, _ := callCPUID(0x80000000, 0)
-	if maxExt < 0x80000001 {
-		return false
-	}
-	_, _, _, edx := callCPUID(0x80000001, 0)
-	return edx&(1<<27) != 0
-}
-
 // VDSOFunc returns the address of a vDSO function, e.g.
-// "__vdso_clock_gettime", if the vDSO exports it.
+// "__vdso_clock_gettime" ("__kernel_clock_gettime" on arm64), if the vDSO
+// exports it.
 func (d *Doors) VDSOFunc(name string) (uintptr, bool) {
 	if d.VDSO == nil {
 		return 0, false
@@ -63,6 +52,8 @@ func (d *Doors) VDSOFunc(name string) (uintptr, bool) {
 func (d *Doors) vsyscallReason() string {
 	o := d.Vsyscall
 	switch {
+	case o.Mode == vsyscall.Absent:
+		return vsyscall.AbsentReason
 	case o.Mode == "" && d.VsyscallErr != nil:
 		return "vsyscall mode unknown: " + d.VsyscallErr.Error()
 	case o.Mode == "":

@@ -55,7 +55,7 @@ func prepareGetrandom(fn uintptr) error {
 
 func setupGetrandom(fn uintptr) error {
 	p := &vgetrandom.params
-	if r := callC(fn, 0, 0, 0, addr(p), ^uintptr(0)); r != 0 {
+	if r := callGuarded(fn, 0, 0, 0, addr(p), ^uintptr(0)); r != 0 {
 		return fmt.Errorf("%w: the params query returned %d", ErrGetrandomState, int64(r))
 	}
 	size, page := int(p.SizeOfOpaqueState), unix.Getpagesize()

@@ -43,8 +43,9 @@ emptyloop:
 emptydone:
 	RET
 
-// func loopRdtsc(n int64) (last uint64)
-TEXT ·loopRdtsc(SB), NOSPLIT, $0-16
+// func loopCounter(n int64) (last uint64)
+// rdtsc n times: the TSC floor ("rdtsc").
+TEXT ·loopCounter(SB), NOSPLIT, $0-16
 	MOVQ	n+0(FP), BX
 	XORL	AX, AX
 	XORL	DX, DX
@@ -61,10 +62,10 @@ rdtscdone:
 	MOVQ	AX, last+8(FP)
 	RET
 
-// func loopRdtscp(n int64) (last uint64)
-// Only call this when the CPU has rdtscp (CPUID 0x80000001 EDX bit 27):
+// func loopCounter2(n int64) (last uint64)
+// rdtscp n times: the "rdtscp" floor. Only call this when the CPU has rdtscp (CPUID 0x80000001 EDX bit 27):
 // otherwise the instruction raises #UD and the process dies of SIGILL.
-TEXT ·loopRdtscp(SB), NOSPLIT, $0-16
+TEXT ·loopCounter2(SB), NOSPLIT, $0-16
 	MOVQ	n+0(FP), BX
 	XORL	AX, AX
 	XORL	DX, DX
@@ -81,10 +82,10 @@ rdtscpdone:
 	MOVQ	AX, last+8(FP)
 	RET
 
-// func loopTSC() uint64
+// func counterNow() uint64
 // One fenced TSC read: lfence; rdtsc (the lfence keeps earlier instructions
 // from drifting past the read).
-TEXT ·loopTSC(SB), NOSPLIT, $0-8
+TEXT ·counterNow(SB), NOSPLIT, $0-8
 	LFENCE
 	RDTSC
 	SHLQ	$32, DX
@@ -158,12 +159,12 @@ calldone:
 	MOVQ	AX, r1+56(FP)
 	RET
 
-// func loopLatency(kind int64, target uintptr, n int64, a1, a2, a3, a4, a5 uintptr, out *uint64, rdtscp bool)
+// func loopLatency(kind int64, target uintptr, n int64, a1, a2, a3, a4, a5 uintptr, out *uint64, second bool)
 // Times each of n operations on its own, storing TSC ticks in out[0:n].
 // kind 0 times nothing (the timer's own overhead), 1 a call of the C
 // function at target as target(a1, ..., a5), 2 the syscall instruction with
 // AX=target and the arguments in DI, SI, DX, R10, R8.
-// The start is lfence; rdtsc; lfence. The end is rdtscp; lfence when rdtscp
+// The start is lfence; rdtsc; lfence. The end is rdtscp; lfence when second
 // is true, else lfence; rdtsc; lfence (for CPUs without rdtscp).
 TEXT ·loopLatency(SB), 0, $16384-73
 	NO_LOCAL_POINTERS
@@ -176,7 +177,7 @@ TEXT ·loopLatency(SB), 0, $16384-73
 	MOVQ	a4+48(FP), R9
 	MOVQ	a5+56(FP), R10
 	MOVQ	out+64(FP), CX
-	MOVBQZX	rdtscp+72(FP), DX
+	MOVBQZX	second+72(FP), DX
 	TESTQ	BX, BX
 	JLE	latdone
 	MOVQ	SP, R13

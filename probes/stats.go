@@ -65,7 +65,7 @@ func quantiles(sorted []float64, k int) []float64 {
 	return out
 }
 
-// medianTicks is the median of TSC tick counts.
+// medianTicks is the median of counter tick counts.
 func medianTicks(t []uint64) float64 {
 	s := slices.Clone(t)
 	slices.Sort(s)

@@ -38,8 +38,9 @@ import (
 // request; GOGC=off in the child keeps the collector from asking). Those
 // are not the call's: a syscall counts only when it was issued from the
 // child's vDSO (a vDSO function handing the call to the kernel: the
-// syscall-entry stop's RIP lies in the [vdso] mapping) or, for the syscall
-// path, when it is the cell's own syscall number.
+// syscall-entry stop's RIP, or PC on arm64, lies in the [vdso] mapping) or,
+// for the syscall path, when it is the cell's own syscall number. The
+// registers are read per architecture (syscallRegs, syscalls_*.go).
 
 // syscountEnv turns a vbench process into a counting child; its value is
 // the number of calls per cell, then one cell per ';': FUNC/CLOCK/PATH.
@@ -109,7 +110,9 @@ func syscountChild(spec string) int {
 	}
 	for i, op := range ops {
 		unix.RawSyscall(unix.SYS_GETPID, syscountMagic, uintptr(i), 0)
+		restore := op.guard() // rt_sigprocmask on arm64: not the call's (see owns)
 		op.run(n)
+		restore()
 	}
 	unix.RawSyscall(unix.SYS_GETPID, syscountMagic, uintptr(len(ops)), 0)
 	return 0
@@ -250,11 +253,12 @@ func traceChild(cells []countCell, n int) ([]int64, error) {
 			if err := unix.PtraceGetRegs(pid, &regs); err != nil {
 				return nil, fmt.Errorf("%w: PTRACE_GETREGS: %v", errTraceStop, err)
 			}
-			if regs.Orig_rax == unix.SYS_GETPID && regs.Rdi == syscountMagic {
-				cur = int(regs.Rsi)
+			nr, a0, a1, pc := syscallRegs(&regs)
+			if nr == unix.SYS_GETPID && a0 == syscountMagic {
+				cur = int(a1)
 				continue
 			}
-			if cur >= 0 && cur < len(cells) && cells[cur].owns(regs.Orig_rax, regs.Rip, vdsoLo, vdsoHi) {
+			if cur >= 0 && cur < len(cells) && cells[cur].owns(nr, pc, vdsoLo, vdsoHi) {
 				counts[cur]++
 			}
 		case ws.Stopped():

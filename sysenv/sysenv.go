@@ -3,6 +3,12 @@
 // flags, speculative-execution mitigations and the randomization sysctls.
 // It fills a runfile.Env; the schema itself belongs to package runfile.
 //
+// Which CPU flags are recorded, how the CPU is named and whether a
+// vsyscall page is looked for depend on the machine's architecture as
+// uname(2) gives it (machines.go): x86-64 and arm64 are known; on arm64 the
+// vsyscall mode is "absent" and the flags are hwcaps from the Features
+// line.
+//
 // Every result file vbench writes carries one Env, so that two runs can be
 // compared knowing what differed between them. Collect never fails as a
 // whole: a fact it cannot read is left empty and named in Env.Missing.
@@ -26,9 +32,6 @@ import (
 	"github.com/vbench-dev/vbench/proc"
 	"github.com/vbench-dev/vbench/runfile"
 )
-
-// TimingFlags are the CPU flags recorded in Env.CPUFlags.
-var TimingFlags = []string{"constant_tsc", "nonstop_tsc", "rdtscp", "tsc_reliable", "tsc_known_freq", "pti", "hypervisor"}
 
 // Version is vbench's version as a run file records it (Env.VbenchVersion):
 //
@@ -141,7 +144,10 @@ func (m Machine) Collect() runfile.Env {
 		e.Cmdline = c
 		e.VsyscallBoot, _ = proc.BootParam(c, "vsyscall")
 	}
-	if mode, vs, err := m.vsyscallMode(); err != nil {
+	if !isX86(e.Machine) {
+		// No page to look for: only x86-64 has one.
+		e.VsyscallMode = string(vsyscall.Absent)
+	} else if mode, vs, err := m.vsyscallMode(); err != nil {
 		miss("vsyscall mode", err)
 	} else {
 		e.VsyscallMode = string(mode)
@@ -158,11 +164,21 @@ func (m Machine) Collect() runfile.Env {
 	if s, err := readLine(filepath.Join(cs, "available_clocksource")); err == nil {
 		e.AvailableClocksources = strings.Fields(s)
 	}
-	if ci, err := m.Proc.CPUInfo(); err != nil {
+	if isARM64(e.Machine) {
+		if b, err := os.ReadFile(m.Proc.Path("cpuinfo")); err != nil {
+			miss("cpuinfo", err)
+		} else {
+			c := parseARMCPUInfo(string(b))
+			e.CPUModel, e.CPUVendor = c.model(), c.vendor()
+			for _, f := range ARM64Flags {
+				e.CPUFlags[f] = c.has(f)
+			}
+		}
+	} else if ci, err := m.Proc.CPUInfo(); err != nil {
 		miss("cpuinfo", err)
 	} else {
 		e.CPUModel, e.CPUVendor = ci.ModelName, ci.VendorID
-		for _, f := range TimingFlags {
+		for _, f := range FlagsFor(e.Machine) {
 			e.CPUFlags[f] = ci.HasFlag(f)
 		}
 	}

@@ -55,7 +55,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	benchtime := fs.Duration("benchtime", def.Benchtime, fmt.Sprintf("target time per sample (at most %v)", probes.MaxBenchtime))
 	cellByCell := fs.Bool("cell-by-cell", false, "take all samples of a cell before the next (default: one sample of each cell per round)")
 	retryNoisy := fs.Duration("retry-noisy", 0, fmt.Sprintf("time budget for more samples of cells whose interval is wider than ±5%% or whose samples are bimodal (0: none; at most %v)", probes.MaxRetryNoisy))
-	latency := fs.Bool("latency", def.Latency, "also time calls one by one with the TSC (p50, p90, p99, p99.9, max); --latency=false skips it")
+	latency := fs.Bool("latency", def.Latency, "also time calls one by one with the "+probes.CounterName+" (p50, p90, p99, p99.9, max); --latency=false skips it")
 	noLatency := fs.Bool("no-latency", false, "deprecated: --latency=false")
 	fs.MarkHidden("no-latency")
 	jsonOut := jsonFlag(fs, "environment, samples, summaries")

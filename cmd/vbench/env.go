@@ -110,7 +110,7 @@ func writeEnv(w io.Writer, e runfile.Env) {
 	kv("clocksource", e.Clocksource+" (available: "+strings.Join(e.AvailableClocksources, " ")+")")
 	kv("cpu", fmt.Sprintf("%s, %d CPUs", e.CPUModel, e.NumCPU))
 	var flags []string
-	for _, f := range sysenv.TimingFlags {
+	for _, f := range sysenv.FlagsFor(e.Machine) {
 		if e.CPUFlags[f] {
 			flags = append(flags, f)
 		} else {

@@ -20,5 +20,8 @@ const (
 	Getrandom    = "__vdso_getrandom"
 )
 
+// Always lists the functions every x86-64 vDSO exports: all but getrandom.
+var Always = []string{ClockGettime, Gettimeofday, Getcpu, Time, ClockGetres}
+
 // Exported lists the names vdso.lds.S exports on x86-64, in its order.
 var Exported = []string{ClockGettime, Gettimeofday, Getcpu, Time, ClockGetres, Getrandom}

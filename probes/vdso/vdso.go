@@ -11,7 +11,11 @@
 //
 // Addresses: a symbol's run-time address is the image's base plus the
 // symbol's value, moved by the first PT_LOAD's p_offset - p_vaddr (zero for
-// every x86-64 vDSO so far, which is linked at address 0).
+// every x86-64 and arm64 vDSO so far, which are linked at address 0).
+//
+// The parser is architecture-neutral (ELF64, little-endian); the names and
+// the version to look up are per architecture: symbols_amd64.go,
+// symbols_arm64.go. A third architecture is one more such file.
 package vdso
 
 import (
@@ -68,9 +72,10 @@ func newImage(image []byte, base uintptr, bias int64, syms []Symbol) *Image {
 	return &Image{Base: base, Size: len(image), syms: syms, versioned: versioned}
 }
 
-// Lookup returns the run-time address of the function name with version
-// LINUX_2.6, e.g. "__vdso_clock_gettime" (any version-less symbol of that
-// name when the image has no symbol versions at all).
+// Lookup returns the run-time address of the function name with this
+// architecture's Version (LINUX_2.6 on x86-64, LINUX_2.6.39 on arm64), e.g.
+// "__vdso_clock_gettime" or "__kernel_clock_gettime" (any version-less
+// symbol of that name when the image has no symbol versions at all).
 func (im *Image) Lookup(name string) (uintptr, bool) {
 	if im == nil {
 		return 0, false

@@ -12,8 +12,11 @@
 // must be normalized (0 <= tv_nsec < 1e9); an invalid clock id must give
 // EINVAL through the syscall and the vDSO alike; getrandom must give fresh
 // bytes, and through the vDSO without falling back to the syscall. A path
-// this process cannot call (vsyscall=none, no vDSO, no such symbol) is
-// reported as "skip" with the reason and never called; a path no kernel
+// this process cannot call (vsyscall=none, no vDSO, no such symbol, a call
+// the architecture lacks: the vsyscall page, time and the vDSO's getcpu on
+// arm64) is reported as "skip" with the reason and never called; a call
+// with no system call at all (time on arm64) is skipped on every path,
+// since every check compares against the syscall; a path no kernel
 // has (the vsyscall page's missing entries) is not a check at all. What
 // verify finds out without testing it (the vDSO found, the CPU pinned to)
 // goes to Verify.Info, not among the checks.
@@ -29,6 +32,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -101,6 +105,9 @@ func Run(cfg Config) *runfile.Verify {
 			v.add(string(c.Func), Fail, "no check in package verify for this call")
 			continue
 		}
+		if v.noSyscall(c) {
+			continue
+		}
 		check(v)
 	}
 
@@ -154,6 +161,30 @@ func (v *verifier) paths(fn probes.Func, label string) []probes.Path {
 	return ps
 }
 
+// noSyscall reports whether c has no system call on this architecture
+// (time on arm64) and, if so, adds a skip for every path of c: each check
+// reads the syscall first, as the selftests do, so without it there is
+// nothing to compare the other paths with.
+func (v *verifier) noSyscall(c probes.Call) bool {
+	_, err := v.d.Target(c.Func, probes.PathSyscall)
+	if err == nil {
+		return false
+	}
+	for _, p := range probes.Paths {
+		if !c.Has(p) {
+			continue
+		}
+		why := err
+		if p != probes.PathSyscall {
+			if _, perr := v.d.Target(c.Func, p); perr != nil {
+				why = perr
+			}
+		}
+		v.add(fmt.Sprintf("%s via %s", c.Func, p), Skip, "%v", why)
+	}
+	return true
+}
+
 // orderName is "syscall <= vdso <= vsyscall <= syscall" for the paths used.
 func orderName(ps []probes.Path) string {
 	parts := []string{"syscall"}
@@ -177,6 +208,8 @@ func (v *verifier) doors() {
 	switch {
 	case d.VsyscallErr != nil:
 		v.add("vsyscall mode confirmed", Skip, "probe failed: %v", d.VsyscallErr)
+	case o.Mode == vsyscall.Absent:
+		v.add("vsyscall mode", Info, "%s", vsyscall.AbsentReason)
 	case o.ModeSource == "probes":
 		v.add("vsyscall mode", Info, "%s, inferred from the probes (no /proc/self/maps to confirm it with): read %s, call %s", o.Mode, o.ReadProbe, o.CallProbe)
 	case o.Consistent():

@@ -2,7 +2,10 @@
 // entry points, and which of the three vsyscall= boot modes the running kernel
 // is in.
 //
-// The page is fixed by the x86-64 ABI (arch/x86/entry/vsyscall/vsyscall_64.c).
+// The page is fixed by the x86-64 ABI (arch/x86/entry/vsyscall/vsyscall_64.c)
+// and exists nowhere else: on other architectures (Exists is false, see
+// page_other.go) the package builds, its mode is Absent and nothing is
+// probed or called.
 // Since Linux 3.1 its code is a trap the kernel emulates; since 5.3 the default
 // mode is xonly (executable, not readable); vsyscall=none removes it. Calling
 // it when it is absent kills the process with SIGSEGV, so callers decide
@@ -11,6 +14,7 @@ package vsyscall
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/vbench-dev/vbench/proc"
 )
@@ -36,7 +40,17 @@ const (
 	XOnly Mode = "xonly"
 	// None: no page; reads and calls fault.
 	None Mode = "none"
+	// Absent: the architecture has no vsyscall page at all (everything but
+	// x86-64: Exists is false); nothing is probed.
+	Absent Mode = "absent"
 )
+
+// SourceArch is Observed.ModeSource when the mode is Absent: it follows
+// from the architecture, not from maps or probes.
+const SourceArch = "architecture"
+
+// AbsentReason says why an architecture without the page has none.
+var AbsentReason = "no vsyscall page on " + runtime.GOARCH + " (it exists on x86-64 only: arch/x86/entry/vsyscall/vsyscall_64.c)"
 
 // Callable reports whether calls into the page are emulated in this mode.
 func (m Mode) Callable() bool { return m == Emulate || m == XOnly }
@@ -64,8 +78,12 @@ func ModeFromMaps(ms proc.Maps) (Mode, proc.Mapping, error) {
 	return "", m, fmt.Errorf("[vsyscall] has unexpected permissions %q", m.Perms)
 }
 
-// CurrentMode reads /proc/self/maps.
+// CurrentMode reads /proc/self/maps; on an architecture without the page
+// it is Absent without reading anything.
 func CurrentMode() (Mode, proc.Mapping, error) {
+	if !Exists {
+		return Absent, proc.Mapping{}, nil
+	}
 	ms, err := proc.ReadMaps(0)
 	if err != nil {
 		return "", proc.Mapping{}, err

@@ -24,7 +24,8 @@ type Observed struct {
 	CallProbe string // likewise, for a call of the gettimeofday entry
 	// ModeSource is "maps", or "probes" when /proc/self/maps could not be
 	// read (e.g. an initramfs without /proc) and the mode was inferred
-	// from the two probes.
+	// from the two probes, or SourceArch when the architecture has no
+	// page (Mode Absent, no probes run).
 	ModeSource string `json:",omitempty"`
 }
 
@@ -46,6 +47,9 @@ func ModeFromProbes(read, call string) (m Mode, ok bool) {
 
 // Consistent reports whether the probes confirm the mode read from maps.
 func (o Observed) Consistent() bool {
+	if o.Mode == Absent {
+		return o.ReadProbe == "" && o.CallProbe == ""
+	}
 	m, ok := ModeFromProbes(o.ReadProbe, o.CallProbe)
 	return ok && m == o.Mode
 }
@@ -69,8 +73,14 @@ const probeTimeout = 20 * time.Second
 // VBENCH_VSYSCALL_PROBE set; they must reach RunChildIfAsked first thing.
 // The error reports probes that could not be run at all; a child killed by
 // a signal is an observation, not an error.
+//
+// Where the page does not exist (every architecture but x86-64: Exists is
+// false) no child is started and the mode is Absent.
 func Probe() (Observed, error) {
 	var o Observed
+	if !Exists {
+		return Observed{Mode: Absent, ModeSource: SourceArch}, nil
+	}
 	mode, m, mapsErr := CurrentMode()
 	if mapsErr == nil {
 		o.Mode, o.ModeSource = mode, "maps"
@@ -155,6 +165,10 @@ func RunChildIfAsked() {
 		return
 	}
 	os.Unsetenv(probeEnv)
+	if !Exists {
+		fmt.Fprintf(os.Stderr, "vsyscall probe: %s\n", AbsentReason)
+		os.Exit(5)
+	}
 	unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{})
 	for _, sig := range []unix.Signal{unix.SIGSEGV, unix.SIGBUS, unix.SIGILL} {
 		if err := setDefaultAction(sig); err != nil {
@@ -213,11 +227,3 @@ func setDefaultAction(sig unix.Signal) error {
 func pageAt(addr uintptr) unsafe.Pointer {
 	return *(*unsafe.Pointer)(unsafe.Pointer(&addr))
 }
-
-// callEntry calls a vsyscall entry point with the C calling convention
-// (arguments in DI and SI, result in AX). The kernel emulates the call on
-// the page fault (arch/x86/entry/vsyscall/vsyscall_64.c,
-// emulate_vsyscall) and needs no stack beyond the return address.
-//
-//go:noescape
-func callEntry(fn, a1, a2 uintptr) uintptr

@@ -2,6 +2,7 @@ package vsyscall
 
 import (
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -93,6 +94,9 @@ func TestModeFromProbes(t *testing.T) {
 // agree with the mode /proc/self/maps gives (xonly here: read SIGSEGV, call
 // ok; the expectation follows the maps, not a hard-coded mode).
 func TestProbeLive(t *testing.T) {
+	if !Exists {
+		t.Skip(AbsentReason)
+	}
 	mode, _, err := CurrentMode()
 	if err != nil {
 		t.Skipf("no /proc/self/maps: %v", err)
@@ -130,6 +134,9 @@ func TestProbeLive(t *testing.T) {
 // under vsyscall=none) is seen by the parent as SIGSEGV, not as the Go
 // runtime's panic and exit status 2; an unknown probe is an exit status.
 func TestChildReportsSignal(t *testing.T) {
+	if !Exists {
+		t.Skip(AbsentReason)
+	}
 	got, err := runChild("call-unmapped")
 	if err != nil {
 		t.Fatal(err)
@@ -150,6 +157,9 @@ func TestChildReportsSignal(t *testing.T) {
 // SIGSEGV is reported by that signal's name, makes no mode and never makes
 // the page callable; every child is reaped (no zombie left behind).
 func TestChildKilledOtherwise(t *testing.T) {
+	if !Exists {
+		t.Skip(AbsentReason)
+	}
 	got, err := runChild("kill")
 	if err != nil {
 		t.Fatal(err)
@@ -166,5 +176,35 @@ func TestChildKilledOtherwise(t *testing.T) {
 	}
 	if _, err := unix.Wait4(-1, nil, unix.WNOHANG, nil); err != unix.ECHILD {
 		t.Errorf("wait4 after the probes: %v, want ECHILD (a child was left unreaped)", err)
+	}
+}
+
+// TestAbsent: an architecture without the page has mode Absent, which is
+// neither readable nor callable, needs no probes to be consistent, and is
+// what Probe and CurrentMode give there, without starting a child.
+func TestAbsent(t *testing.T) {
+	if Absent.Readable() || Absent.Callable() {
+		t.Errorf("Absent: readable %v callable %v", Absent.Readable(), Absent.Callable())
+	}
+	o := Observed{Mode: Absent, ModeSource: SourceArch}
+	if !o.Consistent() || o.Callable() {
+		t.Errorf("%+v: Consistent %v Callable %v, want true false", o, o.Consistent(), o.Callable())
+	}
+	if (Observed{Mode: Absent, ReadProbe: "ok"}).Consistent() {
+		t.Error("Absent with a probe result is consistent")
+	}
+	got, err := Probe()
+	if err != nil && !Exists {
+		t.Fatal(err)
+	}
+	mode, _, _ := CurrentMode()
+	if (got.Mode == Absent) != !Exists || (mode == Absent) != !Exists {
+		t.Errorf("Exists %v: Probe mode %q, CurrentMode %q", Exists, got.Mode, mode)
+	}
+	if !Exists && (got != o) {
+		t.Errorf("Probe on %s: %+v, want %+v", runtime.GOARCH, got, o)
+	}
+	if !strings.Contains(AbsentReason, runtime.GOARCH) {
+		t.Errorf("AbsentReason %q does not name %s", AbsentReason, runtime.GOARCH)
 	}
 }

@@ -1,0 +1,95 @@
+package probes
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestArchTables: the per-architecture tables name registry functions, a
+// row without a system call on this architecture says why, and the floors
+// are the two generic ones and this architecture's counter reads, among
+// them CounterFloor.
+func TestArchTables(t *testing.T) {
+	for _, m := range []map[Func]string{vdsoLacks, syscallLacks} {
+		for f, why := range m {
+			if _, ok := CallOf(f); !ok || why == "" {
+				t.Errorf("%s: registry row %v, reason %q", f, ok, why)
+			}
+		}
+	}
+	for _, c := range Calls {
+		if (c.Trap == noTrap) != (syscallLacks[c.Func] != "") {
+			t.Errorf("%s: trap %#x but syscallLacks %q", c.Func, c.Trap, syscallLacks[c.Func])
+		}
+	}
+	if len(Floors) != 4 || Floors[0].Op != "empty" || Floors[1].Op != "call" || !slices.Contains(FloorOps, CounterFloor) {
+		t.Errorf("floors %v, counter floor %q", FloorOps, CounterFloor)
+	}
+}
+
+// TestArchLacks: a function the architecture lacks through a path (as
+// arm64 lacks time altogether and getcpu in its vDSO) is a bench cell that
+// is unavailable with the table's reason, never a missing row, and Target
+// refuses it with ErrUnavailable, so it is never called. The gaps are
+// made up here, on whatever architecture runs the test.
+func TestArchLacks(t *testing.T) {
+	saveV, saveS, saveCalls := vdsoLacks, syscallLacks, Calls
+	defer func() { vdsoLacks, syscallLacks, Calls = saveV, saveS, saveCalls }()
+	Calls = slices.Clone(Calls)
+	for i := range Calls {
+		if Calls[i].Func == FuncTime {
+			Calls[i].Trap = noTrap
+		}
+	}
+	vdsoLacks = map[Func]string{FuncTime: "made up: no vDSO time", FuncGetcpu: "made up: no vDSO getcpu"}
+	syscallLacks = map[Func]string{FuncTime: "made up: no time syscall"}
+
+	d := &Doors{} // no vDSO, no vsyscall page: the gaps must win over those reasons
+	for _, tc := range []struct {
+		fn   Func
+		p    Path
+		want string // "" for callable
+	}{
+		{FuncTime, PathSyscall, "made up: no time syscall"},
+		{FuncTime, PathVDSO, "made up: no vDSO time"},
+		{FuncGetcpu, PathVDSO, "made up: no vDSO getcpu"},
+		{FuncGetcpu, PathSyscall, ""},
+	} {
+		_, err := d.Target(tc.fn, tc.p)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s via %s: %v", tc.fn, tc.p, err)
+		case tc.want != "" && (!errors.Is(err, ErrUnavailable) || reasonOf(err) != tc.want):
+			t.Errorf("%s via %s: %v, want unavailable: %s", tc.fn, tc.p, err, tc.want)
+		}
+	}
+	cfg, err := BenchConfig{Functions: []Func{FuncTime, FuncGetcpu}}.NormalizeNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := plan(cfg, d)
+	got := map[string]string{}
+	for _, bc := range cells {
+		got[bc.cell.Function+"/"+bc.cell.Path] = bc.cell.Unavailable
+	}
+	for key, want := range map[string]string{
+		"time/syscall":    "made up: no time syscall",
+		"time/vdso":       "made up: no vDSO time",
+		"getcpu/vdso":     "made up: no vDSO getcpu",
+		"getcpu/syscall":  "",
+		"time/vsyscall":   "vsyscall",
+		"getcpu/vsyscall": "vsyscall",
+	} {
+		u, ok := got[key]
+		switch {
+		case !ok:
+			t.Errorf("no %s cell: a gap must be an unavailable row", key)
+		case want == "" && u != "":
+			t.Errorf("%s unavailable: %s", key, u)
+		case want != "" && !strings.Contains(u, want):
+			t.Errorf("%s: unavailable %q, want it to say %q", key, u, want)
+		}
+	}
+}
