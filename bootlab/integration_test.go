@@ -77,7 +77,7 @@ func TestBootAllModes(t *testing.T) {
 	cfg := Config{
 		QEMU: qemu, Kernel: kernel, Initramfs: initrd,
 		// The short study: aslr spawns hundreds of processes, slow under TCG.
-		Append:  "VBENCH_PARTS=vsyscall,bench,verify",
+		Append: "VBENCH_PARTS=vsyscall,bench,verify",
 		// Generous: under TCG on a loaded 2-core host a guest has taken
 		// 50 s; a quiet one takes 5 to 25.
 		Timeout: 120 * time.Second,
