@@ -29,7 +29,7 @@ func (c CompareCell) label() string {
 
 // CompareCells are the cells the comparison figure shows: every path of
 // each call of the registry (probes.Headlines: clock_gettime on
-// MONOTONIC), then the rdtsc floor. (The text table of `vbench compare`
+// MONOTONIC), then the counter floor (rdtsc, or cntvct on arm64). (The text table of `vbench compare`
 // has every cell.)
 var CompareCells = func() []CompareCell {
 	var cells []CompareCell
@@ -41,7 +41,8 @@ var CompareCells = func() []CompareCell {
 			}
 		}
 	}
-	return append(cells, CompareCell{string(probes.FuncFloor), "rdtsc", ""})
+	// The counter floor of each architecture; a run has one of them.
+	return append(cells, CompareCell{string(probes.FuncFloor), "rdtsc", ""}, CompareCell{string(probes.FuncFloor), "cntvct", ""})
 }()
 
 // Verdict says how run (1, 2, ...) compares with the first run on the

@@ -88,7 +88,8 @@ func nominalRows(f *Figure, p *plot.Plot, names []string) {
 
 // Cost draws the median cost of one call for every (function, clock) and
 // path, with the 95% confidence interval of the median as whiskers, on a
-// log scale, and the floors (rdtsc, rdtscp) as horizontal lines.
+// log scale, and the counter floors (runfile.CounterOps: rdtsc and rdtscp,
+// or arm64's cntvct) as lines.
 func Cost(b *runfile.Bench, subtitle string) *Figure {
 	f := &Figure{Name: "cost.png", Width: 11, Height: 7}
 	title := "Cost of one call, by function and path (median, 95% CI)"
@@ -128,7 +129,7 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 		legend = append(legend, legendItem{path, s})
 	}
 	// Floors: a line down the plot for each one measured.
-	for _, op := range []string{"rdtsc", "rdtscp"} {
+	for i, op := range runfile.CounterOps {
 		c, ok := b.Find("floor", op, "")
 		if !ok || c.Summary == nil {
 			continue
@@ -140,7 +141,7 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 			continue
 		}
 		l.LineStyle = draw.LineStyle{Color: colFloor, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(6), vg.Points(3)}}
-		if op == "rdtscp" {
+		if i%2 == 1 { // the second read of each counter: rdtscp, cntvct_noisb
 			l.LineStyle.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 		}
 		p.Add(l)

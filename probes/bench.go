@@ -311,7 +311,7 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 	out.Counters = ctrs.info
 	rdtscp := hasRDTSCP(d)
 	if cfg.Latency {
-		out.TSCHz = counterHz()
+		out.TSCHz, out.Timer = counterHz(), CounterName
 		if out.TSCHz > 0 {
 			out.TSCStepNs = float64(counterStep()) / out.TSCHz * 1e9
 		}

@@ -165,17 +165,28 @@ func benchNotes(b *runfile.Bench, hasSys, hasPF, hasHW, hasLat, hasNoise bool) [
 	return out
 }
 
-// latencyNote says how single calls were timed, after what.
+// latencyNote says how single calls were timed, after what, naming the
+// counter the run was timed with.
 func latencyNote(b *runfile.Bench, what string) string {
-	s := what + " timed with the TSC"
+	counter := b.TimerName()
+	s := what + " timed with the " + counter
 	if b.TSCHz > 0 {
-		s += fmt.Sprintf(" (%.3f GHz)", b.TSCHz/1e9)
+		s += fmt.Sprintf(" (%s)", hz(b.TSCHz))
 	}
 	s += ", the timer's own cost subtracted"
 	if b.TSCStepNs > 0 {
-		s += fmt.Sprintf("; the TSC advances in steps of %.3g ns here, so shorter calls read as 0 or one step", b.TSCStepNs)
+		s += fmt.Sprintf("; the %s advances in steps of %.3g ns here, so shorter calls read as 0 or one step", counter, b.TSCStepNs)
 	}
 	return s + "."
+}
+
+// hz is a rate as GHz, or MHz below one GHz (arm64's counter runs at tens
+// of MHz).
+func hz(f float64) string {
+	if f >= 1e9 {
+		return fmt.Sprintf("%.3f GHz", f/1e9)
+	}
+	return fmt.Sprintf("%.4g MHz", f/1e6)
 }
 
 // LatencyTable is the per-call latency table: the percentiles of single

@@ -15,6 +15,10 @@ type Bench struct {
 	// TSCHz is the TSC rate calibrated against CLOCK_MONOTONIC, used by the
 	// per-call latency mode.
 	TSCHz float64 `json:"tsc_hz,omitempty"`
+	// Timer names the counter TSCHz and the latency mode are about: "TSC"
+	// on x86-64, "virtual counter CNTVCT_EL0" on arm64; empty in runs made
+	// before it was recorded, all on x86-64 (TimerName).
+	Timer string `json:"timer,omitempty"`
 	// TSCStepNs is how far the TSC advances at a time, in ns (1 tick on
 	// most CPUs; some virtual or AMD TSCs advance in steps of many ticks):
 	// single-call latencies are only resolved to this step.
@@ -267,4 +271,19 @@ func (b *Bench) Find(function, clock, path string) (*Cell, bool) {
 		}
 	}
 	return nil, false
+}
+
+// CounterOps are the floor operations that read the CPU's own counter
+// (Function "floor", Clock one of these): the x86 TSC (rdtsc, rdtscp) and
+// arm64's virtual counter (cntvct, with its isb; cntvct_noisb, without),
+// in the order figures draw them. The first of them a run has is its floor
+// line.
+var CounterOps = []string{"rdtsc", "rdtscp", "cntvct", "cntvct_noisb"}
+
+// TimerName is b.Timer, or "TSC" for runs that did not record it.
+func (b *Bench) TimerName() string {
+	if b.Timer == "" {
+		return "TSC"
+	}
+	return b.Timer
 }

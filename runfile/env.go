@@ -16,7 +16,8 @@ type Env struct {
 	// the kernel's configured default applies).
 	VsyscallBoot string `json:"vsyscall_boot,omitempty"`
 	// VsyscallMode is what /proc/self/maps shows: "emulate", "xonly" or
-	// "none" (see probes/vsyscall).
+	// "none" (see probes/vsyscall); "absent" where the architecture has no
+	// vsyscall page (arm64).
 	VsyscallMode string `json:"vsyscall_mode"`
 	// VsyscallMapsLine is the [vsyscall] line of /proc/self/maps, if any.
 	VsyscallMapsLine string `json:"vsyscall_maps_line,omitempty"`
