@@ -53,6 +53,12 @@ type Config struct {
 	CSV         io.Writer // if not nil, raw samples are streamed here
 	// Workers is the number of spawning threads; 0 means DefaultWorkers.
 	Workers int
+	// Ptrace reads every sample of vbench's own target through ptrace and
+	// /proc, as for a --target, instead of letting it report itself.
+	Ptrace bool
+	// Ceiling, if positive, is how long to measure the spawn ceiling before
+	// sampling (ceiling.go; DefaultCeiling). Not measured for a Target.
+	Ceiling time.Duration
 }
 
 // DefaultWorkers is the number of spawning threads used when
@@ -94,6 +100,7 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		agg     = newAggregate(min(cfg.Samples, maxPrealloc), allRegions)
 		csv     = newCSV(cfg.CSV)
 		done    int
+		checked int
 		stopped bool
 	)
 	workers := cfg.Workers
@@ -101,6 +108,25 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		workers = DefaultWorkers()
 	}
 	workers = min(workers, cfg.Samples)
+	selfReport := t.reports && !cfg.Ptrace
+	res := &runfile.ASLR{
+		Target:               t.label,
+		Requested:            cfg.Samples,
+		NoRandomize:          cfg.NoRandomize,
+		Workers:              workers,
+		Method:               MethodPtrace,
+		InheritedNoRandomize: inheritedNoRandomize(),
+	}
+	if selfReport {
+		res.Method = MethodSelfReport
+	}
+	if cfg.Ceiling > 0 && cfg.Target == "" {
+		start := time.Now()
+		if res.Ceiling, _, err = ceiling(ctx, workers, cfg.NoRandomize, cfg.Ceiling); err != nil {
+			return nil, err
+		}
+		res.CeilingDuration = time.Since(start)
+	}
 
 	// Workers spawn and inspect; this goroutine aggregates, so the
 	// accumulators need no locks. A worker error cancels the others; every
@@ -118,12 +144,32 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			werrs[w] = lockedThread(cfg.NoRandomize, func() error {
-				sp := newSpawner(t)
-				defer sp.reap()
+			werrs[w] = lockedThread(cfg.NoRandomize, func() (err error) {
+				var take func(s *sample, i int64) error
+				if selfReport {
+					r, err := newReporter(t)
+					if err != nil {
+						return err
+					}
+					defer func() { err = errors.Join(err, r.close()) }()
+					take = func(s *sample, i int64) error {
+						if err := r.one(s, i < checkFirst || i%checkEvery == 0); err != nil {
+							return fmt.Errorf("sample %d: %w", i, err)
+						}
+						return nil
+					}
+				} else {
+					sp := newSpawner(t)
+					defer sp.reap()
+					take = func(s *sample, _ int64) error { return sp.one(s) }
+				}
 				var s sample
-				for wctx.Err() == nil && claimed.Add(1) <= int64(cfg.Samples) {
-					if err := sp.one(&s); err != nil {
+				for wctx.Err() == nil {
+					i := claimed.Add(1) - 1
+					if i >= int64(cfg.Samples) {
+						break
+					}
+					if err := take(&s, i); err != nil {
 						cancel()
 						return err
 					}
@@ -148,6 +194,9 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 			continue // draining after a write error
 		}
 		agg.add(&s)
+		if s.checked {
+			checked++
+		}
 		if werr := csv.add(done, &s); werr != nil {
 			err = fmt.Errorf("writing samples: %w", werr)
 			cancel()
@@ -176,20 +225,29 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		return nil, fmt.Errorf("interrupted before the first sample: %w", ctx.Err())
 	}
 
-	res := &runfile.ASLR{
-		Target:      t.label,
-		Samples:     done,
-		Requested:   cfg.Samples,
-		NoRandomize: cfg.NoRandomize,
-		Duration:    elapsed,
-		Rate:        float64(done) / elapsed.Seconds(),
-		Workers:     workers,
-		Interrupted: stopped,
+	res.Samples, res.Checked, res.Interrupted = done, checked, stopped
+	res.Duration, res.Rate = elapsed, float64(done)/elapsed.Seconds()
+	if res.Ceiling > 0 {
+		res.CeilingFraction = res.Rate / res.Ceiling
 	}
 	agg.finish(res)
 	Annotate(res, currentKernel())
 	res.Conclusions = Conclusions(res)
 	return res, nil
+}
+
+// MethodWords says how the samples of res were read, for renderers; ""
+// for a result with no method recorded (samples read from a CSV, run files
+// from before self-reporting, which used ptrace).
+func MethodWords(res *runfile.ASLR) string {
+	switch res.Method {
+	case MethodSelfReport:
+		return fmt.Sprintf("self-report: the target wrote its own bases down a pipe, no ptrace and no /proc read per sample; %d of %d samples were also read through ptrace and /proc and found equal",
+			res.Checked, res.Samples)
+	case MethodPtrace:
+		return "ptrace: each spawn stopped at execve, its /proc/PID/maps, auxv and stat read, then killed"
+	}
+	return ""
 }
 
 // maxPrealloc bounds the columns allocated before sampling starts (66 MB).
@@ -370,6 +428,9 @@ func Conclusions(res *runfile.ASLR) []string {
 	n := res.Samples
 	if res.Interrupted {
 		out = append(out, fmt.Sprintf("interrupted: %d of %d samples gathered; figures are for those", n, res.Requested))
+	}
+	if res.InheritedNoRandomize && !res.NoRandomize {
+		out = append(out, "NOT RANDOMIZED: vbench ran with the ADDR_NO_RANDOMIZE personality (as under 'setarch -R') and every spawn inherited it: these figures measure no ASLR; run vbench outside setarch -R")
 	}
 	switch {
 	case vdso == nil:

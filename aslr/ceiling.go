@@ -1,0 +1,89 @@
+package aslr
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultCeiling is how long `vbench aslr` measures the spawn ceiling
+// before sampling (Config.Ceiling): about 3,000 spawns on the project's
+// 2-vCPU VM.
+const DefaultCeiling = 300 * time.Millisecond
+
+// ceiling measures the rate at which workers threads, with the run's
+// personality, can vfork+exec vbench's exiting program (target.go:
+// exit_group(0) and nothing else) and reap it with wait4, for about d: the
+// most any sampler could do here, now. Sampling is then reported as a
+// fraction of it. It is measured in the same run, right before sampling,
+// with the same threads, because the rate of this VM drifts by tens of
+// percent from one minute to the next: a ceiling taken elsewhere would not
+// be comparable. ctx cancellation ends it early with what it has.
+func ceiling(ctx context.Context, workers int, noRandomize bool, d time.Duration) (rate float64, spawns int, err error) {
+	t, err := builtinTarget(exitELF(), "exit_group(0) static-PIE", false)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer t.cleanup()
+	closed := ^uintptr(0)
+	attr := &syscall.ProcAttr{
+		Env:   []string{},
+		Files: []uintptr{closed, closed, closed},
+		// As the sampled spawns have them (sample.go, selfreport.go).
+		Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true},
+	}
+	argv := []string{targetName}
+	var (
+		n    atomic.Int64
+		wg   sync.WaitGroup
+		errs = make([]error, workers)
+	)
+	start := time.Now()
+	deadline := start.Add(d)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = lockedThread(noRandomize, func() error {
+				for ctx.Err() == nil && time.Now().Before(deadline) {
+					pid, err := syscall.ForkExec(t.path, argv, attr)
+					if err != nil {
+						return fmt.Errorf("measuring the spawn ceiling: %w", err)
+					}
+					var ws unix.WaitStatus
+					for {
+						_, err = unix.Wait4(pid, &ws, 0, nil)
+						if err != unix.EINTR {
+							break
+						}
+					}
+					if err != nil {
+						return fmt.Errorf("measuring the spawn ceiling: wait4: %w", err)
+					}
+					if !ws.Exited() || ws.ExitStatus() != 0 {
+						return fmt.Errorf("measuring the spawn ceiling: the exiting program ended with status %#x", uint32(ws))
+					}
+					n.Add(1)
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	for _, e := range errs {
+		if e != nil {
+			return 0, 0, e
+		}
+	}
+	spawns = int(n.Load())
+	if spawns == 0 {
+		return 0, 0, nil
+	}
+	return float64(spawns) / elapsed.Seconds(), spawns, nil
+}
