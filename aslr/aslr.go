@@ -3,16 +3,23 @@
 // layout randomization hides the vDSO, and whether it adds anything beyond
 // the regions it moves with.
 //
-// Sampling (sample.go): Config.Workers threads (DefaultWorkers: 3 on a
-// 2-CPU machine) each spawn the target traced (PTRACE_TRACEME via
+// Sampling: Config.Workers threads (DefaultWorkers: 3 on a 2-CPU machine)
+// each spawn the target. vbench's own target, a tiny static-PIE ELF it
+// writes to a memfd (target.go, target_GOARCH.go), reports itself
+// (selfreport.go): it writes its stack pointer, auxv entries and brk(0)
+// down a pipe and exits, so a sample is one vfork+exec+wait4, and the
+// region bases are derived from what it wrote. Some of its samples (the
+// first of each thread, the first 8, then 1 in 100) are also taken the
+// other way, and must agree. The other way (sample.go), used for every
+// sample of a --target: the child is spawned traced (PTRACE_TRACEME via
 // SysProcAttr.Ptrace), so the kernel stops it right after execve, with its
 // layout built and not one instruction run; /proc/PID/auxv, stat and maps
 // and its registers are read, and it is killed and reaped. Children die
-// with vbench's sampling thread (PR_SET_PDEATHSIG), are killed on every
-// error path, and sampling stops between two spawns when the context is
-// cancelled, returning what was gathered. The default target is a tiny
-// static-PIE ELF vbench writes to a memfd (target.go), so nothing needs to
-// exist on the machine but /proc.
+// with vbench's sampling thread (PR_SET_PDEATHSIG), are killed or reaped on
+// every error path, and sampling stops between two spawns when the context
+// is cancelled, returning what was gathered. Before sampling, the same
+// threads may measure the spawn ceiling (ceiling.go), the rate of a program
+// that only exits, and the sampling rate is given as a fraction of it.
 //
 // Estimation (estimate.go, pairs.go): every sample is kept in columns (66
 // bytes a sample); per region, a sorted column gives the estimators issue 3
@@ -23,8 +30,11 @@
 // kernel.go knows each region's maximum per kernel version; csv.go writes
 // and reads the raw samples (FromCSV re-estimates from a file).
 //
-// It assumes Linux x86-64 with /proc mounted and permission to ptrace one's
-// own children (kernel.yama.ptrace_scope <= 2).
+// It assumes Linux with /proc mounted and permission to ptrace one's own
+// children (kernel.yama.ptrace_scope <= 2), even for the self-reporting
+// target, whose checked samples use ptrace. The built-in target exists for
+// x86-64 only (target_amd64.go); elsewhere the package builds and a run
+// needs a --target.
 package aslr
 
 import (
@@ -153,7 +163,11 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 					}
 					defer func() { err = errors.Join(err, r.close()) }()
 					take = func(s *sample, i int64) error {
-						if err := r.one(s, i < checkFirst || i%checkEvery == 0); err != nil {
+						err := r.one(s, i < checkFirst || i%checkEvery == 0)
+						if errors.Is(err, ErrCheck) || errors.Is(err, errReport) {
+							return fmt.Errorf("sample %d: %w (Config.Ptrace, --ptrace, reads every sample through /proc instead)", i, err)
+						}
+						if err != nil {
 							return fmt.Errorf("sample %d: %w", i, err)
 						}
 						return nil

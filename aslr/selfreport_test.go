@@ -53,6 +53,16 @@ func TestSelfReportMatchesProc(t *testing.T) {
 				t.Errorf("%s not reported", regionNames[r])
 			}
 		}
+		// A layout gone wrong is caught by the next checked sample, which
+		// names the region, and leaves no child behind.
+		r.lay.stackSize += r.page
+		var s sample
+		if err := r.one(&s, false); err != nil {
+			return err // not checked: not caught
+		}
+		if err := r.one(&s, true); !errors.Is(err, ErrCheck) || !strings.Contains(err.Error(), "stack:") {
+			t.Errorf("a stack size one page off: %v", err)
+		}
 		return nil
 	})
 	if err != nil {
