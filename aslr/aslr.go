@@ -66,8 +66,9 @@ type Config struct {
 	// Ptrace reads every sample of vbench's own target through ptrace and
 	// /proc, as for a --target, instead of letting it report itself.
 	Ptrace bool
-	// Ceiling, if positive, is how long to measure the spawn ceiling before
-	// sampling (ceiling.go; DefaultCeiling). Not measured for a Target.
+	// Ceiling, if positive, is how long to measure the spawn ceiling, half
+	// before sampling and half after (ceiling.go; DefaultCeiling). Not
+	// measured for a Target.
 	Ceiling time.Duration
 }
 
@@ -130,12 +131,18 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 	if selfReport {
 		res.Method = MethodSelfReport
 	}
-	if cfg.Ceiling > 0 && cfg.Target == "" {
-		start := time.Now()
-		if res.Ceiling, _, err = ceiling(ctx, workers, cfg.NoRandomize, cfg.Ceiling); err != nil {
-			return nil, err
+	measureCeiling := func(into *float64) error {
+		if cfg.Ceiling <= 0 || cfg.Target != "" {
+			return nil
 		}
-		res.CeilingDuration = time.Since(start)
+		start := time.Now()
+		rate, _, err := ceiling(ctx, workers, cfg.NoRandomize, cfg.Ceiling/2)
+		res.CeilingDuration += time.Since(start)
+		*into = rate
+		return err
+	}
+	if err := measureCeiling(&res.CeilingBefore); err != nil {
+		return nil, err
 	}
 
 	// Workers spawn and inspect; this goroutine aggregates, so the
@@ -241,6 +248,15 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 
 	res.Samples, res.Checked, res.Interrupted = done, checked, stopped
 	res.Duration, res.Rate = elapsed, float64(done)/elapsed.Seconds()
+	if err := measureCeiling(&res.CeilingAfter); err != nil {
+		return nil, err
+	}
+	switch {
+	case res.CeilingBefore > 0 && res.CeilingAfter > 0:
+		res.Ceiling = (res.CeilingBefore + res.CeilingAfter) / 2
+	default: // interrupted: one of them
+		res.Ceiling = max(res.CeilingBefore, res.CeilingAfter)
+	}
 	if res.Ceiling > 0 {
 		res.CeilingFraction = res.Rate / res.Ceiling
 	}

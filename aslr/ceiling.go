@@ -11,19 +11,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DefaultCeiling is how long `vbench aslr` measures the spawn ceiling
-// before sampling (Config.Ceiling): about 3,000 spawns on the project's
-// 2-vCPU VM.
+// DefaultCeiling is how long `vbench aslr` measures the spawn ceiling,
+// half before sampling and half after (Config.Ceiling): a few hundred to a
+// few thousand spawns on the project's 2-vCPU VM, whose spawn rate moved
+// between 1,000/s and 14,000/s from one day to another.
 const DefaultCeiling = 300 * time.Millisecond
 
 // ceiling measures the rate at which workers threads, with the run's
 // personality, can vfork+exec vbench's exiting program (target.go:
 // exit_group(0) and nothing else) and reap it with wait4, for about d: the
 // most any sampler could do here, now. Sampling is then reported as a
-// fraction of it. It is measured in the same run, right before sampling,
-// with the same threads, because the rate of this VM drifts by tens of
-// percent from one minute to the next: a ceiling taken elsewhere would not
-// be comparable. ctx cancellation ends it early with what it has.
+// fraction of it. It is measured in the same run, with the same threads,
+// right before and right after sampling (Study), because the rate of a
+// shared VM drifts by tens of percent from one minute to the next: a
+// ceiling taken elsewhere would not be comparable, and the two halves show
+// how far it drifted during the run. A --ceiling option measured apart
+// would save the 0.3 s but lose that. ctx cancellation ends it early with
+// what it has.
 func ceiling(ctx context.Context, workers int, noRandomize bool, d time.Duration) (rate float64, spawns int, err error) {
 	t, err := builtinTarget(exitELF(), "exit_group(0) static-PIE", false)
 	if err != nil {

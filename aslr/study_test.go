@@ -115,7 +115,7 @@ func studyLive(t *testing.T, ptrace bool) {
 	if ptrace && (res.Method != MethodPtrace || res.Checked != 0) || !ptrace && (res.Method != MethodSelfReport || res.Checked < checkFirst || res.Checked > n) {
 		t.Errorf("method %q, %d samples checked", res.Method, res.Checked)
 	}
-	if res.Ceiling <= 0 || res.CeilingFraction <= 0 || res.CeilingDuration <= 0 {
+	if res.Ceiling <= 0 || res.CeilingBefore <= 0 || res.CeilingAfter <= 0 || res.CeilingFraction <= 0 || res.CeilingDuration <= 0 {
 		t.Errorf("ceiling %v spawns/s over %v, fraction %v", res.Ceiling, res.CeilingDuration, res.CeilingFraction)
 	}
 	byName := map[string]int{}

@@ -18,10 +18,13 @@ type ASLR struct {
 	// Checked is the number of self-reported samples also read through
 	// ptrace and /proc and found equal.
 	Checked int `json:"checked,omitempty"`
-	// Ceiling is the spawns per second of vbench's exit-only program,
-	// measured for CeilingDuration before sampling with the same threads;
-	// CeilingFraction is Rate / Ceiling. Absent when not measured.
+	// Ceiling is the spawns per second of vbench's exit-only program with
+	// the same threads, the mean of CeilingBefore and CeilingAfter, each
+	// measured for half of CeilingDuration right before and right after
+	// sampling; CeilingFraction is Rate / Ceiling. Absent when not measured.
 	Ceiling         float64       `json:"ceiling,omitempty"`
+	CeilingBefore   float64       `json:"ceiling_before,omitempty"`
+	CeilingAfter    float64       `json:"ceiling_after,omitempty"`
 	CeilingDuration time.Duration `json:"ceiling_duration,omitempty"`
 	CeilingFraction float64       `json:"ceiling_fraction,omitempty"`
 	// InheritedNoRandomize is true when vbench itself ran with the

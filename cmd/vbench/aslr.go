@@ -35,8 +35,8 @@ no more. The first samples of each thread and 1 in 100 after that are also
 stopped by ptrace at execve, and the bases read from /proc/PID/maps, auxv
 and stat must equal the self-reported ones, or the run stops. A --target
 (or --ptrace) is sampled that way every time, and killed at the stop.
-Before sampling, --ceiling measures how fast the same threads can spawn a
-program that only exits; the rate is shown as a fraction of that.
+Before and after sampling, --ceiling measures how fast the same threads can
+spawn a program that only exits; the rate is shown as a fraction of that.
 Ctrl-C stops early and still reports on the samples gathered.
 `
 
@@ -49,7 +49,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	jsonOut := fs.String("json", "", "write the run (environment and estimators) as JSON to `FILE`")
 	workers := fs.Int("workers", 0, fmt.Sprintf("spawning threads (0: %d here, CPUs+1, at most 4)", aslr.DefaultWorkers()))
 	ptrace := fs.Bool("ptrace", false, "read every sample of the built-in target through ptrace and /proc, as for --target (slower; to compare)")
-	ceiling := fs.Duration("ceiling", aslr.DefaultCeiling, "measure the spawn ceiling for `DURATION` before sampling (0: do not; not with --target)")
+	ceiling := fs.Duration("ceiling", aslr.DefaultCeiling, "measure the spawn ceiling for `DURATION`, half before sampling and half after (0: do not; not with --target)")
 	fromCSV := fs.String("from-csv", "", "re-estimate everything from a samples CSV `FILE` (as --samples-csv writes; some region columns are enough) instead of sampling")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -151,8 +151,11 @@ func writeAslr(w io.Writer, a *runfile.ASLR) {
 		fmt.Fprintf(w, "method: %s\n", m)
 	}
 	if a.Ceiling > 0 {
-		fmt.Fprintf(w, "ceiling: %.0f spawns/s of a program that only exits (same threads, measured for %.2fs first): sampling ran at %.0f%% of it\n",
-			a.Ceiling, a.CeilingDuration.Seconds(), 100*a.CeilingFraction)
+		fmt.Fprintf(w, "ceiling: %.0f spawns/s of a program that only exits (same threads; %.0f before sampling, %.0f after, %.2fs in all): sampling ran at %.0f%% of it\n",
+			a.Ceiling, a.CeilingBefore, a.CeilingAfter, a.CeilingDuration.Seconds(), 100*a.CeilingFraction)
+		if lo, hi := min(a.CeilingBefore, a.CeilingAfter), max(a.CeilingBefore, a.CeilingAfter); lo > 0 && hi > 1.2*lo {
+			fmt.Fprintln(w, "  (the ceiling moved by more than 20% during the run: the machine's load changed; the fraction is rough)")
+		}
 	}
 	if a.InheritedNoRandomize {
 		fmt.Fprintln(w, "NOT RANDOMIZED: vbench runs with the ADDR_NO_RANDOMIZE personality (as under 'setarch -R'), inherited by every spawn: the figures below measure no ASLR")
