@@ -164,10 +164,7 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 			werrs[w] = lockedThread(cfg.NoRandomize, func() (err error) {
 				var take func(s *sample, i int64) error
 				if selfReport {
-					r, err := newReporter(t)
-					if err != nil {
-						return err
-					}
+					r := newReporter(t)
 					defer func() { err = errors.Join(err, r.close()) }()
 					take = func(s *sample, i int64) error {
 						err := r.one(s, i < checkFirst || i%checkEvery == 0)

@@ -2,6 +2,7 @@ package aslr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -54,27 +55,41 @@ func ceiling(ctx context.Context, workers int, noRandomize bool, d time.Duration
 		go func() {
 			defer wg.Done()
 			errs[w] = lockedThread(noRandomize, func() error {
-				for ctx.Err() == nil && time.Now().Before(deadline) {
-					pid, err := syscall.ForkExec(t.path, argv, attr)
-					if err != nil {
-						return fmt.Errorf("measuring the spawn ceiling: %w", err)
+				// Each child is reaped after the next is spawned, as the
+				// samplers do (selfreport.go, sample.go).
+				pending := 0
+				reap := func() error {
+					if pending == 0 {
+						return nil
 					}
 					var ws unix.WaitStatus
-					for {
-						_, err = unix.Wait4(pid, &ws, 0, nil)
-						if err != unix.EINTR {
-							break
-						}
+					_, err := unix.Wait4(pending, &ws, 0, nil)
+					for err == unix.EINTR {
+						_, err = unix.Wait4(pending, &ws, 0, nil)
 					}
-					if err != nil {
+					pending = 0
+					switch {
+					case err != nil:
 						return fmt.Errorf("measuring the spawn ceiling: wait4: %w", err)
-					}
-					if !ws.Exited() || ws.ExitStatus() != 0 {
+					case !ws.Exited() || ws.ExitStatus() != 0:
 						return fmt.Errorf("measuring the spawn ceiling: the exiting program ended with status %#x", uint32(ws))
 					}
 					n.Add(1)
+					return nil
 				}
-				return nil
+				for ctx.Err() == nil && time.Now().Before(deadline) {
+					pid, err := syscall.ForkExec(t.path, argv, attr)
+					if err != nil {
+						return errors.Join(fmt.Errorf("measuring the spawn ceiling: %w", err), reap())
+					}
+					if err := reap(); err != nil {
+						pending = pid
+						reap()
+						return err
+					}
+					pending = pid
+				}
+				return reap()
 			})
 		}()
 	}

@@ -99,53 +99,97 @@ type mapsLayout struct {
 
 // reporter spawns the reporting target and reads its records. Like a
 // spawner, it belongs to one locked OS thread.
+//
+// Each spawn gets a pipe of its own, whose write end vbench closes as soon
+// as the child has exec'd: the read then ends either with the whole record
+// or, if the child died without writing it, with end-of-file, never
+// blocking on a child that is gone. And as in the ptrace path's pipeline
+// (sample.go), the child is reaped only after the next one is spawned: once
+// it has written, its exit and teardown (exit_mmap and the rest of
+// do_exit) overlap the next spawn instead of delaying it. (On the
+// project's VM, loaded by other work while this was written, the two ways
+// could not be told apart: the rates moved by more than their difference.)
 type reporter struct {
-	s      *spawner // traced spawns, for checked samples
-	attr   *syscall.ProcAttr
-	rfd    int // the pipe: rfd read, nonblocking; wfd is the children's fd 1
-	wfd    int
-	buf    [recordSize]byte
-	lay    *mapsLayout
-	page   uint64
-	execfn uint64 // len(path) + 1 + one word: AT_EXECFN to the top of the stack
+	s       *spawner // traced spawns, for checked samples
+	attr    *syscall.ProcAttr
+	files   []uintptr // the children's fds 0, 1, 2: closed, the pipe, closed
+	rfd     int       // this spawn's pipe, read end
+	buf     [recordSize]byte
+	lay     *mapsLayout
+	page    uint64
+	execfn  uint64 // len(path) + 1 + one word: AT_EXECFN to the top of the stack
+	pending int    // the last child, which has reported and is not reaped yet
+	// released is the traced child release let run, for checked
+	released int
 }
 
-func newReporter(t *target) (*reporter, error) {
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		return nil, fmt.Errorf("pipe for the target's reports: %w", err)
-	}
-	if _, err := unix.FcntlInt(uintptr(p[0]), unix.F_SETFL, unix.O_NONBLOCK); err != nil {
-		unix.Close(p[0])
-		unix.Close(p[1])
-		return nil, fmt.Errorf("pipe for the target's reports: %w", err)
-	}
+func newReporter(t *target) *reporter {
 	s := newSpawner(t)
 	s.pipeline = false
 	// Standard output is the pipe; standard input and error are closed
 	// (-1: syscall.forkAndExecInChild closes them), so nothing but /proc
 	// is needed on a bare guest.
 	closed := ^uintptr(0)
-	s.attr.Files = []uintptr{closed, uintptr(p[1]), closed}
+	files := []uintptr{closed, closed, closed}
+	s.attr.Files = files
 	sys := *s.attr.Sys
 	sys.Ptrace = false // runs to its end: Pdeathsig and Setpgid as traced
 	r := &reporter{
 		s:      s,
-		attr:   &syscall.ProcAttr{Env: s.attr.Env, Files: s.attr.Files, Sys: &sys},
-		rfd:    p[0],
-		wfd:    p[1],
+		attr:   &syscall.ProcAttr{Env: s.attr.Env, Files: files, Sys: &sys},
+		files:  files,
 		page:   uint64(os.Getpagesize()),
 		execfn: uint64(len(t.path)) + 1 + 8,
 	}
 	s.release = r.release
-	return r, nil
+	return r
 }
 
+// close reaps the last child. Every user of a reporter calls it.
 func (r *reporter) close() error {
-	err := r.s.reap()
-	unix.Close(r.rfd)
-	unix.Close(r.wfd)
-	return err
+	return errors.Join(r.s.reap(), r.reap())
+}
+
+// reap reaps the pending child, which must exit 0.
+func (r *reporter) reap() error {
+	if r.pending == 0 {
+		return nil
+	}
+	pid := r.pending
+	r.pending = 0
+	return r.exited(pid)
+}
+
+// spawn runs start with a new pipe as the child's standard output, and
+// returns the record the child writes there. A child that started is
+// pending when the record is good, and reaped otherwise.
+func (r *reporter) spawn(start func() (pid int, err error)) (*[recordWords]uint64, error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return nil, fmt.Errorf("pipe for the target's report: %w", err)
+	}
+	r.files[1] = uintptr(p[1])
+	pid, err := start()
+	unix.Close(p[1]) // the child has its own: EOF when it is gone
+	r.files[1] = ^uintptr(0)
+	if err != nil {
+		unix.Close(p[0])
+		return nil, err
+	}
+	rec, rerr := r.read(p[0])
+	unix.Close(p[0])
+	// The previous child has long written its record: reap it now that
+	// this one runs.
+	perr := r.reap()
+	if rerr != nil {
+		// Its exit status says more than the short read.
+		if werr := r.exited(pid); werr != nil {
+			return nil, werr
+		}
+		return nil, rerr
+	}
+	r.pending = pid
+	return rec, perr
 }
 
 // one takes a sample; checked spawns it under ptrace too and compares.
@@ -153,14 +197,13 @@ func (r *reporter) one(out *sample, checked bool) error {
 	if checked || r.lay == nil {
 		return r.checked(out)
 	}
-	pid, err := syscall.ForkExec(r.s.t.path, r.s.argv, r.attr)
-	if err != nil {
-		return fmt.Errorf("spawning %s: %w", r.s.t.label, err)
-	}
-	if err := r.exited(pid); err != nil {
-		return err
-	}
-	rec, err := r.read()
+	rec, err := r.spawn(func() (int, error) {
+		pid, err := syscall.ForkExec(r.s.t.path, r.s.argv, r.attr)
+		if err != nil {
+			return 0, fmt.Errorf("spawning %s: %w", r.s.t.label, err)
+		}
+		return pid, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -170,10 +213,13 @@ func (r *reporter) one(out *sample, checked bool) error {
 // checked spawns the target traced: the spawner reads /proc at the exec
 // stop into out, then release lets the target run and report.
 func (r *reporter) checked(out *sample) error {
-	if err := r.s.one(out); err != nil {
-		return err
-	}
-	rec, err := r.read()
+	rec, err := r.spawn(func() (int, error) {
+		r.released = 0
+		if err := r.s.one(out); err != nil {
+			return 0, err // the spawner killed and reaped it
+		}
+		return r.released, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -195,15 +241,16 @@ func (r *reporter) checked(out *sample) error {
 }
 
 // release is the spawner's hook for a traced child stopped at exec and
-// inspected: detach, so that it runs and reports, and reap it. The child
-// is reaped whatever happens.
+// inspected: detach, so that it runs and reports. On error the child is
+// killed and reaped.
 func (r *reporter) release(pid int) error {
 	if err := unix.PtraceDetach(pid); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		r.s.wait(pid)
 		return fmt.Errorf("PTRACE_DETACH: %w", err)
 	}
-	return r.exited(pid)
+	r.released = pid
+	return nil
 }
 
 // exited reaps pid, which must exit 0 (it wrote its whole record).
@@ -230,19 +277,20 @@ func (r *reporter) exited(pid int) error {
 	return nil
 }
 
-// read takes the record of the child just reaped off the pipe.
-func (r *reporter) read() (*[recordWords]uint64, error) {
+// read reads one record from fd: the whole record, or an error at
+// end-of-file.
+func (r *reporter) read(fd int) (*[recordWords]uint64, error) {
 	n := 0
 	for n < recordSize {
-		m, err := unix.Read(r.rfd, r.buf[n:])
+		m, err := unix.Read(fd, r.buf[n:])
 		if err == unix.EINTR {
 			continue
 		}
-		if err == unix.EAGAIN || m == 0 {
-			return nil, fmt.Errorf("%w: %d bytes, want %d", errReport, n, recordSize)
-		}
 		if err != nil {
 			return nil, fmt.Errorf("reading the target's report: %w", err)
+		}
+		if m == 0 {
+			return nil, fmt.Errorf("%w: %d bytes, want %d", errReport, n, recordSize)
 		}
 		n += m
 	}

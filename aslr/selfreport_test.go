@@ -21,10 +21,7 @@ func TestSelfReportMatchesProc(t *testing.T) {
 	}
 	defer tg.cleanup()
 	err = lockedThread(false, func() error {
-		r, err := newReporter(tg)
-		if err != nil {
-			return err
-		}
+		r := newReporter(tg)
 		defer r.close()
 		var first sample
 		for i := range 200 {
