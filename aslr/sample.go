@@ -28,6 +28,10 @@ import (
 //	             executable's base, since the kernel loads it there; absent
 //	             for a static ET_EXEC
 //	heap         start_brk from /proc/PID/stat (no [heap] mapping exists yet)
+//
+// That is how the ptrace path reads them, here. vbench's own target
+// reports itself instead, and selfreport.go derives these very bases from
+// its record; its checked samples compare the two.
 var regionNames = []string{"vdso", "vvar", "vvar_vclock", "stack", "sp", "exe", "mmap", "heap"}
 
 const (
