@@ -3,16 +3,23 @@
 // layout randomization hides the vDSO, and whether it adds anything beyond
 // the regions it moves with.
 //
-// Sampling (sample.go): Config.Workers threads (DefaultWorkers: 3 on a
-// 2-CPU machine) each spawn the target traced (PTRACE_TRACEME via
+// Sampling: Config.Workers threads (DefaultWorkers: 3 on a 2-CPU machine)
+// each spawn the target. vbench's own target, a tiny static-PIE ELF it
+// writes to a memfd (target.go, target_GOARCH.go), reports itself
+// (selfreport.go): it writes its stack pointer, auxv entries and brk(0)
+// down a pipe and exits, so a sample is one vfork+exec+wait4, and the
+// region bases are derived from what it wrote. Some of its samples (the
+// first of each thread, the first 8, then 1 in 100) are also taken the
+// other way, and must agree. The other way (sample.go), used for every
+// sample of a --target: the child is spawned traced (PTRACE_TRACEME via
 // SysProcAttr.Ptrace), so the kernel stops it right after execve, with its
 // layout built and not one instruction run; /proc/PID/auxv, stat and maps
 // and its registers are read, and it is killed and reaped. Children die
-// with vbench's sampling thread (PR_SET_PDEATHSIG), are killed on every
-// error path, and sampling stops between two spawns when the context is
-// cancelled, returning what was gathered. The default target is a tiny
-// static-PIE ELF vbench writes to a memfd (target.go), so nothing needs to
-// exist on the machine but /proc.
+// with vbench's sampling thread (PR_SET_PDEATHSIG), are killed or reaped on
+// every error path, and sampling stops between two spawns when the context
+// is cancelled, returning what was gathered. Before sampling, the same
+// threads may measure the spawn ceiling (ceiling.go), the rate of a program
+// that only exits, and the sampling rate is given as a fraction of it.
 //
 // Estimation (estimate.go, pairs.go): every sample is kept in columns (66
 // bytes a sample); per region, a sorted column gives the estimators issue 3
@@ -23,8 +30,11 @@
 // kernel.go knows each region's maximum per kernel version; csv.go writes
 // and reads the raw samples (FromCSV re-estimates from a file).
 //
-// It assumes Linux x86-64 with /proc mounted and permission to ptrace one's
-// own children (kernel.yama.ptrace_scope <= 2).
+// It assumes Linux with /proc mounted and permission to ptrace one's own
+// children (kernel.yama.ptrace_scope <= 2), even for the self-reporting
+// target, whose checked samples use ptrace. The built-in target exists for
+// x86-64 only (target_amd64.go); elsewhere the package builds and a run
+// needs a --target.
 package aslr
 
 import (
@@ -53,6 +63,13 @@ type Config struct {
 	CSV         io.Writer // if not nil, raw samples are streamed here
 	// Workers is the number of spawning threads; 0 means DefaultWorkers.
 	Workers int
+	// Ptrace reads every sample of vbench's own target through ptrace and
+	// /proc, as for a --target, instead of letting it report itself.
+	Ptrace bool
+	// Ceiling, if positive, is how long to measure the spawn ceiling, half
+	// before sampling and half after (ceiling.go; DefaultCeiling). Not
+	// measured for a Target.
+	Ceiling time.Duration
 }
 
 // DefaultWorkers is the number of spawning threads used when
@@ -94,6 +111,7 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		agg     = newAggregate(min(cfg.Samples, maxPrealloc), allRegions)
 		csv     = newCSV(cfg.CSV)
 		done    int
+		checked int
 		stopped bool
 	)
 	workers := cfg.Workers
@@ -101,6 +119,31 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		workers = DefaultWorkers()
 	}
 	workers = min(workers, cfg.Samples)
+	selfReport := t.reports && !cfg.Ptrace
+	res := &runfile.ASLR{
+		Target:               t.label,
+		Requested:            cfg.Samples,
+		NoRandomize:          cfg.NoRandomize,
+		Workers:              workers,
+		Method:               MethodPtrace,
+		InheritedNoRandomize: inheritedNoRandomize(),
+	}
+	if selfReport {
+		res.Method = MethodSelfReport
+	}
+	measureCeiling := func(into *float64) error {
+		if cfg.Ceiling <= 0 || cfg.Target != "" {
+			return nil
+		}
+		start := time.Now()
+		rate, _, err := ceiling(ctx, workers, cfg.NoRandomize, cfg.Ceiling/2)
+		res.CeilingDuration += time.Since(start)
+		*into = rate
+		return err
+	}
+	if err := measureCeiling(&res.CeilingBefore); err != nil {
+		return nil, err
+	}
 
 	// Workers spawn and inspect; this goroutine aggregates, so the
 	// accumulators need no locks. A worker error cancels the others; every
@@ -118,12 +161,33 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			werrs[w] = lockedThread(cfg.NoRandomize, func() error {
-				sp := newSpawner(t)
-				defer sp.reap()
+			werrs[w] = lockedThread(cfg.NoRandomize, func() (err error) {
+				var take func(s *sample, i int64) error
+				if selfReport {
+					r := newReporter(t)
+					defer func() { err = errors.Join(err, r.close()) }()
+					take = func(s *sample, i int64) error {
+						err := r.one(s, i < checkFirst || i%checkEvery == 0)
+						if errors.Is(err, ErrCheck) || errors.Is(err, errReport) {
+							return fmt.Errorf("sample %d: %w (Config.Ptrace, --ptrace, reads every sample through /proc instead)", i, err)
+						}
+						if err != nil {
+							return fmt.Errorf("sample %d: %w", i, err)
+						}
+						return nil
+					}
+				} else {
+					sp := newSpawner(t)
+					defer sp.reap()
+					take = func(s *sample, _ int64) error { return sp.one(s) }
+				}
 				var s sample
-				for wctx.Err() == nil && claimed.Add(1) <= int64(cfg.Samples) {
-					if err := sp.one(&s); err != nil {
+				for wctx.Err() == nil {
+					i := claimed.Add(1) - 1
+					if i >= int64(cfg.Samples) {
+						break
+					}
+					if err := take(&s, i); err != nil {
 						cancel()
 						return err
 					}
@@ -148,6 +212,9 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 			continue // draining after a write error
 		}
 		agg.add(&s)
+		if s.checked {
+			checked++
+		}
 		if werr := csv.add(done, &s); werr != nil {
 			err = fmt.Errorf("writing samples: %w", werr)
 			cancel()
@@ -176,20 +243,38 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		return nil, fmt.Errorf("interrupted before the first sample: %w", ctx.Err())
 	}
 
-	res := &runfile.ASLR{
-		Target:      t.label,
-		Samples:     done,
-		Requested:   cfg.Samples,
-		NoRandomize: cfg.NoRandomize,
-		Duration:    elapsed,
-		Rate:        float64(done) / elapsed.Seconds(),
-		Workers:     workers,
-		Interrupted: stopped,
+	res.Samples, res.Checked, res.Interrupted = done, checked, stopped
+	res.Duration, res.Rate = elapsed, float64(done)/elapsed.Seconds()
+	if err := measureCeiling(&res.CeilingAfter); err != nil {
+		return nil, err
+	}
+	switch {
+	case res.CeilingBefore > 0 && res.CeilingAfter > 0:
+		res.Ceiling = (res.CeilingBefore + res.CeilingAfter) / 2
+	default: // interrupted: one of them
+		res.Ceiling = max(res.CeilingBefore, res.CeilingAfter)
+	}
+	if res.Ceiling > 0 {
+		res.CeilingFraction = res.Rate / res.Ceiling
 	}
 	agg.finish(res)
 	Annotate(res, currentKernel())
 	res.Conclusions = Conclusions(res)
 	return res, nil
+}
+
+// MethodWords says how the samples of res were read, for renderers; ""
+// for a result with no method recorded (samples read from a CSV, run files
+// from before self-reporting, which used ptrace).
+func MethodWords(res *runfile.ASLR) string {
+	switch res.Method {
+	case MethodSelfReport:
+		return fmt.Sprintf("self-report: the target wrote its own bases down a pipe, no ptrace and no /proc read per sample; %d of %d samples were also read through ptrace and /proc and found equal",
+			res.Checked, res.Samples)
+	case MethodPtrace:
+		return "ptrace: each spawn stopped at execve, its /proc/PID/maps, auxv and stat read, then killed"
+	}
+	return ""
 }
 
 // maxPrealloc bounds the columns allocated before sampling starts (66 MB).
@@ -370,6 +455,9 @@ func Conclusions(res *runfile.ASLR) []string {
 	n := res.Samples
 	if res.Interrupted {
 		out = append(out, fmt.Sprintf("interrupted: %d of %d samples gathered; figures are for those", n, res.Requested))
+	}
+	if res.InheritedNoRandomize && !res.NoRandomize {
+		out = append(out, "NOT RANDOMIZED: vbench ran with the ADDR_NO_RANDOMIZE personality (as under 'setarch -R') and every spawn inherited it: these figures measure no ASLR; run vbench outside setarch -R")
 	}
 	switch {
 	case vdso == nil:

@@ -30,6 +30,10 @@ import (
 //	             executable's base, since the kernel loads it there; absent
 //	             for a static ET_EXEC
 //	heap         start_brk from /proc/PID/stat (no [heap] mapping exists yet)
+//
+// That is how the ptrace path reads them, here. vbench's own target
+// reports itself instead, and selfreport.go derives these very bases from
+// its record; its checked samples compare the two.
 var regionNames = []string{"vdso", "vvar", "vvar_vclock", "stack", "sp", "exe", "mmap", "heap"}
 
 const (
@@ -51,6 +55,8 @@ type sample struct {
 	// vsyscall page, if mapped
 	vsyscall      uint64
 	vsyscallPerms string
+	// checked: a self-reported sample that /proc confirmed (selfreport.go)
+	checked bool
 }
 
 // addrNoRandomize is ADDR_NO_RANDOMIZE from include/uapi/linux/personality.h
@@ -65,6 +71,19 @@ func personality(p uint64) (uint64, error) {
 		return 0, errno
 	}
 	return uint64(r), nil
+}
+
+// inheritedNoRandomize reports whether vbench itself runs with
+// ADDR_NO_RANDOMIZE, as under `setarch -R`: every thread inherited it from
+// the exec, and every spawn inherits it in turn, so a "randomized" run
+// is not. Read on a thread of our own, which no control run changed.
+func inheritedNoRandomize() bool {
+	var p uint64
+	lockedThread(false, func() (err error) {
+		p, err = personality(0xffffffff)
+		return err
+	})
+	return p&addrNoRandomize != 0
 }
 
 // spawner spawns and inspects targets. It must be used from one goroutine
@@ -85,6 +104,10 @@ type spawner struct {
 	pending int
 	// pipeline enables the deferred reaping (on by default).
 	pipeline bool
+	// release, if set, takes over a child stopped at exec and inspected
+	// instead of killing it, and reaps it (selfreport.go: a checked sample
+	// of the reporting target runs on and reports).
+	release func(pid int) error
 }
 
 func newSpawner(t *target) *spawner {
@@ -158,6 +181,14 @@ func (s *spawner) one(out *sample) error {
 	}
 	if rerr == nil {
 		rerr = s.inspect(pid, out)
+	}
+	if rerr == nil && s.release != nil {
+		if err := s.reap(); err != nil {
+			unix.Kill(pid, unix.SIGKILL)
+			s.wait(pid)
+			return err
+		}
+		return s.release(pid)
 	}
 	// SIGKILL works on a ptrace-stopped child; wait4 then reaps it.
 	unix.Kill(pid, unix.SIGKILL)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -64,30 +65,58 @@ func TestTargetELF(t *testing.T) {
 	if len(f.Progs) != 2 || f.Progs[0].Type != elf.PT_LOAD || f.Entry != codeOffset || f.Progs[0].Filesz <= f.Entry {
 		t.Errorf("program headers %v, entry %#x", f.Progs, f.Entry)
 	}
+	// The program headers are where derive expects them: AT_PHDR - base.
+	if f.Progs[0].Vaddr != 0 || f.Progs[0].Off != 0 {
+		t.Errorf("first PT_LOAD at vaddr %#x offset %#x: AT_PHDR - %d would not be the base", f.Progs[0].Vaddr, f.Progs[0].Off, targetPhoff)
+	}
 }
 
-// The target, run to completion, exits 0 at once.
+// Both programs, run to completion, exit 0 at once; the reporting one
+// writes one record to its standard output.
 func TestTargetRuns(t *testing.T) {
 	tg, err := openTarget("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tg.cleanup()
-	cmd := exec.Command(tg.path)
-	if err := cmd.Run(); err != nil {
+	out, err := exec.Command(tg.path).Output()
+	if err != nil {
 		t.Fatalf("running the built-in target: %v", err)
+	}
+	if len(out) != recordSize || binary.NativeEndian.Uint32(out) != reportMagic {
+		t.Errorf("the target wrote %d bytes (% x), want a %d-byte record", len(out), out, recordSize)
+	}
+	ex, err := builtinTarget(exitELF(), "exit", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ex.cleanup()
+	if out, err := exec.Command(ex.path).Output(); err != nil || len(out) != 0 {
+		t.Errorf("the exiting program: %v, wrote %q", err, out)
 	}
 }
 
 func TestStudyLive(t *testing.T) {
+	for _, ptrace := range []bool{false, true} {
+		t.Run(map[bool]string{false: MethodSelfReport, true: MethodPtrace}[ptrace], func(t *testing.T) { studyLive(t, ptrace) })
+	}
+}
+
+func studyLive(t *testing.T, ptrace bool) {
 	const n = 300
-	res, err := Study(context.Background(), Config{Samples: n}, nil)
+	res, err := Study(context.Background(), Config{Samples: n, Ptrace: ptrace, Ceiling: 20 * time.Millisecond}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	noChildren(t, "after a run")
 	if res.Samples != n || res.Interrupted || len(res.Regions) != nRegions || res.Rate <= 0 {
 		t.Fatalf("samples %d interrupted %v regions %d rate %v", res.Samples, res.Interrupted, len(res.Regions), res.Rate)
+	}
+	if ptrace && (res.Method != MethodPtrace || res.Checked != 0) || !ptrace && (res.Method != MethodSelfReport || res.Checked < checkFirst || res.Checked > n) {
+		t.Errorf("method %q, %d samples checked", res.Method, res.Checked)
+	}
+	if res.Ceiling <= 0 || res.CeilingBefore <= 0 || res.CeilingAfter <= 0 || res.CeilingFraction <= 0 || res.CeilingDuration <= 0 {
+		t.Errorf("ceiling %v spawns/s over %v, fraction %v", res.Ceiling, res.CeilingDuration, res.CeilingFraction)
 	}
 	byName := map[string]int{}
 	for i, r := range res.Regions {
@@ -121,7 +150,7 @@ func TestStudyLive(t *testing.T) {
 		t.Errorf("mode %s, vsyscall %+v", mode, v)
 	}
 
-	ctl, err := Study(context.Background(), Config{Samples: 100, NoRandomize: true}, nil)
+	ctl, err := Study(context.Background(), Config{Samples: 100, NoRandomize: true, Ptrace: ptrace}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +161,7 @@ func TestStudyLive(t *testing.T) {
 		}
 	}
 	// The personality of the sampling thread did not leak into later spawns.
-	again, err := Study(context.Background(), Config{Samples: 50}, nil)
+	again, err := Study(context.Background(), Config{Samples: 50, Ptrace: ptrace}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,10 +227,16 @@ func TestStudyErrors(t *testing.T) {
 
 // SIGINT to vbench stops sampling and returns what was gathered.
 func TestStudySIGINT(t *testing.T) {
+	for _, ptrace := range []bool{false, true} {
+		studySIGINT(t, ptrace)
+	}
+}
+
+func studySIGINT(t *testing.T, ptrace bool) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	sent := false
-	res, err := Study(ctx, Config{Samples: 100000}, func(done, _ int) {
+	res, err := Study(ctx, Config{Samples: 100000, Ptrace: ptrace}, func(done, _ int) {
 		if done >= 128 && !sent {
 			sent = true
 			syscall.Kill(os.Getpid(), syscall.SIGINT)
@@ -211,7 +246,7 @@ func TestStudySIGINT(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !res.Interrupted || res.Samples < 128 || res.Samples >= 100000 || res.Regions[rVdso].Present != res.Samples {
-		t.Errorf("interrupted %v after %d samples", res.Interrupted, res.Samples)
+		t.Errorf("ptrace %v: interrupted %v after %d samples", ptrace, res.Interrupted, res.Samples)
 	}
 	noChildren(t, "after SIGINT")
 }
@@ -219,17 +254,31 @@ func TestStudySIGINT(t *testing.T) {
 // If vbench dies (SIGKILL, no chance to clean up), its children die too
 // (PR_SET_PDEATHSIG). The test process becomes a child subreaper so that the
 // orphans, if any, would be reparented to it and seen.
+//
+// A self-reporting child may instead have finished on its own (exit 0) or
+// met the closed pipe (SIGPIPE) between vbench's death and its own: it
+// still ends, at once, and is reaped.
 func TestNoOrphansWhenKilled(t *testing.T) {
-	if os.Getenv("VBENCH_ASLR_HELPER") == "1" {
+	switch os.Getenv("VBENCH_ASLR_HELPER") {
+	case "self-report":
 		Study(context.Background(), Config{Samples: 1 << 30}, nil)
+		return
+	case "ptrace":
+		Study(context.Background(), Config{Samples: 1 << 30, Ptrace: true}, nil)
 		return
 	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		t.Skipf("PR_SET_CHILD_SUBREAPER: %v", err)
 	}
 	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	for _, method := range []string{MethodSelfReport, MethodPtrace} {
+		t.Run(method, func(t *testing.T) { noOrphansWhenKilled(t, method) })
+	}
+}
+
+func noOrphansWhenKilled(t *testing.T, method string) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestNoOrphansWhenKilled$")
-	cmd.Env = append(os.Environ(), "VBENCH_ASLR_HELPER=1")
+	cmd.Env = append(os.Environ(), "VBENCH_ASLR_HELPER="+method)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +297,10 @@ func TestNoOrphansWhenKilled(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		if !ws.Signaled() || ws.Signal() != unix.SIGKILL {
+		switch {
+		case ws.Signaled() && ws.Signal() == unix.SIGKILL:
+		case method == MethodSelfReport && (ws.Exited() && ws.ExitStatus() == 0 || ws.Signaled() && ws.Signal() == unix.SIGPIPE):
+		default:
 			t.Errorf("orphan %d ended with status %#x, not by SIGKILL", pid, uint32(ws))
 		}
 	}
@@ -259,13 +311,19 @@ func TestNoOrphansWhenKilled(t *testing.T) {
 // bootmodes guest does for each part) must not leave workers blocked with
 // children unreaped: they see the cancelled context and stop.
 func TestStudyPanicRecoveredLeavesNoChildren(t *testing.T) {
+	for _, ptrace := range []bool{false, true} {
+		studyPanicRecovered(t, ptrace)
+	}
+}
+
+func studyPanicRecovered(t *testing.T, ptrace bool) {
 	func() {
 		defer func() {
 			if recover() == nil {
 				t.Error("the progress callback's panic did not reach the caller")
 			}
 		}()
-		Study(context.Background(), Config{Samples: 100000}, func(done, _ int) {
+		Study(context.Background(), Config{Samples: 100000, Ptrace: ptrace}, func(done, _ int) {
 			if done >= 64 {
 				// Let the workers fill the channel and block on it first.
 				time.Sleep(300 * time.Millisecond)

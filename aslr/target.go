@@ -13,15 +13,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The default target is a static-PIE x86-64 ELF that vbench builds in
-// memory: one PT_LOAD segment holding the headers and three instructions
-// (mov eax, SYS_exit_group; xor edi, edi; syscall), and a PT_GNU_STACK
-// asking for a non-executable stack. It is written to a memfd and executed
-// through /proc/self/fd/N, so it exists on every machine, including a bare
-// initramfs where vbench is /init, and no binary is kept in git. It is
-// never allowed to run: the sampler kills it at its exec stop.
+// vbench's own targets are static-PIE ELF programs it builds in memory:
+// one PT_LOAD segment holding the headers and a few hundred bytes of code,
+// and a PT_GNU_STACK asking for a non-executable stack. They are written to
+// a memfd and executed through /proc/self/fd/N, so they exist on every
+// machine, including a bare initramfs where vbench is /init, and no binary
+// is kept in git. This file is the generic builder; the machine code of
+// each architecture is in target_GOARCH.go (reportCode, exitCode), so a new
+// architecture is one file.
 //
-// Where the kernel puts it (fs/binfmt_elf.c:load_elf_binary): an ET_DYN
+// There are two programs:
+//
+//   - the reporting target (reportCode), what is sampled: at its entry
+//     point it reads its own initial stack and auxiliary vector, calls
+//     brk(0), writes one record (selfreport.go) to its standard output, a
+//     pipe, and exits; no ptrace and no /proc read is needed per sample;
+//   - the exiting program (exitCode): exit_group(0) and nothing else, the
+//     cheapest program the kernel can run, spawned to measure the ceiling
+//     (ceiling.go).
+//
+// Where the kernel puts them (fs/binfmt_elf.c:load_elf_binary): an ET_DYN
 // without PT_INTERP is a "loader", loaded with load_bias 0 and neither
 // MAP_FIXED nor MAP_FIXED_NOREPLACE, that is wherever mmap's top-down
 // allocator puts it: just below mm->mmap_base, in the mmap region, with
@@ -41,26 +52,36 @@ const (
 	ehdrSize    = 64
 	phdrSize    = 56
 	targetPhnum = 2
-	codeOffset  = ehdrSize + targetPhnum*phdrSize
+	// codeOffset is where the code starts in the file and, since the
+	// segment maps file offset 0 at the load base, in memory.
+	codeOffset = ehdrSize + targetPhnum*phdrSize
+	// targetPhoff is e_phoff: AT_PHDR - targetPhoff is the load base.
+	targetPhoff = ehdrSize
 )
 
-// targetELF returns the bytes of the default target.
-func targetELF() []byte {
-	// mov eax, imm32 (B8 id); xor edi, edi (31 FF); syscall (0F 05).
-	code := []byte{0xb8, 0, 0, 0, 0, 0x31, 0xff, 0x0f, 0x05}
-	binary.LittleEndian.PutUint32(code[1:], uint32(unix.SYS_EXIT_GROUP))
-	size := uint64(codeOffset + len(code))
+// targetELF returns the reporting target; nil where this architecture has
+// no machine code for it (target_GOARCH.go).
+func targetELF() []byte { return buildELF(reportCode()) }
 
+// exitELF returns the program that only exits.
+func exitELF() []byte { return buildELF(exitCode()) }
+
+// buildELF wraps code in a static-PIE ELF for targetMachine.
+func buildELF(code []byte) []byte {
+	if code == nil {
+		return nil
+	}
+	size := uint64(codeOffset + len(code))
 	var b bytes.Buffer
 	le := binary.LittleEndian
 	ident := [elf.EI_NIDENT]byte{0x7f, 'E', 'L', 'F', byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT), byte(elf.ELFOSABI_NONE)}
 	binary.Write(&b, le, elf.Header64{
 		Ident:     ident,
 		Type:      uint16(elf.ET_DYN),
-		Machine:   uint16(elf.EM_X86_64),
+		Machine:   uint16(targetMachine),
 		Version:   uint32(elf.EV_CURRENT),
 		Entry:     codeOffset, // p_vaddr 0 maps file offset 0 at the load base
-		Phoff:     ehdrSize,
+		Phoff:     targetPhoff,
 		Ehsize:    ehdrSize,
 		Phentsize: phdrSize,
 		Phnum:     targetPhnum,
@@ -87,7 +108,10 @@ type target struct {
 	label string // what the result names
 	// loader is true for an ET_DYN without PT_INTERP: the kernel loads it
 	// in the mmap region, so its base stands for the mmap base.
-	loader  bool
+	loader bool
+	// reports is true for vbench's reporting target: it writes its own
+	// layout to its standard output (selfreport.go).
+	reports bool
 	cleanup func()
 }
 
@@ -95,11 +119,15 @@ type target struct {
 // regular executable file.
 var ErrTarget = errors.New("bad target")
 
+// ErrNoBuiltin is wrapped by the error of a run asking for vbench's own
+// target on an architecture it has no machine code for.
+var ErrNoBuiltin = errors.New("no built-in target for this architecture")
+
 // openTarget prepares the program to spawn: path, or vbench's own target
 // when path is "".
 func openTarget(path string) (*target, error) {
 	if path == "" {
-		return builtinTarget()
+		return builtinTarget(targetELF(), "builtin self-reporting static-PIE", true)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
@@ -135,18 +163,22 @@ func isLoader(f *elf.File) bool {
 	return true
 }
 
-// builtinTarget writes targetELF to a memfd. The memfd is created with
-// MFD_EXEC where the kernel knows it (6.3+, vm.memfd_noexec); older
-// kernels reject the flag with EINVAL and are asked again without it.
-// Where memfds cannot be had, a temporary file is used instead.
-func builtinTarget() (*target, error) {
-	img := targetELF()
+// builtinTarget writes img, one of vbench's programs, to a memfd. The
+// memfd is created with MFD_EXEC where the kernel knows it (6.3+,
+// vm.memfd_noexec); older kernels reject the flag with EINVAL and are
+// asked again without it. Where memfds cannot be had, a temporary file is
+// used instead.
+func builtinTarget(img []byte, what string, reports bool) (*target, error) {
+	if img == nil {
+		return nil, fmt.Errorf("%w: %w (%s): give --target PATH", ErrTarget, ErrNoBuiltin, targetArch)
+	}
+	label := what + " (" + strconv.Itoa(len(img)) + " bytes, "
 	fd, err := unix.MemfdCreate(targetName, unix.MFD_CLOEXEC|unix.MFD_EXEC)
 	if errors.Is(err, unix.EINVAL) {
 		fd, err = unix.MemfdCreate(targetName, unix.MFD_CLOEXEC)
 	}
 	if err != nil {
-		return tempTarget(img)
+		return tempTarget(img, label, reports)
 	}
 	if _, err := unix.Write(fd, img); err != nil {
 		unix.Close(fd)
@@ -157,17 +189,18 @@ func builtinTarget() (*target, error) {
 	ro, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	unix.Close(fd)
 	if err != nil {
-		return tempTarget(img)
+		return tempTarget(img, label, reports)
 	}
 	return &target{
 		path:    "/proc/self/fd/" + strconv.Itoa(ro),
-		label:   "builtin static-PIE (" + strconv.Itoa(len(img)) + " bytes, memfd)",
+		label:   label + "memfd)",
 		loader:  true,
+		reports: reports,
 		cleanup: func() { unix.Close(ro) },
 	}, nil
 }
 
-func tempTarget(img []byte) (*target, error) {
+func tempTarget(img []byte, label string, reports bool) (*target, error) {
 	f, err := os.CreateTemp("", targetName+"-*")
 	if err != nil {
 		return nil, fmt.Errorf("no memfd and no temporary directory for the target: %w", err)
@@ -179,6 +212,6 @@ func tempTarget(img []byte) (*target, error) {
 		os.Remove(name)
 		return nil, fmt.Errorf("writing the target: %w", err)
 	}
-	return &target{path: name, label: "builtin static-PIE (" + strconv.Itoa(len(img)) + " bytes, " + name + ")",
-		loader: true, cleanup: func() { os.Remove(name) }}, nil
+	return &target{path: name, label: label + name + ")", loader: true, reports: reports,
+		cleanup: func() { os.Remove(name) }}, nil
 }

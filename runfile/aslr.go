@@ -11,6 +11,26 @@ type ASLR struct {
 	Duration    time.Duration `json:"duration"`
 	Rate        float64       `json:"rate"`              // samples per second
 	Workers     int           `json:"workers,omitempty"` // spawning threads
+	// Method is how each sample was read: "self-report" (vbench's target
+	// writes its own bases down a pipe) or "ptrace" (stopped at exec, /proc
+	// read). Absent in files from before self-reporting: "ptrace".
+	Method string `json:"method,omitempty"`
+	// Checked is the number of self-reported samples also read through
+	// ptrace and /proc and found equal.
+	Checked int `json:"checked,omitempty"`
+	// Ceiling is the spawns per second of vbench's exit-only program with
+	// the same threads, the mean of CeilingBefore and CeilingAfter, each
+	// measured for half of CeilingDuration right before and right after
+	// sampling; CeilingFraction is Rate / Ceiling. Absent when not measured.
+	Ceiling         float64       `json:"ceiling,omitempty"`
+	CeilingBefore   float64       `json:"ceiling_before,omitempty"`
+	CeilingAfter    float64       `json:"ceiling_after,omitempty"`
+	CeilingDuration time.Duration `json:"ceiling_duration,omitempty"`
+	CeilingFraction float64       `json:"ceiling_fraction,omitempty"`
+	// InheritedNoRandomize is true when vbench itself ran with the
+	// ADDR_NO_RANDOMIZE personality (as under `setarch -R`): every spawn
+	// inherited it, so nothing was randomized.
+	InheritedNoRandomize bool `json:"inherited_no_randomize,omitempty"`
 	// Interrupted is true when sampling was stopped early (Ctrl-C).
 	Interrupted bool      `json:"interrupted,omitempty"`
 	Regions     []Region  `json:"regions"`

@@ -29,9 +29,15 @@ const aslrExamples = `  vbench aslr                                  5000 spawns
   vbench aslr --samples-csv samples.csv        raw bases, one line per spawn
   vbench aslr --from-csv samples.csv           re-estimate from such a file, no spawning
 
-Each spawn is stopped by ptrace right after execve, before it runs; its
-/proc/PID/maps, auxv and stat are read and it is killed. Ctrl-C stops early
-and still reports on the samples gathered.
+vbench's own target reports itself: it writes its stack pointer, auxv
+entries and brk(0) down a pipe and exits, so a sample is one vfork+exec and
+no more. The first samples of each thread and 1 in 100 after that are also
+stopped by ptrace at execve, and the bases read from /proc/PID/maps, auxv
+and stat must equal the self-reported ones, or the run stops. A --target
+(or --ptrace) is sampled that way every time, and killed at the stop.
+Before and after sampling, --ceiling measures how fast the same threads can
+spawn a program that only exits; the rate is shown as a fraction of that.
+Ctrl-C stops early and still reports on the samples gathered.
 `
 
 func runAslr(args []string, stdout, stderr io.Writer) error {
@@ -42,6 +48,8 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	csvOut := fs.String("samples-csv", "", "stream the raw samples as CSV to `FILE` (renamed into place at the end)")
 	jsonOut := fs.String("json", "", "write the run (environment and estimators) as JSON to `FILE`")
 	workers := fs.Int("workers", 0, fmt.Sprintf("spawning threads (0: %d here, CPUs+1, at most 4)", aslr.DefaultWorkers()))
+	ptrace := fs.Bool("ptrace", false, "read every sample of the built-in target through ptrace and /proc, as for --target (slower; to compare)")
+	ceiling := fs.Duration("ceiling", aslr.DefaultCeiling, "measure the spawn ceiling for `DURATION`, half before sampling and half after (0: do not; not with --target)")
 	fromCSV := fs.String("from-csv", "", "re-estimate everything from a samples CSV `FILE` (as --samples-csv writes; some region columns are enough) instead of sampling")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -67,7 +75,10 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	if *workers < 0 {
 		return usageErrorf("aslr: --workers %d: need 0 (automatic) or more", *workers)
 	}
-	cfg := aslr.Config{Samples: *samples, Target: *target, NoRandomize: *noRand, Workers: *workers}
+	if *ceiling < 0 {
+		return usageErrorf("aslr: --ceiling %s: need 0 (do not measure) or more", *ceiling)
+	}
+	cfg := aslr.Config{Samples: *samples, Target: *target, NoRandomize: *noRand, Workers: *workers, Ptrace: *ptrace, Ceiling: *ceiling}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -134,12 +145,21 @@ func aslrFromCSV(path, jsonOut string, stdout io.Writer) error {
 // writeAslr prints the region table, the pairs that move together and the
 // conclusions.
 func writeAslr(w io.Writer, a *runfile.ASLR) {
-	mode := "randomized"
-	if a.NoRandomize {
-		mode = "ADDR_NO_RANDOMIZE (control)"
-	}
-	fmt.Fprintf(w, "target %s, %s: %d samples in %.2fs, %.0f samples/s (%d spawning threads)\n", a.Target, mode, a.Samples,
+	fmt.Fprintf(w, "target %s, %s: %d samples in %.2fs, %.0f samples/s (%d spawning threads)\n", a.Target, aslrMode(a), a.Samples,
 		a.Duration.Seconds(), a.Rate, a.Workers)
+	if m := aslr.MethodWords(a); m != "" {
+		fmt.Fprintf(w, "method: %s\n", m)
+	}
+	if a.Ceiling > 0 {
+		fmt.Fprintf(w, "ceiling: %.0f spawns/s of a program that only exits (same threads; %.0f before sampling, %.0f after, %.2fs in all): sampling ran at %.0f%% of it\n",
+			a.Ceiling, a.CeilingBefore, a.CeilingAfter, a.CeilingDuration.Seconds(), 100*a.CeilingFraction)
+		if lo, hi := min(a.CeilingBefore, a.CeilingAfter), max(a.CeilingBefore, a.CeilingAfter); lo > 0 && hi > 1.2*lo {
+			fmt.Fprintln(w, "  (the ceiling moved by more than 20% during the run: the machine's load changed; the fraction is rough)")
+		}
+	}
+	if a.InheritedNoRandomize {
+		fmt.Fprintln(w, "NOT RANDOMIZED: vbench runs with the ADDR_NO_RANDOMIZE personality (as under 'setarch -R'), inherited by every spawn: the figures below measure no ASLR")
+	}
 	if a.Interrupted {
 		fmt.Fprintf(w, "INTERRUPTED after %d of %d samples\n", a.Samples, a.Requested)
 	}
@@ -216,6 +236,17 @@ func writeAslr(w io.Writer, a *runfile.ASLR) {
 	for _, c := range aslr.Conclusions(a) {
 		fmt.Fprintf(w, "  - %s\n", c)
 	}
+}
+
+// aslrMode is the run's randomization, in a few words.
+func aslrMode(a *runfile.ASLR) string {
+	switch {
+	case a.NoRandomize:
+		return "ADDR_NO_RANDOMIZE (control)"
+	case a.InheritedNoRandomize:
+		return "NOT randomized (ADDR_NO_RANDOMIZE inherited, as under 'setarch -R')"
+	}
+	return "randomized"
 }
 
 // bitSpan is "12-40": the lowest and highest varying bit.

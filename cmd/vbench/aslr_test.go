@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -26,6 +27,7 @@ func TestAslrBadInput(t *testing.T) {
 		{[]string{"--target", notExec, "--samples", "2"}, "not executable"},
 		{[]string{"--target", notELF, "--samples", "2"}, "exec format error"},
 		{[]string{"--samples", "many"}, "invalid argument"},
+		{[]string{"--ceiling", "-1s"}, "--ceiling -1s"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
 		wantUsageError(t, append([]string{"aslr"}, tc.args...), tc.want)
@@ -46,11 +48,11 @@ func TestAslrRun(t *testing.T) {
 	dir := t.TempDir()
 	js, csv := filepath.Join(dir, "aslr.json"), filepath.Join(dir, "s.csv")
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"aslr", "--samples", "200", "--json", js, "--samples-csv", csv}, &stdout, &stderr); err != nil {
+	if err := run([]string{"aslr", "--samples", "200", "--json", js, "--samples-csv", csv, "--ceiling", "20ms"}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
 	out := stdout.String()
-	for _, want := range []string{"vdso", "effective", "conclusions:", "[vsyscall]", "samples/s"} {
+	for _, want := range []string{"vdso", "effective", "conclusions:", "[vsyscall]", "samples/s", "method: self-report", "ceiling: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -61,6 +63,9 @@ func TestAslrRun(t *testing.T) {
 	}
 	if r.ASLR == nil || r.ASLR.Samples != 200 || r.Finished.IsZero() || r.Env.KernelRelease == "" {
 		t.Fatalf("run file: %+v", r)
+	}
+	if a := r.ASLR; a.Method != aslr.MethodSelfReport || a.Checked == 0 || a.Ceiling <= 0 || a.CeilingFraction <= 0 {
+		t.Errorf("run file: method %q, %d checked, ceiling %v (fraction %v)", a.Method, a.Checked, a.Ceiling, a.CeilingFraction)
 	}
 	if v := r.ASLR.Regions[0]; v.Name != "vdso" || v.Present != 200 || len(v.BitFreq) != 48 {
 		t.Errorf("vdso region in JSON: %+v", v)
@@ -74,6 +79,26 @@ func TestAslrRun(t *testing.T) {
 	}
 	if tmp, _ := filepath.Glob(filepath.Join(dir, ".*tmp*")); len(tmp) > 0 {
 		t.Errorf("temporary files left: %v", tmp)
+	}
+}
+
+// --ptrace samples the built-in target the slow way, and says so; no
+// ceiling is measured when asked not to.
+func TestAslrPtrace(t *testing.T) {
+	js := filepath.Join(t.TempDir(), "aslr.json")
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"aslr", "--samples", "50", "--ptrace", "--ceiling", "0", "--json", js}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if out := stdout.String(); !strings.Contains(out, "method: ptrace") || strings.Contains(out, "ceiling:") {
+		t.Errorf("output:\n%s", out)
+	}
+	r, err := runfile.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := r.ASLR; a.Method != aslr.MethodPtrace || a.Checked != 0 || a.Ceiling != 0 {
+		t.Errorf("run file: method %q, %d checked, ceiling %v", a.Method, a.Checked, a.Ceiling)
 	}
 }
 

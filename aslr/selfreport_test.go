@@ -1,0 +1,174 @@
+package aslr
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every sample of the reporting target checked against /proc: the derived
+// bases equal the ptrace path's in every one (checked compares them), and
+// samples taken without ptrace afterwards carry the same regions.
+func TestSelfReportMatchesProc(t *testing.T) {
+	tg, err := openTarget("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.cleanup()
+	err = lockedThread(false, func() error {
+		r := newReporter(tg)
+		defer r.close()
+		var first sample
+		for i := range 200 {
+			var s sample
+			if err := r.one(&s, true); err != nil {
+				return err
+			}
+			if !s.checked {
+				t.Fatalf("sample %d: a checked sample not marked checked", i)
+			}
+			if i == 0 {
+				first = s
+			}
+		}
+		for i := range 200 {
+			var s sample
+			if err := r.one(&s, false); err != nil {
+				return err
+			}
+			if s.checked || s.present != first.present || s.vsyscallPerms != first.vsyscallPerms {
+				t.Fatalf("sample %d: checked %v, regions %v, want %v as checked", i, s.checked, s.present, first.present)
+			}
+		}
+		for _, r := range []int{rVdso, rStack, rSP, rExe, rMmap, rHeap} {
+			if !first.present[r] {
+				t.Errorf("%s not reported", regionNames[r])
+			}
+		}
+		// A layout gone wrong is caught by the next checked sample, which
+		// names the region, and leaves no child behind.
+		r.lay.stackSize += r.page
+		var s sample
+		if err := r.one(&s, false); err != nil {
+			return err // not checked: not caught
+		}
+		if err := r.one(&s, true); !errors.Is(err, ErrCheck) || !strings.Contains(err.Error(), "stack:") {
+			t.Errorf("a stack size one page off: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noChildren(t, "after self-reported samples")
+}
+
+func TestCompareNamesTheRegion(t *testing.T) {
+	var a sample
+	for r := range nRegions {
+		a.base[r], a.present[r] = 0x7f0000000000+uint64(r)<<12, true
+	}
+	if err := compare(&a, &a); err != nil {
+		t.Fatalf("equal samples: %v", err)
+	}
+	b := a
+	b.base[rStack] += 0x1000
+	if err := compare(&a, &b); !errors.Is(err, ErrCheck) || !strings.Contains(err.Error(), "stack:") {
+		t.Errorf("a stack one page off: %v", err)
+	}
+	b = a
+	b.present[rVvarVclock] = false
+	if err := compare(&a, &b); !errors.Is(err, ErrCheck) || !strings.Contains(err.Error(), "vvar_vclock:") {
+		t.Errorf("vvar_vclock absent from /proc: %v", err)
+	}
+}
+
+// A record whose stack is not laid out as fs/exec.c does is refused, not
+// turned into bases.
+func TestDeriveRefusesABadStack(t *testing.T) {
+	r := &reporter{page: 4096, execfn: uint64(len("/proc/self/fd/3")) + 1 + 8, lay: &mapsLayout{stackSize: 0x21000}}
+	rec := [recordWords]uint64{slotMagic: reportMagic, slotSP: 0x7ffc0001e000, slotRandom: 0x7ffc0001ff00}
+	top := uint64(0x7ffc00020000)
+	rec[slotExecfn] = top - r.execfn
+	var s sample
+	if err := r.derive(&rec, &s); err != nil || s.base[rStack] != top-0x21000 {
+		t.Fatalf("a good record: %v, stack %#x", err, s.base[rStack])
+	}
+	for name, mod := range map[string]func(*[recordWords]uint64){
+		"execfn off the top":     func(x *[recordWords]uint64) { x[slotExecfn] -= 8 },
+		"no AT_EXECFN":           func(x *[recordWords]uint64) { x[slotExecfn] = 0 },
+		"AT_RANDOM below sp":     func(x *[recordWords]uint64) { x[slotRandom] = x[slotSP] - 16 },
+		"AT_RANDOM past the top": func(x *[recordWords]uint64) { x[slotRandom] = top - 8 },
+	} {
+		bad := rec
+		mod(&bad)
+		if err := r.derive(&bad, &s); !errors.Is(err, errReport) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestCeiling(t *testing.T) {
+	rate, n, err := ceiling(context.Background(), 2, false, 30*time.Millisecond)
+	if err != nil || rate <= 0 || n <= 0 {
+		t.Errorf("ceiling: %v spawns/s, %d spawns, %v", rate, n, err)
+	}
+	noChildren(t, "after the ceiling")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, n, err := ceiling(ctx, 2, false, time.Hour); err != nil || n != 0 {
+		t.Errorf("cancelled: %d spawns, %v", n, err)
+	}
+}
+
+// Under an inherited ADDR_NO_RANDOMIZE (setarch -R), a run not asked to be
+// the control says it was not randomized. The test binary is run again
+// from a thread with that personality, which the child inherits.
+func TestInheritedNoRandomize(t *testing.T) {
+	if os.Getenv("VBENCH_ASLR_HELPER") == "inherited" {
+		res, err := Study(context.Background(), Config{Samples: 20}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewEncoder(os.Stdout).Encode(res)
+		return
+	}
+	var out []byte
+	err := lockedThread(true, func() (err error) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestInheritedNoRandomize$")
+		cmd.Env = append(os.Environ(), "VBENCH_ASLR_HELPER=inherited")
+		out, err = cmd.Output()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _, _ := strings.Cut(string(out), "\n")
+	var res struct {
+		Inherited bool `json:"inherited_no_randomize"`
+		Regions   []struct {
+			Name     string
+			Distinct int
+		}
+		Conclusions []string
+	}
+	if err := json.Unmarshal([]byte(line), &res); err != nil {
+		t.Fatalf("%v: %q", err, out)
+	}
+	if !res.Inherited || len(res.Conclusions) == 0 || !strings.HasPrefix(res.Conclusions[0], "NOT RANDOMIZED") {
+		t.Errorf("inherited %v, conclusions %q", res.Inherited, res.Conclusions)
+	}
+	for _, r := range res.Regions {
+		if r.Distinct > 1 {
+			t.Errorf("%s: %d distinct values under ADDR_NO_RANDOMIZE", r.Name, r.Distinct)
+		}
+	}
+	if inheritedNoRandomize() {
+		t.Error("this process is not under ADDR_NO_RANDOMIZE, yet it says so")
+	}
+}
