@@ -21,10 +21,6 @@ const (
 	targetArch    = "x86-64"
 )
 
-// stackPointer is the stack pointer in a register set read by
-// PTRACE_GETREGS.
-func stackPointer(r *unix.PtraceRegs) uint64 { return r.Rsp }
-
 // exitCode is exit_group(0).
 func exitCode() []byte {
 	return cat(

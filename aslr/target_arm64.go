@@ -1,10 +1,6 @@
 package aslr
 
-import (
-	"debug/elf"
-
-	"golang.org/x/sys/unix"
-)
+import "debug/elf"
 
 // arm64 has no built-in target yet: a run without --target says so
 // (ErrNoBuiltin). Its machine code goes here, as target_amd64.go has it
@@ -14,8 +10,6 @@ const (
 	targetMachine = elf.EM_AARCH64
 	targetArch    = "arm64"
 )
-
-func stackPointer(r *unix.PtraceRegs) uint64 { return r.Sp }
 
 func exitCode() []byte   { return nil }
 func reportCode() []byte { return nil }
