@@ -107,7 +107,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	studyRun(ctx, study.Config{
 		Bench:       cfg,
 		VerifyBrief: true,
-		ASLR:        aslr.Config{Samples: nSamples},
+		ASLR:        aslr.Config{Samples: nSamples, Ceiling: aslr.DefaultCeiling},
 		Doors:       discoverDoors(),
 		Progress: func(part, unit string, done, total int) {
 			if _, ok := bars[part]; !ok {
