@@ -249,7 +249,7 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 	show("aslr-vdso-hist.png", "histogram of vDSO base addresses")
 	show("aslr-effective.png", "effective bits per region against the kernel maximum")
 	fmt.Fprintf(w, "%s\n\n", mdEscape(aslrHead(r.ASLR)))
-	ASLRTables(r.ASLR, r.Env).Markdown(w)
+	ASLRTables(r.ASLR, r.Env, true).Markdown(w)
 }
 
 // EnvMarkdown writes the environment block as a two-column table.

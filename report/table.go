@@ -23,6 +23,10 @@ type Table struct {
 	// taken. Each is one sentence or a few; Text prints each on its own
 	// lines, Markdown as one paragraph.
 	Notes []string
+	// Width, when not 0, is the widest line Text may write: a last column
+	// of text (sentences) is wrapped to fit, its further lines indented
+	// under it, and the notes are wrapped at Width. Markdown ignores it.
+	Width int
 }
 
 // Col is a column: its heading and how it is laid out.
@@ -66,9 +70,9 @@ func cell(row []string, i int) string {
 }
 
 // Text writes the table as aligned columns, two spaces apart, numbers
-// right-aligned, the last column not padded; then, after a blank line,
-// each note, wrapped at the table's width or 100 characters, whichever is
-// wider.
+// right-aligned, the last column not padded (and wrapped at Width); then,
+// after a blank line, each note, wrapped at the table's width or 100
+// characters, whichever is wider, but not beyond a Width above 100.
 func (t *Table) Text(w io.Writer) error {
 	ew := &errWriter{w: w}
 	width := make([]int, len(t.Cols))
@@ -81,12 +85,25 @@ func (t *Table) Text(w io.Writer) error {
 		}
 	}
 	wide := noteWidth
+	// With a Width, a last column of text gets what the others leave of
+	// it, if that is enough to read (30 characters).
+	last, indent := -1, 0
+	if n := len(t.Cols); t.Width > 0 && n > 0 && !t.Cols[n-1].Right {
+		for _, w := range width[:n-1] {
+			indent += w + 2
+		}
+		if t.Width-indent >= 30 {
+			last = n - 1
+		}
+	}
 	line := func(cells func(i int) string) {
 		var b strings.Builder
 		for i, c := range t.Cols {
 			f := cells(i)
 			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(f))
 			switch {
+			case i == last:
+				b.WriteString(strings.ReplaceAll(wrap(f, t.Width-indent), "\n", "\n"+strings.Repeat(" ", indent)))
 			case i == len(t.Cols)-1 && !c.Right:
 				b.WriteString(f)
 			case c.Right:
@@ -96,12 +113,17 @@ func (t *Table) Text(w io.Writer) error {
 			}
 		}
 		l := strings.TrimRight(b.String(), " ")
-		wide = max(wide, utf8.RuneCountInString(l))
+		for _, part := range strings.Split(l, "\n") {
+			wide = max(wide, utf8.RuneCountInString(part))
+		}
 		ew.printf("%s\n", l)
 	}
 	line(func(i int) string { return t.Cols[i].Head })
 	for _, r := range t.Rows {
 		line(func(i int) string { return cell(r, i) })
+	}
+	if t.Width > 0 {
+		wide = min(wide, max(t.Width, noteWidth))
 	}
 	if len(t.Notes) > 0 {
 		ew.printf("\n")
@@ -152,6 +174,33 @@ func (t *Table) Markdown(w io.Writer) error {
 		ew.printf("\n%s\n", strings.Join(esc, " "))
 	}
 	return ew.err
+}
+
+// project is the table with only the columns headed heads, in that
+// order, their cells unchanged; a heading the table lacks is skipped. The
+// notes are not kept: they describe the columns dropped too.
+func (t *Table) project(heads []string) *Table {
+	var idx []int
+	for _, h := range heads {
+		for i, c := range t.Cols {
+			if c.Head == h {
+				idx = append(idx, i)
+				break
+			}
+		}
+	}
+	p := &Table{}
+	for _, i := range idx {
+		p.Cols = append(p.Cols, t.Cols[i])
+	}
+	for _, r := range t.Rows {
+		row := make([]string, len(idx))
+		for j, i := range idx {
+			row[j] = cell(r, i)
+		}
+		p.Rows = append(p.Rows, row)
+	}
+	return p
 }
 
 // errWriter keeps the first write error; later writes are dropped.
