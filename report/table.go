@@ -1,19 +1,22 @@
 package report
 
 import (
+	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
 )
 
-// One table, two writers. Every table vbench shows (the bench cells, the
+// One table, three writers. Every table vbench shows (the bench cells, the
 // per-call latencies, the verify checks, the ASLR regions and pairs, the
 // comparison of runs) is computed once, as rows of strings, by one
 // function of this package (BenchTable, LatencyTable, VerifyTable,
 // ASLRTables, Comparison): numbers are formatted there, once, with
 // FormatNS and fmtRatio. The terminal and report.md then print the same
-// rows through Text and Markdown, which only lay them out.
+// rows through Text and Markdown, which only lay them out, and CSV, which
+// writes the columns that have a Key (with Data columns: full-precision
+// numbers the others do not show).
 
 // Table is a table of formatted cells and the sentences that explain it.
 type Table struct {
@@ -37,6 +40,31 @@ type Col struct {
 	// Strong marks the column a reader looks for first (the figure the
 	// table is about): bold in Markdown, unchanged in text.
 	Strong bool
+	// Key names the column in CSV, e.g. "median_ns"; CSV leaves out a
+	// column without one.
+	Key string
+	// Data marks a column for CSV only (a number at full precision, where
+	// Text and Markdown show it formatted in another column).
+	Data bool
+}
+
+// keyed sets the CSV key of the columns headed by each key of keys.
+func keyed(cs []Col, keys map[string]string) []Col {
+	for i := range cs {
+		if k, ok := keys[cs[i].Head]; ok {
+			cs[i].Key = k
+		}
+	}
+	return cs
+}
+
+// data makes CSV-only columns from their keys.
+func data(keys ...string) []Col {
+	out := make([]Col, len(keys))
+	for i, k := range keys {
+		out[i] = Col{Head: k, Key: k, Data: true, Right: true}
+	}
+	return out
 }
 
 // cols makes columns from headings; a heading ending in ">" is
@@ -74,6 +102,7 @@ func cell(row []string, i int) string {
 // after a blank line, each note, wrapped at the table's width or 100
 // characters, whichever is wider, but not beyond a Width above 100.
 func (t *Table) Text(w io.Writer) error {
+	t = t.shown()
 	ew := &errWriter{w: w}
 	width := make([]int, len(t.Cols))
 	for i, c := range t.Cols {
@@ -138,6 +167,7 @@ func (t *Table) Text(w io.Writer) error {
 // (mdEscape), strong columns in bold; then, after a blank line, the notes
 // as one paragraph.
 func (t *Table) Markdown(w io.Writer) error {
+	t = t.shown()
 	ew := &errWriter{w: w}
 	var b strings.Builder
 	b.WriteString("|")
@@ -176,6 +206,54 @@ func (t *Table) Markdown(w io.Writer) error {
 	return ew.err
 }
 
+// CSV writes the columns that have a Key (RFC 4180, encoding/csv): a
+// header of the keys, then one record per row; a cell that says there is
+// nothing ("-") is empty. The notes are not written.
+func (t *Table) CSV(w io.Writer) error {
+	var idx []int
+	var head []string
+	for i, c := range t.Cols {
+		if c.Key != "" {
+			idx = append(idx, i)
+			head = append(head, c.Key)
+		}
+	}
+	cw := csv.NewWriter(w)
+	cw.Write(head)
+	for _, r := range t.Rows {
+		rec := make([]string, len(idx))
+		for j, i := range idx {
+			if v := cell(r, i); v != "-" {
+				rec[j] = v
+			}
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// shown is the table without its Data columns: what Text and Markdown
+// lay out.
+func (t *Table) shown() *Table {
+	hasData := false
+	for _, c := range t.Cols {
+		hasData = hasData || c.Data
+	}
+	if !hasData {
+		return t
+	}
+	var keep []int
+	for i, c := range t.Cols {
+		if !c.Data {
+			keep = append(keep, i)
+		}
+	}
+	p := t.pick(keep)
+	p.Notes, p.Width = t.Notes, t.Width
+	return p
+}
+
 // project is the table with only the columns headed heads, in that
 // order, their cells unchanged; a heading the table lacks is skipped. The
 // notes are not kept: they describe the columns dropped too.
@@ -189,6 +267,11 @@ func (t *Table) project(heads []string) *Table {
 			}
 		}
 	}
+	return t.pick(idx)
+}
+
+// pick is the table with the columns at idx, in that order, without notes.
+func (t *Table) pick(idx []int) *Table {
 	p := &Table{}
 	for _, i := range idx {
 		p.Cols = append(p.Cols, t.Cols[i])

@@ -51,6 +51,7 @@ func render(t *testing.T, tb *Table) (text, md string) {
 func sameTable(t *testing.T, name string, tb *Table) {
 	t.Helper()
 	text, md := render(t, tb)
+	tb = tb.shown() // the columns Text and Markdown lay out
 	tl, ml := strings.Split(text, "\n"), strings.Split(md, "\n")
 	var want []string
 	for _, c := range tb.Cols {

@@ -31,6 +31,7 @@ const benchExamples = `  vbench bench
   vbench bench --cpu 1 --functions floor
   vbench bench --retry-noisy 2s              more samples of noisy cells, for up to 2 s
   vbench bench --json - | jq .bench.cells    the run on standard output, the table on standard error
+  vbench bench --csv cells.csv               the table as CSV: function,clock,path,median_ns,lo_ns,hi_ns,samples,...
 
 Samples are taken round-robin across the cells (one sample of each cell
 per round), so that the machine's slow drift falls on every cell alike;
@@ -60,6 +61,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.MarkHidden("no-latency")
 	jsonOut := jsonFlag(fs, "environment, samples, summaries")
 	benchOut := fs.String("benchfmt", "", "write the samples in Go benchmark format (for benchstat) to `FILE` ('-': standard output)")
+	csvOut := fs.String("csv", "", "write the table as CSV to `FILE` ('-': standard output): one record per cell, the summary in ns at full precision")
 	label := labelFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -95,19 +97,23 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("bench: %v", err)
 	}
 	// Found out now, not after the measuring: where the results will go.
-	if *jsonOut == "-" && *benchOut == "-" {
-		return usageErrorf("bench: --json - and --benchfmt - would both write to standard output; give one a file")
+	outs := []struct{ flag, path string }{{"--json", *jsonOut}, {"--benchfmt", *benchOut}, {"--csv", *csvOut}}
+	var dashes []string
+	for _, o := range outs {
+		if o.path == "-" {
+			dashes = append(dashes, o.flag+" -")
+		}
+		if err := checkOutFile("bench", o.flag, o.path); err != nil {
+			return err
+		}
 	}
-	if err := checkOutFile("bench", "--json", *jsonOut); err != nil {
-		return err
-	}
-	if err := checkOutFile("bench", "--benchfmt", *benchOut); err != nil {
-		return err
+	if len(dashes) > 1 {
+		return usageErrorf("bench: %s would all write to standard output; give all but one a file", strings.Join(dashes, " and "))
 	}
 	deprecated(fs, stderr, "no-latency", "--latency=false")
 	// With data on standard output, the table goes to standard error.
 	table := stdout
-	if toStdout(*jsonOut, *benchOut) {
+	if toStdout(*jsonOut, *benchOut, *csvOut) {
 		table = stderr
 	}
 
@@ -144,7 +150,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	run.Finished = time.Now().UTC()
 
-	report.BenchTable(b).Text(table)
+	tb := report.BenchTable(b)
+	tb.Text(table)
 	if v != nil {
 		fmt.Fprintf(table, "\nverify: %s\n", report.VerifySummary(v))
 	}
@@ -157,6 +164,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if *benchOut != "" {
 		if err := writeOut(*benchOut, stdout, func(w io.Writer) error { return writeBenchfmt(w, run) }); err != nil {
 			return failedf("bench: --benchfmt %v", err)
+		}
+	}
+	if *csvOut != "" {
+		if err := writeOut(*csvOut, stdout, tb.CSV); err != nil {
+			return failedf("bench: --csv %v", err)
 		}
 	}
 	if err := ctx.interrupted("bench"); err != nil {

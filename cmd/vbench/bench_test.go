@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -39,7 +40,9 @@ func TestBenchBadNames(t *testing.T) {
 		// Outputs are checked before any work.
 		{[]string{"--json", "/nonexistent-dir/run.json"}, "--json /nonexistent-dir/run.json"},
 		{[]string{"--benchfmt", "/nonexistent-dir/bench.txt"}, "--benchfmt /nonexistent-dir/bench.txt"},
-		{[]string{"--json", "-", "--benchfmt", "-"}, "both write to standard output"},
+		{[]string{"--json", "-", "--benchfmt", "-"}, "--json - and --benchfmt - would all write to standard output"},
+		{[]string{"--csv", "-", "--benchfmt", "-"}, "--benchfmt - and --csv - would all write to standard output"},
+		{[]string{"--csv", "/nonexistent-dir/cells.csv"}, "--csv /nonexistent-dir/cells.csv"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
 		wantUsageErrorAny(t, append([]string{"bench"}, tc.args...), tc.want)
@@ -130,10 +133,10 @@ func TestBenchOutputs(t *testing.T) {
 	useSyscallOnlyDoors(t)
 
 	dir := t.TempDir()
-	jsonPath, benchPath := filepath.Join(dir, "bench.json"), filepath.Join(dir, "bench.txt")
+	jsonPath, benchPath, csvPath := filepath.Join(dir, "bench.json"), filepath.Join(dir, "bench.txt"), filepath.Join(dir, "cells.csv")
 	var stdout, stderr bytes.Buffer
 	err := run([]string{"bench", "--functions", "time,clock_gettime,floor", "--clocks", "monotonic,CLOCK_TAI",
-		"--count", "2", "--benchtime", "100us", "--latency=false", "--json", jsonPath, "--benchfmt", benchPath}, &stdout, &stderr)
+		"--count", "2", "--benchtime", "100us", "--latency=false", "--json", jsonPath, "--benchfmt", benchPath, "--csv", csvPath}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stdout.String())
 	}
@@ -165,6 +168,26 @@ func TestBenchOutputs(t *testing.T) {
 	for _, n := range wantNames {
 		if !slices.Contains(measured, n) {
 			t.Errorf("run file lacks a measured %s (has %q)", n, measured)
+		}
+	}
+
+	// The CSV: a header and one record per cell, the measured ones with
+	// their median.
+	cf, err := os.Open(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(cf).ReadAll()
+	cf.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1+len(r.Bench.Cells) || !slices.Equal(recs[0][:4], []string{"function", "clock", "path", "median_ns"}) {
+		t.Fatalf("CSV has %d records (want %d), header %q", len(recs), 1+len(r.Bench.Cells), recs[0])
+	}
+	for i, c := range r.Bench.Cells {
+		if got := recs[1+i][3]; (c.Summary != nil) != (got != "") {
+			t.Errorf("CSV record %d (%s): median_ns %q, summary %v", i, c.Name(), got, c.Summary)
 		}
 	}
 
