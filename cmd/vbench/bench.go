@@ -63,6 +63,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	benchOut := fs.String("benchfmt", "", "write the samples in Go benchmark format (for benchstat) to `FILE` ('-': standard output)")
 	csvOut := fs.String("csv", "", "write the table as CSV to `FILE` ('-': standard output): one record per cell, the summary in ns at full precision")
 	label := labelFlag(fs)
+	quiet := quietFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -126,7 +127,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	var bar *progress.Bar
 	b, err := probes.Bench(ctx, cfg, func(done, total int) {
 		if bar == nil {
-			bar = progress.New(stderr, "bench", "cells", total)
+			bar = progress.New(infoWriter(stderr, *quiet), "bench", "cells", total)
 		}
 		bar.Set(done)
 	})
