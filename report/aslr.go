@@ -34,22 +34,30 @@ type ASLRView struct {
 
 // ASLRTables computes the view of a; env is the environment of the run it
 // came from, for the kernel's maxima (an empty Env, as for samples read
-// from a CSV file, gives none).
-func ASLRTables(a *runfile.ASLR, env runfile.Env) *ASLRView {
+// from a CSV file, gives none). wide chooses the region table: every
+// estimator (15 columns, about 185 characters of text: report.md, and
+// `vbench aslr --wide`), or the narrow one a terminal shows by default
+// (narrowCols, 98 characters wide with the fixtures of testdata/): the
+// effective figure and what it rests on; the narrow view also wraps the
+// pairs' sentences at narrowWidth.
+func ASLRTables(a *runfile.ASLR, env runfile.Env, wide bool) *ASLRView {
 	v := &ASLRView{Conclusions: aslr.Conclusions(a)}
-	v.Regions, v.Above = regionTable(a, aslr.KernelOf(env))
+	v.Regions, v.Above = regionTable(a, aslr.KernelOf(env), wide)
 	for _, g := range a.Regions {
 		if g.Present > 0 && g.Distinct > 1 {
 			v.Rules = append(v.Rules, g.Name+": "+aslr.RuleWords(g))
 		}
 	}
 	v.Pairs = pairTable(a)
+	if !wide {
+		v.Regions.Width, v.Pairs.Width = narrowWidth, narrowWidth
+	}
 	return v
 }
 
-// regionTable is the estimators per region, and the above-maximum
-// sentences the conclusions lack.
-func regionTable(a *runfile.ASLR, kern aslr.Kernel) (*Table, []string) {
+// regionTable is the estimators per region (wide), or the narrowCols of
+// them, and the above-maximum sentences the conclusions lack.
+func regionTable(a *runfile.ASLR, kern aslr.Kernel, wide bool) (*Table, []string) {
 	t := &Table{Cols: cols("region", "distinct>", "varying>", "bits>", "quality>", "bit-H sum>", "range>",
 		"birthday [95%] (pairs)>", "Shannon (ceil)>", "min-H [95%]>", "chi² p>", "effective [95%]*", "entropy", "rule", "kernel max>")}
 	var above []string
@@ -79,23 +87,43 @@ func regionTable(a *runfile.ASLR, kern aslr.Kernel) (*Table, []string) {
 			birthday(g), fmt.Sprintf("%.2f (%.1f)", g.Shannon, g.ShannonCeiling), minH(g), chiP(g), effective(g),
 			entropyWord(g.Entropy), dash(g.Rule), kmax})
 	}
-	t.Notes = []string{
-		"varying: bits that differ between samples, spanning 'bits'; quality: paxtest's, varying minus those set in <=35% or >=65% of samples.",
-		"bit-H sum: the sum of per-bit entropies; range: log2(range/alignment + 1); birthday: log2(pairs of samples/equal pairs), the collision entropy, with the number of equal pairs ('> x' with none); " +
-			"Shannon is the plug-in, capped at (ceil) = log2 N; min-H: plug-in min-entropy (biased low), with bounds; chi² p: the uniformity test over the range.",
-		"effective: the conservative figure, in bits, chosen by 'rule' and named under 'entropy' (collision, min, or an upper bound); its interval holds that entropy.",
-	}
+	const effectiveNote = "effective: the conservative figure, in bits, chosen by 'rule' and named under 'entropy' (collision, min, or an upper bound); its interval holds that entropy."
+	kmaxNote := "kernel max: ? where the kernel the samples came from is not known."
 	if len(order) > 0 {
 		var ks []string
 		for _, s := range order {
 			ks = append(ks, strings.Join(sources[s], ", ")+": "+s)
 		}
-		t.Notes = append(t.Notes, "kernel max: the most this kernel allows, from its source: "+strings.Join(ks, "; ")+".")
-	} else {
-		t.Notes = append(t.Notes, "kernel max: ? where the kernel the samples came from is not known.")
+		kmaxNote = "kernel max: the most this kernel allows, from its source: " + strings.Join(ks, "; ") + "."
+	}
+	if !wide {
+		t = t.project(narrowCols)
+		t.Notes = []string{
+			"bits: the lowest and highest address bits that differ between samples; range: log2(range/alignment + 1); " +
+				"bit-H sum: the sum of per-bit entropies; both bound every entropy from above.",
+			effectiveNote, kmaxNote,
+			"The wide table (--wide) adds the varying and quality bits, the birthday, Shannon and min-entropy estimates and the chi² test.",
+		}
+		return t, above
+	}
+	t.Notes = []string{
+		"varying: bits that differ between samples, spanning 'bits'; quality: paxtest's, varying minus those set in <=35% or >=65% of samples.",
+		"bit-H sum: the sum of per-bit entropies; range: log2(range/alignment + 1); birthday: log2(pairs of samples/equal pairs), the collision entropy, with the number of equal pairs ('> x' with none); " +
+			"Shannon is the plug-in, capped at (ceil) = log2 N; min-H: plug-in min-entropy (biased low), with bounds; chi² p: the uniformity test over the range.",
+		effectiveNote, kmaxNote,
 	}
 	return t, above
 }
+
+// narrowWidth is the widest line of the narrow view's tables: the pairs'
+// sentences are wrapped to fit it.
+const narrowWidth = 110
+
+// narrowCols are the columns of the narrow region table, taken from the
+// wide one: which bits move, the two upper bounds of every entropy (range,
+// bit-H sum), and the effective figure with its kind, the rule that chose
+// it and the kernel's maximum.
+var narrowCols = []string{"region", "distinct", "bits", "range", "bit-H sum", "effective [95%]", "entropy", "rule", "kernel max"}
 
 // pairTable lists the pairs of regions worth reading: those that move
 // together (one distinct difference) and those where one follows the

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vbench-dev/vbench/probes"
@@ -43,7 +45,10 @@ func BenchTable(b *runfile.Bench) *Table {
 		head = append(head, "p50>", "p99>")
 	}
 	head = append(head, "notes")
-	t := &Table{Cols: cols(head...)}
+	// CSV (`vbench bench --csv`) gets the names and the notes, and instead
+	// of the formatted figures the numbers at full precision (benchDataKeys).
+	shown := keyed(cols(head...), map[string]string{"function": "function", "clock": "clock", "path": "path", "notes": "notes"})
+	t := &Table{Cols: slices.Concat(shown[:3], data(benchDataKeys...), shown[3:])}
 	count := func(v *float64) string {
 		if v == nil {
 			return "-"
@@ -58,11 +63,11 @@ func BenchTable(b *runfile.Bench) *Table {
 	}
 	for i := range b.Cells {
 		c := &b.Cells[i]
-		row := []string{c.Function, dash(c.Clock), dash(c.Path)}
+		row := append([]string{c.Function, dash(c.Clock), dash(c.Path)}, benchData(b, c)...)
 		var notes []string
 		if !measured(c) {
 			row = append(row, "-")
-			for len(row) < len(head)-1 {
+			for len(row) < len(t.Cols)-1 {
 				row = append(row, "")
 			}
 			why := c.Unavailable
@@ -102,6 +107,44 @@ func BenchTable(b *runfile.Bench) *Table {
 	}
 	t.Notes = benchNotes(b, hasSys, hasPF, hasHW, hasLat, hasNoise)
 	return t
+}
+
+// benchDataKeys are the CSV-only columns of the cost table: the summary
+// of the samples in ns per call (median, its 95% interval lo and hi), how
+// many samples of how many calls, the ratio to the vDSO cell, the kernel
+// counters per call, the latency mode's p50 and p99 in ns, and whether
+// the cell is noisy.
+var benchDataKeys = []string{"median_ns", "lo_ns", "hi_ns", "samples", "iters", "vs_vdso",
+	"syscalls_per_call", "page_faults_per_call", "p50_ns", "p99_ns", "noisy"}
+
+// benchData is a cell's benchDataKeys, "" for what it lacks.
+func benchData(b *runfile.Bench, c *runfile.Cell) []string {
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	opt := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return num(*v)
+	}
+	out := make([]string, len(benchDataKeys))
+	if !measured(c) {
+		return out
+	}
+	s := c.Summary
+	out[0], out[1], out[2] = num(s.Median), num(s.Lo), num(s.Hi)
+	out[3], out[4] = strconv.Itoa(len(c.Samples)), strconv.FormatInt(c.Iters, 10)
+	if v, ok := b.Find(c.Function, c.Clock, string(probes.PathVDSO)); ok && measured(v) && v.Summary.Median > 0 &&
+		c.Function != string(probes.FuncFloor) {
+		out[5] = num(s.Median / v.Summary.Median)
+	}
+	if p := c.PerCall; p != nil {
+		out[6], out[7] = opt(p.Syscalls), opt(p.PageFaults)
+	}
+	if l := c.Latency; l != nil {
+		out[8], out[9] = num(l.P50), num(l.P99)
+	}
+	out[10] = strconv.FormatBool(c.Noise != nil && c.Noise.Noisy)
+	return out
 }
 
 // benchNotes is the legend of the cost table.

@@ -7,16 +7,16 @@
 // checks that changed status; the environment facts that can move a cost
 // (compare_env.go).
 //
-// It only reads runs: it measures nothing and never changes a run. Every
-// file it writes is written atomically (internal/atomicfile), so a reader
-// never sees half of one.
+// It only reads runs: it measures nothing and never changes a run. A
+// report directory is written whole or not at all (ReplaceDir), so a
+// reader never sees half of one, nor new figures beside an old report.md.
 package report
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -108,11 +108,35 @@ func Write(dir string, runs []*runfile.Run, labels []string) (string, error) {
 // WriteWith renders the runs into dir: each run's figures, the comparison
 // figure when there are several runs, and report.md. A figure with nothing
 // to draw (plots.Figure.Empty) is not written: report.md says why instead.
-// It returns the path of report.md.
+// It returns the path of report.md. dir gets the whole report or, on any
+// error, stays as it was (ReplaceDir): the report is written in a new
+// directory beside it, put in its place once complete; files dir already
+// held that the report does not write are kept.
 func WriteWith(dir string, runs []*runfile.Run, opt Options) (string, error) {
+	return WriteContext(context.Background(), dir, runs, opt)
+}
+
+// WriteContext is WriteWith, stopping between figures once ctx is done
+// (Ctrl-C): it then returns ctx's error and leaves dir as it was.
+func WriteContext(ctx context.Context, dir string, runs []*runfile.Run, opt Options) (string, error) {
 	if len(runs) == 0 {
 		return "", fmt.Errorf("no runs to report on")
 	}
+	err := ReplaceDir(dir, func(tmp string) error { return writeInto(ctx, tmp, runs, opt) })
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, ReportFile), nil
+}
+
+// saveFigure saves a figure; tests replace it to make one fail.
+var saveFigure = func(f *plots.Figure, dir string, formats []string) error {
+	_, err := f.SaveIn(dir, formats)
+	return err
+}
+
+// writeInto renders the report into dir, a new directory.
+func writeInto(ctx context.Context, dir string, runs []*runfile.Run, opt Options) error {
 	formats := opt.Formats
 	if len(formats) == 0 {
 		formats = []string{plots.PNG}
@@ -121,9 +145,6 @@ func WriteWith(dir string, runs []*runfile.Run, opt Options) (string, error) {
 	if slices.Contains(formats, plots.PNG) {
 		embed = plots.PNG
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
 	labels := Labels(runs, opt.Labels)
 	var md bytes.Buffer
 	var cmp *Comparison
@@ -131,8 +152,8 @@ func WriteWith(dir string, runs []*runfile.Run, opt Options) (string, error) {
 	if len(runs) > 1 {
 		cmp = Compare(runs, labels)
 		cmpFig = plots.Compare(runs, labels, cmp.Verdict)
-		if _, err := cmpFig.SaveIn(dir, formats); err != nil {
-			return "", err
+		if err := saveFigure(cmpFig, dir, formats); err != nil {
+			return err
 		}
 	}
 	perRun := make([][]*plots.Figure, len(runs))
@@ -143,8 +164,11 @@ func WriteWith(dir string, runs []*runfile.Run, opt Options) (string, error) {
 		}
 		perRun[i] = Figures(r, prefix)
 		for _, f := range perRun[i] {
-			if _, err := f.SaveIn(dir, formats); err != nil {
-				return "", err
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := saveFigure(f, dir, formats); err != nil {
+				return err
 			}
 		}
 	}
@@ -163,11 +187,10 @@ func WriteWith(dir string, runs []*runfile.Run, opt Options) (string, error) {
 			writeRun(&md, r, fmt.Sprintf("run %d: %s", i+1, labels[i]), perRun[i], "##", embed)
 		}
 	}
-	path := filepath.Join(dir, ReportFile)
-	if err := atomicfile.WriteBytes(path, md.Bytes()); err != nil {
-		return "", err
+	if err := atomicfile.WriteBytes(filepath.Join(dir, ReportFile), md.Bytes()); err != nil {
+		return err
 	}
-	return path, nil
+	return ctx.Err()
 }
 
 // figure finds a run's figure by its base name (as a PNG, e.g. "cost.png").
@@ -249,7 +272,7 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 	show("aslr-vdso-hist.png", "histogram of vDSO base addresses")
 	show("aslr-effective.png", "effective bits per region against the kernel maximum")
 	fmt.Fprintf(w, "%s\n\n", mdEscape(aslrHead(r.ASLR)))
-	ASLRTables(r.ASLR, r.Env).Markdown(w)
+	ASLRTables(r.ASLR, r.Env, true).Markdown(w)
 }
 
 // EnvMarkdown writes the environment block as a two-column table.

@@ -3,8 +3,10 @@ package report
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -49,6 +51,7 @@ func render(t *testing.T, tb *Table) (text, md string) {
 func sameTable(t *testing.T, name string, tb *Table) {
 	t.Helper()
 	text, md := render(t, tb)
+	tb = tb.shown() // the columns Text and Markdown lay out
 	tl, ml := strings.Split(text, "\n"), strings.Split(md, "\n")
 	var want []string
 	for _, c := range tb.Cols {
@@ -59,6 +62,25 @@ func sameTable(t *testing.T, name string, tb *Table) {
 	}
 	if got := mdCells(ml[0]); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("%s: Markdown header %q, want %q", name, got, want)
+	}
+	// A text row is a line and, with a Width, the indented lines under it
+	// that continue its last column.
+	var rows []string
+	for _, l := range tl[1:] {
+		if l == "" {
+			break
+		}
+		if tb.Width > 0 && strings.HasPrefix(l, " ") && len(rows) > 0 {
+			rows[len(rows)-1] += " " + strings.TrimSpace(l)
+			if n := utf8.RuneCountInString(l); n > tb.Width {
+				t.Errorf("%s: line %q is %d characters, more than the table's Width %d", name, l, n, tb.Width)
+			}
+			continue
+		}
+		rows = append(rows, l)
+	}
+	if len(rows) != len(tb.Rows) {
+		t.Fatalf("%s: %d text rows, want %d:\n%s", name, len(rows), len(tb.Rows), text)
 	}
 	for i, r := range tb.Rows {
 		m := mdCells(ml[2+i])
@@ -71,11 +93,10 @@ func sameTable(t *testing.T, name string, tb *Table) {
 				t.Errorf("%s: Markdown row %d column %q = %q, want %q", name, i, tb.Cols[k].Head, m[k], cell(r, k))
 			}
 		}
-		for k, c := range r {
-			if c != "" && !strings.Contains(tl[1+i], c) {
-				t.Errorf("%s: text row %d lacks %q: %q", name, i, c, tl[1+i])
+		for _, c := range r {
+			if c != "" && !strings.Contains(oneLine(rows[i]), oneLine(c)) {
+				t.Errorf("%s: text row %d lacks %q: %q", name, i, c, rows[i])
 			}
-			_ = k
 		}
 	}
 }
@@ -184,37 +205,68 @@ func TestVerifyTable(t *testing.T) {
 }
 
 // The ASLR view: same region and pair tables both ways, the conclusions
-// in both.
+// in both; the narrow region table is the wide one's columns, cells
+// unchanged, and fits 120 columns of a terminal.
 func TestASLRTablesBothWays(t *testing.T) {
 	for _, name := range []string{"aslr-static", "aslr-norandomize", "host", "none"} {
 		r := loadFixture(t, name)
-		v := ASLRTables(r.ASLR, r.Env)
-		sameTable(t, name+" regions", v.Regions)
-		sameTable(t, name+" pairs", v.Pairs)
-		var text, md bytes.Buffer
-		if err := v.Text(&text); err != nil {
-			t.Fatal(err)
-		}
-		if err := v.Markdown(&md); err != nil {
-			t.Fatal(err)
-		}
-		if len(v.Conclusions) == 0 {
-			t.Errorf("%s: no conclusions", name)
-		}
-		for _, c := range v.Conclusions {
-			if !strings.Contains(md.String(), mdEscape(c)) || !strings.Contains(strings.Join(strings.Fields(text.String()), " "), c) {
-				t.Errorf("%s: conclusion %q not in both", name, c)
+		for _, wide := range []bool{true, false} {
+			v := ASLRTables(r.ASLR, r.Env, wide)
+			sameTable(t, name+" regions", v.Regions)
+			sameTable(t, name+" pairs", v.Pairs)
+			var text, md bytes.Buffer
+			if err := v.Text(&text); err != nil {
+				t.Fatal(err)
 			}
-		}
-		if name == "aslr-static" {
-			golden(t, "aslr-static.txt", text.Bytes())
+			if err := v.Markdown(&md); err != nil {
+				t.Fatal(err)
+			}
+			if len(v.Conclusions) == 0 {
+				t.Errorf("%s: no conclusions", name)
+			}
+			for _, c := range v.Conclusions {
+				if !strings.Contains(md.String(), mdEscape(c)) || !strings.Contains(strings.Join(strings.Fields(text.String()), " "), c) {
+					t.Errorf("%s: conclusion %q not in both", name, c)
+				}
+			}
+			switch {
+			case name == "aslr-static" && wide:
+				golden(t, "aslr-static.txt", text.Bytes())
+			case name == "aslr-static":
+				golden(t, "aslr-static-narrow.txt", text.Bytes())
+			}
+			if wide {
+				continue
+			}
+			for i, l := range strings.Split(text.String(), "\n") {
+				if n := utf8.RuneCountInString(l); n > 120 {
+					t.Errorf("%s: narrow line %d is %d characters wide: %q", name, i+1, n, l)
+				}
+			}
+			w := ASLRTables(r.ASLR, r.Env, true).Regions
+			if len(v.Regions.Cols) != len(narrowCols) || len(v.Regions.Rows) != len(w.Rows) {
+				t.Fatalf("%s: narrow table %d columns, %d rows; want %d, %d", name, len(v.Regions.Cols), len(v.Regions.Rows), len(narrowCols), len(w.Rows))
+			}
+			for j, c := range v.Regions.Cols {
+				k := slices.IndexFunc(w.Cols, func(x Col) bool { return x == c })
+				if k < 0 {
+					t.Fatalf("%s: narrow column %+v is not a wide one", name, c)
+				}
+				for i := range w.Rows {
+					if got, want := cell(v.Regions.Rows[i], j), cell(w.Rows[i], k); got != want {
+						t.Errorf("%s: row %d %s: narrow %q, wide %q", name, i, c.Head, got, want)
+					}
+				}
+			}
 		}
 	}
 	// Samples read from a CSV file: no environment, no kernel maxima.
 	r := loadFixture(t, "aslr-static")
-	for _, row := range ASLRTables(r.ASLR, runfile.Env{}).Regions.Rows {
-		if row[len(row)-1] != "?" && row[len(row)-1] != "" {
-			t.Errorf("%s: kernel max %q without a kernel", row[0], row[len(row)-1])
+	for _, wide := range []bool{true, false} {
+		for _, row := range ASLRTables(r.ASLR, runfile.Env{}, wide).Regions.Rows {
+			if row[len(row)-1] != "?" && row[len(row)-1] != "" {
+				t.Errorf("%s: kernel max %q without a kernel", row[0], row[len(row)-1])
+			}
 		}
 	}
 }

@@ -1,6 +1,10 @@
 package runfile
 
-import "time"
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+)
 
 // ASLR is the randomization part of a run (`vbench aslr`).
 type ASLR struct {
@@ -138,4 +142,43 @@ type Vsyscall struct {
 	Perms   string  `json:"perms,omitempty"`
 	Fixed   bool    `json:"fixed"` // same address in every sample
 	Entropy float64 `json:"entropy_bits"`
+}
+
+// Addresses as hex strings. An address is a JSON number, and readers that
+// hold numbers as 64-bit floats (JavaScript, jq 1.6) round it above 2^53:
+// jq 1.6 prints the vsyscall page 0xffffffffff600000 as
+// 18446744073699066000. So each address is also written as a hex string
+// beside its number (min_hex, max_hex, addr_hex), filled from the number
+// by MarshalJSON whoever built the struct, so the two always agree. They
+// are not fields of the structs: on read they are ignored (the numbers are
+// what a run holds, and what Validate checks), and a run re-encoded from
+// a file that lacks them, as older files do, gains them.
+
+// HexAddr is an address as its hex string field holds it: "0x" and
+// lower-case hex digits, no leading zeros ("0x0" for 0).
+func HexAddr(a uint64) string { return "0x" + strconv.FormatUint(a, 16) }
+
+// MarshalJSON writes the region with min_hex and max_hex beside min and
+// max.
+func (g Region) MarshalJSON() ([]byte, error) {
+	type plain Region // the fields without this method
+	return json.Marshal(struct {
+		plain
+		MinHex string `json:"min_hex"`
+		MaxHex string `json:"max_hex"`
+	}{plain(g), HexAddr(g.Min), HexAddr(g.Max)})
+}
+
+// MarshalJSON writes the page's record with addr_hex beside addr (both
+// absent when the page was never seen).
+func (v Vsyscall) MarshalJSON() ([]byte, error) {
+	type plain Vsyscall
+	s := struct {
+		plain
+		AddrHex string `json:"addr_hex,omitempty"`
+	}{plain: plain(v)}
+	if v.Addr != 0 {
+		s.AddrHex = HexAddr(v.Addr)
+	}
+	return json.Marshal(s)
 }

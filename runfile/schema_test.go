@@ -1,8 +1,11 @@
 package runfile
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -39,5 +42,56 @@ func TestSchemaDocumented(t *testing.T) {
 	walk(reflect.TypeOf(Run{}), "Run")
 	if len(seen) < 10 {
 		t.Errorf("walked only %d types", len(seen))
+	}
+}
+
+// TestSchemaDocumentsWrittenKeys: every key of a run file as vbench
+// writes it, the ones MarshalJSON methods add (min_hex, addr_hex) included,
+// is named in SCHEMA.md.
+func TestSchemaDocumentsWrittenKeys(t *testing.T) {
+	doc, err := os.ReadFile("SCHEMA.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := fullRun().Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				keys[k] = true
+				if k != "cpu_flags" && k != "vulnerabilities" { // maps: their keys are data
+					walk(x)
+				}
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	var missing []string
+	for k := range keys {
+		if !strings.Contains(string(doc), "`"+k+"`") {
+			missing = append(missing, k)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("SCHEMA.md does not document the written keys %q", missing)
+	}
+	for _, k := range []string{"min_hex", "max_hex", "addr_hex"} {
+		if !keys[k] {
+			t.Errorf("a full run written has no %q key", k)
+		}
 	}
 }

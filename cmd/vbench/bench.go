@@ -31,6 +31,7 @@ const benchExamples = `  vbench bench
   vbench bench --cpu 1 --functions floor
   vbench bench --retry-noisy 2s              more samples of noisy cells, for up to 2 s
   vbench bench --json - | jq .bench.cells    the run on standard output, the table on standard error
+  vbench bench --csv cells.csv               the table as CSV: function,clock,path,median_ns,lo_ns,hi_ns,samples,...
 
 Samples are taken round-robin across the cells (one sample of each cell
 per round), so that the machine's slow drift falls on every cell alike;
@@ -60,7 +61,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.MarkHidden("no-latency")
 	jsonOut := jsonFlag(fs, "environment, samples, summaries")
 	benchOut := fs.String("benchfmt", "", "write the samples in Go benchmark format (for benchstat) to `FILE` ('-': standard output)")
+	csvOut := fs.String("csv", "", "write the table as CSV to `FILE` ('-': standard output): one record per cell, the summary in ns at full precision")
 	label := labelFlag(fs)
+	quiet := quietFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -95,19 +98,23 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("bench: %v", err)
 	}
 	// Found out now, not after the measuring: where the results will go.
-	if *jsonOut == "-" && *benchOut == "-" {
-		return usageErrorf("bench: --json - and --benchfmt - would both write to standard output; give one a file")
+	outs := []struct{ flag, path string }{{"--json", *jsonOut}, {"--benchfmt", *benchOut}, {"--csv", *csvOut}}
+	var dashes []string
+	for _, o := range outs {
+		if o.path == "-" {
+			dashes = append(dashes, o.flag+" -")
+		}
+		if err := checkOutFile("bench", o.flag, o.path); err != nil {
+			return err
+		}
 	}
-	if err := checkOutFile("bench", "--json", *jsonOut); err != nil {
-		return err
-	}
-	if err := checkOutFile("bench", "--benchfmt", *benchOut); err != nil {
-		return err
+	if len(dashes) > 1 {
+		return usageErrorf("bench: %s would all write to standard output; give all but one a file", strings.Join(dashes, " and "))
 	}
 	deprecated(fs, stderr, "no-latency", "--latency=false")
 	// With data on standard output, the table goes to standard error.
 	table := stdout
-	if toStdout(*jsonOut, *benchOut) {
+	if toStdout(*jsonOut, *benchOut, *csvOut) {
 		table = stderr
 	}
 
@@ -120,7 +127,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	var bar *progress.Bar
 	b, err := probes.Bench(ctx, cfg, func(done, total int) {
 		if bar == nil {
-			bar = progress.New(stderr, "bench", "cells", total)
+			bar = progress.New(infoWriter(stderr, *quiet), "bench", "cells", total)
 		}
 		bar.Set(done)
 	})
@@ -144,7 +151,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	run.Finished = time.Now().UTC()
 
-	report.BenchTable(b).Text(table)
+	tb := report.BenchTable(b)
+	tb.Text(table)
 	if v != nil {
 		fmt.Fprintf(table, "\nverify: %s\n", report.VerifySummary(v))
 	}
@@ -159,6 +167,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			return failedf("bench: --benchfmt %v", err)
 		}
 	}
+	if *csvOut != "" {
+		if err := writeOut(*csvOut, stdout, tb.CSV); err != nil {
+			return failedf("bench: --csv %v", err)
+		}
+	}
 	if err := ctx.interrupted("bench"); err != nil {
 		return err // a signal: what was measured is written
 	}
@@ -168,9 +181,28 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// benchKeys are the only configuration keys bench.txt gives benchstat:
+// those of `go test -bench` that say which program ran. benchstat splits
+// results into a table per distinct set of file-level keys (its -table
+// default is .config, all of them) and lays out the files of one table side
+// by side (-col .file); a key that differs between two runs, such as the
+// kernel, would put them in separate tables and compare nothing. So the
+// environment that differs between runs is written as comment lines
+// (benchEnvKeys), which the Go benchmark format ignores
+// (golang.org/design/14313-benchmark-format: a line that is neither a
+// benchmark result nor "key: value" with a lower-case key is skipped).
+var benchKeys = []string{"goos", "goarch", "pkg"}
+
+// benchEnvKeys are the environment lines of bench.txt, in order, each
+// written as "# key: value".
+var benchEnvKeys = []string{"cpu", "kernel", "vsyscall", "clocksource", "pinned-cpu", "go", "vbench", "label", "started"}
+
 // writeBenchfmt writes the run's samples in the Go benchmark format, one
-// line per sample in ns/op, under configuration lines describing the
-// environment. Names are runfile.Cell.Name with the Benchmark prefix, e.g.
+// line per sample in ns/op: first the environment as "# key: value"
+// comment lines (benchEnvKeys), then the configuration lines benchstat
+// groups by (benchKeys), so that `benchstat results/*/bench.txt` puts
+// runs from different kernels, modes and machines in one table, a column
+// per file. Names are runfile.Cell.Name with the Benchmark prefix, e.g.
 // BenchmarkClockGettime/clock=MONOTONIC/path=syscall. Unavailable cells
 // have no samples and no lines.
 func writeBenchfmt(w io.Writer, run *runfile.Run) error {
@@ -178,24 +210,28 @@ func writeBenchfmt(w io.Writer, run *runfile.Run) error {
 		return errors.New("no bench results to write")
 	}
 	e := run.Env
-	var res benchfmt.Result
-	conf := func(k, v string) {
-		if v = strings.TrimSpace(v); v != "" {
-			res.Config = append(res.Config, benchfmt.Config{Key: k, Value: []byte(v), File: true})
+	env := map[string]string{
+		"cpu": e.CPUModel, "kernel": e.KernelRelease, "vsyscall": e.VsyscallMode, "clocksource": e.Clocksource,
+		"pinned-cpu": fmt.Sprint(run.Bench.CPU), "go": e.GoVersion, "vbench": e.VbenchVersion, "label": run.Label,
+		"started": run.Started.UTC().Format(time.RFC3339),
+	}
+	ew := &errWriter{w: w}
+	ew.printf("# The environment of this vbench run, as comments: benchstat would put runs whose\n")
+	ew.printf("# \"key: value\" lines differ into separate tables instead of side by side.\n")
+	for _, k := range benchEnvKeys {
+		// One line each, whatever the value holds: a label with a newline
+		// must not start a line benchstat reads.
+		if v := strings.Join(strings.Fields(env[k]), " "); v != "" {
+			ew.printf("# %s: %s\n", k, v)
 		}
 	}
-	conf("goos", runtime.GOOS)
-	conf("goarch", runtime.GOARCH)
-	conf("pkg", "github.com/vbench-dev/vbench/probes")
-	conf("cpu", e.CPUModel)
-	conf("kernel", e.KernelRelease)
-	conf("vsyscall", e.VsyscallMode)
-	conf("clocksource", e.Clocksource)
-	conf("pinned-cpu", fmt.Sprint(run.Bench.CPU))
-	conf("go", e.GoVersion)
-	conf("vbench", e.VbenchVersion)
-	if run.Label != "" {
-		conf("label", run.Label)
+	if ew.err != nil {
+		return ew.err
+	}
+	var res benchfmt.Result
+	conf := map[string]string{"goos": runtime.GOOS, "goarch": runtime.GOARCH, "pkg": "github.com/vbench-dev/vbench/probes"}
+	for _, k := range benchKeys {
+		res.Config = append(res.Config, benchfmt.Config{Key: k, Value: []byte(conf[k]), File: true})
 	}
 	bw := benchfmt.NewWriter(w)
 	for _, c := range run.Bench.Cells {
@@ -209,4 +245,16 @@ func writeBenchfmt(w io.Writer, run *runfile.Run) error {
 		}
 	}
 	return nil
+}
+
+// errWriter keeps the first write error; later writes are dropped.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, a ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, a...)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -39,7 +40,9 @@ func TestBenchBadNames(t *testing.T) {
 		// Outputs are checked before any work.
 		{[]string{"--json", "/nonexistent-dir/run.json"}, "--json /nonexistent-dir/run.json"},
 		{[]string{"--benchfmt", "/nonexistent-dir/bench.txt"}, "--benchfmt /nonexistent-dir/bench.txt"},
-		{[]string{"--json", "-", "--benchfmt", "-"}, "both write to standard output"},
+		{[]string{"--json", "-", "--benchfmt", "-"}, "--json - and --benchfmt - would all write to standard output"},
+		{[]string{"--csv", "-", "--benchfmt", "-"}, "--benchfmt - and --csv - would all write to standard output"},
+		{[]string{"--csv", "/nonexistent-dir/cells.csv"}, "--csv /nonexistent-dir/cells.csv"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
 		wantUsageErrorAny(t, append([]string{"bench"}, tc.args...), tc.want)
@@ -130,10 +133,10 @@ func TestBenchOutputs(t *testing.T) {
 	useSyscallOnlyDoors(t)
 
 	dir := t.TempDir()
-	jsonPath, benchPath := filepath.Join(dir, "bench.json"), filepath.Join(dir, "bench.txt")
+	jsonPath, benchPath, csvPath := filepath.Join(dir, "bench.json"), filepath.Join(dir, "bench.txt"), filepath.Join(dir, "cells.csv")
 	var stdout, stderr bytes.Buffer
 	err := run([]string{"bench", "--functions", "time,clock_gettime,floor", "--clocks", "monotonic,CLOCK_TAI",
-		"--count", "2", "--benchtime", "100us", "--latency=false", "--json", jsonPath, "--benchfmt", benchPath}, &stdout, &stderr)
+		"--count", "2", "--benchtime", "100us", "--latency=false", "--json", jsonPath, "--benchfmt", benchPath, "--csv", csvPath}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stdout.String())
 	}
@@ -168,6 +171,26 @@ func TestBenchOutputs(t *testing.T) {
 		}
 	}
 
+	// The CSV: a header and one record per cell, the measured ones with
+	// their median.
+	cf, err := os.Open(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(cf).ReadAll()
+	cf.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1+len(r.Bench.Cells) || !slices.Equal(recs[0][:4], []string{"function", "clock", "path", "median_ns"}) {
+		t.Fatalf("CSV has %d records (want %d), header %q", len(recs), 1+len(r.Bench.Cells), recs[0])
+	}
+	for i, c := range r.Bench.Cells {
+		if got := recs[1+i][3]; (c.Summary != nil) != (got != "") {
+			t.Errorf("CSV record %d (%s): median_ns %q, summary %v", i, c.Name(), got, c.Summary)
+		}
+	}
+
 	f, err := os.Open(benchPath)
 	if err != nil {
 		t.Fatal(err)
@@ -186,10 +209,14 @@ func TestBenchOutputs(t *testing.T) {
 		if v, ok := res.Value("sec/op"); !ok || !(v > 0) || res.Iters <= 0 {
 			t.Errorf("%s: %d iters, sec/op %v %v", name, res.Iters, v, ok)
 		}
-		for _, k := range []string{"goos", "goarch", "kernel", "vsyscall"} {
-			if res.GetConfig(k) == "" {
-				t.Errorf("%s: no %q config line", name, k)
-			}
+		// Only the keys that name the program: benchstat splits runs
+		// whose keys differ into separate tables.
+		var keys []string
+		for _, c := range res.Config {
+			keys = append(keys, c.Key)
+		}
+		if !slices.Equal(keys, benchKeys) {
+			t.Errorf("%s: configuration keys %q, want %q", name, keys, benchKeys)
 		}
 	}
 	if err := rd.Err(); err != nil {
@@ -202,5 +229,75 @@ func TestBenchOutputs(t *testing.T) {
 	}
 	if len(lines) != len(measured) {
 		t.Errorf("benchfmt names %v, measured cells %q", lines, measured)
+	}
+}
+
+// TestBenchfmtSideBySide: two runs that differ in kernel, vsyscall mode,
+// clocksource, CPU and label give bench.txt files with the same
+// configuration keys and values (benchstat puts them in one table, a
+// column per file), while each still records its environment in comment
+// lines the benchmark reader skips.
+func TestBenchfmtSideBySide(t *testing.T) {
+	mk := func(kernel, mode, clocksource, label string) *runfile.Run {
+		r := runfile.New(runfile.Env{KernelRelease: kernel, VsyscallMode: mode, Clocksource: clocksource,
+			CPUModel: "cpu of " + kernel, GoVersion: "go1.26.8", VbenchVersion: "devel"})
+		r.Label = label
+		r.Bench = &runfile.Bench{CPU: 1, Cells: []runfile.Cell{
+			{Function: "clock_gettime", Clock: "MONOTONIC", Path: "vdso", Iters: 1000, Samples: []float64{25, 26, 25.5}},
+			{Function: "time", Path: "vsyscall", Unavailable: "unavailable (vsyscall=none)"},
+		}}
+		return r
+	}
+	runs := []*runfile.Run{
+		mk("6.18.44", "xonly", "kvm-clock", ""),
+		mk("6.1.0-50-cloud-amd64", "emulate", "tsc", "old kernel\nBenchmarkInjected 1 1 ns/op"),
+	}
+	var configs []string
+	for i, r := range runs {
+		var buf bytes.Buffer
+		if err := writeBenchfmt(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		text := buf.String()
+		for _, want := range []string{"# kernel: " + r.Env.KernelRelease + "\n", "# vsyscall: " + r.Env.VsyscallMode + "\n",
+			"# clocksource: " + r.Env.Clocksource + "\n", "# cpu: " + r.Env.CPUModel + "\n", "# pinned-cpu: 1\n", "# vbench: devel\n"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("run %d: bench.txt lacks %q:\n%s", i, want, text)
+			}
+		}
+		rd := benchfmt.NewReader(strings.NewReader(text), "bench.txt")
+		n := 0
+		for rd.Scan() {
+			res, ok := rd.Result().(*benchfmt.Result)
+			if !ok {
+				t.Fatalf("run %d: not a result: %v", i, rd.Result())
+			}
+			n++
+			if got := res.Name.String(); got != "ClockGettime/clock=MONOTONIC/path=vdso" {
+				t.Errorf("run %d: result %q: only the measured cell has lines", i, got)
+			}
+			var cfg []string
+			for _, c := range res.Config {
+				if !c.File {
+					t.Errorf("run %d: %s is not a file-level key", i, c.Key)
+				}
+				cfg = append(cfg, c.Key+"="+string(c.Value))
+			}
+			if n == 1 {
+				configs = append(configs, strings.Join(cfg, " "))
+			}
+		}
+		if err := rd.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if n != 3 {
+			t.Errorf("run %d: %d results, want one per sample (3)", i, n)
+		}
+	}
+	if len(configs) != 2 || configs[0] != configs[1] {
+		t.Errorf("configurations differ between the runs, benchstat would split them: %q", configs)
+	}
+	if !strings.HasPrefix(configs[0], "goos=") {
+		t.Errorf("configuration %q", configs[0])
 	}
 }

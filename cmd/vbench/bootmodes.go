@@ -73,6 +73,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	}
 	accel := fs.String("accel", defAccel, "QEMU accelerator: auto (kvm if a test boot runs under it here, else tcg), kvm or tcg; default from $"+bootlab.EnvAccelChoice)
 	console := fs.Bool("console", false, "copy each guest's serial console to stderr as it arrives")
+	quiet := quietFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	if n, err := bootlab.RemoveStaleInitramfs(*out); err != nil {
 		return failedf("bootmodes: %v", err)
 	} else if n > 0 {
-		fmt.Fprintf(stderr, "vbench: removed %d initramfs file(s) a killed run left in %s\n", n, *out)
+		fmt.Fprintf(infoWriter(stderr, *quiet), "vbench: removed %d initramfs file(s) a killed run left in %s\n", n, *out)
 	}
 	// SIGTERM too: QEMU is then killed and the temporary initramfs removed.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -135,7 +136,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 			}
 			return failedf("bootmodes: %v", err)
 		}
-		fmt.Fprintf(stderr, "vbench: accel for %s kernels: %s: %s\n", a.kernel.Arch.Name, acc.Name, acc.Reason)
+		fmt.Fprintf(infoWriter(stderr, *quiet), "vbench: accel for %s kernels: %s: %s\n", a.kernel.Arch.Name, acc.Name, acc.Reason)
 		accels[a.kernel.Arch.Name] = acc
 		a.initrd, err = bootlab.BuildInitramfs(*out, a.init)
 		if err != nil {

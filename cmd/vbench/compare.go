@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -72,10 +71,14 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "\nno figure: %s\n", f.Empty)
 		return nil
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return failedf("compare: %v", err)
-	}
-	files, err := f.SaveIn(*out, fmts)
+	// Drawn in a new directory and put in place when complete, keeping
+	// what else --out held (report.ReplaceDir).
+	var files []string
+	err = report.ReplaceDir(*out, func(tmp string) error {
+		var err error
+		files, err = f.SaveIn(tmp, fmts)
+		return err
+	})
 	if err != nil {
 		return failedf("compare: %v", err)
 	}

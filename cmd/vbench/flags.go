@@ -12,6 +12,8 @@ package main
 //	--quick        a shorter, rougher run (run, verify); --brief is a
 //	               hidden alias of it
 //	--out DIR      where files go (see outRule)
+//	--quiet        no progress bar and no informational lines on stderr
+//	               (run, bench, aslr, bootmodes); errors and warnings still
 
 import (
 	"fmt"
@@ -85,6 +87,21 @@ func aliases(fs *pflag.FlagSet, oldToNew map[string]string) {
 		}
 		return prev(f, name)
 	})
+}
+
+// quietFlag defines --quiet; infoWriter applies it.
+func quietFlag(fs *pflag.FlagSet) *bool {
+	return fs.Bool("quiet", false, "no progress bar and no informational lines on standard error (errors and warnings still)")
+}
+
+// infoWriter is where a command draws its progress bars and writes its
+// informational lines: stderr, or nowhere under --quiet (progress.New on
+// io.Discard, not a terminal, gives a silent bar).
+func infoWriter(stderr io.Writer, quiet bool) io.Writer {
+	if quiet {
+		return io.Discard
+	}
+	return stderr
 }
 
 // checkCPU validates --cpu the same way for every command, before any work:

@@ -24,6 +24,10 @@ A figure with nothing to draw (no per-call latencies in a run, a vDSO
 that never moved) is not written; report.md says why instead. Its tables
 are the ones 'vbench bench', 'verify', 'aslr' and 'compare' print.
 
+The report is drawn in a new directory beside --out and put in its place
+when complete, keeping the other files --out held (a run's run.json): a
+failure or Ctrl-C midway leaves --out as it was.
+
 ` + outRule
 
 func runReport(args []string, stdout, stderr io.Writer) error {
@@ -55,8 +59,15 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 			return failedf("report: %s already exists", dir)
 		}
 	}
-	path, err := report.WriteWith(dir, runs, report.Options{Labels: *labels, Formats: fmts})
+	// The report is written whole into a new directory and put in place
+	// when complete: Ctrl-C or SIGTERM stops it and leaves dir as it was.
+	ctx := onInterrupt()
+	defer ctx.stop()
+	path, err := report.WriteContext(ctx, dir, runs, report.Options{Labels: *labels, Formats: fmts})
 	if err != nil {
+		if e := ctx.interruptedf("report: interrupted by %[2]s: %[1]s is as it was", dir); e != nil {
+			return e
+		}
 		return failedf("report: %v", err)
 	}
 	fmt.Fprintf(stdout, "report: %s\n", path)

@@ -63,6 +63,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	cpu := cpuFlag(fs, "the timed thread")
 	formats := fs.StringSlice("format", []string{plots.PNG}, "figure formats: png, svg or both")
 	jsonOut := jsonFlag(fs, "everything, as in its run.json")
+	quiet := quietFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -111,7 +112,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		Doors:       discoverDoors(),
 		Progress: func(part, unit string, done, total int) {
 			if _, ok := bars[part]; !ok {
-				bars[part] = progress.New(stderr, part, unit, total)
+				bars[part] = progress.New(infoWriter(stderr, *quiet), part, unit, total)
 			}
 			bars[part].Set(done)
 			if done == total {
