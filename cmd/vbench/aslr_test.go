@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/runfile"
@@ -148,4 +150,32 @@ func TestAslrFromCSVBad(t *testing.T) {
 		wantUsageError(t, []string{"aslr", "--from-csv", write("x.csv", tc.body)}, tc.want)
 	}
 	wantUsageError(t, []string{"aslr", "--from-csv", filepath.Join(dir, "missing.csv")}, "no such file")
+}
+
+// SIGTERM during sampling: what was gathered is estimated, written and
+// marked interrupted, no temporary file is left, and the exit status is 143.
+func TestAslrSIGTERMKeepsWhatWasGathered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("samples for a second")
+	}
+	dir := t.TempDir()
+	csv, js := filepath.Join(dir, "s.csv"), filepath.Join(dir, "a.json")
+	timer := time.AfterFunc(time.Second, func() { syscall.Kill(os.Getpid(), syscall.SIGTERM) })
+	defer timer.Stop()
+	stdout, stderr, code := runCLI(t, "aslr", "--samples", "10000000", "--ceiling", "0", "--samples-csv", csv, "--json", js)
+	if code != 143 || !strings.Contains(stdout, "INTERRUPTED after") || !strings.Contains(stderr, "interrupted by SIGTERM") {
+		t.Fatalf("exit %d\nstdout %.400s\nstderr %s", code, stdout, stderr)
+	}
+	r, err := runfile.ReadFile(js)
+	if err != nil || r.ASLR == nil || !r.ASLR.Interrupted || r.ASLR.Samples == 0 {
+		t.Fatalf("run file: %v %+v", err, r)
+	}
+	b, _ := os.ReadFile(csv)
+	if lines := strings.Count(string(b), "\n"); lines != r.ASLR.Samples+1 {
+		t.Errorf("CSV has %d lines for %d samples", lines, r.ASLR.Samples)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		t.Errorf("directory holds %v: a temporary file was left", ents)
+	}
 }
