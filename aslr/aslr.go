@@ -285,6 +285,7 @@ func currentKernel() Kernel {
 	var k Kernel
 	var uts unix.Utsname
 	if unix.Uname(&uts) == nil {
+		k.Machine = unix.ByteSliceToString(uts.Machine[:]) // the maxima are per architecture
 		k.Release = unix.ByteSliceToString(uts.Release[:])
 		k.Version = unix.ByteSliceToString(uts.Version[:])
 	}
