@@ -213,6 +213,19 @@ func kernelMaxArm64(region string, k Kernel, mmap func(string) Max) Max {
 	return Max{}
 }
 
+// annotatedArm64 reports whether run a was annotated (Annotate) with
+// arm64's maxima: every arm64 source names a file under arch/arm64/ or
+// says arm64, none of x86-64's does. Conclusions are given the ASLR part
+// alone, without the run's Env and its machine.
+func annotatedArm64(a *runfile.ASLR) bool {
+	for _, r := range a.Regions {
+		if strings.Contains(r.KernelMaxSource, "arm64") {
+			return true
+		}
+	}
+	return false
+}
+
 // MaxIn is KernelMax for a region of run a, where the code path the kernel
 // took depends on the target: fs/binfmt_elf.c load_elf_binary() starts brk
 // at the end of the executable's bss, and moves it to ELF_ET_DYN_BASE only
