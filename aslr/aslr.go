@@ -33,8 +33,9 @@
 // It assumes Linux with /proc mounted and permission to ptrace one's own
 // children (kernel.yama.ptrace_scope <= 2), even for the self-reporting
 // target, whose checked samples use ptrace. The built-in target exists for
-// x86-64 only (target_amd64.go); elsewhere the package builds and a run
-// needs a --target.
+// x86-64 and arm64 (target_amd64.go, target_arm64.go); elsewhere the
+// package builds and a run needs a --target. The kernel maxima know x86-64
+// and arm64 with 4 KiB pages (kernel.go), chosen by uname -m.
 package aslr
 
 import (
