@@ -33,8 +33,9 @@
 // It assumes Linux with /proc mounted and permission to ptrace one's own
 // children (kernel.yama.ptrace_scope <= 2), even for the self-reporting
 // target, whose checked samples use ptrace. The built-in target exists for
-// x86-64 only (target_amd64.go); elsewhere the package builds and a run
-// needs a --target.
+// x86-64 and arm64 (target_amd64.go, target_arm64.go); elsewhere the
+// package builds and a run needs a --target. The kernel maxima know x86-64
+// and arm64 with 4 KiB pages (kernel.go), chosen by uname -m.
 package aslr
 
 import (
@@ -285,6 +286,7 @@ func currentKernel() Kernel {
 	var k Kernel
 	var uts unix.Utsname
 	if unix.Uname(&uts) == nil {
+		k.Machine = unix.ByteSliceToString(uts.Machine[:]) // the maxima are per architecture
 		k.Release = unix.ByteSliceToString(uts.Release[:])
 		k.Version = unix.ByteSliceToString(uts.Version[:])
 	}
@@ -453,6 +455,7 @@ func Conclusions(res *runfile.ASLR) []string {
 	}
 	vdso := regionByName(res, "vdso")
 	n := res.Samples
+	arm := annotatedArm64(res)
 	if res.Interrupted {
 		out = append(out, fmt.Sprintf("interrupted: %d of %d samples gathered; figures are for those", n, res.Requested))
 	}
@@ -471,7 +474,11 @@ func Conclusions(res *runfile.ASLR) []string {
 		out = append(out, fmt.Sprintf("vDSO base: %.1f effective bits%s over %d samples (%d distinct, %d varying bits, range %#x-%#x) - %s",
 			vdso.Effective, kind, n, vdso.Distinct, vdso.VaryingBits, vdso.Min, vdso.Max, RuleWords(*vdso)))
 		if p := pairByName(res, "vdso", "mmap"); p != nil && p.DistinctDiffs == 1 && vdso.Distinct > 1 {
-			s := fmt.Sprintf("the vDSO moves with the mmap base (vDSO - mmap = %s in every sample): it is placed in the mmap region (Linux 6.9+) and adds no entropy beyond the mmap base", signedHex(-p.Offset))
+			where := "Linux 6.9+"
+			if arm {
+				where = "arm64: get_unmapped_area() in arch/arm64/kernel/vdso.c, in every version"
+			}
+			s := fmt.Sprintf("the vDSO moves with the mmap base (vDSO - mmap = %s in every sample): it is placed in the mmap region (%s) and adds no entropy beyond the mmap base", signedHex(-p.Offset), where)
 			if q := pairByName(res, "exe", "mmap"); q != nil && q.DistinctDiffs == 1 && q.Offset == 0 {
 				s += "; here the mmap base is the executable itself, a static PIE the kernel loads in the mmap region"
 			}
@@ -517,6 +524,8 @@ func Conclusions(res *runfile.ASLR) []string {
 	}
 	if v := res.Vsyscall; v != nil {
 		switch {
+		case v.Mapped == 0 && arm:
+			out = append(out, "[vsyscall]: not mapped in any sample (arm64 has no vsyscall page): 0 bits, nothing to find")
 		case v.Mapped == 0:
 			out = append(out, "[vsyscall]: not mapped in any sample (vsyscall=none): 0 bits, nothing to find")
 		case v.Mapped == n && v.Fixed:

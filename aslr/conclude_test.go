@@ -99,3 +99,36 @@ func TestConcludeControl(t *testing.T) {
 	has(t, cs, "moves with", false)
 	has(t, cs, "fixed at 0xffffffffff600000 (r-xp)", true)
 }
+
+// arm64 (Linux 6.1): the vDSO is in the mmap region in every version, and
+// there is no vsyscall page; the words say so once the run carries arm64's
+// maxima.
+func TestConcludeArm64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const n = 500
+	agg := newAggregate(n, allRegions)
+	for range n {
+		var s sample
+		m := 0xffff7f7f0000 + rng.Uint64N(1<<18)*page
+		set(&s, rExe, m)
+		set(&s, rMmap, m)
+		set(&s, rVdso, m-0x1000)
+		set(&s, rVvar, m-0x3000)
+		st := 0xffffc0000000 + rng.Uint64N(1<<18)*page
+		set(&s, rStack, st)
+		set(&s, rSP, st+0x1fe40+rng.Uint64N(256)*16)
+		set(&s, rHeap, 0xaaaaaaaa0000+rng.Uint64N(1<<18)*page)
+		agg.add(&s)
+	}
+	res := &runfile.ASLR{Samples: n, Requested: n}
+	agg.finish(res)
+	x86 := Conclusions(res)
+	has(t, x86, "mmap region (Linux 6.9+)", true)
+	has(t, x86, "(vsyscall=none)", true)
+	Annotate(res, KernelOf(runfile.Env{Machine: "aarch64", KernelRelease: "6.1.0-50-cloud-arm64", RandomizeVASpace: 2, MmapRndBits: 18}))
+	cs := Conclusions(res)
+	has(t, cs, "mmap region (arm64: get_unmapped_area() in arch/arm64/kernel/vdso.c", true)
+	has(t, cs, "6.9+", false)
+	has(t, cs, "arm64 has no vsyscall page", true)
+	has(t, cs, "ABOVE THE KERNEL MAXIMUM", false)
+}

@@ -10,11 +10,12 @@ import (
 	"github.com/vbench-dev/vbench/runfile"
 )
 
-// Kernel is what the kernel maxima depend on: the version (from uname -r,
-// or from uname -v where a distribution hides the stable sublevel, as
-// Debian's "6.1.0-50-cloud-amd64" / "Debian 6.1.176-1" does) and the two
-// sysctls.
+// Kernel is what the kernel maxima depend on: the architecture (uname -m),
+// the version (from uname -r, or from uname -v where a distribution hides
+// the stable sublevel, as Debian's "6.1.0-50-cloud-amd64" / "Debian
+// 6.1.176-1" does) and the two sysctls.
 type Kernel struct {
+	Machine          string // uname -m: "aarch64" is arm64, anything else x86-64
 	Release          string // uname -r
 	Version          string // uname -v
 	RandomizeVASpace int    // kernel.randomize_va_space
@@ -23,12 +24,15 @@ type Kernel struct {
 
 // KernelOf takes the fields of a run's environment.
 func KernelOf(env runfile.Env) Kernel {
-	return Kernel{Release: env.KernelRelease, Version: env.KernelVersion, RandomizeVASpace: env.RandomizeVASpace, MmapRndBits: env.MmapRndBits}
+	return Kernel{Machine: env.Machine, Release: env.KernelRelease, Version: env.KernelVersion, RandomizeVASpace: env.RandomizeVASpace, MmapRndBits: env.MmapRndBits}
 }
 
+// arm64 reports whether the kernel runs arm64 (uname -m says aarch64).
+func (k Kernel) arm64() bool { return k.Machine == "aarch64" || k.Machine == "arm64" }
+
 // Max is the most entropy, in bits, that a kernel lets a region's base
-// have on x86-64, and the kernel source it comes from. Known is false when
-// vbench cannot tell (an unknown region, a sysctl that was not read).
+// have, and the kernel source it comes from. Known is false when vbench
+// cannot tell (an unknown region, a sysctl that was not read).
 type Max struct {
 	Bits   float64
 	Source string
@@ -98,8 +102,8 @@ func (k Kernel) brk1G() (yes bool, note string) {
 	return false, "before 6.9, unless this stable line backported the 1 GiB range"
 }
 
-// KernelMax is the most entropy the kernel gives region on x86-64, from that
-// kernel version's source:
+// KernelMax is the most entropy the kernel gives region, from that kernel
+// version's source; arm64 kernels are in kernelMaxArm64. On x86-64:
 //
 //   - mmap, exe: vm.mmap_rnd_bits pages. arch/x86/mm/mmap.c arch_rnd() for
 //     the mmap base (an interpreter's base); fs/binfmt_elf.c
@@ -132,6 +136,9 @@ func KernelMax(region string, k Kernel) Max {
 		}
 		return Max{float64(k.MmapRndBits), "vm.mmap_rnd_bits: " + why, true}
 	}
+	if k.arm64() {
+		return kernelMaxArm64(region, k, mmap)
+	}
 	switch region {
 	case "mmap":
 		return mmap("arch_rnd(), arch/x86/mm/mmap.c")
@@ -157,6 +164,66 @@ func KernelMax(region string, k Kernel) Max {
 		}
 	}
 	return Max{}
+}
+
+// kernelMaxArm64 is KernelMax on arm64 with 4 KiB pages (Debian's arm64
+// kernels; 16 and 64 KiB pages shift STACK_RND_MASK and arch_align_stack
+// and are not handled). arm64 has used the generic top-down layout of
+// mm/util.c since 5.2 ("arm64, mm: make randomization selected by generic
+// topdown mmap layout", CONFIG_ARCH_WANT_DEFAULT_TOPDOWN_MMAP_LAYOUT):
+//
+//   - mmap, exe: vm.mmap_rnd_bits pages, arch_mmap_rnd() in mm/util.c,
+//     for the mmap base (mmap_base()) and for a PIE at ELF_ET_DYN_BASE
+//     (load_elf_binary(), fs/binfmt_elf.c). Debian's 6.1 arm64 build has
+//     CONFIG_ARCH_MMAP_RND_BITS=18, the sysctl's default; 48-bit VA and 4
+//     KiB pages allow up to VA_BITS - PAGE_SHIFT - 3 = 33
+//     (ARCH_MMAP_RND_BITS_MAX, arch/arm64/Kconfig). The run's sysctl is
+//     what counts.
+//   - vdso, vvar: arch/arm64/kernel/vdso.c __setup_additional_pages() maps
+//     them with get_unmapped_area(NULL, ...), top-down from mm->mmap_base:
+//     in the mmap region, mmap_rnd_bits, in every version.
+//   - stack: randomize_stack_top() (mm/util.c) with arm64's STACK_RND_MASK,
+//     0x3ffff >> (PAGE_SHIFT - 12) pages (arch/arm64/include/asm/elf.h): 18
+//     bits.
+//   - sp: arch_align_stack() (arch/arm64/kernel/process.c) subtracts less
+//     than PAGE_SIZE and rounds down to 16 bytes: 256 slots, 18 + 8 = 26
+//     bits.
+//   - heap: arch_randomize_brk() in mm/util.c, randomize_page(brk, SZ_1G)
+//     for a 64-bit task: 18 bits of pages (before 5.2 arm64's own
+//     arch_randomize_brk in arch/arm64/mm/mmap.c had the same 1
+//     GiB); fs/binfmt_elf.c randomizes brk only when randomize_va_space > 1.
+func kernelMaxArm64(region string, k Kernel, mmap func(string) Max) Max {
+	switch region {
+	case "mmap":
+		return mmap("arch_mmap_rnd(), mm/util.c (arm64: generic top-down layout; Debian 6.1 default CONFIG_ARCH_MMAP_RND_BITS=18)")
+	case "exe":
+		return mmap("mmap region or ELF_ET_DYN_BASE + arch_mmap_rnd(), load_elf_binary() in fs/binfmt_elf.c, mm/util.c")
+	case "vdso", "vvar", "vvar_vclock":
+		return mmap("vDSO mapped by get_unmapped_area() in the mmap region, arch/arm64/kernel/vdso.c")
+	case "stack":
+		return Max{18, "arm64 STACK_RND_MASK 0x3ffff pages (4 KiB pages, arch/arm64/include/asm/elf.h): randomize_stack_top(), mm/util.c", true}
+	case "sp":
+		return Max{26, "18 bits of pages + arch_align_stack() (under one page in 16-byte steps, arch/arm64/kernel/process.c)", true}
+	case "heap":
+		if k.RandomizeVASpace == 1 {
+			return Max{0, "randomize_va_space=1: brk not randomized (load_elf_binary(), fs/binfmt_elf.c)", true}
+		}
+		return Max{18, "randomize_page(brk, SZ_1G): arch_randomize_brk(), mm/util.c (arm64: generic top-down layout)", true}
+	}
+	return Max{}
+}
+
+// annotatedArm64 reports whether run a was annotated (Annotate) with
+// arm64's maxima: every arm64 source names a file under arch/arm64/ or
+// says arm64, none of x86-64's does. Conclusions are given the ASLR part
+// alone, without the run's Env and its machine.
+func annotatedArm64(a *runfile.ASLR) bool {
+	for _, r := range a.Regions {
+		if strings.Contains(r.KernelMaxSource, "arm64") {
+			return true
+		}
+	}
+	return false
 }
 
 // MaxIn is KernelMax for a region of run a, where the code path the kernel

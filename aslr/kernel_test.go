@@ -1,6 +1,7 @@
 package aslr
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -80,5 +81,53 @@ func TestMaxInHeap(t *testing.T) {
 	static := &runfile.ASLR{Regions: regs, Pairs: []runfile.Pair{{A: "exe", B: "mmap", DistinctDiffs: 1}}}
 	if m := MaxIn(static, "heap", k); m.Bits != 18 {
 		t.Errorf("static PIE: %+v", m)
+	}
+}
+
+// On arm64 (uname -m aarch64) every maximum comes from arm64's settings:
+// Debian's 6.1 arm64 kernel, 4 KiB pages, vm.mmap_rnd_bits 18.
+func TestKernelMaxArm64(t *testing.T) {
+	k := KernelOf(runfile.Env{Machine: "aarch64", KernelRelease: "6.1.0-50-cloud-arm64",
+		KernelVersion: "#1 SMP Debian 6.1.176-1 (2026-07-02)", RandomizeVASpace: 2, MmapRndBits: 18})
+	for _, tt := range []struct {
+		region string
+		want   float64
+		cite   string
+	}{
+		{"mmap", 18, "mm/util.c"},
+		{"exe", 18, "load_elf_binary"},
+		// In the mmap region on arm64 6.1, unlike x86-64 before 6.9.
+		{"vdso", 18, "arch/arm64/kernel/vdso.c"},
+		{"vvar", 18, "get_unmapped_area"},
+		{"stack", 18, "arch/arm64/include/asm/elf.h"},
+		{"sp", 26, "arch/arm64/kernel/process.c"},
+		{"heap", 18, "mm/util.c"},
+	} {
+		m := KernelMax(tt.region, k)
+		if !m.Known || m.Bits != tt.want || !strings.Contains(m.Source, tt.cite) {
+			t.Errorf("arm64 KernelMax(%s) = %+v; want %v citing %q", tt.region, m, tt.want, tt.cite)
+		}
+	}
+	// The sysctl in force counts, not the config default.
+	k.MmapRndBits = 33
+	if m := KernelMax("vdso", k); m.Bits != 33 {
+		t.Errorf("vdso with mmap_rnd_bits 33: %v bits", m.Bits)
+	}
+	k.RandomizeVASpace = 1
+	if m := KernelMax("heap", k); !m.Known || m.Bits != 0 {
+		t.Errorf("heap with randomize_va_space=1: %+v, want 0", m)
+	}
+	// An x86-64 machine keeps the x86-64 figures.
+	k = Kernel{Machine: "x86_64", Release: "6.18.0", RandomizeVASpace: 2, MmapRndBits: 28}
+	if m := KernelMax("stack", k); m.Bits != 22 {
+		t.Errorf("x86_64 stack: %v bits, want 22", m.Bits)
+	}
+}
+
+// The kernel a run annotates itself with says which architecture it runs.
+func TestCurrentKernelMachine(t *testing.T) {
+	k := currentKernel()
+	if k.arm64() != (runtime.GOARCH == "arm64") {
+		t.Errorf("uname -m %q on GOARCH %s", k.Machine, runtime.GOARCH)
 	}
 }

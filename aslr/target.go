@@ -102,6 +102,15 @@ func buildELF(code []byte) []byte {
 	return b.Bytes()
 }
 
+// cat joins the pieces of a program's machine code.
+func cat(parts ...[]byte) []byte {
+	var out []byte
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
 // target is the program sampled.
 type target struct {
 	path  string // what execve is given

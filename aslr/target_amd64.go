@@ -95,11 +95,3 @@ func reportCode() []byte {
 func b(x ...byte) []byte { return x }
 
 func le32(v int) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(v)) }
-
-func cat(parts ...[]byte) []byte {
-	var out []byte
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}

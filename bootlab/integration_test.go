@@ -5,10 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -248,7 +250,8 @@ func arm64Kernel(t *testing.T) (kernel string, arch *Arch, qemu string) {
 // TestBootArm64 cross-builds a static arm64 vbench, boots it as /init of
 // the arm64 kernel under qemu-system-aarch64 (TCG: the timings are
 // emulated, only what ran and what agreed is checked) with the parts
-// vsyscall, bench and verify, and checks the run it sends back:
+// vsyscall, bench, verify and aslr (a few hundred samples of the built-in
+// arm64 target), and checks the run it sends back:
 //   - the vDSO's clock_gettime(CLOCK_MONOTONIC) was measured, and verify
 //     read it between two syscalls without it going backwards;
 //   - every vsyscall cell is there and unavailable, saying the page is
@@ -256,7 +259,11 @@ func arm64Kernel(t *testing.T) (kernel string, arch *Arch, qemu string) {
 //   - time (no syscall, no vDSO entry on arm64) and getcpu through the vDSO
 //     (arm64's vDSO has none; the syscall is measured) are unavailable
 //     cells with their reasons, not missing rows;
-//   - no check failed and no part failed.
+//   - no check failed and no part failed;
+//   - ASLR: every sample self-reported by the AArch64 target, some of them
+//     checked against /proc through ptrace (a mismatch fails the part);
+//     vdso, stack and mmap (at least) randomized; no region above the
+//     arm64 kernel maximum (package aslr); no [vsyscall] mapped.
 func TestBootArm64(t *testing.T) {
 	if testing.Short() {
 		skipUnlessCI(t, "boots QEMU; skipped with -short")
@@ -286,9 +293,11 @@ func TestBootArm64(t *testing.T) {
 	}
 	cfg := Config{QEMU: qemu, Kernel: kernel, Arch: arch, Initramfs: initrd, Accel: AccelTCG,
 		AccelReason: "an aarch64 kernel on this host: tcg",
-		// 150 s gives the guest's bench a budget of about 35 s (cmd/vbench
-		// guest.go); it needs about 12 s under TCG on an idle host.
-		Append: "VBENCH_PARTS=vsyscall,bench,verify", Timeout: 150 * time.Second}
+		// 240 s gives the guest a budget of 144 s (cmd/vbench guest.go):
+		// 72 s for the ASLR samples, 36 s for the bench, which needs about
+		// 12 s under TCG on an idle host.
+		Append:  "VBENCH_PARTS=vsyscall,bench,verify,aslr VBENCH_ASLR_SAMPLES=" + strconv.Itoa(arm64ASLRSamples),
+		Timeout: 240 * time.Second}
 	res := Boot(context.Background(), cfg, modes[0])
 	t.Logf("arm64 boot: %.1fs (tcg)", res.Seconds)
 	if res.Err != nil || res.Run == nil {
@@ -362,6 +371,54 @@ func TestBootArm64(t *testing.T) {
 	wantCheck(t, r.Verify, "getcpu via vdso", "skip")
 	if f := failedChecks(r.Verify); len(f) > 0 {
 		t.Errorf("verify checks failed: %+v", f)
+	}
+	checkArm64ASLR(t, r)
+}
+
+// arm64ASLRSamples is what TestBootArm64 asks the guest for: enough for
+// every region to show that it moves, few enough for TCG.
+const arm64ASLRSamples = 300
+
+// checkArm64ASLR checks the aslr part of an arm64 guest's run.
+func checkArm64ASLR(t *testing.T, r *runfile.Run) {
+	t.Helper()
+	a := r.ASLR
+	if a == nil {
+		t.Fatal("no aslr part in the arm64 guest's run")
+	}
+	t.Logf("arm64 ASLR: %d samples in %v (%.0f/s under tcg), %s, %d checked against /proc", a.Samples, a.Duration.Round(time.Millisecond), a.Rate, a.Method, a.Checked)
+	if a.Samples < arm64ASLRSamples/2 || a.Method != aslr.MethodSelfReport || a.Checked == 0 {
+		t.Errorf("%d samples (asked %d), method %q, %d checked: want most samples, self-reported, some checked", a.Samples, arm64ASLRSamples, a.Method, a.Checked)
+	}
+	if a.NoRandomize || a.InheritedNoRandomize {
+		t.Errorf("guest sampled without randomization")
+	}
+	k := aslr.KernelOf(r.Env)
+	regions := map[string]runfile.Region{}
+	for _, g := range a.Regions {
+		regions[g.Name] = g
+		m := aslr.MaxIn(a, g.Name, k)
+		t.Logf("  %-11s present %3d distinct %3d effective %5.2f [%5.2f, %5.2f] (%s), kernel max %v", g.Name, g.Present, g.Distinct, g.Effective, g.EffectiveLo, g.EffectiveHi, g.Rule, m.Bits)
+		if g.Present > 0 && !m.Known {
+			t.Errorf("%s: no arm64 kernel maximum", g.Name)
+		}
+		if aslr.Above(g, m) {
+			t.Errorf("%s", aslr.AboveWords(g, m))
+		}
+		// The guest annotated its run with the same maxima (it knows it
+		// runs arm64: uname -m).
+		if m.Known && (g.KernelMaxBits != m.Bits || g.KernelMaxSource != m.Source) {
+			t.Errorf("%s: the guest says kernel max %v (%s), the arm64 maximum is %v (%s)", g.Name, g.KernelMaxBits, g.KernelMaxSource, m.Bits, m.Source)
+		}
+	}
+	for _, name := range []string{"vdso", "stack", "mmap", "exe", "sp", "heap"} {
+		g, ok := regions[name]
+		if !ok || g.Present == 0 || g.Distinct <= 1 || g.Effective <= 0 {
+			t.Errorf("%s: present %d distinct %d effective %.2f: want it randomized", name, g.Present, g.Distinct, g.Effective)
+		}
+	}
+	if v := a.Vsyscall; v != nil && v.Mapped > 0 {
+		t.Errorf("[vsyscall] mapped in %d samples at %#x on arm64", v.Mapped, v.Addr)
 	}
 }
 
