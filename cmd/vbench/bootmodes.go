@@ -50,7 +50,8 @@ bootmodes.md and run.json. $VBENCH_QEMU_ACCEL sets the default. Under TCG
 QEMU emulates the CPU: timings from such a guest are not real-hardware
 numbers. A KVM boot silent for 20 s is given up.
 Guest knobs for --append: VBENCH_PARTS=vsyscall,bench,verify,aslr (default all),
-VBENCH_ASLR_SAMPLES=N (a count instead of 20 s of sampling).
+VBENCH_ASLR_SAMPLES=N (a count instead of 20 s of sampling),
+VBENCH_ASLR_METHOD=self-report (guests sample through ptrace by default).
 
 ` + outRule
 
