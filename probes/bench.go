@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -86,9 +84,6 @@ func DefaultBenchConfig() BenchConfig {
 // ErrUnknownName is wrapped by the errors for a bad function, path or clock
 // name.
 var ErrUnknownName = errors.New("unknown name")
-
-// ErrBadCPU is wrapped when --cpu names a CPU this process may not run on.
-var ErrBadCPU = errors.New("CPU not available")
 
 // wrapErr is an error whose message stands alone (one line, no sentinel
 // prefix) but which still matches its sentinel with errors.Is.
@@ -543,64 +538,6 @@ func retryNoisy(ctx context.Context, live []*benchCell, ctrs *counters, budget t
 	return true
 }
 
-// Pin pins the calling thread, which must be locked to its goroutine
-// (runtime.LockOSThread), to cpu, or to the CPU it is on when cpu < 0. It
-// returns the CPU and a function restoring the old affinity. A CPU the
-// process may not run on is an error wrapping ErrBadCPU.
-func Pin(cpu int) (int, func(), error) {
-	var old unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &old); err != nil {
-		return 0, nil, fmt.Errorf("sched_getaffinity: %w", err)
-	}
-	if cpu < 0 {
-		var c, node uint32
-		if _, _, e := unix.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&c)), uintptr(unsafe.Pointer(&node)), 0); e != 0 {
-			return 0, nil, fmt.Errorf("getcpu: %w", e)
-		}
-		cpu = int(c)
-	}
-	if err := allowedCPU(cpu, &old); err != nil {
-		return 0, nil, err
-	}
-	var set unix.CPUSet
-	set.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		return 0, nil, &wrapErr{fmt.Sprintf("--cpu %d: sched_setaffinity: %v", cpu, err), ErrBadCPU}
-	}
-	return cpu, func() { unix.SchedSetaffinity(0, &old) }, nil
-}
-
-// CheckCPU reports, before any work, whether this process may run on cpu
-// (an error wrapping ErrBadCPU if not). A negative cpu means "wherever it
-// starts" and is always allowed.
-func CheckCPU(cpu int) error {
-	if cpu < 0 {
-		return nil
-	}
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		return fmt.Errorf("sched_getaffinity: %w", err)
-	}
-	return allowedCPU(cpu, &set)
-}
-
-func allowedCPU(cpu int, set *unix.CPUSet) error {
-	if cpu >= len(set)*64 || !set.IsSet(cpu) {
-		return &wrapErr{fmt.Sprintf("--cpu %d: not a CPU this process may run on (allowed: %s)", cpu, cpuList(set)), ErrBadCPU}
-	}
-	return nil
-}
-
-func cpuList(s *unix.CPUSet) string {
-	var l []string
-	for i := 0; i < len(s)*64; i++ {
-		if s.IsSet(i) {
-			l = append(l, fmt.Sprint(i))
-		}
-	}
-	return strings.Join(l, ",")
-}
-
 // benchMu serializes Bench calls.
 var benchMu sync.Mutex
 
@@ -668,61 +605,4 @@ func (bc *benchCell) sample(ctrs *counters) {
 // chunkFor is how many calls of est ns each last about chunkTime.
 func chunkFor(est float64) int64 {
 	return int64(min(max(float64(chunkTime)/est, 1), maxChunk))
-}
-
-// calibrateCounter measures counter ticks per second against
-// CLOCK_MONOTONIC (Go's monotonic clock, which reads CLOCK_MONOTONIC through
-// the vDSO) over d. Each end pairs a clock reading with the mean of the
-// counter read just before and just after it, keeping the tightest of a few
-// tries. counterHz (counter_*.go) uses it where the rate is not
-// architectural (the TSC).
-func calibrateCounter(d time.Duration) float64 {
-	read := func() (uint64, time.Time) {
-		best := uint64(math.MaxUint64)
-		var tsc uint64
-		var at time.Time
-		for range 5 {
-			a := counterNow()
-			t := time.Now()
-			b := counterNow()
-			if b-a < best {
-				best, tsc, at = b-a, a/2+b/2, t
-			}
-		}
-		return tsc, at
-	}
-	t0, m0 := read()
-	time.Sleep(d)
-	t1, m1 := read()
-	secs := m1.Sub(m0).Seconds()
-	if secs <= 0 || t1 <= t0 {
-		return 0
-	}
-	return float64(t1-t0) / secs
-}
-
-// counterStep is how many ticks the counter advances at a time: the
-// greatest common divisor of the gaps between back-to-back reads. It is 1
-// on most bare-metal CPUs; on this project's AMD EPYC VM the TSC moves in
-// steps of 21 ticks (10 ns), which bounds what the latency mode can
-// resolve. (Arm's counter may also advance in steps: Armv8.6 lets it count
-// at 1 GHz in larger increments.)
-func counterStep() uint64 {
-	var g uint64
-	prev := counterNow()
-	for range 1000 {
-		t := counterNow()
-		if d := t - prev; d > 0 && t > prev {
-			g = gcd(g, d)
-		}
-		prev = t
-	}
-	return max(g, 1)
-}
-
-func gcd(a, b uint64) uint64 {
-	for b != 0 {
-		a, b = b, a%b
-	}
-	return a
 }
