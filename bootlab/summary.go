@@ -44,7 +44,7 @@ func WriteSummaryMarkdown(w io.Writer, accels map[string]Accel, results []Result
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
 		if r.Run == nil {
-			fmt.Fprintf(w, "| %s | %s | `%s` | - | - | - | - | %.1f | no result: %s |\n", r.Kernel, r.Mode.Name, r.Mode.Arg, r.Seconds, mdCell(errString(r.Err)))
+			fmt.Fprintf(w, "| %s | %s | %s | - | - | - | - | %.1f | no result: %s |\n", r.Kernel, r.Mode.Name, argCell(r.Mode), r.Seconds, mdCell(errString(r.Err)))
 			continue
 		}
 		b := r.Run.Boot
@@ -59,12 +59,20 @@ func WriteSummaryMarkdown(w io.Writer, accels map[string]Accel, results []Result
 		if perms != "absent" {
 			perms = "`" + perms + "`"
 		}
-		fmt.Fprintf(w, "| %s | %s | `%s` | %s | %s | %s | %s | %.1f | %s |\n", r.Kernel, r.Mode.Name, r.Mode.Arg, perms,
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %.1f | %s |\n", r.Kernel, r.Mode.Name, argCell(r.Mode), perms,
 			dash(b.Observed.ReadProbe), dash(b.Observed.CallProbe), b.Accel, b.Seconds, res)
 	}
 	if emulated {
 		fmt.Fprintf(w, "\n**%s**\n", TCGNote)
 	}
+}
+
+// argCell is the boot argument of a mode as a table cell: code, or "(none)".
+func argCell(m Mode) string {
+	if m.Arg == "" {
+		return "(none)"
+	}
+	return "`" + m.Arg + "`"
 }
 
 func errString(err error) string {

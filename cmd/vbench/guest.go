@@ -54,7 +54,10 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 	// The label names the boot, not the host: "vsyscall=xonly (QEMU tcg)";
 	// DefaultLabel would not tell vdso=0 apart from vsyscall=none.
 	arg := gi.Mode
-	if !strings.Contains(arg, "=") {
+	switch {
+	case arg == bootlab.DefaultMode.Name:
+		arg = "default boot" // a kernel without vsyscall= (arm64)
+	case !strings.Contains(arg, "="):
 		arg = "vsyscall=" + arg
 	}
 	r.Label = fmt.Sprintf("%s (QEMU %s)", arg, gi.Accel)
