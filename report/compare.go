@@ -373,13 +373,7 @@ func median(c *runfile.Cell) string {
 // the base the verdict against it. Columns are headed by the runs' labels;
 // the legend is its note.
 func (c *Comparison) timingTable() *Table {
-	t := &Table{Cols: cols("function", "clock", "path"), Notes: []string{c.timingLegend()}}
-	for k, ri := range c.Timed {
-		t.Cols = append(t.Cols, Col{Head: c.Labels[ri], Right: true})
-		if k > 0 {
-			t.Cols = append(t.Cols, Col{Head: "vs base"})
-		}
-	}
+	t := c.vsBaseTable(cols("function", "clock", "path"), c.Timed, c.timingLegend())
 	for _, row := range c.Rows {
 		var id *runfile.Cell
 		for _, cell := range row.Cells {
@@ -388,16 +382,36 @@ func (c *Comparison) timingTable() *Table {
 				break
 			}
 		}
-		r := []string{id.Function, dash(id.Clock), dash(id.Path)}
-		for k, ri := range c.Timed {
-			r = append(r, median(row.Cells[ri]))
-			if k > 0 {
-				r = append(r, row.Vs[ri])
-			}
-		}
-		t.Rows = append(t.Rows, r)
+		t.Rows = append(t.Rows, vsBaseRow([]string{id.Function, dash(id.Clock), dash(id.Path)}, c.Timed,
+			func(ri int) string { return median(row.Cells[ri]) }, row.Vs))
 	}
 	return t
+}
+
+// vsBaseTable is a comparison table's head: the key columns, then per run
+// (runs index c.Labels) its label and, after the base, "vs base".
+func (c *Comparison) vsBaseTable(key []Col, runs []int, legend string) *Table {
+	t := &Table{Cols: key, Notes: []string{legend}}
+	for k, ri := range runs {
+		t.Cols = append(t.Cols, Col{Head: c.Labels[ri], Right: true})
+		if k > 0 {
+			t.Cols = append(t.Cols, Col{Head: "vs base"})
+		}
+	}
+	return t
+}
+
+// vsBaseRow is one row of such a table: the key cells, then per run its
+// value and, after the base, its verdict against the base (vs[run]).
+func vsBaseRow(key []string, runs []int, value func(run int) string, vs []string) []string {
+	r := key
+	for k, ri := range runs {
+		r = append(r, value(ri))
+		if k > 0 {
+			r = append(r, vs[ri])
+		}
+	}
+	return r
 }
 
 // timingLegend says what the timing table shows and how it decides.

@@ -138,22 +138,10 @@ func aslrCell(g *runfile.Region) string {
 
 // aslrTable is the region-by-region table, its legend as the note.
 func (c *Comparison) aslrTable() *Table {
-	t := &Table{Cols: cols("region (bits)"), Notes: []string{c.aslrLegend()}}
-	for k, ri := range c.ASLRRuns {
-		t.Cols = append(t.Cols, Col{Head: c.Labels[ri], Right: true})
-		if k > 0 {
-			t.Cols = append(t.Cols, Col{Head: "vs base"})
-		}
-	}
+	t := c.vsBaseTable(cols("region (bits)"), c.ASLRRuns, c.aslrLegend())
 	for _, row := range c.ASLR {
-		r := []string{row.Region}
-		for k, ri := range c.ASLRRuns {
-			r = append(r, aslrCell(row.Regions[ri]))
-			if k > 0 {
-				r = append(r, row.Vs[ri])
-			}
-		}
-		t.Rows = append(t.Rows, r)
+		t.Rows = append(t.Rows, vsBaseRow([]string{row.Region}, c.ASLRRuns,
+			func(ri int) string { return aslrCell(row.Regions[ri]) }, row.Vs))
 	}
 	return t
 }
