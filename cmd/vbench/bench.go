@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,6 +70,16 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("bench: unexpected argument %q (see 'vbench bench --help')", fs.Arg(0))
+	}
+	// An empty list given is a mistake, as an empty name in a list is
+	// ("--functions ," and "--functions ''" alike); leave the flag out for all.
+	for _, l := range []struct {
+		flag  string
+		names []string
+	}{{"functions", *functions}, {"paths", *paths}, {"clocks", *clocks}} {
+		if fs.Changed(l.flag) && (len(l.names) == 0 || slices.Contains(l.names, "")) {
+			return usageErrorf("bench: --%s: an empty name (leave the flag out for all)", l.flag)
+		}
 	}
 	cfg := def
 	for _, f := range *functions {

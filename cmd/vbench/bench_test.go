@@ -44,6 +44,10 @@ func TestBenchBadNames(t *testing.T) {
 		{[]string{"--csv", "-", "--benchfmt", "-"}, "--benchfmt - and --csv - would all write to standard output"},
 		{[]string{"--csv", "/nonexistent-dir/cells.csv"}, "--csv /nonexistent-dir/cells.csv"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		// An empty list is an error whichever way it is written.
+		{[]string{"--functions", ","}, "--functions: an empty name"},
+		{[]string{"--functions="}, "--functions: an empty name"},
+		{[]string{"--clocks", ",MONOTONIC"}, "--clocks: an empty name"},
 	} {
 		wantUsageErrorAny(t, append([]string{"bench"}, tc.args...), tc.want)
 	}
