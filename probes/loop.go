@@ -46,6 +46,16 @@ func loopSyscall(trap uintptr, n int64, a1, a2, a3, a4, a5 uintptr) (r1 uintptr)
 //go:noescape
 func loopCall(fn uintptr, n int64, a1, a2, a3, a4, a5 uintptr) (r1 uintptr)
 
+// loopCall3 calls the C-ABI function at fn n times as fn(a1, a2, 0): the
+// calls of at most three arguments whose third is NULL (every clock call,
+// getcpu), as a C caller makes them, with the loop state in registers and
+// nothing loaded from memory per call. loopCall, which must pass five
+// arguments with too few callee-saved registers to hold them, reloads three
+// from its frame per call: 0.4 ns more per call measured on getcpu.
+//
+//go:noescape
+func loopCall3(fn uintptr, n int64, a1, a2 uintptr) (r1 uintptr)
+
 // loopLatency times n operations one by one, storing counter ticks in
 // out[0:n]; see loop_amd64.s for kind. second selects rdtscp for the end
 // read on x86-64 and is ignored on arm64.
@@ -94,9 +104,12 @@ func (o loopOp) run(n int64) uintptr {
 		return loopSyscall(o.addr, n, a[0], a[1], a[2], a[3], a[4])
 	case opCall:
 		a := o.args
+		if a[2] == 0 && a[3] == 0 && a[4] == 0 {
+			return loopCall3(o.addr, n, a[0], a[1])
+		}
 		return loopCall(o.addr, n, a[0], a[1], a[2], a[3], a[4])
 	case opCallEmpty:
-		return loopCall(emptyCAddr(), n, 0, 0, 0, 0, 0)
+		return loopCall3(emptyCAddr(), n, 0, 0)
 	case opEmpty:
 		loopEmpty(n)
 	case opCounter:

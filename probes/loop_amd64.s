@@ -159,6 +159,34 @@ calldone:
 	MOVQ	AX, r1+56(FP)
 	RET
 
+// func loopCall3(fn uintptr, n int64, a1, a2 uintptr) (r1 uintptr)
+// Calls the C function at fn n times as fn(a1, a2, 0) and returns RAX of
+// the last call: the loop of loopCall with every argument in a register.
+TEXT ·loopCall3(SB), 0, $16384-40
+	NO_LOCAL_POINTERS
+	MOVQ	fn+0(FP), R12
+	MOVQ	n+8(FP), BX
+	MOVQ	a1+16(FP), R14
+	MOVQ	a2+24(FP), R15
+	XORL	AX, AX
+	TESTQ	BX, BX
+	JLE	call3done
+	MOVQ	SP, R13			// saved SP; callee-saved in C
+	LEAQ	(callFrame-64)(SP), SP	// the callee's stack is our frame
+	ANDQ	$~15, SP		// the ABI wants 16-byte alignment at the call
+	PCALIGN	$32
+call3loop:
+	MOVQ	R14, DI
+	MOVQ	R15, SI
+	XORL	DX, DX
+	CALL	R12
+	DECQ	BX
+	JNZ	call3loop
+	MOVQ	R13, SP
+call3done:
+	MOVQ	AX, r1+32(FP)
+	RET
+
 // func loopLatency(kind int64, target uintptr, n int64, a1, a2, a3, a4, a5 uintptr, out *uint64, second bool)
 // Times each of n operations on its own, storing TSC ticks in out[0:n].
 // kind 0 times nothing (the timer's own overhead), 1 a call of the C

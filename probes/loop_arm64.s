@@ -165,6 +165,36 @@ calldone:
 	MOVD	R0, r1+56(FP)
 	RET
 
+// func loopCall3(fn uintptr, n int64, a1, a2 uintptr) (r1 uintptr)
+// Calls the C function at fn n times as fn(a1, a2, 0) and returns X0 of
+// the last call: loopCall's loop with two registers fewer to move.
+TEXT ·loopCall3(SB), 0, $16384-40
+	NO_LOCAL_POINTERS
+	MOVD	fn+0(FP), R19
+	MOVD	n+8(FP), R20
+	MOVD	a1+16(FP), R21
+	MOVD	a2+24(FP), R22
+	MOVD	$0, R0
+	CMP	$0, R20
+	BLE	call3done
+	MOVD	RSP, R26		// saved RSP; callee-saved in C
+	MOVD	RSP, R10
+	ADD	$(callFrame-64), R10	// the callee's stack is our frame
+	BIC	$15, R10		// the ABI wants 16-byte alignment
+	MOVD	R10, RSP
+	PCALIGN	$32
+call3loop:
+	MOVD	R21, R0
+	MOVD	R22, R1
+	MOVD	ZR, R2
+	BL	(R19)
+	SUBS	$1, R20
+	BNE	call3loop
+	MOVD	R26, RSP
+call3done:
+	MOVD	R0, r1+32(FP)
+	RET
+
 // func loopLatency(kind int64, target uintptr, n int64, a1, a2, a3, a4, a5 uintptr, out *uint64, second bool)
 // Times each of n operations on its own, storing counter ticks in
 // out[0:n]. kind 0 times nothing (the timer's own overhead), 1 a call of

@@ -142,6 +142,21 @@ func TestLoopCallVDSO(t *testing.T) {
 	if r := loopCall(cg, 1, ^uintptr(0), addr(&loopBuf.TS), 0, 0, 0); unix.Errno(-int64(r)) != unix.EINVAL {
 		t.Errorf("vDSO clock_gettime(-1) returned %d, want -EINVAL", int64(r))
 	}
+	// The three-argument loop gives the same answers.
+	loopBuf.TS = unix.Timespec{}
+	if r := loopCall3(cg, 1000, unix.CLOCK_MONOTONIC, addr(&loopBuf.TS)); r != 0 {
+		t.Fatalf("vDSO clock_gettime through loopCall3 returned %d", int64(r))
+	}
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &want)
+	if !near(loopBuf.TS, want) {
+		t.Errorf("loopCall3 left %v, Go read %v", loopBuf.TS, want)
+	}
+	if r := loopCall3(cg, 1, ^uintptr(0), addr(&loopBuf.TS)); unix.Errno(-int64(r)) != unix.EINVAL {
+		t.Errorf("loopCall3: vDSO clock_gettime(-1) returned %d, want -EINVAL", int64(r))
+	}
+	if r := loopCall3(cg, 0, unix.CLOCK_MONOTONIC, addr(&loopBuf.TS)); r != 0 {
+		t.Errorf("loopCall3 with n=0 returned %d", r)
+	}
 	if !noTime {
 		r := loopCall(tm, 1000, 0, 0, 0, 0, 0)
 		if now := time.Now().Unix(); now-int64(r) < 0 || now-int64(r) > 2 {

@@ -5,7 +5,11 @@
  * Build and run (gcc is enough; no other dependency):
  *
  *   gcc -O2 -falign-loops=32 -o /tmp/fidelity probes/fidelity/loop.c -ldl
- *   /tmp/fidelity [CPU [SAMPLES [MS]]]     (defaults: CPU 0, 10 samples of 20 ms)
+ *   /tmp/fidelity [CPU [SAMPLES [MS [CELL]]]]   (defaults: CPU 0, 10 samples of 20 ms, every cell)
+ *
+ * CELL, if given, times only the cell of that name: to alternate with
+ * vbench cell by cell, so that the VM's drift falls on both alike
+ * (results/fidelity/run.sh does that).
  *
  * and, interleaved with it on the same CPU:
  *
@@ -145,6 +149,7 @@ int main(int argc, char **argv)
 	int c = argc > 1 ? atoi(argv[1]) : 0;
 	int samples = argc > 2 ? atoi(argv[2]) : 10;
 	double ms = argc > 3 ? atof(argv[3]) : 20;
+	const char *only = argc > 4 ? argv[4] : NULL;
 	cpu_set_t set;
 	CPU_ZERO(&set);
 	CPU_SET(c, &set);
@@ -189,6 +194,8 @@ int main(int argc, char **argv)
 		if ((o->kind == CALL2 || o->kind == CALL5) && !o->fn)
 			continue;
 		if (novsys && strstr(o->name, "vsyscall"))
+			continue;
+		if (only && strcmp(only, o->name) != 0)
 			continue;
 		printf("%-50s %8.3f\n", o->name, measure(o, samples, ms));
 		fflush(stdout);

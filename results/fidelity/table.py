@@ -1,19 +1,17 @@
-# Median ratio of the medians, vbench over the C loop, per cell and per round (see run.sh).
-import re,statistics,collections
-rows=collections.OrderedDict()
-for r in range(1,7):
-    c={}
-    for l in open(f'c-round{r}.txt'):
-        p=l.split()
-        if len(p)==2: c[p[0]]=float(p[1])
-    v=collections.defaultdict(list)
-    for l in open(f'vbench-round{r}.txt'):
-        if l.startswith('Benchmark'):
-            p=l.split(); name=re.sub(r'-\d+$','',p[0][len('Benchmark'):]); v[name].append(float(p[2]))
-    for k in c:
-        if k in v:
-            rows.setdefault(k,[]).append((c[k], statistics.median(v[k])))
-print(f"{'cell':48s} {'C ns':>9s} {'vbench ns':>10s}  ratio per round (vbench/C)   median ratio")
-for k,rs in rows.items():
-    ratios=[b/a for a,b in rs]
-    print(f"{k:48s} {statistics.median([a for a,b in rs]):9.3f} {statistics.median([b for a,b in rs]):10.3f}  "+" ".join(f"{x:.3f}" for x in ratios)+f"   {statistics.median(ratios):.3f}")
+# Median ratio vbench/C per cell, the two measured back to back cell by cell (run.sh).
+import collections, statistics
+c = collections.defaultdict(dict)
+for l in open('c.txt'):
+    r, name, v = l.split()
+    c[name][r] = float(v)
+v = collections.defaultdict(lambda: collections.defaultdict(list))
+for l in open('vbench.txt'):
+    p = l.split()
+    v[p[1][len('Benchmark'):]][p[0]].append(float(p[3]))
+print(f"{'cell':42s} {'C ns':>8s} {'vbench':>8s}  vbench/C per round                      median")
+for name in c:
+    rounds = sorted(c[name])
+    ratios = [statistics.median(v[name][r]) / c[name][r] for r in rounds if v[name][r]]
+    cm = statistics.median(c[name].values())
+    vm = statistics.median(statistics.median(v[name][r]) for r in rounds if v[name][r])
+    print(f"{name:42s} {cm:8.3f} {vm:8.3f}  " + " ".join(f"{x:.3f}" for x in ratios) + f"   {statistics.median(ratios):.3f}")
