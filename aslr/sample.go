@@ -284,6 +284,13 @@ func (s *spawner) waitExec(pid int) (gone bool, err error) {
 
 // wait waits for pid to end, after SIGKILL.
 func (s *spawner) wait(pid int) error {
+	_, err := waitEnd(pid)
+	return err
+}
+
+// waitEnd reaps pid and returns how it ended, waiting past EINTR and past
+// stops (a stop reported before a SIGKILL took effect: SIGKILL ends it).
+func waitEnd(pid int) (unix.WaitStatus, error) {
 	for {
 		var ws unix.WaitStatus
 		_, err := unix.Wait4(pid, &ws, 0, nil)
@@ -291,13 +298,11 @@ func (s *spawner) wait(pid int) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("wait4(%d): %w", pid, err)
+			return ws, fmt.Errorf("wait4(%d): %w", pid, err)
 		}
 		if ws.Exited() || ws.Signaled() {
-			return nil
+			return ws, nil
 		}
-		// A stop reported before the SIGKILL took effect: keep waiting,
-		// SIGKILL ends it.
 	}
 }
 

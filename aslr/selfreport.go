@@ -255,18 +255,9 @@ func (r *reporter) release(pid int) error {
 
 // exited reaps pid, which must exit 0 (it wrote its whole record).
 func (r *reporter) exited(pid int) error {
-	var ws unix.WaitStatus
-	for {
-		_, err := unix.Wait4(pid, &ws, 0, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("wait4(%d): %w", pid, err)
-		}
-		if ws.Exited() || ws.Signaled() {
-			break
-		}
+	ws, err := waitEnd(pid)
+	if err != nil {
+		return err
 	}
 	switch {
 	case ws.Signaled():
