@@ -39,7 +39,7 @@ const (
 	guestBenchtime      = 5 * time.Millisecond
 	guestASLRTime       = 20 * time.Second
 	guestASLRMax        = 200_000 // samples, if the time allows that many (13 MB of columns)
-	guestBudgetFraction = 0.6       // of the host's --timeout, for the whole study
+	guestBudgetFraction = 0.6     // of the host's --timeout, for the whole study
 )
 
 // guestStudy runs the study (package study) with the guest's settings and
