@@ -113,7 +113,6 @@ type reporter struct {
 	s       *spawner // traced spawns, for checked samples
 	attr    *syscall.ProcAttr
 	files   []uintptr // the children's fds 0, 1, 2: closed, the pipe, closed
-	rfd     int       // this spawn's pipe, read end
 	buf     [recordSize]byte
 	lay     *mapsLayout
 	page    uint64

@@ -297,12 +297,6 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	return p
 }
 
-// logY makes p's Y axis logarithmic with labelled powers of ten.
-func logY(p *plot.Plot) {
-	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = logTicks{}
-}
-
 func logX(p *plot.Plot) {
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = logTicks{}
@@ -418,7 +412,6 @@ type legendItem struct {
 // rows as the width needs, below the data rather than over it.
 type legendStrip struct {
 	items []legendItem
-	width vg.Length // of the figure, to wrap rows
 }
 
 const (
