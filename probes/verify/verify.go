@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -97,6 +98,9 @@ func Run(cfg Config) *runfile.Verify {
 		defer restore()
 	}
 
+	d, release := probes.WithRseq(d) // getcpu's rseq path reads this thread's area
+	defer release()
+	v.d = d
 	v.cpu, v.allowed, v.pinErr = cpu, allowed, pinErr
 	v.doors()
 	for _, c := range probes.Calls {
@@ -324,7 +328,7 @@ func (v *verifier) getcpu() {
 		v.add(name, Fail, "%v", err)
 		return
 	}
-	v.add(name, Pass, "cpu %d node %d, %d rounds", cpu, node0, v.rounds)
+	v.add(name, Pass, "cpu %d node %d, %d rounds%s", cpu, node0, v.rounds, v.rseqNode(ps))
 
 	// As test_vsyscall.c's test_getcpu: pinned to each allowed CPU in
 	// turn, every path names that CPU (and one node per CPU, whatever the
@@ -354,6 +358,17 @@ func (v *verifier) getcpu() {
 	v.add(eachName, Pass, "CPUs %s", strings.Join(checked, ","))
 }
 
+// rseqNode says, when ps holds rseq, whether its node_id was compared.
+func (v *verifier) rseqNode(ps []probes.Path) string {
+	if !slices.Contains(ps, probes.PathRseq) {
+		return ""
+	}
+	if v.d.RseqNode {
+		return "; rseq cpu_id and node_id compared"
+	}
+	return "; rseq cpu_id compared, node_id not (the kernel fills it since Linux 6.3: AT_RSEQ_FEATURE_SIZE)"
+}
+
 // getcpuOn checks, rounds times, that getcpu through the syscall and ps
 // gives cpu and node on a thread pinned to cpu.
 func (v *verifier) getcpuOn(cpu int, node uint32, ps []probes.Path, rounds int) error {
@@ -362,6 +377,9 @@ func (v *verifier) getcpuOn(cpu int, node uint32, ps []probes.Path, rounds int) 
 			c, n, err := v.d.Getcpu(p)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
+			}
+			if p == probes.PathRseq && !v.d.RseqNode {
+				n = node // node_id is not filled before Linux 6.3: cpu_id alone
 			}
 			if int(c) != cpu || n != node {
 				return fmt.Errorf("pinned to CPU %d (node %d): %s says cpu %d node %d", cpu, node, p, c, n)
