@@ -11,4 +11,3 @@ type Mapping struct {
 	Size  uint64 `json:"size"`  // bytes
 	Perms string `json:"perms"` // e.g. "r--p", "r-xp"
 }
-
