@@ -138,6 +138,18 @@ func (d *Doors) Target(fn Func, p Path) (uintptr, error) {
 			return 0, unavailable("%s", d.vsyscallReason())
 		}
 		return c.Vsyscall, nil
+	case PathRseq:
+		if !c.Has(p) {
+			return 0, unavailable("rseq holds no answer of %s", fn)
+		}
+		if d.RseqErr != nil {
+			return 0, unavailable("%v", d.RseqErr)
+		}
+		a := rseqHere()
+		if a == nil {
+			return 0, unavailable("no rseq area registered on this thread")
+		}
+		return addr(&a.CPUID), nil
 	}
 	return 0, fmt.Errorf("unknown path %q", p)
 }
@@ -202,9 +214,17 @@ func (d *Doors) call(fn Func, p Path, id int32, as []Arg) (Reply, error) {
 		before = slices.Clone(state)
 	}
 	var r uintptr
-	if p == PathSyscall {
+	switch p {
+	case PathSyscall:
 		r = raw(c.Trap, a)
-	} else {
+	case PathRseq:
+		// What sched_getcpu does with glibc's area: load cpu_id (and
+		// node_id, where the kernel fills it: rseqNodeFilled).
+		b.CPU, b.Node = rseqCPU(rseqHere()) // Target found it on this thread
+		if !d.RseqNode {
+			b.Node = ^uint32(0)
+		}
+	default:
 		r = callGuarded(target, a[0], a[1], a[2], a[3], a[4])
 	}
 	rep := Reply{R: r, Buffer: b.Buffer}

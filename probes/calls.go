@@ -42,13 +42,17 @@ const (
 	PathSyscall  Path = "syscall"  // the syscall instruction, issued by vbench
 	PathVDSO     Path = "vdso"     // the vDSO's functions
 	PathVsyscall Path = "vsyscall" // the legacy page at 0xffffffffff600000
+	// PathRseq is a load of cpu_id from a struct rseq the kernel keeps up
+	// to date for the thread (rseq.go): getcpu only, as glibc's
+	// sched_getcpu reads it.
+	PathRseq Path = "rseq"
 )
 
 // Paths is the one order of the paths: the bench table's, the plots', and
 // the order verify reads them in (then the syscall again), as the kernel's
 // tools/testing/selftests/x86/test_vsyscall.c reads syscall, vDSO,
-// vsyscall.
-var Paths = []Path{PathSyscall, PathVDSO, PathVsyscall}
+// vsyscall; rseq, which only getcpu has, comes last.
+var Paths = []Path{PathSyscall, PathVDSO, PathVsyscall, PathRseq}
 
 // Arg says how one argument of a call is made from the clock id and a
 // buffer that does not move (callBuf).
@@ -96,6 +100,9 @@ type Call struct {
 	// without the page (vsyscall.Exists false) the entries' cells exist
 	// and are unavailable, with the reason.
 	Vsyscall uintptr
+	// Rseq is true when the answer can be read from a registered struct
+	// rseq (getcpu's cpu_id and node_id): the rseq path, a load.
+	Rseq bool
 	// Trap is the syscall number, from golang.org/x/sys/unix; noTrap where
 	// the architecture has no such call (sysTime, syscalls_*.go).
 	Trap uintptr
@@ -118,7 +125,7 @@ var Calls = []Call{
 		Args: []Arg{ArgClock, ArgTimespec}},
 	{Func: FuncClockGetres, Clocked: true, VDSO: "clock_getres", Trap: unix.SYS_CLOCK_GETRES,
 		Args: []Arg{ArgClock, ArgTimespec}},
-	{Func: FuncGetcpu, VDSO: "getcpu", Vsyscall: vsyscall.Getcpu, Trap: unix.SYS_GETCPU,
+	{Func: FuncGetcpu, VDSO: "getcpu", Vsyscall: vsyscall.Getcpu, Rseq: true, Trap: unix.SYS_GETCPU,
 		Args: []Arg{ArgCPU, ArgNode, ArgZero}}, // getcpu(cpu, node, NULL)
 	{Func: FuncGetrandom, VDSO: "getrandom", Trap: unix.SYS_GETRANDOM,
 		// getrandom(buf, 32, 0, state, state_len), lib/vdso/getrandom.c
@@ -146,13 +153,15 @@ func CallOf(fn Func) (Call, bool) {
 
 // Has reports whether any kernel offers c through p: the syscall and the
 // vDSO always (a given kernel may still lack the symbol), the vsyscall page
-// only for its three entries.
+// only for its three entries, rseq only for getcpu.
 func (c Call) Has(p Path) bool {
 	switch p {
 	case PathSyscall, PathVDSO:
 		return true
 	case PathVsyscall:
 		return c.Vsyscall != 0
+	case PathRseq:
+		return c.Rseq
 	}
 	return false
 }

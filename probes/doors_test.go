@@ -157,7 +157,7 @@ func TestUnavailableNeverCalls(t *testing.T) {
 			t.Error("Target accepted an unknown function")
 		}
 	}
-	if _, err := ParsePath("vdos"); err == nil || !strings.Contains(err.Error(), "valid: syscall, vdso, vsyscall)") {
+	if _, err := ParsePath("vdos"); err == nil || !strings.Contains(err.Error(), "valid: syscall, vdso, vsyscall, rseq)") {
 		t.Errorf("ParsePath: %v", err)
 	}
 	if _, err := ClockByName("MONOTONIC_FAST"); err == nil || !strings.Contains(err.Error(), "BOOTTIME") {

@@ -6,7 +6,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/vbench-dev/vbench/aslr"
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -90,14 +90,16 @@ func entropyOf(g *runfile.Region) string {
 	switch g.Rule {
 	case "":
 		return ""
-	case aslr.RuleMin:
-		return aslr.EntropyMin
+	case analysis.RuleMin:
+		return analysis.EntropyMin
 	}
-	return aslr.EntropyCollision // birthday, range, bitsum, constant
+	return analysis.EntropyCollision // birthday, range, bitsum, constant
 }
 
 // present is true when the region was seen in the run's samples.
-func present(g *runfile.Region) bool { return g != nil && g.Present > 0 && g.Rule != aslr.RuleAbsent }
+func present(g *runfile.Region) bool {
+	return g != nil && g.Present > 0 && g.Rule != analysis.RuleAbsent
+}
 
 func (c *Comparison) aslrVs(a, b *runfile.Region) (string, bool) {
 	switch {
@@ -107,8 +109,8 @@ func (c *Comparison) aslrVs(a, b *runfile.Region) (string, bool) {
 		return "no interval", false
 	}
 	ea, eb := entropyOf(a), entropyOf(b)
-	if a.Rule != aslr.RuleConstant && b.Rule != aslr.RuleConstant && ea != eb {
-		return fmt.Sprintf("not comparable (%s vs %s)", aslr.EntropyWords(ea), aslr.EntropyWords(eb)), false
+	if a.Rule != analysis.RuleConstant && b.Rule != analysis.RuleConstant && ea != eb {
+		return fmt.Sprintf("not comparable (%s vs %s)", analysis.EntropyWords(ea), analysis.EntropyWords(eb)), false
 	}
 	diff := math.Round(10*(b.Effective-a.Effective)) / 10
 	d := fmt.Sprintf("%+.1f bits", diff)
@@ -130,7 +132,7 @@ func aslrCell(g *runfile.Region) string {
 		return "absent"
 	case g.Rule == "":
 		return fmt.Sprintf("%.1f (no interval)", g.Effective)
-	case g.Rule == aslr.RuleConstant:
+	case g.Rule == analysis.RuleConstant:
 		return "0 constant"
 	}
 	return fmt.Sprintf("%.1f [%.1f, %.1f] %s", g.Effective, g.EffectiveLo, g.EffectiveHi, g.Rule)

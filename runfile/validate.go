@@ -309,6 +309,7 @@ func (v *validator) bench(p string, b *Bench) {
 }
 
 func (v *validator) verify(p string, vr *Verify) {
+	v.nonNeg(p+".clock_steps", int64(vr.ClockSteps))
 	for _, list := range []struct {
 		name   string
 		checks []Check
