@@ -51,20 +51,6 @@ const BitFreqBits = 48
 // "weak" as paxtest counts it: set in at most 35% or at least 65% of them.
 func WeakBit(p float64) bool { return p > 0 && p < 1 && (p <= 0.35 || p >= 0.65) }
 
-// Rule codes (Region.Rule) and entropy kinds (Region.Entropy).
-const (
-	RuleAbsent   = "absent"
-	RuleConstant = "constant"
-	RuleBirthday = "birthday" // the collision estimate
-	RuleRange    = "range"    // too few collisions: the range bound, not contradicted
-	RuleBitSum   = "bitsum"   // same, the bit-entropy sum being the smaller bound
-	RuleMin      = "min"      // a value is provably heavier than H2 implies
-
-	EntropyCollision  = "collision"
-	EntropyUpperBound = "upper-bound"
-	EntropyMin        = "min"
-)
-
 // dist is a histogram sorted by value.
 type dist struct {
 	vals   []uint64
@@ -109,7 +95,7 @@ func estimate(name string, d dist) runfile.Region {
 	n := d.n
 	r := runfile.Region{Name: name, Present: n, Distinct: len(d.vals), BitFreq: make([]float64, BitFreqBits)}
 	if n == 0 || len(d.vals) == 0 {
-		r.Rule, r.EffectiveRule = RuleAbsent, "absent in every sample"
+		r.Rule, r.EffectiveRule = runfile.RuleAbsent, "absent in every sample"
 		r.CollisionBits, r.CollisionHi = -1, -1
 		return r
 	}
@@ -190,7 +176,7 @@ func gcd(a, b uint64) uint64 {
 // unseen ends (on a uniform lattice together a fraction ~ Gamma(2)/n of
 // it; 5.57 is Gamma(2)'s 97.5% point) and the plug-in per-bit entropies'
 // low bias (sum over k bits of chi2(1)/(2 n ln 2)).
-func upperBounds(r runfile.Region) (u, uHi float64, rule string) {
+func upperBounds(r runfile.Region) (u, uHi float64, rule runfile.Rule) {
 	nf := float64(r.Present)
 	rangeHi := r.RangeBits
 	if nf > 6 {
@@ -200,9 +186,9 @@ func upperBounds(r runfile.Region) (u, uHi float64, rule string) {
 	if k := float64(r.VaryingBits); k > 0 {
 		bitHi += chiSquareQuantile(1-(1-level)/2, k) / (2 * nf * math.Ln2)
 	}
-	u, rule = r.RangeBits, RuleRange
+	u, rule = r.RangeBits, runfile.RuleRange
 	if r.BitEntropySum < u {
-		u, rule = r.BitEntropySum, RuleBitSum
+		u, rule = r.BitEntropySum, runfile.RuleBitSum
 	}
 	return u, math.Min(rangeHi, bitHi), rule
 }
@@ -222,7 +208,7 @@ func upperBounds(r runfile.Region) (u, uHi float64, rule string) {
 //     its lower end).
 func effective(r *runfile.Region, maxCount int) {
 	if r.Distinct == 1 {
-		r.Rule = RuleConstant
+		r.Rule = runfile.RuleConstant
 		r.Effective, r.EffectiveLo, r.EffectiveHi = 0, 0, 0
 		r.MinEntropyLo, r.MinEntropyHi = 0, 0
 		return
@@ -248,13 +234,13 @@ func effective(r *runfile.Region, maxCount int) {
 
 	switch {
 	case -math.Log2(pLo) < lo2:
-		r.Rule, r.Entropy = RuleMin, EntropyMin
+		r.Rule, r.Entropy = runfile.RuleMin, runfile.EntropyMin
 		r.Effective, r.EffectiveLo, r.EffectiveHi = r.MinEntropy, r.MinEntropyLo, r.MinEntropyHi
 	case r.Collisions >= minCollisions || (r.Collisions > 0 && r.CollisionHi >= 0 && r.CollisionHi < u):
-		r.Rule, r.Entropy = RuleBirthday, EntropyCollision
+		r.Rule, r.Entropy = runfile.RuleBirthday, runfile.EntropyCollision
 		r.Effective, r.EffectiveLo, r.EffectiveHi = math.Min(r.CollisionBits, u), lo2, hi2
 	default:
-		r.Rule, r.Entropy = boundRule, EntropyUpperBound
+		r.Rule, r.Entropy = boundRule, runfile.EntropyUpperBound
 		r.Effective, r.EffectiveLo, r.EffectiveHi = u, lo2, hi2
 	}
 	r.Effective = math.Max(r.EffectiveLo, math.Min(r.Effective, r.EffectiveHi))
@@ -268,38 +254,38 @@ func RuleWords(r runfile.Region) string {
 	switch r.Rule {
 	case "":
 		return r.EffectiveRule
-	case RuleAbsent:
+	case runfile.RuleAbsent:
 		return "absent in every sample"
-	case RuleConstant:
+	case runfile.RuleConstant:
 		return "constant: one value in every sample"
-	case RuleMin:
+	case runfile.RuleMin:
 		return fmt.Sprintf("min-entropy: the most common value is seen in %.1f%% of samples, provably more often than the collision entropy allows, so an attacker's best guess succeeds with probability 2^-%.2f; %s (plug-in, which is biased low)",
 			100*math.Exp2(-r.MinEntropy), r.MinEntropy, iv)
-	case RuleBirthday:
+	case runfile.RuleBirthday:
 		return fmt.Sprintf("collision (Renyi-2) entropy from %d equal pairs among %d samples: two spawns share a base with probability 2^-%.2f; %s; at most min(range %.2f, bit-entropy sum %.2f)",
 			r.Collisions, r.Present, r.Effective, iv, r.RangeBits, r.BitEntropySum)
-	case RuleRange, RuleBitSum:
+	case runfile.RuleRange, runfile.RuleBitSum:
 		bound := "range"
-		if r.Rule == RuleBitSum {
+		if r.Rule == runfile.RuleBitSum {
 			bound = "bit-entropy sum"
 		}
 		return fmt.Sprintf("upper bound (the %s, %.2f bits), not an estimate: %d equal pairs are too few to estimate the collision entropy, and do not contradict the bound; the samples prove only that it lies in the %s; more samples narrow it",
 			bound, r.Effective, r.Collisions, iv)
 	}
-	return r.Rule
+	return string(r.Rule)
 }
 
 // EntropyWords names the entropy kind of Region.Entropy.
-func EntropyWords(kind string) string {
+func EntropyWords(kind runfile.EntropyKind) string {
 	switch kind {
-	case EntropyCollision:
+	case runfile.EntropyCollision:
 		return "collision entropy (Renyi-2)"
-	case EntropyMin:
+	case runfile.EntropyMin:
 		return "min-entropy"
-	case EntropyUpperBound:
+	case runfile.EntropyUpperBound:
 		return "upper bound (range or bit sum)"
 	}
-	return kind
+	return string(kind)
 }
 
 // binaryEntropy is H(p) in bits.

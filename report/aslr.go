@@ -277,13 +277,13 @@ func chiP(g runfile.Region) string {
 }
 
 // entropyWord names the entropy the effective figure is, in a word.
-func entropyWord(kind string) string {
+func entropyWord(kind runfile.EntropyKind) string {
 	switch kind {
-	case aslr.EntropyCollision:
+	case runfile.EntropyCollision:
 		return "collision"
-	case aslr.EntropyMin:
+	case runfile.EntropyMin:
 		return "min"
-	case aslr.EntropyUpperBound:
+	case runfile.EntropyUpperBound:
 		return "upper bound"
 	}
 	return "-"
@@ -292,7 +292,7 @@ func entropyWord(kind string) string {
 // effective is "28.0 [17.0, 28.0]"; without the interval for a constant
 // region or a run file from before intervals were recorded.
 func effective(g runfile.Region) string {
-	if g.Rule == "" || g.Rule == aslr.RuleConstant || g.Distinct <= 1 {
+	if g.Rule == "" || g.Rule == runfile.RuleConstant || g.Distinct <= 1 {
 		return fmt.Sprintf("%.1f", g.Effective)
 	}
 	return fmt.Sprintf("%.1f [%.1f, %.1f]", g.Effective, g.EffectiveLo, g.EffectiveHi)
