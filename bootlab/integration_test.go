@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vbench-dev/vbench/aslr"
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -393,17 +393,17 @@ func checkArm64ASLR(t *testing.T, r *runfile.Run) {
 	if a.NoRandomize || a.InheritedNoRandomize {
 		t.Errorf("guest sampled without randomization")
 	}
-	k := aslr.KernelOf(r.Env)
+	k := analysis.KernelOf(r.Env)
 	regions := map[string]runfile.Region{}
 	for _, g := range a.Regions {
 		regions[g.Name] = g
-		m := aslr.MaxIn(a, g.Name, k)
+		m := analysis.MaxIn(a, g.Name, k)
 		t.Logf("  %-11s present %3d distinct %3d effective %5.2f [%5.2f, %5.2f] (%s), kernel max %v", g.Name, g.Present, g.Distinct, g.Effective, g.EffectiveLo, g.EffectiveHi, g.Rule, m.Bits)
 		if g.Present > 0 && !m.Known {
 			t.Errorf("%s: no arm64 kernel maximum", g.Name)
 		}
-		if aslr.Above(g, m) {
-			t.Errorf("%s", aslr.AboveWords(g, m))
+		if analysis.Above(g, m) {
+			t.Errorf("%s", analysis.AboveWords(g, m))
 		}
 		// The guest annotated its run with the same maxima (it knows it
 		// runs arm64: uname -m).

@@ -6,7 +6,7 @@ import (
 	"math/bits"
 	"strings"
 
-	"github.com/vbench-dev/vbench/aslr"
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -15,7 +15,7 @@ import (
 // The conclusions and the rules' sentences are computed from the data when
 // rendered (package aslr), so a run file of any age reads the same.
 type ASLRView struct {
-	// Conclusions are the sentences a reader wants first (aslr.Conclusions).
+	// Conclusions are the sentences a reader wants first (analysis.Conclusions).
 	Conclusions []string
 	// Regions has one row per region: every estimator, the effective bits
 	// with their interval, the rule that chose them and the kernel's
@@ -41,11 +41,11 @@ type ASLRView struct {
 // effective figure and what it rests on; the narrow view also wraps the
 // pairs' sentences at narrowWidth.
 func ASLRTables(a *runfile.ASLR, env runfile.Env, wide bool) *ASLRView {
-	v := &ASLRView{Conclusions: aslr.Conclusions(a)}
-	v.Regions, v.Above = regionTable(a, aslr.KernelOf(env), wide)
+	v := &ASLRView{Conclusions: analysis.Conclusions(a)}
+	v.Regions, v.Above = regionTable(a, analysis.KernelOf(env), wide)
 	for _, g := range a.Regions {
 		if g.Present > 0 && g.Distinct > 1 {
-			v.Rules = append(v.Rules, g.Name+": "+aslr.RuleWords(g))
+			v.Rules = append(v.Rules, g.Name+": "+analysis.RuleWords(g))
 		}
 	}
 	v.Pairs = pairTable(a)
@@ -57,7 +57,7 @@ func ASLRTables(a *runfile.ASLR, env runfile.Env, wide bool) *ASLRView {
 
 // regionTable is the estimators per region (wide), or the narrowCols of
 // them, and the above-maximum sentences the conclusions lack.
-func regionTable(a *runfile.ASLR, kern aslr.Kernel, wide bool) (*Table, []string) {
+func regionTable(a *runfile.ASLR, kern analysis.Kernel, wide bool) (*Table, []string) {
 	t := &Table{Cols: cols("region", "distinct>", "varying>", "bits>", "quality>", "bit-H sum>", "range>",
 		"birthday [95%] (pairs)>", "Shannon (ceil)>", "min-H [95%]>", "chi² p>", "effective [95%]*", "entropy", "rule", "kernel max>")}
 	var above []string
@@ -69,16 +69,16 @@ func regionTable(a *runfile.ASLR, kern aslr.Kernel, wide bool) (*Table, []string
 			continue
 		}
 		kmax := "?"
-		if m := aslr.MaxIn(a, g.Name, kern); m.Known {
+		if m := analysis.MaxIn(a, g.Name, kern); m.Known {
 			kmax = fmt.Sprintf("%.0f", m.Bits)
 			if sources[m.Source] == nil {
 				order = append(order, m.Source)
 			}
 			sources[m.Source] = append(sources[m.Source], g.Name)
-			if aslr.Above(g, m) {
+			if analysis.Above(g, m) {
 				kmax += " ABOVE"
-				if !g.AboveKernelMax { // else aslr.Conclusions says it
-					above = append(above, "ABOVE THE KERNEL MAXIMUM: "+aslr.AboveWords(g, m))
+				if !g.AboveKernelMax { // else analysis.Conclusions says it
+					above = append(above, "ABOVE THE KERNEL MAXIMUM: "+analysis.AboveWords(g, m))
 				}
 			}
 		}
@@ -158,7 +158,7 @@ func pairTable(a *runfile.ASLR) *Table {
 		if p.OwnFrom != "" {
 			own = fmt.Sprintf("%.1f [%.1f, %.1f]", p.OwnBits, p.OwnLo, p.OwnHi)
 		}
-		t.Rows = append(t.Rows, []string{p.B + " - " + p.A, fmt.Sprint(p.DistinctDiffs), own, aslr.PairWords(p, a.Regions)})
+		t.Rows = append(t.Rows, []string{p.B + " - " + p.A, fmt.Sprint(p.DistinctDiffs), own, analysis.PairWords(p, a.Regions)})
 	}
 	if same > 0 {
 		t.Notes = append(t.Notes, fmt.Sprintf("%d more fixed offsets between those regions, implied by the rows above.", same))

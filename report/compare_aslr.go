@@ -6,7 +6,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/vbench-dev/vbench/aslr"
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -110,7 +110,7 @@ func (c *Comparison) aslrVs(a, b *runfile.Region) (string, bool) {
 	}
 	ea, eb := entropyOf(a), entropyOf(b)
 	if a.Rule != runfile.RuleConstant && b.Rule != runfile.RuleConstant && ea != eb {
-		return fmt.Sprintf("not comparable (%s vs %s)", aslr.EntropyWords(ea), aslr.EntropyWords(eb)), false
+		return fmt.Sprintf("not comparable (%s vs %s)", analysis.EntropyWords(ea), analysis.EntropyWords(eb)), false
 	}
 	diff := math.Round(10*(b.Effective-a.Effective)) / 10
 	d := fmt.Sprintf("%+.1f bits", diff)

@@ -45,5 +45,11 @@ func VerifySummary(v *runfile.Verify) string {
 	if len(failed) > 0 {
 		s += " (failed: " + strings.Join(failed, "; ") + ")"
 	}
+	switch {
+	case v.ClockSteps == 1:
+		s += "; 1 round taken again: CLOCK_REALTIME was set during it (a clock step, not a kernel bug)"
+	case v.ClockSteps > 1:
+		s += fmt.Sprintf("; %d rounds taken again: CLOCK_REALTIME was set during them (clock steps, not kernel bugs)", v.ClockSteps)
+	}
 	return s
 }

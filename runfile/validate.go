@@ -246,6 +246,7 @@ func (v *validator) env(p string, e *Env) {
 	v.between(p+".mmap_rnd_compat_bits", int64(e.MmapRndCompatBits), -1, MaxBits)
 	v.text(p+".go_version", e.GoVersion, MaxName)
 	v.name(p+".vbench_version", e.VbenchVersion, false)
+	v.name(p+".vbench_release", e.VbenchRelease, false)
 	v.name(p+".accel", e.Accel, false)
 	v.texts(p+".missing", e.Missing, MaxText)
 }
@@ -323,6 +324,7 @@ func (v *validator) bench(p string, b *Bench) {
 }
 
 func (v *validator) verify(p string, vr *Verify) {
+	v.nonNeg(p+".clock_steps", int64(vr.ClockSteps))
 	for _, list := range []struct {
 		name   string
 		checks []Check

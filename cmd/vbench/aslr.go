@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vbench-dev/vbench/aslr"
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/internal/progress"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
@@ -149,7 +150,7 @@ func aslrFromCSV(path, jsonOut, label string, wide bool, stdout, out io.Writer) 
 		return usageErrorf("aslr: --from-csv: %v", err)
 	}
 	defer f.Close()
-	res, err := aslr.FromCSV(f, path)
+	res, err := analysis.FromCSV(f, path)
 	if err != nil {
 		return usageErrorf("aslr: --from-csv %s: %v", path, err)
 	}

@@ -43,6 +43,19 @@ type Config struct {
 	// Doors, if not nil, is used instead of calling probes.Discover (which
 	// starts the vsyscall probe children).
 	Doors *probes.Doors
+
+	// Tests' doubles: what the ordered checks read the time through (nil:
+	// Doors) and what tells them the clock was set (nil: a realtimeWatch).
+	reader timeReader
+	watch  stepWatch
+}
+
+// timeReader is what the ordered checks read the time through:
+// *probes.Doors, or a test's double.
+type timeReader interface {
+	Gettimeofday(p runfile.Path) (unix.Timeval, probes.Timezone, error)
+	TimeStore(p runfile.Path) (result, stored int64, err error)
+	ClockGettime(p runfile.Path, id int32) (unix.Timespec, error)
 }
 
 // Repetitions of each ordered read sequence.
@@ -78,7 +91,15 @@ func Run(cfg Config) *runfile.Verify {
 	if cfg.Brief {
 		rounds = briefRounds
 	}
-	v := &verifier{d: d, rounds: rounds}
+	v := &verifier{d: d, r: cfg.reader, watch: cfg.watch, rounds: rounds}
+	if v.r == nil {
+		v.r = d
+	}
+	if v.watch == nil {
+		w := newRealtimeWatch()
+		defer w.close()
+		v.watch = w
+	}
 
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -103,7 +124,8 @@ func Run(cfg Config) *runfile.Verify {
 		check(v)
 	}
 
-	out := &runfile.Verify{Checks: v.checks, Info: v.info, Passed: true}
+	v.add("clock steps", runfile.StatusInfo, "%d seen during rounds of the wall clocks; CLOCK_REALTIME %s", v.steps, v.watch.how())
+	out := &runfile.Verify{Checks: v.checks, Info: v.info, Passed: true, ClockSteps: v.steps}
 	for _, c := range v.checks {
 		if c.Status == runfile.StatusFail {
 			out.Passed = false
@@ -114,6 +136,9 @@ func Run(cfg Config) *runfile.Verify {
 
 type verifier struct {
 	d      *probes.Doors
+	r      timeReader
+	watch  stepWatch
+	steps  int // rounds taken again because CLOCK_REALTIME was set
 	rounds int
 	checks []runfile.Check
 	info   []runfile.Check
@@ -222,35 +247,37 @@ func (v *verifier) gettimeofday() {
 	name := "gettimeofday: " + orderName(ps)
 	var tz0 probes.Timezone
 	tzName := "gettimeofday: timezone agrees"
-	for r := 0; r < v.rounds; r++ {
+	first := true
+	o := v.eachRound(true, func(r int) string {
 		seq := append(append([]runfile.Path{runfile.PathSyscall}, ps...), runfile.PathSyscall)
 		var prev int64
 		var prevPath runfile.Path
 		for i, p := range seq {
-			tv, tz, err := v.d.Gettimeofday(p)
+			tv, tz, err := v.r.Gettimeofday(p)
 			if err != nil {
-				v.add(name, runfile.StatusFail, "round %d, %s: %v", r, p, err)
-				return
+				return fmt.Sprintf("round %d, %s: %v", r, p, err)
 			}
 			if tv.Usec < 0 || tv.Usec >= 1e6 {
-				v.add(name, runfile.StatusFail, "round %d, %s: tv_usec %d not in [0, 1e6)", r, p, tv.Usec)
-				return
+				return fmt.Sprintf("round %d, %s: tv_usec %d not in [0, 1e6)", r, p, tv.Usec)
 			}
 			us := tv.Sec*1e6 + tv.Usec
 			if i > 0 && us < prev {
-				v.add(name, runfile.StatusFail, "round %d: %s read %d.%06d after %s read %d.%06d", r, p, tv.Sec, tv.Usec, prevPath, prev/1e6, prev%1e6)
-				return
+				return fmt.Sprintf("round %d: %s read %d.%06d after %s read %d.%06d", r, p, tv.Sec, tv.Usec, prevPath, prev/1e6, prev%1e6)
 			}
-			if r == 0 && i == 0 {
-				tz0 = tz
+			if first {
+				tz0, first = tz, false
 			} else if tz != tz0 && tzName != "" {
 				v.add(tzName, runfile.StatusFail, "%s gave %+v, the syscall %+v", p, tz, tz0)
 				tzName = ""
 			}
 			prev, prevPath = us, p
 		}
+		return ""
+	})
+	v.finish(name, o, fmt.Sprintf("%d rounds, non-decreasing, tv_usec normalized", v.rounds))
+	if o.fail != "" || o.gaveUp {
+		return
 	}
-	v.add(name, runfile.StatusPass, "%d rounds, non-decreasing, tv_usec normalized", v.rounds)
 	if tzName != "" {
 		v.add(tzName, runfile.StatusPass, "minuteswest %d, dsttime %d through %s", tz0.Minuteswest, tz0.Dsttime, strings.Join(pathNames(ps), ", "))
 	}
@@ -269,28 +296,30 @@ func (v *verifier) time() {
 	ps := v.paths(fn, string(fn))
 	name := "time: " + orderName(ps)
 	storeName := "time: result equals the value stored through its pointer"
-	for r := 0; r < v.rounds; r++ {
+	o := v.eachRound(true, func(r int) string {
 		seq := append(append([]runfile.Path{runfile.PathSyscall}, ps...), runfile.PathSyscall)
 		var prev int64
 		var prevPath runfile.Path
 		for i, p := range seq {
-			t, stored, err := v.d.TimeStore(p)
+			t, stored, err := v.r.TimeStore(p)
 			if err != nil {
-				v.add(name, runfile.StatusFail, "round %d, %s: %v", r, p, err)
-				return
+				return fmt.Sprintf("round %d, %s: %v", r, p, err)
 			}
 			if t != stored && storeName != "" {
 				v.add(storeName, runfile.StatusFail, "%s returned %d but stored %d", p, t, stored)
 				storeName = ""
 			}
 			if i > 0 && t < prev {
-				v.add(name, runfile.StatusFail, "round %d: %s read %d after %s read %d", r, p, t, prevPath, prev)
-				return
+				return fmt.Sprintf("round %d: %s read %d after %s read %d", r, p, t, prevPath, prev)
 			}
 			prev, prevPath = t, p
 		}
+		return ""
+	})
+	v.finish(name, o, fmt.Sprintf("%d rounds, non-decreasing", v.rounds))
+	if o.fail != "" || o.gaveUp {
+		return
 	}
-	v.add(name, runfile.StatusPass, "%d rounds, non-decreasing", v.rounds)
 	if storeName != "" {
 		v.add(storeName, runfile.StatusPass, "through %s", strings.Join(pathNames(ps), ", "))
 	}
@@ -387,46 +416,44 @@ func (v *verifier) clockGettimeOne(c probes.Clock) {
 	fn := runfile.FuncClockGettime
 	ps := v.paths(fn, fmt.Sprintf("%s %s", fn, c.Name))
 	name := fmt.Sprintf("clock_gettime %s: %s", c.Name, orderName(ps))
-	einval := 0
-	for r := 0; r < v.rounds; r++ {
+	einvalOnly := true
+	o := v.eachRound(wallClock(c.ID), func(r int) string {
 		seq := append(append([]runfile.Path{runfile.PathSyscall}, ps...), runfile.PathSyscall)
 		var prev unix.Timespec
 		var prevPath runfile.Path
 		var firstErr error
 		for i, p := range seq {
-			ts, err := v.d.ClockGettime(p, c.ID)
+			ts, err := v.r.ClockGettime(p, c.ID)
 			if i == 0 {
 				firstErr = err
 			}
 			if !sameErr(err, firstErr) {
-				v.add(name, runfile.StatusFail, "round %d: %s gave %v, the syscall %v", r, p, errText(err), errText(firstErr))
-				return
+				return fmt.Sprintf("round %d: %s gave %v, the syscall %v", r, p, errText(err), errText(firstErr))
 			}
 			if err != nil {
 				continue
 			}
 			if !normalized(ts) {
-				v.add(name, runfile.StatusFail, "round %d, %s: %s not normalized", r, p, fmtTS(ts))
-				return
+				return fmt.Sprintf("round %d, %s: %s not normalized", r, p, fmtTS(ts))
 			}
 			if i > 0 && less(ts, prev) {
-				v.add(name, runfile.StatusFail, "round %d: %s read %s after %s read %s", r, p, fmtTS(ts), prevPath, fmtTS(prev))
-				return
+				return fmt.Sprintf("round %d: %s read %s after %s read %s", r, p, fmtTS(ts), prevPath, fmtTS(prev))
 			}
 			prev, prevPath = ts, p
 		}
-		if errors.Is(firstErr, unix.EINVAL) {
-			einval++
-		} else if firstErr != nil {
-			v.add(name, runfile.StatusFail, "round %d: %v", r, firstErr)
-			return
+		if !errors.Is(firstErr, unix.EINVAL) {
+			einvalOnly = false
 		}
-	}
-	if einval == v.rounds {
+		if firstErr != nil && !errors.Is(firstErr, unix.EINVAL) {
+			return fmt.Sprintf("round %d: %v", r, firstErr)
+		}
+		return ""
+	})
+	if o.fail == "" && !o.gaveUp && einvalOnly {
 		v.add(name, runfile.StatusPass, "EINVAL through every path, as the syscall (no wake-capable RTC for an ALARM clock)")
 		return
 	}
-	v.add(name, runfile.StatusPass, "%d rounds, non-decreasing, normalized", v.rounds)
+	v.finish(name, o, fmt.Sprintf("%d rounds, non-decreasing, normalized", v.rounds))
 }
 
 func sameErr(a, b error) bool {

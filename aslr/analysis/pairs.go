@@ -1,4 +1,4 @@
-package aslr
+package analysis
 
 import (
 	"fmt"
@@ -14,8 +14,8 @@ const diffBias = 1 << 63
 // pairResult relates regions a and b (indexes into regionNames) from their
 // columns: every difference is kept (a sorted column, no cap), so a relation
 // is found at any sample count. scratch and counts are reused buffers.
-func pairResult(a, b int, col *columns, regs []runfile.Region, scratch []uint64, counts []int32) (runfile.Pair, []uint64) {
-	A, B := regionNames[a], regionNames[b]
+func pairResult(a, b int, col *Columns, regs []runfile.Region, scratch []uint64, counts []int32) (runfile.Pair, []uint64) {
+	A, B := Regions[a], Regions[b]
 	r := runfile.Pair{A: A, B: B}
 	diffs := scratch[:0]
 	for i := range col.n {

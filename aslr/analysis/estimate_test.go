@@ -1,4 +1,4 @@
-package aslr
+package analysis
 
 import (
 	"math"
@@ -185,18 +185,18 @@ func TestChiSquareDistribution(t *testing.T) {
 func TestPairs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	const n = 5000
-	agg := newAggregate(n, allRegions)
+	agg := NewColumns(n, AllRegions)
 	for range n {
-		var s sample
+		var s Sample
 		a := 0x7f0000000000 + rng.Uint64N(1<<20)*page
-		s.base[rVdso], s.present[rVdso] = a, true
-		s.base[rVvar], s.present[rVvar] = a-0x6000, true                // moves with vdso
-		s.base[rStack], s.present[rStack] = a+rng.Uint64N(8)*page, true // 3 bits beyond vdso
-		s.base[rHeap], s.present[rHeap] = 0x555555554000+rng.Uint64N(1<<18)*page, true
-		agg.add(&s)
+		s.Set(Vdso, a)
+		s.Set(Vvar, a-0x6000)               // moves with vdso
+		s.Set(Stack, a+rng.Uint64N(8)*page) // 3 bits beyond vdso
+		s.Set(Heap, 0x555555554000+rng.Uint64N(1<<18)*page)
+		agg.Add(&s)
 	}
 	res := &runfile.ASLR{Samples: n}
-	agg.finish(res)
+	Analyze(agg, res)
 	get := func(a, b string) runfile.Pair {
 		if p := pairByName(res, a, b); p != nil {
 			return *p

@@ -1,4 +1,4 @@
-package aslr
+package analysis
 
 import (
 	"fmt"
@@ -210,21 +210,21 @@ func TestIntervalCoverage(t *testing.T) {
 func TestSyntheticPairs(t *testing.T) {
 	for _, n := range []int{1500, 20000} {
 		rng := rand.New(rand.NewPCG(41, uint64(n)))
-		agg := newAggregate(n, allRegions)
+		agg := NewColumns(n, AllRegions)
 		for range n {
-			var s sample
+			var s Sample
 			a := 0x7f0000000000 + rng.Uint64N(1<<28)*page
-			set(&s, rMmap, a)
-			set(&s, rVdso, a-0x2000)                  // perfectly correlated
-			set(&s, rVvar, a+rng.Uint64N(4)*page)     // offset by one of 4 values
-			set(&s, rHeap, a+rng.Uint64N(1<<18)*page) // heap = mmap + 18 bits, past any cap
+			s.Set(Mmap, a)
+			s.Set(Vdso, a-0x2000)                  // perfectly correlated
+			s.Set(Vvar, a+rng.Uint64N(4)*page)     // offset by one of 4 values
+			s.Set(Heap, a+rng.Uint64N(1<<18)*page) // heap = mmap + 18 bits, past any cap
 			st := 0x7ffc00000000 + rng.Uint64N(1<<22)*page
-			set(&s, rStack, st)
-			set(&s, rSP, st+rng.Uint64N(1<<8)*16) // sp = stack + 8 bits
-			agg.add(&s)
+			s.Set(Stack, st)
+			s.Set(SP, st+rng.Uint64N(1<<8)*16) // sp = stack + 8 bits
+			agg.Add(&s)
 		}
 		res := &runfile.ASLR{Samples: n}
-		agg.finish(res)
+		Analyze(agg, res)
 		p := pairByName(res, "vdso", "mmap")
 		if p == nil || p.DistinctDiffs != 1 || p.Offset != 0x2000 || p.OwnBits != 0 || !p.Related {
 			t.Errorf("N=%d vdso/mmap: %+v", n, p)
