@@ -251,6 +251,7 @@ var (
 	colSyscall  = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
 	colVsyscall = color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}
 	colVDSO     = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
+	colRseq     = color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}
 	colFloor    = color.RGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xff}
 	colGrid     = color.RGBA{R: 0xdd, G: 0xdd, B: 0xdd, A: 0xff}
 )
@@ -277,6 +278,7 @@ var pathStyles = map[runfile.Path]style{
 	runfile.PathSyscall:  {colSyscall, draw.BoxGlyph{}, 0.25},
 	runfile.PathVsyscall: {colVsyscall, draw.PyramidGlyph{}, 0},
 	runfile.PathVDSO:     {colVDSO, draw.CircleGlyph{}, -0.25},
+	runfile.PathRseq:     {colRseq, draw.RingGlyph{}, -0.4},
 }
 
 // pathStyle gives a path's colour, glyph and offset within its category;

@@ -195,8 +195,11 @@ func opFor(call Call, c Clock, p runfile.Path, d *Doors) (loopOp, string) {
 		return loopOp{}, "unavailable (" + reasonOf(err) + ")"
 	}
 	op := loopOp{kind: opCall, addr: target, args: call.args(c.ID, &loopBuf)}
-	if p == runfile.PathSyscall {
+	switch p {
+	case runfile.PathSyscall:
 		op.kind, op.addr = opSyscall, call.Trap
+	case runfile.PathRseq:
+		op = loopOp{kind: opLoad, addr: target}
 	}
 	return op, ""
 }
@@ -269,6 +272,8 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 		return nil, err
 	}
 	defer restore()
+	d, release := withRseq(d, cfg.Paths)
+	defer release()
 
 	cells := plan(cfg, d)
 	out := &runfile.Bench{CPU: cpu, Count: cfg.Count, Benchtime: cfg.Benchtime, Order: runfile.OrderInterleaved, RetryNoisy: cfg.RetryNoisy}

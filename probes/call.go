@@ -139,6 +139,18 @@ func (d *Doors) Target(fn runfile.Function, p runfile.Path) (uintptr, error) {
 			return 0, unavailable("%s", d.vsyscallReason())
 		}
 		return c.Vsyscall, nil
+	case runfile.PathRseq:
+		if !c.Has(p) {
+			return 0, unavailable("rseq holds no answer of %s", fn)
+		}
+		if d.RseqErr != nil {
+			return 0, unavailable("%v", d.RseqErr)
+		}
+		a := rseqHere()
+		if a == nil {
+			return 0, unavailable("no rseq area registered on this thread")
+		}
+		return addr(&a.CPUID), nil
 	}
 	return 0, fmt.Errorf("unknown path %q", p)
 }
@@ -203,9 +215,17 @@ func (d *Doors) call(fn runfile.Function, p runfile.Path, id int32, as []Arg) (R
 		before = slices.Clone(state)
 	}
 	var r uintptr
-	if p == runfile.PathSyscall {
+	switch p {
+	case runfile.PathSyscall:
 		r = raw(c.Trap, a)
-	} else {
+	case runfile.PathRseq:
+		// What sched_getcpu does with glibc's area: load cpu_id (and
+		// node_id, where the kernel fills it: rseqNodeFilled).
+		b.CPU, b.Node = rseqCPU(rseqHere()) // Target found it on this thread
+		if !d.RseqNode {
+			b.Node = ^uint32(0)
+		}
+	default:
 		r = callGuarded(target, a[0], a[1], a[2], a[3], a[4])
 	}
 	rep := Reply{R: r, Buffer: b.Buffer}

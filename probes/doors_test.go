@@ -158,7 +158,7 @@ func TestUnavailableNeverCalls(t *testing.T) {
 			t.Error("Target accepted an unknown function")
 		}
 	}
-	if _, err := runfile.ParsePath("vdos"); err == nil || !strings.Contains(err.Error(), "valid: syscall, vdso, vsyscall)") {
+	if _, err := runfile.ParsePath("vdos"); err == nil || !strings.Contains(err.Error(), "valid: syscall, vdso, vsyscall, rseq)") {
 		t.Errorf("ParsePath: %v", err)
 	}
 	if _, err := ClockByName("MONOTONIC_FAST"); err == nil || !strings.Contains(err.Error(), "BOOTTIME") {

@@ -102,6 +102,8 @@ func syscountChild(spec string) int {
 	// The parent only asks for vsyscall cells it has found callable.
 	d := &Doors{VsyscallCallable: true}
 	d.VDSO, d.VDSOErr = vdso.Open()
+	d, release := withRseq(d, runfile.Paths) // for the rseq cells, which count 0 syscalls
+	defer release()
 	ops := make([]loopOp, len(cells))
 	for i, c := range cells {
 		call, _ := CallOf(c.fn)

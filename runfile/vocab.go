@@ -48,6 +48,9 @@ type CallInfo struct {
 	// No kernel offers the others through the page, so no cell, check or
 	// table row exists for them on that path.
 	Vsyscall bool
+	// Rseq is true when the answer can be read from a registered struct
+	// rseq (getcpu's cpu_id and node_id): the rseq path, a load.
+	Rseq bool
 }
 
 // Calls lists the calls in table order.
@@ -56,7 +59,7 @@ var Calls = []CallInfo{
 	{Function: FuncTime, Vsyscall: true},
 	{Function: FuncClockGettime, Clocked: true},
 	{Function: FuncClockGetres, Clocked: true},
-	{Function: FuncGetcpu, Vsyscall: true},
+	{Function: FuncGetcpu, Vsyscall: true, Rseq: true},
 	{Function: FuncGetrandom},
 }
 
@@ -91,13 +94,15 @@ func (f Function) Known() bool {
 
 // Has reports whether any kernel offers c through p: the syscall and the
 // vDSO always (a given kernel may still lack the symbol), the vsyscall
-// page only for its three entries.
+// page only for its three entries, rseq only for getcpu.
 func (c CallInfo) Has(p Path) bool {
 	switch p {
 	case PathSyscall, PathVDSO:
 		return true
 	case PathVsyscall:
 		return c.Vsyscall
+	case PathRseq:
+		return c.Rseq
 	}
 	return false
 }
@@ -119,13 +124,17 @@ const (
 	PathSyscall  Path = "syscall"  // the syscall instruction, issued by vbench
 	PathVDSO     Path = "vdso"     // the vDSO's functions
 	PathVsyscall Path = "vsyscall" // the legacy page at 0xffffffffff600000
+	// PathRseq is a load of cpu_id from a struct rseq the kernel keeps up
+	// to date for the thread (probes/rseq.go): getcpu only, as glibc's
+	// sched_getcpu reads it.
+	PathRseq Path = "rseq"
 )
 
 // Paths is the one order of the paths: the bench table's, the plots', and
 // the order verify reads them in (then the syscall again), as the kernel's
 // tools/testing/selftests/x86/test_vsyscall.c reads syscall, vDSO,
-// vsyscall.
-var Paths = []Path{PathSyscall, PathVDSO, PathVsyscall}
+// vsyscall; rseq, which only getcpu has, comes last.
+var Paths = []Path{PathSyscall, PathVDSO, PathVsyscall, PathRseq}
 
 // Known reports whether p is one of Paths.
 func (p Path) Known() bool { return slices.Contains(Paths, p) }

@@ -86,7 +86,7 @@ func TestParse(t *testing.T) {
 		t.Errorf("ParseClock(SGI_CYCLE): %v", err)
 	}
 	_, err = ParsePath("int80")
-	if err == nil || err.Error() != `unknown path "int80" (valid: syscall, vdso, vsyscall)` {
+	if err == nil || err.Error() != `unknown path "int80" (valid: syscall, vdso, vsyscall, rseq)` {
 		t.Errorf("ParsePath(int80): %v", err)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -110,6 +111,9 @@ func Run(cfg Config) *runfile.Verify {
 		defer restore()
 	}
 
+	d, release := probes.WithRseq(d) // getcpu's rseq path reads this thread's area
+	defer release()
+	v.d = d
 	v.cpu, v.allowed, v.pinErr = cpu, allowed, pinErr
 	v.doors()
 	for _, c := range probes.Calls {
@@ -345,7 +349,7 @@ func (v *verifier) getcpu() {
 		v.add(name, runfile.StatusFail, "%v", err)
 		return
 	}
-	v.add(name, runfile.StatusPass, "cpu %d node %d, %d rounds", cpu, node0, v.rounds)
+	v.add(name, runfile.StatusPass, "cpu %d node %d, %d rounds%s", cpu, node0, v.rounds, v.rseqNode(ps))
 
 	// As test_vsyscall.c's test_getcpu: pinned to each allowed CPU in
 	// turn, every path names that CPU (and one node per CPU, whatever the
@@ -375,6 +379,17 @@ func (v *verifier) getcpu() {
 	v.add(eachName, runfile.StatusPass, "CPUs %s", strings.Join(checked, ","))
 }
 
+// rseqNode says, when ps holds rseq, whether its node_id was compared.
+func (v *verifier) rseqNode(ps []runfile.Path) string {
+	if !slices.Contains(ps, runfile.PathRseq) {
+		return ""
+	}
+	if v.d.RseqNode {
+		return "; rseq cpu_id and node_id compared"
+	}
+	return "; rseq cpu_id compared, node_id not (the kernel fills it since Linux 6.3: AT_RSEQ_FEATURE_SIZE)"
+}
+
 // getcpuOn checks, rounds times, that getcpu through the syscall and ps
 // gives cpu and node on a thread pinned to cpu.
 func (v *verifier) getcpuOn(cpu int, node uint32, ps []runfile.Path, rounds int) error {
@@ -383,6 +398,9 @@ func (v *verifier) getcpuOn(cpu int, node uint32, ps []runfile.Path, rounds int)
 			c, n, err := v.d.Getcpu(p)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
+			}
+			if p == runfile.PathRseq && !v.d.RseqNode {
+				n = node // node_id is not filled before Linux 6.3: cpu_id alone
 			}
 			if int(c) != cpu || n != node {
 				return fmt.Errorf("pinned to CPU %d (node %d): %s says cpu %d node %d", cpu, node, p, c, n)
