@@ -61,6 +61,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	noLatency := fs.Bool("no-latency", false, "deprecated: --latency=false")
 	fs.MarkHidden("no-latency")
 	jsonOut := jsonFlag(fs, "environment, samples, summaries")
+	metricsOut := metricsFlag(fs)
 	benchOut := fs.String("benchfmt", "", "write the samples in Go benchmark format (for benchstat) to `FILE` ('-': standard output)")
 	csvOut := fs.String("csv", "", "write the table as CSV to `FILE` ('-': standard output): one record per cell, the summary in ns at full precision")
 	label := labelFlag(fs)
@@ -112,6 +113,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err := checkOutFile("bench", o.flag, o.path); err != nil {
 			return err
 		}
+	}
+	if err := checkMetricsFile("bench", *metricsOut); err != nil {
+		return err
 	}
 	if len(dashes) > 1 {
 		return usageErrorf("bench: %s would all write to standard output; give all but one a file", strings.Join(dashes, " and "))
@@ -166,6 +170,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err := writeOut(*jsonOut, stdout, run.Encode); err != nil {
 			return failedf("bench: --json %v", err)
 		}
+	}
+	if err := writeMetrics("bench", *metricsOut, run); err != nil {
+		return err
 	}
 	if *benchOut != "" {
 		if err := writeOut(*benchOut, stdout, func(w io.Writer) error { return writeBenchfmt(w, run) }); err != nil {

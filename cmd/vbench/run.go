@@ -63,6 +63,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	cpu := cpuFlag(fs, "the timed thread")
 	formats := fs.StringSlice("format", []string{plots.PNG}, "figure formats: png, svg or both")
 	jsonOut := jsonFlag(fs, "everything, as in its run.json")
+	metricsOut := metricsFlag(fs)
 	quiet := quietFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -93,6 +94,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("run: --out %v", err)
 	}
 	if err := checkOutFile("run", "--json", *jsonOut); err != nil {
+		return err
+	}
+	if err := checkMetricsFile("run", *metricsOut); err != nil {
 		return err
 	}
 	// With the run file on standard output, the summary goes to stderr.
@@ -146,6 +150,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		if err := writeOut(*jsonOut, stdout, run.Encode); err != nil {
 			return failedf("run: --json %v", err)
 		}
+	}
+	if err := writeMetrics("run", *metricsOut, run); err != nil {
+		return err
 	}
 	summarize(summary, run)
 	fmt.Fprintf(summary, "\nreport: %s\n", filepath.Join(dir, report.ReportFile))
