@@ -15,6 +15,7 @@ import (
 
 	"github.com/vbench-dev/vbench/probes/vdso"
 	"github.com/vbench-dev/vbench/proc"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // Counting syscalls without tracefs: a child process (this executable
@@ -63,9 +64,9 @@ func init() {
 
 // countCell is one cell the child calls.
 type countCell struct {
-	fn    Func
+	fn    runfile.Function
 	clock Clock
-	path  Path
+	path  runfile.Path
 }
 
 // owns reports whether a syscall entered with number nr from address rip
@@ -76,10 +77,12 @@ func (c countCell) owns(nr, rip, lo, hi uint64) bool {
 		return true
 	}
 	call, _ := CallOf(c.fn)
-	return c.path == PathSyscall && nr == uint64(call.Trap)
+	return c.path == runfile.PathSyscall && nr == uint64(call.Trap)
 }
 
-func (c countCell) String() string { return string(c.fn) + "/" + c.clock.Name + "/" + string(c.path) }
+func (c countCell) String() string {
+	return string(c.fn) + "/" + string(c.clock.Name) + "/" + string(c.path)
+}
 
 // syscountChild is the child's side: make n calls of each cell, each run
 // of calls after a marker. It returns the exit status.
@@ -99,6 +102,8 @@ func syscountChild(spec string) int {
 	// The parent only asks for vsyscall cells it has found callable.
 	d := &Doors{VsyscallCallable: true}
 	d.VDSO, d.VDSOErr = vdso.Open()
+	d, release := withRseq(d, runfile.Paths) // for the rseq cells, which count 0 syscalls
+	defer release()
 	ops := make([]loopOp, len(cells))
 	for i, c := range cells {
 		call, _ := CallOf(c.fn)
@@ -125,11 +130,11 @@ func parseCountCells(s string) ([]countCell, error) {
 		if len(parts) != 3 {
 			return nil, fmt.Errorf("bad cell %q", f)
 		}
-		fn, err := ParseFunc(parts[0])
+		fn, err := runfile.ParseFunction(parts[0], false)
 		if err != nil {
 			return nil, err
 		}
-		p, err := ParsePath(parts[2])
+		p, err := runfile.ParsePath(parts[2])
 		if err != nil {
 			return nil, err
 		}

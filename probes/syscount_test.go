@@ -3,6 +3,7 @@ package probes
 import (
 	"testing"
 
+	"github.com/vbench-dev/vbench/runfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -11,7 +12,7 @@ func TestParseCountCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cells) != 3 || cells[0].clock.ID != unix.CLOCK_MONOTONIC || cells[1].fn != FuncTime || cells[2].path != PathVsyscall {
+	if len(cells) != 3 || cells[0].clock.ID != unix.CLOCK_MONOTONIC || cells[1].fn != runfile.FuncTime || cells[2].path != runfile.PathVsyscall {
 		t.Errorf("cells %+v", cells)
 	}
 	// What the parent sends is what the child reads back.
@@ -30,8 +31,8 @@ func TestParseCountCells(t *testing.T) {
 
 func TestCountCellOwns(t *testing.T) {
 	const lo, hi = 0x7000, 0x9000
-	vdsoCell := countCell{fn: FuncClockGettime, path: PathVDSO}
-	sysCell := countCell{fn: FuncClockGettime, path: PathSyscall}
+	vdsoCell := countCell{fn: runfile.FuncClockGettime, path: runfile.PathVDSO}
+	sysCell := countCell{fn: runfile.FuncClockGettime, path: runfile.PathSyscall}
 	for _, c := range []struct {
 		cell    countCell
 		nr, rip uint64

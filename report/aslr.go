@@ -125,7 +125,7 @@ func regionTable(a *runfile.ASLR, kern analysis.Kernel, wide bool) (*Table, []st
 		for _, e := range narrow {
 			keep = append(keep, e.Head)
 			said = append(said, e.Legend)
-			allBounds = allBounds && e.Kind == analysis.EntropyUpperBound
+			allBounds = allBounds && e.Kind == runfile.EntropyUpperBound
 		}
 		for _, e := range ests {
 			if e.Narrow == 0 {
@@ -318,13 +318,13 @@ func chiP(g runfile.Region) string {
 // entropyWord names the entropy the effective figure is, in a word.
 func entropyWord(kind runfile.EntropyKind) string {
 	switch kind {
-	case analysis.EntropyCollision:
+	case runfile.EntropyCollision:
 		return "collision"
-	case analysis.EntropyMin:
+	case runfile.EntropyMin:
 		return "min"
-	case analysis.EntropyUpperBound:
+	case runfile.EntropyUpperBound:
 		return "upper bound"
-	case analysis.EntropyShannon:
+	case runfile.EntropyShannon:
 		return "Shannon"
 	}
 	return "-"
@@ -333,7 +333,7 @@ func entropyWord(kind runfile.EntropyKind) string {
 // effective is "28.0 [17.0, 28.0]"; without the interval for a constant
 // region or a run file from before intervals were recorded.
 func effective(g runfile.Region) string {
-	if g.Rule == "" || g.Rule == analysis.RuleConstant || g.Distinct <= 1 {
+	if g.Rule == "" || g.Rule == runfile.RuleConstant || g.Distinct <= 1 {
 		return fmt.Sprintf("%.1f", g.Effective)
 	}
 	return fmt.Sprintf("%.1f [%.1f, %.1f]", g.Effective, g.EffectiveLo, g.EffectiveHi)

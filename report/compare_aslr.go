@@ -97,7 +97,7 @@ func entropyOf(g *runfile.Region) runfile.EntropyKind {
 
 // present is true when the region was seen in the run's samples.
 func present(g *runfile.Region) bool {
-	return g != nil && g.Present > 0 && g.Rule != analysis.RuleAbsent
+	return g != nil && g.Present > 0 && g.Rule != runfile.RuleAbsent
 }
 
 func (c *Comparison) aslrVs(a, b *runfile.Region) (string, bool) {
@@ -108,7 +108,7 @@ func (c *Comparison) aslrVs(a, b *runfile.Region) (string, bool) {
 		return "no interval", false
 	}
 	ea, eb := entropyOf(a), entropyOf(b)
-	if a.Rule != analysis.RuleConstant && b.Rule != analysis.RuleConstant && ea != eb {
+	if a.Rule != runfile.RuleConstant && b.Rule != runfile.RuleConstant && ea != eb {
 		return fmt.Sprintf("not comparable (%s vs %s)", analysis.EntropyWords(ea), analysis.EntropyWords(eb)), false
 	}
 	diff := math.Round(10*(b.Effective-a.Effective)) / 10
@@ -131,7 +131,7 @@ func aslrCell(g *runfile.Region) string {
 		return "absent"
 	case g.Rule == "":
 		return fmt.Sprintf("%.1f (no interval)", g.Effective)
-	case g.Rule == analysis.RuleConstant:
+	case g.Rule == runfile.RuleConstant:
 		return "0 constant"
 	}
 	return fmt.Sprintf("%.1f [%.1f, %.1f] %s", g.Effective, g.EffectiveLo, g.EffectiveHi, g.Rule)
@@ -190,11 +190,11 @@ func (c *Comparison) writeASLR(w io.Writer, md bool) error {
 }
 
 // VerifyRow is one check whose status is not the same in every run with
-// verify results: Status[i] is "pass", "fail", "skip", or "" where run i
-// has no such check.
+// verify results: Status[i] is its status in run i, or "" where run i has
+// no such check.
 type VerifyRow struct {
 	Name   string
-	Status []string
+	Status []runfile.Status
 }
 
 func (c *Comparison) compareVerify() {
@@ -210,7 +210,7 @@ func (c *Comparison) compareVerify() {
 			if !ok {
 				k = len(all)
 				index[ch.Name] = k
-				all = append(all, VerifyRow{Name: ch.Name, Status: make([]string, len(c.Runs))})
+				all = append(all, VerifyRow{Name: ch.Name, Status: make([]runfile.Status, len(c.Runs))})
 			}
 			all[k].Status[ri] = ch.Status
 		}
@@ -251,7 +251,7 @@ func (c *Comparison) writeVerify(w io.Writer, md bool) error {
 	for _, row := range c.Verify {
 		r := []string{row.Name}
 		for _, ri := range c.VerifyRuns {
-			st := strings.ToUpper(row.Status[ri]) // as VerifyTable shows it
+			st := strings.ToUpper(string(row.Status[ri])) // as VerifyTable shows it
 			if st == "" {
 				st = "missing"
 			}

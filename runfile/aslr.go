@@ -15,9 +15,9 @@ type ASLR struct {
 	Duration    time.Duration `json:"duration"`
 	Rate        float64       `json:"rate"`              // samples per second
 	Workers     int           `json:"workers,omitempty"` // spawning threads
-	// Method is how each sample was read: "self-report" (vbench's target
-	// writes its own bases down a pipe) or "ptrace" (stopped at exec, /proc
-	// read). Absent in files from before self-reporting: "ptrace".
+	// Method is how each sample was read: MethodSelfReport (vbench's target
+	// writes its own bases down a pipe) or MethodPtrace (stopped at exec,
+	// /proc read). Absent in files from before self-reporting: "ptrace".
 	Method string `json:"method,omitempty"`
 	// Checked is the number of self-reported samples also read through
 	// ptrace and /proc and found equal.
@@ -85,8 +85,8 @@ type Region struct {
 	Effective   float64     `json:"effective_bits"`
 	EffectiveLo float64     `json:"effective_lo"`
 	EffectiveHi float64     `json:"effective_hi"`
-	Rule        string      `json:"rule,omitempty"`    // absent, constant, birthday, range, bitsum, min
-	Entropy     EntropyKind `json:"entropy,omitempty"` // collision, upper-bound, min
+	Rule        Rule        `json:"rule,omitempty"`    // one of Rules
+	Entropy     EntropyKind `json:"entropy,omitempty"` // one of EntropyKinds
 	// The kernel's maximum for this region (package aslr, KernelMax), when
 	// known, and whether Effective exceeds it.
 	KernelMaxBits   float64 `json:"kernel_max_bits,omitempty"`

@@ -2,41 +2,6 @@ package runfile
 
 import "encoding/json"
 
-// EntropyKind names the entropy a figure estimates or bounds. Package
-// aslr/analysis's estimators each have one, and a region's effective
-// figure names one (Region.Entropy). Validate rejects unknown kinds.
-type EntropyKind string
-
-// The entropy kinds, for a distribution p over addresses. Hmin <= H2 <= H
-// <= H0 (Hartley, log2 of the support), and every bound of kind
-// EntropyUpperBound is at least H.
-const (
-	// EntropyShannon is H = -sum p log2 p.
-	EntropyShannon EntropyKind = "shannon"
-	// EntropyCollision is the Renyi entropy of order 2, H2 = -log2 sum
-	// p^2: two spawns share a base with probability 2^-H2.
-	EntropyCollision EntropyKind = "collision"
-	// EntropyMin is Hmin = -log2 max p: an attacker's best single guess
-	// succeeds with probability 2^-Hmin.
-	EntropyMin EntropyKind = "min"
-	// EntropyUpperBound is a bound of every entropy above (the range's
-	// lattice points, the sum of per-bit entropies), not an estimate.
-	EntropyUpperBound EntropyKind = "upper-bound"
-)
-
-// EntropyKinds lists every kind a run file may hold.
-var EntropyKinds = []EntropyKind{EntropyShannon, EntropyCollision, EntropyMin, EntropyUpperBound}
-
-// Known reports whether k is one of EntropyKinds.
-func (k EntropyKind) Known() bool {
-	for _, x := range EntropyKinds {
-		if k == x {
-			return true
-		}
-	}
-	return false
-}
-
 // Estimate is one estimator's figure for a region: the estimator's Name
 // (package aslr/analysis's registry), the Kind of entropy it estimates,
 // the figure in Bits and its 95% interval [Lo, Hi]. -1 stands for

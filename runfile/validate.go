@@ -123,6 +123,21 @@ func (v *validator) name(path, s string, required bool) {
 	}
 }
 
+// known checks a word of the vocabulary (vocab.go): one of its type's
+// known values, or empty where required is false (files from before the
+// field existed). An unknown one is an impossible value: it may be a later
+// vbench's word, but this one cannot say what it means.
+func known[T ~string](v *validator, path string, s T, ok, required bool) {
+	switch {
+	case s == "" && !required:
+	case s == "":
+		v.failf(path, "empty")
+	case !ok:
+		v.name(path, string(s), true) // a too-long one is not quoted whole
+		v.failf(path, "%q: not a value this vbench knows", s)
+	}
+}
+
 func isNameByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 		c == '_' || c == '.' || c == '=' || c == '+' || c == '-'
@@ -259,9 +274,9 @@ func (v *validator) bench(p string, b *Bench) {
 	for i := range b.Cells {
 		c := &b.Cells[i]
 		cp := idx(p+".cells", i)
-		v.name(cp+".function", c.Function, true)
-		v.name(cp+".clock", c.Clock, false)
-		v.name(cp+".path", c.Path, false)
+		known(v, cp+".function", c.Function, c.Function.Known(), true)
+		known(v, cp+".clock", c.Clock, c.Clock.Known(), false)
+		known(v, cp+".path", c.Path, c.Path.Known(), false)
 		v.text(cp+".unavailable", c.Unavailable, MaxText)
 		v.nonNeg(cp+".iters", c.Iters)
 		v.count(cp+".samples", len(c.Samples), MaxSamples)
@@ -309,6 +324,7 @@ func (v *validator) bench(p string, b *Bench) {
 }
 
 func (v *validator) verify(p string, vr *Verify) {
+	v.nonNeg(p+".clock_steps", int64(vr.ClockSteps))
 	for _, list := range []struct {
 		name   string
 		checks []Check
@@ -317,7 +333,7 @@ func (v *validator) verify(p string, vr *Verify) {
 		for i, c := range list.checks {
 			cp := idx(p+list.name, i)
 			v.text(cp+".name", c.Name, MaxText)
-			v.name(cp+".status", c.Status, true)
+			known(v, cp+".status", c.Status, c.Status.Known(), true)
 			v.text(cp+".detail", c.Detail, MaxText)
 		}
 	}
@@ -384,9 +400,9 @@ func (v *validator) region(p string, g *Region, samples int) {
 	v.nonNeg(p+".chi_square_df", int64(g.ChiSquareDF))
 	v.real(p+".chi_square_p", g.ChiSquareP, 0, 1, "")
 	v.real(p+".effective_bits", g.Effective, 0, MaxBits, " bits")
-	if g.Entropy != "" && !g.Entropy.Known() {
-		v.failf(p+".entropy", "%q: not an entropy kind (%v)", g.Entropy, EntropyKinds)
-	}
+	// Files from before the rule was a field have neither.
+	known(v, p+".rule", g.Rule, g.Rule.Known(), false)
+	known(v, p+".entropy", g.Entropy, g.Entropy.Known(), false)
 	v.count(p+".bit_freq", len(g.BitFreq), MaxBits)
 	for j, f := range g.BitFreq {
 		v.real(idx(p+".bit_freq", j), f, 0, 1, "")
@@ -411,9 +427,7 @@ func (v *validator) estimates(p string, es []Estimate) {
 			v.failf(ep+".name", "%q twice in one region", e.Name)
 		}
 		seen[e.Name] = true
-		if !e.Kind.Known() {
-			v.failf(ep+".kind", "%q: not an entropy kind (%v)", e.Kind, EntropyKinds)
-		}
+		known(v, ep+".kind", e.Kind, e.Kind.Known(), true)
 		v.real(ep+".bits", e.Bits, -1, maxDiffBits, " bits")
 		v.real(ep+".low", e.Lo, 0, maxDiffBits, " bits")
 		v.real(ep+".high", e.Hi, -1, maxDiffBits, " bits")

@@ -39,24 +39,6 @@ const BitFreqBits = 48
 // "weak" as paxtest counts it: set in at most 35% or at least 65% of them.
 func WeakBit(p float64) bool { return p > 0 && p < 1 && (p <= 0.35 || p >= 0.65) }
 
-// Rule codes (Region.Rule).
-const (
-	RuleAbsent   = "absent"
-	RuleConstant = "constant"
-	RuleBirthday = "birthday" // the collision estimate
-	RuleRange    = "range"    // too few collisions: the range bound, not contradicted
-	RuleBitSum   = "bitsum"   // same, the bit-entropy sum being the smaller bound
-	RuleMin      = "min"      // a value is provably heavier than H2 implies
-)
-
-// The entropy kinds are runfile's (runfile.EntropyKind).
-const (
-	EntropyShannon    = runfile.EntropyShannon
-	EntropyCollision  = runfile.EntropyCollision
-	EntropyMin        = runfile.EntropyMin
-	EntropyUpperBound = runfile.EntropyUpperBound
-)
-
 // dist is a histogram sorted by value.
 type dist struct {
 	vals   []uint64
@@ -205,7 +187,7 @@ func estimate(name string, d dist) runfile.Region {
 	n := d.n
 	r := runfile.Region{Name: name, Present: n, Distinct: len(d.vals), BitFreq: make([]float64, BitFreqBits), Estimates: []runfile.Estimate{}}
 	if n == 0 || len(d.vals) == 0 {
-		r.Rule = RuleAbsent
+		r.Rule = runfile.RuleAbsent
 		return r
 	}
 	s := stats(d)
@@ -266,11 +248,11 @@ func inf(x float64) float64 {
 // upperBounds are min(range, bit-entropy sum) and, for interval ends, the
 // smaller of the two bounds' upper ends (what n samples may not have
 // seen), from a region's estimates.
-func upperBounds(es []runfile.Estimate) (u, uHi float64, rule string) {
+func upperBounds(es []runfile.Estimate) (u, uHi float64, rule runfile.Rule) {
 	rg, bs := find(es, "range"), find(es, "bitsum")
-	u, rule = rg.Bits, RuleRange
+	u, rule = rg.Bits, runfile.RuleRange
 	if bs.Bits < u {
-		u, rule = bs.Bits, RuleBitSum
+		u, rule = bs.Bits, runfile.RuleBitSum
 	}
 	return u, math.Min(inf(rg.Hi), inf(bs.Hi)), rule
 }
@@ -312,7 +294,7 @@ func find(es []runfile.Estimate, name string) runfile.Estimate {
 //     its lower end).
 func effective(r *runfile.Region) {
 	if r.Distinct == 1 {
-		r.Rule = RuleConstant
+		r.Rule = runfile.RuleConstant
 		r.Effective, r.EffectiveLo, r.EffectiveHi = 0, 0, 0
 		return
 	}
@@ -322,24 +304,24 @@ func effective(r *runfile.Region) {
 	mn, c := find(es, "min"), find(es, "collision")
 	switch {
 	case mn.Hi < lo2:
-		r.Rule, r.Entropy = RuleMin, EntropyMin
+		r.Rule, r.Entropy = runfile.RuleMin, runfile.EntropyMin
 		r.Effective, r.EffectiveLo, r.EffectiveHi = mn.Bits, mn.Lo, mn.Hi
 	case r.Collisions >= minCollisions || (r.Collisions > 0 && c.Hi >= 0 && c.Hi < u):
-		r.Rule, r.Entropy = RuleBirthday, EntropyCollision
+		r.Rule, r.Entropy = runfile.RuleBirthday, runfile.EntropyCollision
 		r.Effective, r.EffectiveLo, r.EffectiveHi = math.Min(c.Bits, u), lo2, hi2
 	default:
-		r.Rule, r.Entropy = boundRule, EntropyUpperBound
+		r.Rule, r.Entropy = boundRule, runfile.EntropyUpperBound
 		r.Effective, r.EffectiveLo, r.EffectiveHi = u, lo2, hi2
 	}
 	r.Effective = math.Max(r.EffectiveLo, math.Min(r.Effective, r.EffectiveHi))
 }
 
 // IntervalFrom names the estimator whose interval a rule gives the
-// effective figure: the min-entropy's for RuleMin, the collision
+// effective figure: the min-entropy's for runfile.RuleMin, the collision
 // entropy's (capped by the upper bounds) for the others, the upper-bound
 // rules included.
-func IntervalFrom(rule string) string {
-	if rule == RuleMin {
+func IntervalFrom(rule runfile.Rule) string {
+	if rule == runfile.RuleMin {
 		return "min"
 	}
 	return "collision"
@@ -355,25 +337,25 @@ func RuleWords(r runfile.Region) string {
 	switch r.Rule {
 	case "":
 		return legacyWords(r)
-	case RuleAbsent:
+	case runfile.RuleAbsent:
 		return "absent in every sample"
-	case RuleConstant:
+	case runfile.RuleConstant:
 		return "constant: one value in every sample"
-	case RuleMin:
+	case runfile.RuleMin:
 		return fmt.Sprintf("min-entropy: the most common value is seen in %.1f%% of samples, provably more often than the collision entropy allows, so an attacker's best guess succeeds with probability 2^-%.2f; %s (plug-in, which is biased low)",
 			100*math.Exp2(-mn.Bits), mn.Bits, iv)
-	case RuleBirthday:
+	case runfile.RuleBirthday:
 		return fmt.Sprintf("collision (Renyi-2) entropy from %d equal pairs among %d samples: two spawns share a base with probability 2^-%.2f; %s; at most min(range %.2f, bit-entropy sum %.2f)",
 			r.Collisions, r.Present, r.Effective, iv, rg.Bits, bs.Bits)
-	case RuleRange, RuleBitSum:
+	case runfile.RuleRange, runfile.RuleBitSum:
 		bound := "range"
-		if r.Rule == RuleBitSum {
+		if r.Rule == runfile.RuleBitSum {
 			bound = "bit-entropy sum"
 		}
 		return fmt.Sprintf("upper bound (the %s, %.2f bits), not an estimate: %d equal pairs are too few to estimate the collision entropy, and do not contradict the bound; the samples prove only that it lies in the %s; more samples narrow it",
 			bound, r.Effective, r.Collisions, iv)
 	}
-	return r.Rule
+	return string(r.Rule)
 }
 
 // legacyWords says how the effective figure of a run file from before
@@ -401,13 +383,13 @@ func legacyWords(r runfile.Region) string {
 // EntropyWords names an entropy kind.
 func EntropyWords(kind runfile.EntropyKind) string {
 	switch kind {
-	case EntropyShannon:
+	case runfile.EntropyShannon:
 		return "Shannon entropy"
-	case EntropyCollision:
+	case runfile.EntropyCollision:
 		return "collision entropy (Renyi-2)"
-	case EntropyMin:
+	case runfile.EntropyMin:
 		return "min-entropy"
-	case EntropyUpperBound:
+	case runfile.EntropyUpperBound:
 		return "upper bound (range or bit sum)"
 	}
 	return string(kind)

@@ -130,7 +130,7 @@ func TestEstimateSkewed(t *testing.T) {
 		t.Errorf("Shannon %.3f, want %.3f", est(r, "shannon").Bits, wantH)
 	}
 	// One value holds 30%: the conservative figure is the min-entropy.
-	if r.Rule != RuleMin || r.Entropy != EntropyMin || math.Abs(r.Effective-wantMin) > 0.05 {
+	if r.Rule != runfile.RuleMin || r.Entropy != runfile.EntropyMin || math.Abs(r.Effective-wantMin) > 0.05 {
 		t.Errorf("effective %.3f (%s, %s), want min-entropy %.3f", r.Effective, r.Rule, RuleWords(r), wantMin)
 	}
 	if math.Abs(est(r, "min").Bits-wantMin) > 0.05 {

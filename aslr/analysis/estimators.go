@@ -24,11 +24,11 @@ import (
 //     best single guess is right is 2^-Hmin. Hmin <= H2 <= H <= range, and
 //     H2 <= 2 Hmin.
 func init() {
-	Register(Estimator{Name: "bitsum", Kind: EntropyUpperBound, Order: 10, Narrow: 2, Label: "bit-entropy sum",
+	Register(Estimator{Name: "bitsum", Kind: runfile.EntropyUpperBound, Order: 10, Narrow: 2, Label: "bit-entropy sum",
 		Head: "bit-H sum", Legend: "bit-H sum: the sum of per-bit entropies", Estimate: bitSum, Cell: twoDigits})
-	Register(Estimator{Name: "range", Kind: EntropyUpperBound, Order: 20, Narrow: 1, Label: "range",
+	Register(Estimator{Name: "range", Kind: runfile.EntropyUpperBound, Order: 20, Narrow: 1, Label: "range",
 		Head: "range", Legend: "range: log2(range/alignment + 1)", Estimate: rangeBits, Cell: twoDigits})
-	Register(Estimator{Name: "collision", Kind: EntropyCollision, Order: 30, Label: "birthday",
+	Register(Estimator{Name: "collision", Kind: runfile.EntropyCollision, Order: 30, Label: "birthday",
 		Head:   "birthday [95%] (pairs)",
 		Legend: "birthday: log2(pairs of samples/equal pairs), the collision entropy, with the number of equal pairs ('> x' with none)",
 		Estimate: func(s *Stats) runfile.Estimate {
@@ -36,12 +36,12 @@ func init() {
 			return runfile.Estimate{Bits: b, Lo: lo, Hi: hi}
 		},
 		Cell: birthdayCell})
-	Register(Estimator{Name: "shannon", Kind: EntropyShannon, Order: 40, Label: "Shannon",
+	Register(Estimator{Name: "shannon", Kind: runfile.EntropyShannon, Order: 40, Label: "Shannon",
 		Head: "Shannon (ceil)", Legend: "Shannon is the plug-in, capped at (ceil) = log2 N", Estimate: plugInShannon,
 		Cell: func(e runfile.Estimate, g *runfile.Region) string {
 			return fmt.Sprintf("%.2f (%.1f)", e.Bits, math.Log2(float64(g.Present)))
 		}})
-	Register(Estimator{Name: "min", Kind: EntropyMin, Order: 50, Label: "min-entropy",
+	Register(Estimator{Name: "min", Kind: runfile.EntropyMin, Order: 50, Label: "min-entropy",
 		Head: "min-H [95%]", Legend: "min-H: plug-in min-entropy (biased low), with bounds", Estimate: minEntropy,
 		Cell: func(e runfile.Estimate, g *runfile.Region) string {
 			if g.Rule == "" || g.Distinct <= 1 {

@@ -38,7 +38,7 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("%s: [%g, %g]", x.Name, x.Lo, x.Hi)
 		}
 	}
-	for _, rule := range []string{RuleBirthday, RuleRange, RuleBitSum, RuleMin, RuleConstant} {
+	for _, rule := range []runfile.Rule{runfile.RuleBirthday, runfile.RuleRange, runfile.RuleBitSum, runfile.RuleMin, runfile.RuleConstant} {
 		if _, ok := Lookup(IntervalFrom(rule)); !ok {
 			t.Errorf("rule %s takes its interval from %q, not in the registry", rule, IntervalFrom(rule))
 		}

@@ -17,7 +17,7 @@ type truth struct {
 	draw         func(rng *rand.Rand) uint64
 	h, h2, hmin  float64
 	lattice      bool // every lattice point between min and max can occur: range bits = Hartley = H
-	wantRule     string
+	wantRule     runfile.Rule
 	effTolerance float64 // |effective - named entropy| when it is an estimate
 }
 
@@ -58,11 +58,11 @@ func truths() []truth {
 		{"uniform 2^8", uniformOn(8, 1), 8, 8, 8, true, "", 0.1},
 		{"uniform 2^16", uniformOn(16, 1), 16, 16, 16, true, "", 0.3},
 		{"uniform 2^28", uniformOn(28, 1), 28, 28, 28, true, "", 0.5}, // 18 equal pairs at 100,000
-		{"p=1/2 on one value", heavy, hHeavy, h2Heavy, 1, false, RuleMin, 0.05},
+		{"p=1/2 on one value", heavy, hHeavy, h2Heavy, 1, false, runfile.RuleMin, 0.05},
 		{"even pages, 2^16", uniformOn(16, 2), 16, 16, 16, true, "", 0.3},
 		{"every 3rd page, 2^20", uniformOn(20, 3), 20, 20, 20, true, "", 0.5},
 		{"2^20 scattered over 2^24", func(rng *rand.Rand) uint64 { return scattered[rng.IntN(len(scattered))] },
-			hs, -math.Log2(h2s), -math.Log2(pmax), false, RuleBirthday, 0.6},
+			hs, -math.Log2(h2s), -math.Log2(pmax), false, runfile.RuleBirthday, 0.6},
 	}
 }
 
@@ -77,9 +77,9 @@ func drawRegion(rng *rand.Rand, n int, f func(*rand.Rand) uint64) runfile.Region
 // named is the truth of the entropy a region's figure names.
 func (c truth) named(r runfile.Region) float64 {
 	switch r.Entropy {
-	case EntropyMin:
+	case runfile.EntropyMin:
 		return c.hmin
-	case EntropyCollision:
+	case runfile.EntropyCollision:
 		return c.h2
 	}
 	return c.h2 // an upper bound: its interval is the collision entropy's
@@ -115,7 +115,7 @@ func TestSyntheticTruth(t *testing.T) {
 			if c.wantRule != "" && r.Rule != c.wantRule {
 				t.Errorf("%s N=%d: rule %s, want %s", c.name, n, r.Rule, c.wantRule)
 			}
-			if r.Rule != RuleRange && r.Rule != RuleBitSum && math.Abs(r.Effective-c.named(r)) > c.effTolerance {
+			if r.Rule != runfile.RuleRange && r.Rule != runfile.RuleBitSum && math.Abs(r.Effective-c.named(r)) > c.effTolerance {
 				t.Errorf("%s N=%d: effective %.3f, truth %.3f (%s), tolerance %.2f", c.name, n, r.Effective, c.named(r), r.Entropy, c.effTolerance)
 			}
 			// The upper bounds bound the truth; on a full lattice the
@@ -184,7 +184,7 @@ func TestIntervalCoverage(t *testing.T) {
 				inBirthday++
 			}
 			truth := c.h2
-			if r.Entropy == EntropyMin {
+			if r.Entropy == runfile.EntropyMin {
 				truth = -1 // checked below against the min-entropy
 				switch c.name {
 				case "p=1/2 on one value":

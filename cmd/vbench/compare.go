@@ -59,6 +59,13 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if len(*labels) > len(runs) {
 		return usageErrorf("compare: %d labels for %d runs", len(*labels), len(runs))
 	}
+	var pl report.Placement
+	if *out != "" {
+		// Checked before anything is drawn.
+		if pl, err = report.PlanDir(*out); err != nil {
+			return usageErrorf("compare: --out: %v", err)
+		}
+	}
 	c := report.CompareWith(runs, *labels, report.Config{MinChange: mc})
 	if err := c.WriteText(stdout); err != nil {
 		return err
@@ -72,7 +79,11 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	// Drawn in a new directory and put in place when complete, keeping
-	// what else --out held (report.ReplaceDir).
+	// what else --out held (report.ReplaceDir), or file by file into an
+	// --out that cannot be replaced.
+	if n := pl.Notice(); n != "" {
+		fmt.Fprintf(stdout, "\ncompare: %s", n)
+	}
 	var files []string
 	err = report.ReplaceDir(*out, func(tmp string) error {
 		var err error

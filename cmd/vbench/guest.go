@@ -35,7 +35,7 @@ func guestMain() bool {
 // a few samples per cell, and ASLR samples for a fixed time rather than a
 // fixed count, so that a slow guest still gathers what it can.
 const (
-	guestBenchCount     = 6 // the fewest samples with a 95% CI (probes.MinSamplesForCI)
+	guestBenchCount     = 6 // the fewest samples with a 95% CI (runfile.MinSamplesForCI)
 	guestBenchtime      = 5 * time.Millisecond
 	guestASLRTime       = 20 * time.Second
 	guestASLRMax        = 200_000 // samples, if the time allows that many (13 MB of columns)
@@ -68,7 +68,7 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 
 	budget := time.Duration(float64(gi.Timeout)*guestBudgetFraction) - time.Since(start)
 	cfg := study.Config{VerifyBrief: true}
-	for _, p := range study.Parts {
+	for _, p := range runfile.Parts {
 		if gi.Parts[p] {
 			cfg.Parts = append(cfg.Parts, p)
 		}
