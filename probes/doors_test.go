@@ -16,10 +16,12 @@ import (
 	"github.com/vbench-dev/vbench/runfile"
 )
 
-// TestMain lets Discover's vsyscall probe children (this test binary
-// started again) do their probe and exit.
+// TestMain lets the children of Discover and Bench (this test binary
+// started again) do their job and exit.
 func TestMain(m *testing.M) {
-	vsyscall.RunChildIfAsked()
+	if code, child := RunChild(); child {
+		os.Exit(code)
+	}
 	os.Exit(m.Run())
 }
 

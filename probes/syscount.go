@@ -23,10 +23,11 @@ import (
 // with PTRACE_SYSCALL, counting the syscall-entry stops between markers, as
 // strace -c does. The child is stopped at exec (PTRACE_TRACEME through
 // SysProcAttr.Ptrace) and told what to call through the environment; it
-// does its work in this package's init, on the main thread (the Go runtime
-// locks the main goroutine to it during initialization, runtime/proc.go:
-// main), and that thread is the only one traced: threads the runtime clones
-// are not (no PTRACE_O_TRACECLONE). Asynchronous preemption is off in the
+// does its work when main (or TestMain) calls RunChild first thing, on the
+// main thread (runtime.main starts main.main on it, and the child locks
+// itself there before anything can move it; it checks gettid() == getpid()),
+// and that thread is the only one traced: threads the runtime clones are
+// not (no PTRACE_O_TRACECLONE). Asynchronous preemption is off in the
 // child (GODEBUG=asyncpreemptoff=1), so no SIGURG handler's rt_sigreturn is
 // counted.
 //
@@ -56,12 +57,6 @@ const syscountCalls = 100
 // syscountTimeout bounds the whole child.
 const syscountTimeout = 30 * time.Second
 
-func init() {
-	if spec, ok := os.LookupEnv(syscountEnv); ok {
-		os.Exit(syscountChild(spec))
-	}
-}
-
 // countCell is one cell the child calls.
 type countCell struct {
 	fn    runfile.Function
@@ -88,6 +83,10 @@ func (c countCell) String() string {
 // of calls after a marker. It returns the exit status.
 func syscountChild(spec string) int {
 	runtime.LockOSThread()
+	if tid, pid := unix.Gettid(), unix.Getpid(); tid != pid {
+		fmt.Fprintf(os.Stderr, "%s: on thread %d, not the traced main thread %d (call probes.RunChild first in main)\n", syscountEnv, tid, pid)
+		return 2
+	}
 	nStr, rest, _ := strings.Cut(spec, ";")
 	n, err := strconv.ParseInt(nStr, 10, 64)
 	if err != nil || n < 1 {
@@ -182,6 +181,9 @@ func countSyscalls(cells []countCell) ([]float64, error) {
 // cell. The child dies with this thread (Pdeathsig) or with the tracer
 // (PTRACE_O_EXITKILL), and is killed on any error.
 func traceChild(cells []countCell, n int) ([]int64, error) {
+	if !dispatching.Load() {
+		return nil, fmt.Errorf("%w: %v", errTraceStop, errNoDispatch)
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("%w: finding this executable: %v", errTraceStop, err)

@@ -10,7 +10,6 @@ import (
 	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/bootlab"
 	"github.com/vbench-dev/vbench/probes"
-	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/study"
 	"github.com/vbench-dev/vbench/sysenv"
@@ -20,9 +19,6 @@ import (
 // reports whether it did (it does not return when it did: the guest powers
 // off). See bootlab.IsGuest for how a guest is recognized.
 func guestMain() bool {
-	// A child that vsyscall.Probe re-executed must do its probe and exit,
-	// whether or not main calls this too (a second call is a no-op).
-	vsyscall.RunChildIfAsked()
 	if !bootlab.IsGuest() {
 		return false
 	}

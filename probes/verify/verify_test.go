@@ -12,7 +12,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	vsyscall.RunChildIfAsked()
+	if code, child := probes.RunChild(); child {
+		os.Exit(code)
+	}
 	os.Exit(m.Run())
 }
 
