@@ -226,7 +226,7 @@ func (b *Builder) Add(r *runfile.Run, given string) {
 // calls that take none), path ("none" for a floor) and context.
 func cellLabels(c *runfile.Cell) []Label {
 	return []Label{
-		{"function", c.Function},
+		{"function", string(c.Function)},
 		{"clock", orNone(c.Clock)},
 		{"path", orNone(c.Path)},
 		{"context", Context(c)},
@@ -235,7 +235,7 @@ func cellLabels(c *runfile.Cell) []Label {
 
 // Context is the context a cell ran in ("plain": an ordinary process, no
 // namespace or filter of vbench's own).
-func Context(c *runfile.Cell) string { return "plain" }
+func Context(c *runfile.Cell) string { return string(runfile.ContextPlain) }
 
 // FellBack says whether a vDSO cell's calls entered the kernel: from the
 // syscalls counted per call where counted (a fallback makes one per call,
@@ -243,7 +243,7 @@ func Context(c *runfile.Cell) string { return "plain" }
 // the bench wrote. known is false for cells of other paths and vDSO cells
 // with neither.
 func FellBack(c *runfile.Cell) (fell, known bool) {
-	if c.Path != "vdso" || c.Unavailable != "" {
+	if c.Path != runfile.PathVDSO || c.Unavailable != "" {
 		return false, false
 	}
 	if c.PerCall != nil && c.PerCall.Syscalls != nil {
@@ -293,18 +293,18 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-func orUnknown(s string) string {
+func orUnknown[T ~string](s T) string {
 	if s == "" {
 		return "unknown"
 	}
-	return s
+	return string(s)
 }
 
-func orNone(s string) string {
+func orNone[T ~string](s T) string {
 	if s == "" {
 		return "none"
 	}
-	return s
+	return string(s)
 }
 
 // Write writes the families in the text exposition format.

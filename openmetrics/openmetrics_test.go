@@ -149,7 +149,7 @@ func TestReference(t *testing.T) {
 			vdso = &r.ASLR.Regions[i]
 		}
 	}
-	if got := p.samples[ASLRBits+`{region="vdso",entropy="`+vdso.Entropy+`"}`]; got != vdso.Effective {
+	if got := p.samples[ASLRBits+`{region="vdso",entropy="`+string(vdso.Entropy)+`"}`]; got != vdso.Effective {
 		t.Errorf("vdso effective bits %v, want %v", got, vdso.Effective)
 	}
 	if got := p.samples[RunTimestamp+"{}"]; time.Unix(int64(got), 0).UTC().Format(time.RFC3339) != r.Started.UTC().Truncate(time.Second).Format(time.RFC3339) {

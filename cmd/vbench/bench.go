@@ -49,9 +49,9 @@ status 130 or 143).
 func runBench(args []string, stdout, stderr io.Writer) error {
 	def := probes.DefaultBenchConfig()
 	fs := newFlags("bench", "vbench bench [flags]", benchExamples, stdout)
-	functions := fs.StringSlice("functions", nil, "functions to time, comma-separated (default all: "+strings.Join(probes.BenchFunctions, ",")+")")
-	paths := fs.StringSlice("paths", nil, "paths to take (default all: "+strings.Join(probes.BenchPaths, ",")+")")
-	clocks := fs.StringSlice("clocks", nil, "clocks for clock_gettime and clock_getres (default all: "+strings.Join(probes.ClockNames(), ",")+")")
+	functions := fs.StringSlice("functions", nil, "functions to time, comma-separated (default all: "+runfile.Join(runfile.BenchFunctions(), ",")+")")
+	paths := fs.StringSlice("paths", nil, "paths to take (default all: "+runfile.Join(runfile.Paths, ",")+")")
+	clocks := fs.StringSlice("clocks", nil, "clocks for clock_gettime and clock_getres (default all: "+runfile.Join(runfile.Clocks, ",")+")")
 	cpu := cpuFlag(fs, "the timed thread")
 	count := fs.Int("count", def.Count, fmt.Sprintf("samples per cell (at most %d)", probes.MaxCount))
 	benchtime := fs.Duration("benchtime", def.Benchtime, fmt.Sprintf("target time per sample (at most %v)", probes.MaxBenchtime))
@@ -83,13 +83,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	cfg := def
-	for _, f := range *functions {
-		cfg.Functions = append(cfg.Functions, probes.Func(f))
-	}
-	for _, p := range *paths {
-		cfg.Paths = append(cfg.Paths, probes.Path(p))
-	}
-	cfg.Clocks = *clocks
+	cfg.Functions, cfg.Paths, cfg.Clocks = words[runfile.Function](*functions), words[runfile.Path](*paths), words[runfile.Clock](*clocks)
 	cfg.CPU, cfg.Count, cfg.Benchtime = *cpu, *count, *benchtime
 	cfg.CellByCell, cfg.RetryNoisy = *cellByCell, *retryNoisy
 	cfg.Latency = *latency && !*noLatency
@@ -275,4 +269,14 @@ func (e *errWriter) printf(format string, a ...any) {
 	if e.err == nil {
 		_, e.err = fmt.Fprintf(e.w, format, a...)
 	}
+}
+
+// words are names given on the command line as runfile's words, checked
+// by whoever takes them (probes.BenchConfig.NormalizeNames).
+func words[T ~string](names []string) []T {
+	var out []T
+	for _, n := range names {
+		out = append(out, T(n))
+	}
+	return out
 }

@@ -45,7 +45,7 @@ var profiles = []profile{
 // fellBackFuncs are the calls whose vDSO path reads the clocksource
 // (do_hres in lib/vdso/gettimeofday.c): without a vDSO clock mode they
 // become a syscall.
-var hres = map[string]bool{"": true, "REALTIME": true, "MONOTONIC": true, "BOOTTIME": true, "TAI": true, "MONOTONIC_RAW": true}
+var hres = map[runfile.Clock]bool{"": true, "REALTIME": true, "MONOTONIC": true, "BOOTTIME": true, "TAI": true, "MONOTONIC_RAW": true}
 
 // Sources returns the real run files under root (the repository's top
 // directory) that a fleet is made from.
