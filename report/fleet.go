@@ -154,7 +154,7 @@ func (f *Fleet) Add(r *runfile.Run, label, file string) {
 			if !ok {
 				i = len(f.Cells)
 				f.cellIdx[name] = i
-				f.Cells = append(f.Cells, FleetCell{name, c.Function, c.Clock, c.Path})
+				f.Cells = append(f.Cells, FleetCell{name, string(c.Function), string(c.Clock), string(c.Path)})
 			}
 			for len(fr.Median) <= i {
 				fr.Median = append(fr.Median, math.NaN())
@@ -181,7 +181,7 @@ func (f *Fleet) Add(r *runfile.Run, label, file string) {
 				fr.Entropy = append(fr.Entropy, "")
 			}
 			if g.Present > 0 {
-				fr.Bits[i], fr.Lo[i], fr.Hi[i], fr.Entropy[i] = g.Effective, g.EffectiveLo, g.EffectiveHi, g.Entropy
+				fr.Bits[i], fr.Lo[i], fr.Hi[i], fr.Entropy[i] = g.Effective, g.EffectiveLo, g.EffectiveHi, string(g.Entropy)
 			}
 		}
 	}
