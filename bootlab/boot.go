@@ -108,7 +108,7 @@ func (c Config) qemuArgs(m Mode) []string {
 func (c Config) qemuBase() []string {
 	mem := c.MemoryMB
 	if mem <= 0 {
-		mem = 512
+		mem = GuestMemoryMB
 	}
 	a := c.arch()
 	args := append([]string{"-nographic", "-no-reboot"}, a.Machine...)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
-	"github.com/vbench-dev/vbench/proc"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -43,7 +42,8 @@ type Lab struct {
 	// Accel is AccelAuto, AccelKVM or AccelTCG; "" means EnvAccelChoice,
 	// else auto.
 	Accel string
-	// Parallel is how many guests run at once; 0 means DefaultParallel.
+	// Parallel is how many guests run at once; 0 means one per CPU (see
+	// DefaultParallel, which the memory bounds too).
 	Parallel int
 	// Out is the directory everything is written to: per boot
 	// KERNEL/MODE/run.json and console.log, bootmodes.md, report/.
@@ -329,7 +329,7 @@ func (l Lab) Run(ctx context.Context) (*Results, error) {
 	}
 	res.Parallel = l.Parallel
 	if res.Parallel == 0 {
-		res.Parallel = DefaultParallel(proc.Live, memoryMB)
+		res.Parallel = runtime.NumCPU()
 	}
 	res.Parallel = min(res.Parallel, len(jobs))
 	progress(Event{Kind: EventStart, Boots: len(jobs), Parallel: res.Parallel, Timeout: l.timeout()})
@@ -475,16 +475,17 @@ func (l Lab) render(res *Results) error {
 	return atomicfile.WriteBytes(res.Summary, md.Bytes())
 }
 
-// memoryMB is a guest's memory (Config.MemoryMB's default).
-const memoryMB = 512
+// GuestMemoryMB is a guest's memory (Config.MemoryMB's default).
+const GuestMemoryMB = 512
 
-// DefaultParallel is how many guests of memMB each this machine can run at
-// once: one per CPU (a TCG guest of one vCPU keeps one host thread busy),
-// and no more than half of the available memory holds (a guest takes its
-// memory and about 200 MB of QEMU's own), at least one.
-func DefaultParallel(fs proc.FS, memMB int) int {
-	n := runtime.NumCPU()
-	if avail, err := fs.MemAvailable(); err == nil {
+// DefaultParallel is how many guests of memMB each a machine with cpus
+// CPUs and avail bytes of available memory (MemAvailable, 0 if unknown)
+// can run at once: one per CPU (a TCG guest of one vCPU keeps one host
+// thread busy), and no more than half of the available memory holds (a
+// guest takes its memory and about 200 MB of QEMU's own), at least one.
+func DefaultParallel(cpus int, avail uint64, memMB int) int {
+	n := cpus
+	if avail > 0 {
 		n = min(n, int(avail/2/(uint64(memMB+200)<<20)))
 	}
 	return max(1, n)

@@ -4,12 +4,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vbench-dev/vbench/proc"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -92,25 +90,22 @@ func TestLabRunStopsBeforeBooting(t *testing.T) {
 }
 
 func TestDefaultParallel(t *testing.T) {
-	dir := t.TempDir()
-	write := func(kb int) {
-		os.WriteFile(filepath.Join(dir, "meminfo"), []byte("MemTotal: 99999999 kB\nMemAvailable: "+itoa(kb)+" kB\n"), 0o644)
-	}
-	write(1 << 30) // a TiB: the CPUs decide
-	if n := DefaultParallel(proc.FS{Root: dir}, 512); n < 1 {
-		t.Errorf("plenty of memory: %d", n)
-	}
-	write(700 * 1024) // 700 MiB: half of it holds no 712 MiB guest: still one
-	if n := DefaultParallel(proc.FS{Root: dir}, 512); n != 1 {
-		t.Errorf("little memory: %d guests, want 1", n)
-	}
-	write(3 * 712 * 1024) // room for one and a half guests in half of it
-	if n := DefaultParallel(proc.FS{Root: dir}, 512); n != 1 {
-		t.Errorf("3 guests' memory: %d, want 1 (half of it)", n)
+	for _, c := range []struct {
+		cpus  int
+		avail uint64
+		want  int
+	}{
+		{2, 1 << 40, 2},       // plenty of memory: the CPUs decide
+		{8, 3 * 712 << 20, 1}, // half of it holds one 512 MB guest and QEMU's 200
+		{8, 700 << 20, 1},     // none fits: still one
+		{8, 0, 8},             // unknown memory: the CPUs
+		{0, 0, 1},
+	} {
+		if n := DefaultParallel(c.cpus, c.avail, 512); n != c.want {
+			t.Errorf("%d CPUs, %d MiB available: %d guests, want %d", c.cpus, c.avail>>20, n, c.want)
+		}
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestCachedKernel(t *testing.T) {
 	dir := t.TempDir()
@@ -217,26 +212,11 @@ func TestWriteTimelineMarkdown(t *testing.T) {
 	}
 }
 
-func TestLayout(t *testing.T) {
-	f, err := os.Open("../proc/testdata/maps-xonly-6.18.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ms, err := proc.ParseMaps(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := Layout(ms)
-	var s []string
-	for _, m := range got {
-		s = append(s, m.Name+" "+kib(m.Size))
-	}
-	// The 6.18 host's own maps: the 6.13 split, then the vsyscall page.
-	if want := "[vvar] 16K,[vvar_vclock] 8K,[vdso] 8K,[vsyscall] 4K"; strings.Join(s, ",") != want {
-		t.Errorf("layout %v, want %s", s, want)
-	}
-	if c := layoutCell(&runfile.Boot{Layout: got}); c != "vvar 16K, vvar_vclock 8K, vdso 8K" {
+func TestLayoutCell(t *testing.T) {
+	if c := layoutCell(&runfile.Boot{Layout: append(cur, runfile.Mapping{Name: "[vsyscall]", Start: 0xffffffffff600000, Size: 4096})}); c != "vvar 16K, vvar_vclock 8K, vdso 8K" {
 		t.Errorf("cell %q", c)
+	}
+	if c := layoutCell(&runfile.Boot{}); c != "-" {
+		t.Errorf("no layout: %q", c)
 	}
 }

@@ -4,29 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/vbench-dev/vbench/proc"
 	"github.com/vbench-dev/vbench/runfile"
 )
-
-// specialNames are the kernel's special mappings a timeline row shows.
-var specialNames = []string{"[vvar]", "[vvar_vclock]", "[vdso]", "[vsyscall]"}
-
-// Layout picks the kernel's special mappings ([vvar], [vvar_vclock],
-// [vdso], [vsyscall]) out of a process's maps, in address order, for
-// runfile.Boot.Layout. /proc/PID/maps lists mappings in address order
-// (fs/proc/task_mmu.c walks the VMA tree in order), the gate VMA
-// [vsyscall] last.
-func Layout(ms proc.Maps) []runfile.Mapping {
-	var out []runfile.Mapping
-	for _, m := range ms {
-		for _, n := range specialNames {
-			if m.Path == n {
-				out = append(out, runfile.Mapping{Name: n, Start: m.Start, Size: m.Size(), Perms: m.Perms})
-			}
-		}
-	}
-	return out
-}
 
 // layoutCell is the vDSO's mappings in address order with their sizes,
 // "[vvar] 16K, [vvar_vclock] 8K, [vdso] 8K" ([vsyscall], far above, left

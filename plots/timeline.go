@@ -115,7 +115,7 @@ func Timeline(ks []TimelineKernel, emulated bool, subtitle string) *Figure {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, arch := range arches {
 		_, dashes := archStyle(arch)
-		for _, path := range []string{"syscall", "vsyscall", "vdso"} {
+		for _, path := range []runfile.Path{runfile.PathSyscall, runfile.PathVsyscall, runfile.PathVDSO} {
 			var xy plotter.XYs
 			for _, k := range ks {
 				if k.Arch != arch || k.Run == nil || k.Run.Bench == nil {

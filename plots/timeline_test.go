@@ -3,6 +3,8 @@ package plots
 import (
 	"strings"
 	"testing"
+
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // TestTimelineFigure: the timeline draws one bits point per kernel with a
@@ -12,7 +14,7 @@ import (
 func TestTimelineFigure(t *testing.T) {
 	r := load(t, "xonly.json") // a host run: gettimeofday through all three doors, and ASLR
 	doors := 0
-	for _, p := range []string{"syscall", "vsyscall", "vdso"} {
+	for _, p := range []runfile.Path{runfile.PathSyscall, runfile.PathVsyscall, runfile.PathVDSO} {
 		if c, ok := r.Bench.Find(timelineCall, "", p); ok && c.Unavailable == "" && c.Summary != nil {
 			doors++
 		}

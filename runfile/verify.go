@@ -19,7 +19,8 @@ type Verify struct {
 // syscall <= vdso <= vsyscall <= syscall".
 type Check struct {
 	Name string `json:"name"`
-	// Status is "pass", "fail" or "skip" ("info" in Verify.Info).
-	Status string `json:"status"`
+	// Status is StatusPass, StatusFail or StatusSkip (StatusInfo in
+	// Verify.Info).
+	Status Status `json:"status"`
 	Detail string `json:"detail,omitempty"`
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vbench-dev/vbench/bootlab"
+	"github.com/vbench-dev/vbench/proc"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -101,6 +102,10 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	self, _ := os.Executable()
 	lab := bootlab.Lab{Kernels: *kernelFlags, Modes: *modesFlag, Timeline: *timeline, Append: *appendArgs,
 		Timeout: *timeout, QEMU: *qemu, Inits: *inits, SelfInit: self, Accel: *accel, Parallel: *parallel, Out: *out}
+	if lab.Parallel == 0 {
+		avail, _ := proc.Live.MemAvailable()
+		lab.Parallel = bootlab.DefaultParallel(runtime.NumCPU(), avail, bootlab.GuestMemoryMB)
+	}
 	if *timeline && len(*kernelFlags) == 0 {
 		ks, err := timelineKernels(*series, *inits)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,7 +13,6 @@ import (
 	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/bootlab"
 	"github.com/vbench-dev/vbench/probes"
-	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/proc"
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/study"
@@ -23,9 +23,6 @@ import (
 // reports whether it did (it does not return when it did: the guest powers
 // off). See bootlab.IsGuest for how a guest is recognized.
 func guestMain() bool {
-	// A child that vsyscall.Probe re-executed must do its probe and exit,
-	// whether or not main calls this too (a second call is a no-op).
-	vsyscall.RunChildIfAsked()
 	if !bootlab.IsGuest() {
 		return false
 	}
@@ -39,7 +36,7 @@ func guestMain() bool {
 // interval needs (guestASLRSamples), within a time limit, so that a slow
 // guest still gathers what it can.
 const (
-	guestBenchCount = 6 // the fewest samples with a 95% CI (probes.MinSamplesForCI)
+	guestBenchCount = 6 // the fewest samples with a 95% CI (runfile.MinSamplesForCI)
 	guestBenchtime  = 5 * time.Millisecond
 	guestASLRTime   = 20 * time.Second
 	// guestASLRCap is the most samples a guest takes: enough for the
@@ -78,7 +75,7 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 
 	budget := time.Duration(float64(gi.Timeout)*guestBudgetFraction) - time.Since(start)
 	cfg := study.Config{VerifyBrief: true}
-	for _, p := range study.Parts {
+	for _, p := range runfile.Parts {
 		if gi.Parts[p] {
 			cfg.Parts = append(cfg.Parts, p)
 		}
@@ -111,7 +108,7 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 	// Boot.Errors keeps the failed parts with the boot record.
 	boot.Errors = append(boot.Errors, r.Errors...)
 	if ms, err := proc.Live.Maps(0); err == nil {
-		boot.Layout = bootlab.Layout(ms)
+		boot.Layout = specialMappings(ms)
 	} else {
 		boot.Errors = append(boot.Errors, fmt.Sprintf("layout: %v", err))
 	}
@@ -145,4 +142,23 @@ func settleClocksource(max time.Duration) {
 			return
 		}
 	}
+}
+
+// specialNames are the kernel's special mappings the boot lab's timeline
+// shows.
+var specialNames = []string{"[vvar]", "[vvar_vclock]", "[vdso]", "[vsyscall]"}
+
+// specialMappings picks the kernel's special mappings ([vvar],
+// [vvar_vclock], [vdso], [vsyscall]) out of a process's maps, in address
+// order, for runfile.Boot.Layout. /proc/PID/maps lists mappings in address
+// order (fs/proc/task_mmu.c walks the VMA tree in order), the gate VMA
+// [vsyscall] last.
+func specialMappings(ms proc.Maps) []runfile.Mapping {
+	var out []runfile.Mapping
+	for _, m := range ms {
+		if slices.Contains(specialNames, m.Path) {
+			out = append(out, runfile.Mapping{Name: m.Path, Start: m.Start, Size: m.Size(), Perms: m.Perms})
+		}
+	}
+	return out
 }
