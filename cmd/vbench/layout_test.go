@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ func TestSpecialMappings(t *testing.T) {
 	}
 	var got []string
 	for _, m := range specialMappings(ms) {
-		got = append(got, m.Name+" "+m.Perms+" "+strings.TrimSpace(string(rune('0'+m.Size/4096))))
+		got = append(got, fmt.Sprintf("%s %s %d", m.Name, m.Perms, m.Size/4096))
 	}
 	if want := "[vvar] r--p 4,[vvar_vclock] r--p 2,[vdso] r-xp 2,[vsyscall] --xp 1"; strings.Join(got, ",") != want {
 		t.Errorf("special mappings %v, want %s (name, perms, pages)", got, want)
