@@ -131,14 +131,34 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 		}
 		return labError(err)
 	}
+	if err := printResults(stdout, res); err != nil {
+		return err
+	}
+	if e := ctx.interruptedf("bootmodes: interrupted by %s; the boots that finished are written"); e != nil {
+		return e
+	}
+	if err != nil {
+		return failedf("bootmodes: %v", err)
+	}
+	if failed := res.Failed(); len(failed) > 0 {
+		return failedf("bootmodes: %d of %d boot(s) gave no result: %s", len(failed), len(res.Boots), strings.Join(failed, ", "))
+	}
+	if res.ReportErr != nil {
+		return failedf("bootmodes: report: %v", res.ReportErr)
+	}
+	return nil
+}
+
+// printResults prints the lab's results: the summary table, the
+// comparison of the runs (package report, as 'vbench compare' renders
+// it), and where everything was written.
+func printResults(stdout io.Writer, res *bootlab.Results) error {
 	fmt.Fprintln(stdout)
 	printBootSummary(stdout, res.Boots)
 	if res.Emulated() {
 		fmt.Fprintf(stdout, "\nnote: %s\n", bootlab.TCGNote)
 	}
 	if runs := res.Runs(); len(runs) >= 2 {
-		// The comparison is rendered by package report, as 'vbench
-		// compare' does.
 		fmt.Fprintf(stdout, "\n== comparison (first run is the base)\n")
 		if err := report.Compare(runs, nil).WriteText(stdout); err != nil {
 			return err
@@ -158,20 +178,8 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	if res.Summary != "" {
 		fmt.Fprintf(stdout, "summary: %s\n", res.Summary)
 	}
-	fmt.Fprintf(stdout, "%d boot(s) in %.0f s, %d at a time\n", len(res.Boots), res.Seconds, res.Parallel)
-	if e := ctx.interruptedf("bootmodes: interrupted by %s; the boots that finished are written"); e != nil {
-		return e
-	}
-	if err != nil {
-		return failedf("bootmodes: %v", err)
-	}
-	if failed := res.Failed(); len(failed) > 0 {
-		return failedf("bootmodes: %d of %d boot(s) gave no result: %s", len(failed), len(res.Boots), strings.Join(failed, ", "))
-	}
-	if res.ReportErr != nil {
-		return failedf("bootmodes: report: %v", res.ReportErr)
-	}
-	return nil
+	_, err := fmt.Fprintf(stdout, "%d boot(s) in %.0f s, %d at a time\n", len(res.Boots), res.Seconds, res.Parallel)
+	return err
 }
 
 // labFlags maps bootlab.Lab's fields to the flags that set them.
