@@ -44,6 +44,7 @@ type ASLR struct {
 	// the mmap base: it adds no entropy of its own". Kept for old readers:
 	// renderers recompute them from the data (aslr.Conclusions).
 	Conclusions []string `json:"conclusions,omitempty"`
+	ASLRSampling
 }
 
 // Region holds the estimators for one region's base address. Name is one
