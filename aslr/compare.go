@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -44,7 +45,7 @@ func CompareMethods(ctx context.Context, cfg Config, a, b string, progress func(
 	}
 	const rounds = 4
 	cfg.Ceiling = 0
-	cols := map[string][]*columns{}
+	cols := map[string][]*analysis.Columns{}
 	runs := map[string]*runfile.ASLR{}
 	done := 0
 	for i := range 2 * rounds {
@@ -58,7 +59,7 @@ func CompareMethods(ctx context.Context, cfg Config, a, b string, progress func(
 		if i/2 == rounds-1 {
 			c.Samples = cfg.Samples - (rounds-1)*(cfg.Samples/rounds)
 		}
-		var col *columns
+		var col *analysis.Columns
 		c.keep = &col
 		base := done
 		res, err := Study(ctx, c, func(d, _ int) {
@@ -88,14 +89,12 @@ func CompareMethods(ctx context.Context, cfg Config, a, b string, progress func(
 }
 
 // compareColumns tests every region both hold.
-func compareColumns(a, b string, ca, cb []*columns) []runfile.MethodComparison {
+func compareColumns(a, b string, ca, cb []*analysis.Columns) []runfile.MethodComparison {
 	var out []runfile.MethodComparison
-	values := func(cs []*columns, r int) []uint64 {
+	values := func(cs []*analysis.Columns, r int) []uint64 {
 		var v []uint64
 		for _, c := range cs {
-			if c.have&(1<<r) != 0 {
-				v = c.appendPresent(r, v)
-			}
+			v = c.AppendPresent(r, v)
 		}
 		return v
 	}
@@ -138,7 +137,7 @@ func twoSample(region, a, b string, va, vb []uint64) runfile.MethodComparison {
 	var step uint64
 	for _, vs := range [][]uint64{va, vb} {
 		for _, v := range vs {
-			step = gcd(step, v-lo)
+			step = gcd64(step, v-lo)
 		}
 	}
 	span := (hi - lo) / step // lattice points - 1
@@ -244,4 +243,11 @@ func ComparisonWords(cmp []runfile.MethodComparison) string {
 			a, b, compareBins, compareLow, compareAlpha)
 	}
 	return fmt.Sprintf("%s and %s samples DIFFER in %s (two-sample chi-square, family-wise level %.3g)", a, b, strings.Join(differ, ", "), compareAlpha)
+}
+
+func gcd64(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }

@@ -3,6 +3,7 @@ package aslr
 import (
 	"math"
 
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -24,18 +25,8 @@ type narrowResult struct {
 }
 
 // checkNarrow estimates every region of a snapshot.
-func checkNarrow(c *columns) narrowResult {
-	scratch := make([]uint64, 0, c.n)
-	counts := make([]int32, 0, c.n)
-	var regs []runfile.Region
-	for r := range nRegions {
-		if c.have&(1<<r) == 0 {
-			continue
-		}
-		vals := c.appendPresent(r, scratch[:0])
-		regs = append(regs, estimate(regionNames[r], distOf(vals, counts)))
-	}
-	st := narrowStatus(&runfile.ASLR{Regions: regs})
+func checkNarrow(c *analysis.Columns) narrowResult {
+	st := narrowStatus(&runfile.ASLR{Regions: analysis.EstimateRegions(c)})
 	return narrowResult{status: st, all: allNarrow(st)}
 }
 
@@ -45,11 +36,11 @@ func narrowStatus(res *runfile.ASLR) []runfile.NarrowRegion {
 	for _, r := range res.Regions {
 		n := runfile.NarrowRegion{Name: r.Name, Width: r.EffectiveHi - r.EffectiveLo}
 		switch {
-		case r.Present == 0 || r.Rule == RuleAbsent:
+		case r.Present == 0 || r.Rule == runfile.RuleAbsent:
 			n.Status = "absent"
-		case r.Rule == RuleConstant:
+		case r.Rule == runfile.RuleConstant:
 			n.Status = "constant"
-		case r.Rule == RuleBirthday || r.Rule == RuleMin:
+		case r.Rule == runfile.RuleBirthday || r.Rule == runfile.RuleMin:
 			n.Status = "estimate"
 			if n.Width > NarrowBits {
 				n.Status = "wide"

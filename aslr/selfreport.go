@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // Self-reporting: vbench's own target (target.go, target_GOARCH.go) writes
@@ -104,12 +106,12 @@ var errShort = errors.New("short record")
 // Method names, as run.json records them (runfile.ASLR.Method).
 const (
 	// MethodChain: exec chains of the self-reporting target (chain.go).
-	MethodChain = "chain"
+	MethodChain = runfile.MethodChain
 	// MethodSelfReport: a fresh spawn of the self-reporting target per
 	// sample ("spawn" on the command line).
-	MethodSelfReport = "self-report"
+	MethodSelfReport = runfile.MethodSelfReport
 	// MethodPtrace: a fresh spawn per sample, stopped at exec by ptrace.
-	MethodPtrace = "ptrace"
+	MethodPtrace = runfile.MethodPtrace
 )
 
 // mapsLayout is what a record cannot tell and maps can, constant in a run.

@@ -26,7 +26,10 @@ are the ones 'vbench bench', 'verify', 'aslr' and 'compare' print.
 
 The report is drawn in a new directory beside --out and put in its place
 when complete, keeping the other files --out held (a run's run.json): a
-failure or Ctrl-C midway leaves --out as it was.
+failure or Ctrl-C midway leaves --out as it was. An --out that cannot be
+replaced (a mount point, '.', a directory of another user or in a parent
+that cannot be written) is written into file by file instead, each file
+renamed into place whole, and the command says so.
 
 ` + outRule
 
@@ -58,6 +61,14 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		if _, err := os.Stat(dir); err == nil {
 			return failedf("report: %s already exists", dir)
 		}
+	}
+	// Where it goes is checked before anything is rendered.
+	pl, err := report.PlanDir(dir)
+	if err != nil {
+		return usageErrorf("report: --out: %v", err)
+	}
+	if n := pl.Notice(); n != "" {
+		fmt.Fprintf(stdout, "report: %s\n", n)
 	}
 	// The report is written whole into a new directory and put in place
 	// when complete: Ctrl-C or SIGTERM stops it and leaves dir as it was.
