@@ -257,7 +257,6 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 	}
 	analysis.Analyze(agg, res)
 	analysis.Annotate(res, currentKernel())
-	res.Conclusions = analysis.Conclusions(res)
 	return res, nil
 }
 

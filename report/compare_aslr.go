@@ -83,17 +83,16 @@ func (c *Comparison) compareASLR() {
 	}
 }
 
-// entropyOf is the entropy a region's interval bounds: "min" or
-// "collision" (which the upper-bound rules' intervals bound too); "" when
-// the run file has no interval.
+// entropyOf is the entropy a region's interval bounds: the kind of the
+// estimator whose interval the rule took (analysis.IntervalFrom: the
+// min-entropy's for rule min, the collision entropy's for the others,
+// upper-bound rules included); "" when the run file has no interval.
 func entropyOf(g *runfile.Region) runfile.EntropyKind {
-	switch g.Rule {
-	case "":
+	if g.Rule == "" {
 		return ""
-	case runfile.RuleMin:
-		return runfile.EntropyMin
 	}
-	return runfile.EntropyCollision // birthday, range, bitsum, constant
+	e, _ := analysis.Lookup(analysis.IntervalFrom(g.Rule))
+	return e.Kind
 }
 
 // present is true when the region was seen in the run's samples.

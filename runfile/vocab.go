@@ -250,23 +250,28 @@ var Statuses = []Status{StatusFail, StatusSkip, StatusInfo, StatusPass}
 // Known reports whether s is one of Statuses.
 func (s Status) Known() bool { return slices.Contains(Statuses, s) }
 
-// EntropyKind is the entropy an estimate is of (Region.Entropy): figures
-// of different kinds are not comparable.
+// EntropyKind is the entropy an estimate is of (Region.Entropy, and each
+// of a region's Estimates): figures of different kinds are not comparable.
+// For a distribution p over addresses, Hmin <= H2 <= H <= log2 of the
+// support, and every upper bound is at least H.
 type EntropyKind string
 
 const (
+	// EntropyShannon is Shannon entropy, H = -sum p log2 p.
+	EntropyShannon EntropyKind = "shannon"
 	// EntropyCollision is collision (Rényi order-2) entropy, -log2 of the
 	// chance that two samples are equal.
 	EntropyCollision EntropyKind = "collision"
-	// EntropyUpperBound is an upper bound on it: the range or the bits that
-	// vary, when too few samples collide to estimate it.
+	// EntropyUpperBound is an upper bound of every entropy (the range's
+	// lattice points, the sum of per-bit entropies), not an estimate: the
+	// effective figure when too few samples collide to estimate one.
 	EntropyUpperBound EntropyKind = "upper-bound"
 	// EntropyMin is min-entropy, -log2 of the most likely value's chance.
 	EntropyMin EntropyKind = "min"
 )
 
 // EntropyKinds lists the kinds.
-var EntropyKinds = []EntropyKind{EntropyCollision, EntropyUpperBound, EntropyMin}
+var EntropyKinds = []EntropyKind{EntropyShannon, EntropyCollision, EntropyUpperBound, EntropyMin}
 
 // Known reports whether k is one of EntropyKinds.
 func (k EntropyKind) Known() bool { return slices.Contains(EntropyKinds, k) }
