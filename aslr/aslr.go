@@ -114,12 +114,13 @@ func DefaultChainWorkers() int {
 // bad targets wrap ErrTarget).
 var ErrConfig = errors.New("bad aslr configuration")
 
-// method is the method a Config samples with.
+// method is the method a Config samples with; its errors are about
+// Method (Validate wraps them).
 func (cfg Config) method() (string, error) {
 	m := cfg.Method
 	if cfg.Ptrace {
 		if m != "" && m != MethodPtrace {
-			return "", fmt.Errorf("%w: Ptrace and Method %q", ErrConfig, m)
+			return "", fmt.Errorf("Ptrace and Method %q", m)
 		}
 		m = MethodPtrace
 	}
@@ -131,11 +132,11 @@ func (cfg Config) method() (string, error) {
 	case m == "":
 		return MethodSelfReport, nil
 	case m != MethodChain && m != MethodSelfReport && m != MethodPtrace:
-		return "", fmt.Errorf("%w: method %q: want %s, %s or %s", ErrConfig, m, MethodChain, MethodSelfReport, MethodPtrace)
+		return "", fmt.Errorf("want %s, %s or %s", MethodChain, MethodSelfReport, MethodPtrace)
 	case m != MethodPtrace && cfg.Target != "":
-		return "", fmt.Errorf("%w: a --target is sampled through ptrace only (method %s): it does not report itself", ErrConfig, m)
+		return "", fmt.Errorf("a --target is sampled through ptrace only (method %s): it does not report itself", MethodPtrace)
 	case m == MethodChain && reportCode(true) == nil:
-		return "", fmt.Errorf("%w: no exec-chain target for %s", ErrConfig, targetArch)
+		return "", fmt.Errorf("no exec-chain target for %s", targetArch)
 	}
 	return m, nil
 }
@@ -153,8 +154,8 @@ func (cfg Config) method() (string, error) {
 // thread's personality is restored afterwards, or the thread is discarded
 // if that fails.
 func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*runfile.ASLR, error) {
-	if cfg.Samples < 0 {
-		return nil, fmt.Errorf("%w: samples must be at least 1, or 0 to sample until narrow; got %d", ErrConfig, cfg.Samples)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	method, err := cfg.method()
 	if err != nil {

@@ -314,7 +314,7 @@ func studySIGINT(t *testing.T, ptrace bool) {
 func TestNoOrphansWhenKilled(t *testing.T) {
 	switch m := os.Getenv("VBENCH_ASLR_HELPER"); m {
 	case MethodChain, MethodSelfReport, MethodPtrace:
-		Study(context.Background(), Config{Samples: 1 << 30, Method: m}, nil)
+		Study(context.Background(), Config{Samples: MaxSamples, Method: m}, nil)
 		return
 	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {

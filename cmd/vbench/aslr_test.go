@@ -25,7 +25,7 @@ func TestAslrBadInput(t *testing.T) {
 		{[]string{"--budget", "0s"}, "--budget 0s"},
 		{[]string{"--method", "fork"}, `--method "fork"`},
 		{[]string{"--method", "both"}, "--method both needs --samples"},
-		{[]string{"--method", "both", "--samples", "10", "--json", "x.json"}, "not with --samples-csv or --json"},
+		{[]string{"--method", "both", "--samples", "10", "--json", "x.json"}, "not with --samples-csv, --json"},
 		{[]string{"--method", "chain", "--target", "/bin/true"}, "ptrace only"},
 		{[]string{"--method", "spawn", "--ptrace"}, "--ptrace and --method"},
 		{[]string{"--target", "/no/such/program"}, "no such file"},
