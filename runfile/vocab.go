@@ -296,6 +296,7 @@ func (r Rule) Known() bool { return slices.Contains(Rules, r) }
 
 // The ways an ASLR sample is read (ASLR.Method).
 const (
+	MethodChain      = "chain"       // vbench's target re-executes itself and reports each image down a pipe
 	MethodSelfReport = "self-report" // vbench's target writes its own bases down a pipe
 	MethodPtrace     = "ptrace"      // stopped at exec, /proc read
 )
@@ -336,3 +337,6 @@ const (
 
 // Parts lists every part in the order they run.
 var Parts = []Part{PartVsyscall, PartBench, PartVerify, PartASLR}
+
+// Known reports whether p is one of Parts.
+func (p Part) Known() bool { return slices.Contains(Parts, p) }
