@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
+	"github.com/vbench-dev/vbench/internal/field"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -71,20 +72,15 @@ const MaxParallel = 64
 // under KVM the guest's /init prints within a few seconds of QEMU starting.
 const kvmSilent = 20 * time.Second
 
-// FieldError is a Lab setting that cannot work: Field is the Lab field's
-// name ("Kernels", "Modes", ...), which a CLI maps to its flag.
-type FieldError struct {
-	Field string
-	Err   error
+// A Lab setting that cannot work is a *field.Error: Field is the Lab
+// field's name ("Kernels", "Modes", ...), which a CLI maps to its flag
+// (field.Rename), and the error it wraps says why.
+func fieldErr(name string, err error) error {
+	return &field.Error{Field: name, Msg: err.Error(), Kind: err}
 }
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
-
-func fieldErr(field string, err error) error { return &FieldError{field, err} }
-
-func fieldErrf(field, format string, a ...any) error {
-	return &FieldError{field, fmt.Errorf(format, a...)}
+func fieldErrf(name, format string, a ...any) error {
+	return fieldErr(name, fmt.Errorf(format, a...))
 }
 
 // plan is a validated Lab.
@@ -96,7 +92,7 @@ type plan struct {
 
 // Validate checks every setting that can be checked without booting:
 // each kernel image's header and name, the modes, the counts and the
-// output directory. The error is a *FieldError naming the field.
+// output directory. The error is a *field.Error naming the field.
 func (l Lab) Validate() error {
 	_, err := l.plan()
 	return err
@@ -156,7 +152,7 @@ type setup struct {
 }
 
 // archSetups finds each architecture's QEMU and /init before anything
-// boots; what is missing is a *FieldError naming the way to get it.
+// boots; what is missing is a *field.Error naming the way to get it.
 func (l Lab) archSetups(p *plan) (map[string]*setup, []*Arch, error) {
 	out := map[string]*setup{}
 	var order []*Arch
@@ -268,7 +264,7 @@ func (r *Results) Emulated() bool {
 // its initramfs, boots every (kernel, mode) with up to Parallel guests at
 // once, writes each boot's console.log and run.json, then bootmodes.md
 // (Sections) and the report of the runs. A boot that fails or times out is
-// a result with Err, and the others go on. The error is a *FieldError for
+// a result with Err, and the others go on. The error is a *field.Error for
 // a setting that cannot work (nothing booted), ctx's error when it was
 // cancelled (what finished is written), or a failure to write.
 func (l Lab) Run(ctx context.Context) (*Results, error) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vbench-dev/vbench/internal/field"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -21,7 +22,7 @@ func namedKernel(t *testing.T, dir, name string) string {
 	return p
 }
 
-// TestLabValidate: each setting that cannot work is a *FieldError naming
+// TestLabValidate: each setting that cannot work is a *field.Error naming
 // its field, before anything boots.
 func TestLabValidate(t *testing.T) {
 	dir := t.TempDir()
@@ -53,9 +54,9 @@ func TestLabValidate(t *testing.T) {
 		l.Kernels = append([]string(nil), good.Kernels...)
 		c.edit(&l)
 		err := l.Validate()
-		var fe *FieldError
+		var fe *field.Error
 		if !errors.As(err, &fe) || fe.Field != c.field || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s (%q): got %v, want a FieldError %s saying %q", c.field, c.want, err, c.field, c.want)
+			t.Errorf("%s (%q): got %v, want a field.Error %s saying %q", c.field, c.want, err, c.field, c.want)
 		}
 	}
 	// A timeline ignores Modes: every kernel boots once, by default.
@@ -66,7 +67,7 @@ func TestLabValidate(t *testing.T) {
 	}
 }
 
-// TestLabRunStopsBeforeBooting: a QEMU that is not there is a FieldError
+// TestLabRunStopsBeforeBooting: a QEMU that is not there is a field.Error
 // for QEMU, and a kernel of an architecture without an /init one for
 // Inits, with nothing written.
 func TestLabRunStopsBeforeBooting(t *testing.T) {
@@ -75,7 +76,7 @@ func TestLabRunStopsBeforeBooting(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	l := Lab{Kernels: []string{k}, Timeout: time.Minute, Out: out, QEMU: filepath.Join(dir, "no-qemu")}
 	_, err := l.Run(t.Context())
-	var fe *FieldError
+	var fe *field.Error
 	if !errors.As(err, &fe) || fe.Field != "QEMU" {
 		t.Errorf("missing QEMU: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vbench-dev/vbench/bootlab"
+	"github.com/vbench-dev/vbench/internal/field"
 	"github.com/vbench-dev/vbench/proc"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
@@ -191,9 +192,9 @@ var labFlags = map[string]string{
 // labError turns the lab's error into the CLI's: a setting that cannot work
 // is a usage error naming its flag.
 func labError(err error) error {
-	var fe *bootlab.FieldError
+	var fe *field.Error
 	if errors.As(err, &fe) {
-		return usageErrorf("bootmodes: %s: %v", labFlags[fe.Field], fe.Err)
+		return usageErrorf("bootmodes: %v", field.Rename(err, labFlags))
 	}
 	return failedf("bootmodes: %v", err)
 }
