@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vbench-dev/vbench/probes/contexts"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -44,6 +45,13 @@ type BenchConfig struct {
 	// taken round-robin after the others until they are quiet or the
 	// budget is spent.
 	RetryNoisy time.Duration
+
+	// Contexts are the contexts to measure the cells in besides plain,
+	// which is always measured (the others are shown against it): each in
+	// a child process placed in that context (remote.go), on the cells
+	// its definition applies to (contexts.Defs), samples interleaved with
+	// the plain context's. nil or plain alone: plain only.
+	Contexts []runfile.Context
 
 	// Doors, if not nil, is used instead of calling Discover.
 	Doors *Doors
@@ -123,7 +131,61 @@ func (cfg BenchConfig) NormalizeNames() (BenchConfig, error) {
 		clocks = ClockNames()
 	}
 	cfg.Clocks = clocks
+	ctxs := []runfile.Context{runfile.ContextPlain}
+	for _, c := range cfg.Contexts {
+		if !c.Known() {
+			_, err := runfile.ParseContexts([]string{string(c)})
+			return cfg, &wrapErr{err.Error(), ErrUnknownName}
+		}
+		if c.Or() == runfile.ContextPlain || slices.Contains(ctxs, c) {
+			continue
+		}
+		if len(planContext(cfg, c)) == 0 {
+			def := contexts.DefOf(c)
+			what := "every call"
+			if def.ClockCalls {
+				what = "the calls that read a clock"
+			}
+			return cfg, &wrapErr{fmt.Sprintf("context %s applies to none of the cells selected: it measures %s through %s, on %s",
+				c, what, strings.Join(def.Paths, ", "), strings.Join(def.Clocks, ", ")), ErrUnknownName}
+		}
+		ctxs = append(ctxs, c)
+	}
+	slices.SortStableFunc(ctxs, func(a, b runfile.Context) int {
+		return slices.Index(runfile.Contexts, a) - slices.Index(runfile.Contexts, b)
+	})
+	cfg.Contexts = ctxs
 	return cfg, nil
+}
+
+// planContext lists the cells of cfg (names normalized) that context ctx
+// (not plain) measures, in table order: those its definition applies to,
+// never a floor.
+func planContext(cfg BenchConfig, ctx runfile.Context) []countCell {
+	def := contexts.DefOf(ctx)
+	var out []countCell
+	for _, f := range cfg.Functions {
+		call, ok := CallOf(f)
+		if !ok {
+			continue // floor
+		}
+		clocks := []Clock{{}}
+		if call.Clocked {
+			clocks = clocks[:0]
+			for _, n := range cfg.Clocks {
+				c, _ := ClockByName(n)
+				clocks = append(clocks, c)
+			}
+		}
+		for _, c := range clocks {
+			for _, p := range cfg.Paths {
+				if call.Has(p) && def.Applies(call.ClockData, c.Name, string(p)) {
+					out = append(out, countCell{f, c, p})
+				}
+			}
+		}
+	}
+	return out
 }
 
 func names[T ~string](xs []T) []string {
@@ -168,6 +230,12 @@ type benchCell struct {
 
 	iters, chunk int64 // calls per sample and per native loop; 0 until calibrated
 	retried      int   // samples added by RetryNoisy
+
+	// remote, if not nil, is the context child that measures the cell, as
+	// its cell ri; failed says why it stopped answering.
+	remote *contextChild
+	ri     int
+	failed string
 }
 
 // plan lists the cells of cfg (names already normalized), in table order,
@@ -302,7 +370,22 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 	defer release()
 
 	cells := plan(cfg, d)
-	out := &runfile.Bench{CPU: cpu, Count: cfg.Count, Benchtime: cfg.Benchtime, Order: runfile.OrderInterleaved, RetryNoisy: cfg.RetryNoisy}
+	var children []*contextChild
+	defer func() {
+		for _, ch := range children {
+			ch.Close()
+		}
+	}()
+	var infos []runfile.ContextInfo
+	for _, ctx := range cfg.Contexts[1:] {
+		more, ch, info := planRemote(cfg, ctx, cpu, d)
+		infos = append(infos, info)
+		if ch != nil {
+			children = append(children, ch)
+			cells = append(cells, more...)
+		}
+	}
+	out := &runfile.Bench{Contexts: infos, CPU: cpu, Count: cfg.Count, Benchtime: cfg.Benchtime, Order: runfile.OrderInterleaved, RetryNoisy: cfg.RetryNoisy}
 	if cfg.CellByCell {
 		out.Order = runfile.OrderCellByCell
 	}
@@ -396,13 +479,21 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 			if ctx.Err() != nil {
 				return interrupted()
 			}
-			bc.cell.Latency = latency(bc.op, cfg, out.TSCHz, rdtscp)
+			bc.latency(cfg, out.TSCHz, rdtscp)
 			step(1)
 		}
 	}
 	var counted map[*benchCell]float64
 	if !ctrs.has(evSyscalls) {
 		counted = countInChild(out, live)
+	}
+	counted = countRemote(children, live, counted)
+	for i := range out.Contexts {
+		for _, ch := range children {
+			if ch.ctx == out.Contexts[i].Name {
+				out.Contexts[i] = ch.info
+			}
+		}
 	}
 	finish(out, cells, ctrs, counted, false)
 	return out, nil
@@ -420,6 +511,9 @@ func finish(out *runfile.Bench, cells []benchCell, ctrs *counters, counted map[*
 		c := &bc.cell
 		if c.Unavailable == "" && len(c.Samples) == 0 {
 			c.Unavailable = "not measured: interrupted"
+			if bc.failed != "" {
+				c.Unavailable = "not measured: " + bc.failed
+			}
 			c.Iters, c.Notes = 0, nil
 		}
 		if c.Unavailable == "" {
@@ -447,8 +541,12 @@ func perCall(bc *benchCell, ctrs *counters, counted map[*benchCell]float64) *run
 		sum.Cycles += s.Cycles
 		sum.Instructions += s.Instructions
 	}
+	has := ctrs.has
+	if bc.remote != nil {
+		has = func(ev int) bool { return bc.remote.has[ev] }
+	}
 	per := func(ev int, v int64) *float64 {
-		if !ctrs.has(ev) {
+		if !has(ev) {
 			return nil
 		}
 		x := float64(v) / calls
@@ -476,7 +574,7 @@ func countInChild(out *runfile.Bench, live []*benchCell) map[*benchCell]float64 
 	var which []*benchCell
 	var cells []countCell
 	for _, bc := range live {
-		if bc.cell.Function == string(FuncFloor) || len(bc.cell.Samples) == 0 {
+		if bc.cell.Function == string(FuncFloor) || len(bc.cell.Samples) == 0 || bc.remote != nil {
 			continue
 		}
 		var c Clock
@@ -556,6 +654,10 @@ const (
 // calibrate checks whether one call fails (noting the errno) and warms the
 // cell up, setting how many calls a sample of about benchtime makes.
 func (bc *benchCell) calibrate(benchtime time.Duration) {
+	if bc.remote != nil {
+		bc.calibrateRemote(benchtime)
+		return
+	}
 	op := bc.op
 	// One call first: does it fail? (ALARM clocks without an RTC give
 	// EINVAL; the call still goes into the kernel and costs what it costs.)
@@ -596,6 +698,10 @@ var sampleHook func(*benchCell)
 func (bc *benchCell) sample(ctrs *counters) {
 	if sampleHook != nil {
 		sampleHook(bc)
+	}
+	if bc.remote != nil {
+		bc.sampleRemote()
+		return
 	}
 	var a, b snapshot
 	ctrs.take(&a, true)

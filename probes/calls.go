@@ -100,6 +100,10 @@ type Call struct {
 	// without the page (vsyscall.Exists false) the entries' cells exist
 	// and are unavailable, with the reason.
 	Vsyscall uintptr
+	// ClockData is true for the calls answered from the kernel's clock
+	// data (the time of day, a clock, a clock's resolution): a time
+	// namespace changes them (its VVAR page, its offsets), and only them.
+	ClockData bool
 	// Rseq is true when the answer can be read from a registered struct
 	// rseq (getcpu's cpu_id and node_id): the rseq path, a load.
 	Rseq bool
@@ -117,13 +121,13 @@ type Call struct {
 
 // Calls is the registry, in table order.
 var Calls = []Call{
-	{Func: FuncGettimeofday, VDSO: "gettimeofday", Vsyscall: vsyscall.Gettimeofday, Trap: unix.SYS_GETTIMEOFDAY,
+	{Func: FuncGettimeofday, ClockData: true, VDSO: "gettimeofday", Vsyscall: vsyscall.Gettimeofday, Trap: unix.SYS_GETTIMEOFDAY,
 		Args: []Arg{ArgTimeval, ArgZero}}, // gettimeofday(tv, NULL)
-	{Func: FuncTime, VDSO: "time", Vsyscall: vsyscall.Time, Trap: sysTime,
+	{Func: FuncTime, ClockData: true, VDSO: "time", Vsyscall: vsyscall.Time, Trap: sysTime,
 		Args: []Arg{ArgZero}}, // time(NULL)
-	{Func: FuncClockGettime, Clocked: true, VDSO: "clock_gettime", Trap: unix.SYS_CLOCK_GETTIME,
+	{Func: FuncClockGettime, Clocked: true, ClockData: true, VDSO: "clock_gettime", Trap: unix.SYS_CLOCK_GETTIME,
 		Args: []Arg{ArgClock, ArgTimespec}},
-	{Func: FuncClockGetres, Clocked: true, VDSO: "clock_getres", Trap: unix.SYS_CLOCK_GETRES,
+	{Func: FuncClockGetres, Clocked: true, ClockData: true, VDSO: "clock_getres", Trap: unix.SYS_CLOCK_GETRES,
 		Args: []Arg{ArgClock, ArgTimespec}},
 	{Func: FuncGetcpu, VDSO: "getcpu", Vsyscall: vsyscall.Getcpu, Rseq: true, Trap: unix.SYS_GETCPU,
 		Args: []Arg{ArgCPU, ArgNode, ArgZero}}, // getcpu(cpu, node, NULL)

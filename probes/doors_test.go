@@ -19,6 +19,7 @@ import (
 // started again) do their probe and exit.
 func TestMain(m *testing.M) {
 	vsyscall.RunChildIfAsked()
+	RunContextChildIfAsked(nil)
 	os.Exit(m.Run())
 }
 

@@ -40,7 +40,10 @@ type Bench struct {
 	// (CounterPageFaults, ...), where it came from or why it could not be
 	// read; said once here rather than in every cell.
 	Counters []Counter `json:"counters,omitempty"`
-	Cells    []Cell    `json:"cells"`
+	// Contexts says, for each context asked for besides plain, how it was
+	// entered or why it could not be (context.go).
+	Contexts []ContextInfo `json:"contexts,omitempty"`
+	Cells    []Cell        `json:"cells"`
 }
 
 // Sample orders.
@@ -90,9 +93,11 @@ func (b *Bench) Counter(name string) (Counter, bool) {
 // "rdtsc", "rdtscp") for floor; empty otherwise. Path is "syscall", "vdso"
 // or "vsyscall"; "" for floor.
 type Cell struct {
-	Function string `json:"function"`
-	Clock    string `json:"clock,omitempty"`
-	Path     string `json:"path,omitempty"`
+	// Context is where the cell was measured; empty for plain.
+	Context  Context `json:"context,omitempty"`
+	Function string  `json:"function"`
+	Clock    string  `json:"clock,omitempty"`
+	Path     string  `json:"path,omitempty"`
 	// Unavailable is empty when the cell was measured, else why not, e.g.
 	// "unavailable (vsyscall=none)", "no vDSO symbol __vdso_getcpu".
 	Unavailable string `json:"unavailable,omitempty"`
@@ -262,15 +267,10 @@ func (c Cell) Name() string {
 	return b.String()
 }
 
-// Find returns the cell with the given function, clock and path.
+// Find returns the plain context's cell with the given function, clock and
+// path (FindIn for another context).
 func (b *Bench) Find(function, clock, path string) (*Cell, bool) {
-	for i := range b.Cells {
-		c := &b.Cells[i]
-		if c.Function == function && c.Clock == clock && c.Path == path {
-			return c, true
-		}
-	}
-	return nil, false
+	return b.FindIn(ContextPlain, function, clock, path)
 }
 
 // CounterOps are the floor operations that read the CPU's own counter

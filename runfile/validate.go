@@ -255,10 +255,12 @@ func (v *validator) bench(p string, b *Bench) {
 		v.real(p+".tsc_hz", b.TSCHz, 1e6, 1e11, " Hz")
 	}
 	v.ns(p+".tsc_step_ns", b.TSCStepNs)
+	v.contextInfos(p+".contexts", b.Contexts)
 	v.count(p+".cells", len(b.Cells), MaxItems)
 	for i := range b.Cells {
 		c := &b.Cells[i]
 		cp := idx(p+".cells", i)
+		v.context(cp+".context", c.Context)
 		v.name(cp+".function", c.Function, true)
 		v.name(cp+".clock", c.Clock, false)
 		v.name(cp+".path", c.Path, false)
@@ -310,6 +312,7 @@ func (v *validator) bench(p string, b *Bench) {
 
 func (v *validator) verify(p string, vr *Verify) {
 	v.nonNeg(p+".clock_steps", int64(vr.ClockSteps))
+	v.contextInfos(p+".contexts", vr.Contexts)
 	for _, list := range []struct {
 		name   string
 		checks []Check
@@ -317,6 +320,7 @@ func (v *validator) verify(p string, vr *Verify) {
 		v.count(p+list.name, len(list.checks), MaxItems)
 		for i, c := range list.checks {
 			cp := idx(p+list.name, i)
+			v.context(cp+".context", c.Context)
 			v.text(cp+".name", c.Name, MaxText)
 			v.name(cp+".status", c.Status, true)
 			v.text(cp+".detail", c.Detail, MaxText)

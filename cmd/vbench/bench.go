@@ -52,6 +52,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	functions := fs.StringSlice("functions", nil, "functions to time, comma-separated (default all: "+strings.Join(probes.BenchFunctions, ",")+")")
 	paths := fs.StringSlice("paths", nil, "paths to take (default all: "+strings.Join(probes.BenchPaths, ",")+")")
 	clocks := fs.StringSlice("clocks", nil, "clocks for clock_gettime and clock_getres (default all: "+strings.Join(probes.ClockNames(), ",")+")")
+	ctxNames := contextsFlag(fs)
 	cpu := cpuFlag(fs, "the timed thread")
 	count := fs.Int("count", def.Count, fmt.Sprintf("samples per cell (at most %d)", probes.MaxCount))
 	benchtime := fs.Duration("benchtime", def.Benchtime, fmt.Sprintf("target time per sample (at most %v)", probes.MaxBenchtime))
@@ -89,6 +90,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		cfg.Paths = append(cfg.Paths, probes.Path(p))
 	}
 	cfg.Clocks = *clocks
+	ctxs, err := parseContexts("bench", *ctxNames)
+	if err != nil {
+		return err
+	}
+	cfg.Contexts = ctxs
 	cfg.CPU, cfg.Count, cfg.Benchtime = *cpu, *count, *benchtime
 	cfg.CellByCell, cfg.RetryNoisy = *cellByCell, *retryNoisy
 	cfg.Latency = *latency && !*noLatency
@@ -104,7 +110,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err := checkCPU("bench", *cpu); err != nil {
 		return err
 	}
-	cfg, err := cfg.NormalizeNames()
+	cfg, err = cfg.NormalizeNames()
 	if err != nil {
 		return usageErrorf("bench: %v", err)
 	}
@@ -164,6 +170,10 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 
 	tb := report.BenchTable(b)
 	tb.Text(table)
+	if ct := report.ContextTable(b); ct != nil {
+		fmt.Fprintln(table)
+		ct.Text(table)
+	}
 	if v != nil {
 		fmt.Fprintf(table, "\nverify: %s\n", report.VerifySummary(v))
 	}

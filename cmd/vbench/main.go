@@ -18,6 +18,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/probes/verify"
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 )
 
@@ -61,7 +63,8 @@ func failedf(format string, a ...any) error {
 }
 
 func main() {
-	vsyscall.RunChildIfAsked() // a vsyscall probe child does its probe and exits here
+	vsyscall.RunChildIfAsked()                      // a vsyscall probe child does its probe and exits here
+	probes.RunContextChildIfAsked(verify.InContext) // a context child serves its parent and exits here
 	if guestMain() {
 		return // ran as /init inside a bootmodes guest
 	}

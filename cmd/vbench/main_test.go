@@ -7,12 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/probes/verify"
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 )
 
 func TestMain(m *testing.M) {
 	// Commands under test start child probes by re-executing this binary.
 	vsyscall.RunChildIfAsked()
+	probes.RunContextChildIfAsked(verify.InContext)
 	os.Exit(m.Run())
 }
 

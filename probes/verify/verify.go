@@ -629,3 +629,9 @@ func (v *verifier) getrandom() {
 		}
 	}
 }
+
+// InContext runs the checks in a context child (probes.ContextVerifier):
+// every check, with the child's doors, pinned to cpu.
+func InContext(cpu int, brief bool, d *probes.Doors) *runfile.Verify {
+	return Run(Config{CPU: cpu, Brief: brief, Doors: d})
+}

@@ -13,6 +13,7 @@ import (
 
 func TestMain(m *testing.M) {
 	vsyscall.RunChildIfAsked()
+	probes.RunContextChildIfAsked(InContext)
 	os.Exit(m.Run())
 }
 
