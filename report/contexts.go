@@ -190,3 +190,47 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+// ContextHeadline is one cell the summaries and the boot lab's context
+// table show per context: what each context changes most plainly.
+type ContextHeadline struct {
+	Context               runfile.Context
+	Function, Clock, Path string
+}
+
+// ContextHeadlines are the three cells that say what each context costs:
+// the vDSO's MONOTONIC in a time namespace (do_hres_timens), and the
+// syscall under each seccomp filter (cached, and not).
+var ContextHeadlines = []ContextHeadline{
+	{runfile.ContextTimens, "clock_gettime", "MONOTONIC", "vdso"},
+	{runfile.ContextSeccompAllowlist, "clock_gettime", "MONOTONIC", "syscall"},
+	{runfile.ContextSeccompArgcheck, "clock_gettime", "MONOTONIC", "syscall"},
+}
+
+// Name is "timens: clock_gettime MONOTONIC vdso".
+func (h ContextHeadline) Name() string {
+	return fmt.Sprintf("%s: %s %s %s", h.Context, h.Function, h.Clock, h.Path)
+}
+
+// Value is the headline cell of b as "19.4 ns (1.09x plain)", or why there
+// is none ("unavailable: ..."); "" when b did not ask for the context.
+func (h ContextHeadline) Value(b *runfile.Bench) string {
+	if b == nil {
+		return ""
+	}
+	if ci, ok := b.Context(h.Context); ok && ci.Unavailable != "" {
+		return "unavailable: " + ci.Unavailable
+	}
+	c, ok := b.FindIn(h.Context, h.Function, h.Clock, h.Path)
+	if !ok {
+		return ""
+	}
+	if !measured(c) {
+		return "-"
+	}
+	s := FormatNS(c.Summary.Median) + " ns"
+	if p, ok := b.Find(h.Function, h.Clock, h.Path); ok && measured(p) && p.Summary.Median > 0 {
+		s += fmt.Sprintf(" (plain %s, %s)", FormatNS(p.Summary.Median), fmtRatio(c.Summary.Median/p.Summary.Median))
+	}
+	return s
+}

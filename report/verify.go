@@ -24,9 +24,23 @@ func VerifyTable(v *runfile.Verify) *Table {
 	}
 	sort.SliceStable(all, func(i, j int) bool { return rank[all[i].Status] < rank[all[j].Status] })
 	for _, c := range all {
-		t.Rows = append(t.Rows, []string{strings.ToUpper(c.Status), c.Name, oneLine(c.Detail)})
+		t.Rows = append(t.Rows, []string{strings.ToUpper(c.Status), checkName(c), oneLine(c.Detail)})
+	}
+	for _, ci := range v.Contexts {
+		if ci.Unavailable != "" {
+			t.Notes = append(t.Notes, fmt.Sprintf("%s: unavailable: %s.", ci.Name, ci.Unavailable))
+		}
 	}
 	return t
+}
+
+// checkName is the check's name, after its context when not plain:
+// "[timens] clock_gettime MONOTONIC: ...".
+func checkName(c runfile.Check) string {
+	if c.Context.Or() == runfile.ContextPlain {
+		return c.Name
+	}
+	return "[" + string(c.Context) + "] " + c.Name
 }
 
 // VerifySummary is one line on the checks, the same wherever it is shown:
@@ -37,7 +51,7 @@ func VerifySummary(v *runfile.Verify) string {
 	for _, c := range v.Checks {
 		n[c.Status]++
 		if c.Status == verify.Fail {
-			failed = append(failed, c.Name)
+			failed = append(failed, checkName(c))
 		}
 	}
 	s := fmt.Sprintf("%d checks: %d pass, %d fail, %d skip", len(v.Checks), n[verify.Pass], n[verify.Fail], n[verify.Skip])

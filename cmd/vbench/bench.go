@@ -161,7 +161,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	// The same checks as `vbench verify --quick`; not after a Ctrl-C.
 	var v *runfile.Verify
 	if !stopped {
-		v = verify.Run(verify.Config{CPU: b.CPU, Brief: true, Doors: doors})
+		v = verify.Run(verify.Config{CPU: b.CPU, Brief: true, Doors: doors, Contexts: cfg.Contexts})
 		run.Verify = v
 	} else {
 		run.Errors = append(run.Errors, "bench: interrupted: cells hold the samples taken so far; verify did not run")

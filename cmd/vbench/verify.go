@@ -42,6 +42,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", "vbench verify [--cpu N] [--quick] [--json FILE] [--label NAME]", verifyExamples, stdout)
 	cpu := cpuFlag(fs, "the checking thread")
 	quick := quickFlag(fs, "fewer rounds per check")
+	ctxNames := contextsFlag(fs)
 	jsonOut := jsonFlag(fs, "environment and checks")
 	label := labelFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -49,6 +50,10 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("verify: unexpected argument %q (see 'vbench verify --help')", fs.Arg(0))
+	}
+	ctxs, err := parseContexts("verify", *ctxNames)
+	if err != nil {
+		return err
 	}
 	if err := checkCPU("verify", *cpu); err != nil {
 		return err
@@ -64,7 +69,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 
 	run := runfile.New(sysenv.Collect())
 	run.Label = *label
-	v := verify.Run(verify.Config{CPU: *cpu, Brief: *quick, Doors: discoverDoors()})
+	v := verify.Run(verify.Config{CPU: *cpu, Brief: *quick, Doors: discoverDoors(), Contexts: ctxs})
 	run.Verify = v
 	run.Finished = time.Now().UTC()
 

@@ -52,8 +52,8 @@ type Def struct {
 // so that each context's cells cost less than the plain context's:
 //   - timens: MONOTONIC and BOOTTIME (offset), MONOTONIC_COARSE (offset,
 //     and the vDSO path that gettime_perf.c found slower inside),
-//     MONOTONIC_RAW (not offset: the namespace page still serves it) and
-//     REALTIME (never offset), through every door that reads a clock;
+//     MONOTONIC_RAW (offset too) and REALTIME (never offset), through
+//     every door that reads a clock;
 //   - seccomp: one clock of each way lib/vdso/gettimeofday.c treats a
 //     clock (MONOTONIC read from the clocksource, MONOTONIC_COARSE from the
 //     data page, PROCESS_CPUTIME_ID handed to the kernel), every call,
@@ -65,7 +65,7 @@ var Defs = []Def{
 	{Name: runfile.ContextTimens, ClockCalls: true,
 		Clocks: []string{"REALTIME", "MONOTONIC", "MONOTONIC_RAW", "MONOTONIC_COARSE", "BOOTTIME"},
 		Paths:  []string{"syscall", "vdso", "vsyscall"},
-		Doc:    fmt.Sprintf("a time namespace, MONOTONIC and BOOTTIME offset by %s", TimensOffset)},
+		Doc:    "a time namespace, MONOTONIC and BOOTTIME offset by ten days"},
 	{Name: runfile.ContextSeccompAllowlist,
 		Clocks: []string{"MONOTONIC", "MONOTONIC_COARSE", "PROCESS_CPUTIME_ID"},
 		Paths:  []string{"syscall", "vdso", "vsyscall"},
@@ -99,9 +99,20 @@ func (d Def) Applies(readsClock bool, clock, path string) bool {
 	return clock == "" || d.Clocks == nil || slices.Contains(d.Clocks, clock)
 }
 
+// TimensOffsetClocks are the clocks a time namespace moves: MONOTONIC's
+// offset applies to MONOTONIC, MONOTONIC_RAW and MONOTONIC_COARSE,
+// BOOTTIME's to BOOTTIME and BOOTTIME_ALARM (the VVAR page's offsets,
+// kernel/time/namespace.c, namespace_vdso.c since 7.0; the syscalls'
+// timens_add_monotonic and timens_add_boottime). Every other clock, the
+// time of day and time() are not moved.
+var TimensOffsetClocks = []string{"MONOTONIC", "MONOTONIC_RAW", "MONOTONIC_COARSE", "BOOTTIME", "BOOTTIME_ALARM"}
+
 // TimensOffset is how far the time namespace moves MONOTONIC and BOOTTIME
 // ahead: ten days, far beyond any delay between two reads.
 const TimensOffset = 10 * 24 * time.Hour
+
+// OffsetText is TimensOffset as the tables say it: "+10 days".
+func OffsetText() string { return fmt.Sprintf("+%d days", TimensOffset/(24*time.Hour)) }
 
 // Environment of a context child.
 const (

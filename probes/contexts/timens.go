@@ -73,7 +73,7 @@ func enterTimens(info *runfile.ContextInfo) error {
 	b, _ := os.ReadFile("/proc/self/timens_offsets")
 	info.Notes = append(info.Notes,
 		how+", offsets written to timens_offsets, entered by exec",
-		"timens_offsets: "+strings.Join(strings.Fields(strings.ReplaceAll(string(b), "\n", ";")), " "))
+		"timens_offsets: "+strings.Join(strings.Split(strings.TrimSpace(string(b)), "\n"), "; "))
 	return nil
 }
 
