@@ -636,4 +636,3 @@ func (v *verifier) getrandom() {
 
 // InContext runs the checks in a context child (probes.ContextVerifier):
 // every check, with the child's doors, pinned to cpu.
-
