@@ -20,7 +20,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
-	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // DPI is the resolution every figure is rendered at.
@@ -264,24 +264,35 @@ var runColours = []color.RGBA{
 	{0x17, 0xbe, 0xcf, 0xff},
 }
 
-// pathStyle gives a path's colour, glyph and offset within its category.
-func pathStyle(path string) (color.Color, draw.GlyphDrawer, float64) {
-	switch path {
-	case "syscall":
-		return colSyscall, draw.BoxGlyph{}, 0.25
-	case "vsyscall":
-		return colVsyscall, draw.PyramidGlyph{}, 0
-	case "vdso":
-		return colVDSO, draw.CircleGlyph{}, -0.25
-	case "rseq":
-		return colRseq, draw.RingGlyph{}, -0.4
+// style is how a path is drawn: colour, glyph, and offset within its
+// category.
+type style struct {
+	col    color.Color
+	glyph  draw.GlyphDrawer
+	offset float64
+}
+
+// pathStyles are the paths' styles; a test checks that every one of
+// runfile.Paths has one.
+var pathStyles = map[runfile.Path]style{
+	runfile.PathSyscall:  {colSyscall, draw.BoxGlyph{}, 0.25},
+	runfile.PathVsyscall: {colVsyscall, draw.PyramidGlyph{}, 0},
+	runfile.PathVDSO:     {colVDSO, draw.CircleGlyph{}, -0.25},
+	runfile.PathRseq:     {colRseq, draw.RingGlyph{}, -0.4},
+}
+
+// pathStyle gives a path's colour, glyph and offset within its category;
+// the floor's for a cell without a path.
+func pathStyle(path runfile.Path) (color.Color, draw.GlyphDrawer, float64) {
+	if s, ok := pathStyles[path]; ok {
+		return s.col, s.glyph, s.offset
 	}
 	return colFloor, draw.CrossGlyph{}, 0
 }
 
-// Paths in the order they are drawn and listed: the registry's one order
-// (probes.Paths).
-var pathOrder = probes.BenchPaths
+// Paths in the order they are drawn and listed: the one order
+// (runfile.Paths).
+var pathOrder = runfile.Paths
 
 // newPlot returns a plot with the house style: title, axis labels, larger
 // fonts, a light grid.

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/vbench-dev/vbench/probes/contexts"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -21,9 +19,9 @@ type BenchConfig struct {
 	// Functions, Paths and Clocks select cells by name, in any case (clocks
 	// with or without CLOCK_); nil selects all (BenchFunctions, Paths,
 	// Clocks). NormalizeNames makes them canonical.
-	Functions []Func
-	Paths     []Path
-	Clocks    []string
+	Functions []runfile.Function
+	Paths     []runfile.Path
+	Clocks    []runfile.Clock
 	CPU       int // -1: the CPU the caller starts on
 	Count     int
 	Benchtime time.Duration
@@ -108,118 +106,42 @@ func (e *wrapErr) Unwrap() error { return e.sentinel }
 // entry per name). A bad name gives one error, wrapping ErrUnknownName, that
 // lists the valid names.
 func (cfg BenchConfig) NormalizeNames() (BenchConfig, error) {
-	fs, err := pickNames("function", names(cfg.Functions), BenchFunctions)
-	if err != nil {
+	var err error
+	if cfg.Functions, err = pick(cfg.Functions, runfile.BenchFunctions(), func(s string) (runfile.Function, error) {
+		return runfile.ParseFunction(s, true)
+	}); err != nil {
 		return cfg, err
 	}
-	ps, err := pickNames("path", names(cfg.Paths), BenchPaths)
-	if err != nil {
+	if cfg.Paths, err = pick(cfg.Paths, runfile.Paths, runfile.ParsePath); err != nil {
 		return cfg, err
 	}
-	cfg.Functions, cfg.Paths = typed[Func](fs), typed[Path](ps)
-	var clocks []string
-	for _, n := range cfg.Clocks {
-		c, err := ClockByName(n)
-		if err != nil {
-			return cfg, &wrapErr{err.Error(), ErrUnknownName}
-		}
-		if !slices.Contains(clocks, c.Name) {
-			clocks = append(clocks, c.Name)
-		}
+	if cfg.Clocks, err = pick(cfg.Clocks, runfile.Clocks, runfile.ParseClock); err != nil {
+		return cfg, err
 	}
-	if clocks == nil {
-		clocks = ClockNames()
+	if err := cfg.normalizeContexts(); err != nil {
+		return cfg, err
 	}
-	cfg.Clocks = clocks
-	ctxs := []runfile.Context{runfile.ContextPlain}
-	for _, c := range cfg.Contexts {
-		if !c.Known() {
-			_, err := runfile.ParseContexts([]string{string(c)})
-			return cfg, &wrapErr{err.Error(), ErrUnknownName}
-		}
-		if c.Or() == runfile.ContextPlain || slices.Contains(ctxs, c) {
-			continue
-		}
-		if len(planContext(cfg, c)) == 0 {
-			def := contexts.DefOf(c)
-			what := "every call"
-			if def.ClockCalls {
-				what = "the calls that read a clock"
-			}
-			return cfg, &wrapErr{fmt.Sprintf("context %s applies to none of the cells selected: it measures %s through %s, on %s",
-				c, what, strings.Join(def.Paths, ", "), strings.Join(def.Clocks, ", ")), ErrUnknownName}
-		}
-		ctxs = append(ctxs, c)
-	}
-	slices.SortStableFunc(ctxs, func(a, b runfile.Context) int {
-		return slices.Index(runfile.Contexts, a) - slices.Index(runfile.Contexts, b)
-	})
-	cfg.Contexts = ctxs
 	return cfg, nil
 }
 
-// planContext lists the cells of cfg (names normalized) that context ctx
-// (not plain) measures, in table order: those its definition applies to,
-// never a floor.
-func planContext(cfg BenchConfig, ctx runfile.Context) []countCell {
-	def := contexts.DefOf(ctx)
-	var out []countCell
-	for _, f := range cfg.Functions {
-		call, ok := CallOf(f)
-		if !ok {
-			continue // floor
-		}
-		clocks := []Clock{{}}
-		if call.Clocked {
-			clocks = clocks[:0]
-			for _, n := range cfg.Clocks {
-				c, _ := ClockByName(n)
-				clocks = append(clocks, c)
-			}
-		}
-		for _, c := range clocks {
-			for _, p := range cfg.Paths {
-				if call.Has(p) && def.Applies(call.ClockData, c.Name, string(p)) {
-					out = append(out, countCell{f, c, p})
-				}
-			}
-		}
-	}
-	return out
-}
-
-func names[T ~string](xs []T) []string {
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = string(x)
-	}
-	return out
-}
-
-func typed[T ~string](xs []string) []T {
-	out := make([]T, len(xs))
-	for i, x := range xs {
-		out[i] = T(x)
-	}
-	return out
-}
-
-func pickNames(kind string, names, valid []string) ([]string, error) {
+// pick returns names parsed by parse, once each and in the order of valid,
+// or all of valid when names is empty.
+func pick[T ~string](names, valid []T, parse func(string) (T, error)) ([]T, error) {
 	if len(names) == 0 {
 		return slices.Clone(valid), nil
 	}
-	var out []string
+	var out []T
 	for _, n := range names {
-		c := strings.ToLower(strings.TrimSpace(n))
-		if !slices.Contains(valid, c) {
-			return nil, &wrapErr{fmt.Sprintf("unknown %s %q (valid: %s)", kind, n, strings.Join(valid, ", ")), ErrUnknownName}
+		c, err := parse(string(n))
+		if err != nil {
+			return nil, &wrapErr{err.Error(), ErrUnknownName}
 		}
 		if !slices.Contains(out, c) {
 			out = append(out, c)
 		}
 	}
 	// Keep table order, whatever order the names came in.
-	slices.SortStableFunc(out, func(a, b string) int { return slices.Index(valid, a) - slices.Index(valid, b) })
+	slices.SortStableFunc(out, func(a, b T) int { return slices.Index(valid, a) - slices.Index(valid, b) })
 	return out, nil
 }
 
@@ -244,9 +166,9 @@ type benchCell struct {
 func plan(cfg BenchConfig, d *Doors) []benchCell {
 	var cells []benchCell
 	for _, f := range cfg.Functions {
-		if f == FuncFloor {
+		if f == runfile.FuncFloor {
 			for _, fl := range Floors {
-				bc := benchCell{cell: runfile.Cell{Function: string(FuncFloor), Clock: fl.Op}, op: loopOp{kind: fl.kind}}
+				bc := benchCell{cell: runfile.Cell{Function: runfile.FuncFloor, Clock: fl.Op}, op: loopOp{kind: fl.kind}}
 				bc.cell.Unavailable = floorUnavailable(fl.kind, d)
 				cells = append(cells, bc)
 			}
@@ -254,10 +176,10 @@ func plan(cfg BenchConfig, d *Doors) []benchCell {
 		}
 		call, _ := CallOf(f)
 		clocks := []Clock{{}}
-		if call.Clocked {
+		if call.Clocked() {
 			clocks = clocks[:0]
 			for _, n := range cfg.Clocks {
-				c, _ := ClockByName(n)
+				c, _ := ClockOf(n)
 				clocks = append(clocks, c)
 			}
 		}
@@ -266,7 +188,7 @@ func plan(cfg BenchConfig, d *Doors) []benchCell {
 				if !call.Has(p) {
 					continue // no kernel has it: no cell
 				}
-				bc := benchCell{cell: runfile.Cell{Function: string(f), Clock: c.Name, Path: string(p)}}
+				bc := benchCell{cell: runfile.Cell{Function: f, Clock: c.Name, Path: p}}
 				bc.op, bc.cell.Unavailable = opFor(call, c, p, d)
 				cells = append(cells, bc)
 			}
@@ -283,16 +205,16 @@ func hasRDTSCP(d *Doors) bool { return d.RDTSCP && cpuHasRDTSCP() }
 // opFor returns the loop operation for a call through a path, or why it is
 // unavailable: the syscall instruction with the row's number, or a call of
 // the address Target gives, with the row's arguments made over loopBuf.
-func opFor(call Call, c Clock, p Path, d *Doors) (loopOp, string) {
+func opFor(call Call, c Clock, p runfile.Path, d *Doors) (loopOp, string) {
 	target, err := d.Target(call.Func, p)
 	if err != nil {
 		return loopOp{}, "unavailable (" + reasonOf(err) + ")"
 	}
 	op := loopOp{kind: opCall, addr: target, args: call.args(c.ID, &loopBuf)}
 	switch p {
-	case PathSyscall:
+	case runfile.PathSyscall:
 		op.kind, op.addr = opSyscall, call.Trap
-	case PathRseq:
+	case runfile.PathRseq:
 		op = loopOp{kind: opLoad, addr: target}
 	}
 	return op, ""
@@ -409,7 +331,7 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 	latencyCells := 0
 	if cfg.Latency {
 		for _, bc := range live {
-			if bc.cell.Function != string(FuncFloor) {
+			if bc.cell.Function != runfile.FuncFloor {
 				latencyCells++
 			}
 		}
@@ -473,7 +395,7 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 	}
 	if cfg.Latency {
 		for _, bc := range live {
-			if bc.cell.Function == string(FuncFloor) {
+			if bc.cell.Function == runfile.FuncFloor {
 				continue
 			}
 			if ctx.Err() != nil {
@@ -574,15 +496,15 @@ func countInChild(out *runfile.Bench, live []*benchCell) map[*benchCell]float64 
 	var which []*benchCell
 	var cells []countCell
 	for _, bc := range live {
-		if bc.cell.Function == string(FuncFloor) || len(bc.cell.Samples) == 0 || bc.remote != nil {
+		if bc.cell.Function == runfile.FuncFloor || len(bc.cell.Samples) == 0 || bc.remote != nil {
 			continue
 		}
 		var c Clock
 		if bc.cell.Clock != "" {
-			c, _ = ClockByName(bc.cell.Clock)
+			c, _ = ClockOf(bc.cell.Clock)
 		}
 		which = append(which, bc)
-		cells = append(cells, countCell{Func(bc.cell.Function), c, Path(bc.cell.Path)})
+		cells = append(cells, countCell{bc.cell.Function, c, bc.cell.Path})
 	}
 	info := runfile.Counter{Name: runfile.CounterSyscalls}
 	var counted map[*benchCell]float64

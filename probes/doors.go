@@ -33,7 +33,7 @@ type Doors struct {
 
 // Discover finds the doors. It starts child processes to confirm the
 // vsyscall mode (see vsyscall.Probe), so the program's main (or TestMain)
-// must call vsyscall.RunChildIfAsked first.
+// must call RunChild first.
 func Discover() *Doors {
 	d := &Doors{}
 	d.VDSO, d.VDSOErr = vdso.Open()

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -57,9 +57,9 @@ type request struct {
 
 // countCellWire is a cell as the wire names it.
 type countCellWire struct {
-	Func  Func   `json:"f"`
-	Clock string `json:"c,omitempty"`
-	Path  Path   `json:"p"`
+	Func  runfile.Function `json:"f"`
+	Clock runfile.Clock    `json:"c,omitempty"`
+	Path  runfile.Path     `json:"p"`
 }
 
 // response is a context child's answer; Err is set when the request
@@ -92,12 +92,12 @@ type response struct {
 
 // Reading is one clock read through one door, in a context child.
 type Reading struct {
-	Func  Func   `json:"f"`
-	Clock string `json:"c,omitempty"`
-	Path  Path   `json:"p"`
-	Sec   int64  `json:"s"`
-	Nsec  int64  `json:"ns"`
-	Err   string `json:"err,omitempty"`
+	Func  runfile.Function `json:"f"`
+	Clock runfile.Clock    `json:"c,omitempty"`
+	Path  runfile.Path     `json:"p"`
+	Sec   int64            `json:"s"`
+	Nsec  int64            `json:"ns"`
+	Err   string           `json:"err,omitempty"`
 }
 
 // contextChild is the parent's handle on one context child.
@@ -140,6 +140,9 @@ func (l *limitedBuffer) String() string {
 // in: the error says why it could not be entered. Close the child when
 // done.
 func StartContext(ctx runfile.Context) (*contextChild, error) {
+	if !dispatching.Load() {
+		return nil, errNoDispatch
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding this executable: %v", err)
@@ -279,20 +282,6 @@ func timedSyscalls() []contexts.Syscall {
 	return out
 }
 
-// RunContextChildIfAsked makes this process a context child when it was
-// started as one (package contexts' environment): it enters the context,
-// serves the parent's requests until its standard input closes, and
-// exits. Otherwise it returns at once. The program's main (and TestMain)
-// calls it first thing; verify, if not nil, serves the checks.
-func RunContextChildIfAsked(verify ContextVerifier) {
-	ctx, ok := contexts.Asked()
-	if !ok {
-		return
-	}
-	runtime.LockOSThread()
-	os.Exit(serveContext(ctx, verify, os.Stdin, os.Stdout))
-}
-
 // childState is what a context child keeps between requests.
 type childState struct {
 	d       *Doors
@@ -387,16 +376,16 @@ func (st *childState) handle(r request) response {
 		for _, w := range r.Cells {
 			var c Clock
 			if w.Clock != "" {
-				var err error
-				if c, err = ClockByName(w.Clock); err != nil {
-					return fail(err)
+				var ok bool
+				if c, ok = ClockOf(w.Clock); !ok {
+					return fail(fmt.Errorf("unknown clock %q", w.Clock))
 				}
 			}
 			call, ok := CallOf(w.Func)
 			if !ok {
 				return fail(fmt.Errorf("unknown function %q", w.Func))
 			}
-			bc := benchCell{cell: runfile.Cell{Function: string(w.Func), Clock: c.Name, Path: string(w.Path)}}
+			bc := benchCell{cell: runfile.Cell{Function: w.Func, Clock: c.Name, Path: w.Path}}
 			bc.op, bc.cell.Unavailable = opFor(call, c, w.Path, st.d)
 			st.bcs = append(st.bcs, bc)
 			st.cells = append(st.cells, countCell{w.Func, c, w.Path})
@@ -474,31 +463,31 @@ func (st *childState) handle(r request) response {
 // the time of day: what verify compares across a time namespace's border.
 func ReadAll(d *Doors) []Reading {
 	var out []Reading
-	add := func(f Func, clock string, p Path, sec, nsec int64, err error) {
+	add := func(f runfile.Function, clock runfile.Clock, p runfile.Path, sec, nsec int64, err error) {
 		rd := Reading{Func: f, Clock: clock, Path: p, Sec: sec, Nsec: nsec}
 		if err != nil {
 			rd.Err = err.Error()
 		}
 		out = append(out, rd)
 	}
-	for _, p := range Paths {
-		call, _ := CallOf(FuncClockGettime)
+	for _, p := range runfile.Paths {
+		call, _ := CallOf(runfile.FuncClockGettime)
 		if call.Has(p) {
 			for _, c := range Clocks {
-				if _, err := d.Target(FuncClockGettime, p); err != nil {
+				if _, err := d.Target(runfile.FuncClockGettime, p); err != nil {
 					break
 				}
 				ts, err := d.ClockGettime(p, c.ID)
-				add(FuncClockGettime, c.Name, p, ts.Sec, ts.Nsec, err)
+				add(runfile.FuncClockGettime, c.Name, p, ts.Sec, ts.Nsec, err)
 			}
 		}
-		if _, err := d.Target(FuncGettimeofday, p); err == nil {
+		if _, err := d.Target(runfile.FuncGettimeofday, p); err == nil {
 			tv, _, err := d.Gettimeofday(p)
-			add(FuncGettimeofday, "", p, tv.Sec, tv.Usec*1000, err)
+			add(runfile.FuncGettimeofday, "", p, tv.Sec, tv.Usec*1000, err)
 		}
-		if _, err := d.Target(FuncTime, p); err == nil {
+		if _, err := d.Target(runfile.FuncTime, p); err == nil {
 			t, err := d.Time(p)
-			add(FuncTime, "", p, t, 0, err)
+			add(runfile.FuncTime, "", p, t, 0, err)
 		}
 	}
 	return out
@@ -520,7 +509,7 @@ func planRemote(cfg BenchConfig, ctx runfile.Context, cpu int, d *Doors) ([]benc
 	}
 	out := make([]benchCell, len(cells))
 	for i, cc := range cells {
-		out[i] = benchCell{cell: runfile.Cell{Context: ctx, Function: string(cc.fn), Clock: cc.clock.Name, Path: string(cc.path)}, remote: ch, ri: i}
+		out[i] = benchCell{cell: runfile.Cell{Context: ctx, Function: cc.fn, Clock: cc.clock.Name, Path: cc.path}, remote: ch, ri: i}
 		if i < len(why) {
 			out[i].cell.Unavailable = why[i]
 		}
@@ -596,4 +585,65 @@ func countRemote(children []*contextChild, live []*benchCell, counted map[*bench
 		}
 	}
 	return counted
+}
+
+// normalizeContexts puts plain first and the contexts in table order, once
+// each, and refuses a context that applies to none of the selected cells
+// (wrapping ErrUnknownName: bad input).
+func (cfg *BenchConfig) normalizeContexts() error {
+	ctxs := []runfile.Context{runfile.ContextPlain}
+	for _, c := range cfg.Contexts {
+		if !c.Known() {
+			_, err := runfile.ParseContexts([]string{string(c)})
+			return &wrapErr{err.Error(), ErrUnknownName}
+		}
+		if c == runfile.ContextPlain || slices.Contains(ctxs, c) {
+			continue
+		}
+		if len(planContext(*cfg, c)) == 0 {
+			def := contexts.DefOf(c)
+			what := "every call"
+			if def.ClockCalls {
+				what = "the calls that read a clock"
+			}
+			return &wrapErr{fmt.Sprintf("context %s applies to none of the cells selected: it measures %s through %s, on %s",
+				c, what, runfile.Join(def.Paths, ", "), runfile.Join(def.Clocks, ", ")), ErrUnknownName}
+		}
+		ctxs = append(ctxs, c)
+	}
+	slices.SortStableFunc(ctxs, func(a, b runfile.Context) int {
+		return slices.Index(runfile.Contexts, a) - slices.Index(runfile.Contexts, b)
+	})
+	cfg.Contexts = ctxs
+	return nil
+}
+
+// planContext lists the cells of cfg (names normalized) that context ctx
+// (not plain) measures, in table order: those its definition applies to,
+// never a floor.
+func planContext(cfg BenchConfig, ctx runfile.Context) []countCell {
+	def := contexts.DefOf(ctx)
+	var out []countCell
+	for _, f := range cfg.Functions {
+		call, ok := CallOf(f)
+		if !ok {
+			continue // floor
+		}
+		clocks := []Clock{{}}
+		if call.Clocked() {
+			clocks = clocks[:0]
+			for _, n := range cfg.Clocks {
+				c, _ := ClockOf(n)
+				clocks = append(clocks, c)
+			}
+		}
+		for _, c := range clocks {
+			for _, p := range cfg.Paths {
+				if call.Has(p) && def.Applies(call.ClockData, c.Name, p) {
+					out = append(out, countCell{f, c, p})
+				}
+			}
+		}
+	}
+	return out
 }

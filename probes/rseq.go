@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/vbench-dev/vbench/runfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -211,8 +212,8 @@ func WithRseq(d *Doors) (*Doors, func()) {
 }
 
 // withRseq is WithRseq when ps holds the rseq path.
-func withRseq(d *Doors, ps []Path) (*Doors, func()) {
-	if !slices.Contains(ps, PathRseq) {
+func withRseq(d *Doors, ps []runfile.Path) (*Doors, func()) {
+	if !slices.Contains(ps, runfile.PathRseq) {
 		return d, func() {}
 	}
 	return WithRseq(d)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vbench-dev/vbench/runfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,11 +40,11 @@ func TestRseqAgreesWithSyscall(t *testing.T) {
 		if unix.SchedSetaffinity(0, &set) != nil {
 			continue
 		}
-		sc, sn, err := d.Getcpu(PathSyscall)
+		sc, sn, err := d.Getcpu(runfile.PathSyscall)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rc, rn, err := d.Getcpu(PathRseq)
+		rc, rn, err := d.Getcpu(runfile.PathRseq)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,14 +113,14 @@ func TestRseqUnregisteredThread(t *testing.T) {
 	d := &Doors{}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if _, _, err := d.Getcpu(PathRseq); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no rseq area") {
+	if _, _, err := d.Getcpu(runfile.PathRseq); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no rseq area") {
 		t.Errorf("Getcpu(rseq) without a registration: %v", err)
 	}
 	d.RseqErr = rseqError(unix.ENOSYS)
-	if _, err := d.Target(FuncGetcpu, PathRseq); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "ENOSYS") {
+	if _, err := d.Target(runfile.FuncGetcpu, runfile.PathRseq); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "ENOSYS") {
 		t.Errorf("Target(rseq) on a kernel without rseq: %v", err)
 	}
-	if _, err := d.Target(FuncClockGettime, PathRseq); !errors.Is(err, ErrUnavailable) {
+	if _, err := d.Target(runfile.FuncClockGettime, runfile.PathRseq); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Target(clock_gettime, rseq): %v", err)
 	}
 }

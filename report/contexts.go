@@ -58,7 +58,11 @@ func ContextTable(b *runfile.Bench) *Table {
 		head = append(head, string(ctx)+">", "vs plain>", "sys>")
 	}
 	t := &Table{Cols: cols(head...)}
-	type key struct{ f, c, p string }
+	type key struct {
+		f runfile.Function
+		c runfile.Clock
+		p runfile.Path
+	}
 	var keys []key
 	for _, c := range b.Cells {
 		k := key{c.Function, c.Clock, c.Path}
@@ -76,7 +80,7 @@ func ContextTable(b *runfile.Bench) *Table {
 	}
 	sort.SliceStable(keys, func(i, j int) bool { return order[keys[i]] < order[keys[j]] })
 	for _, k := range keys {
-		row := []string{k.f, dash(k.c), dash(k.p)}
+		row := []string{string(k.f), dash(k.c), dash(k.p)}
 		plain, _ := b.FindIn(runfile.ContextPlain, k.f, k.c, k.p)
 		for _, ctx := range ctxs {
 			c, ok := b.FindIn(ctx, k.f, k.c, k.p)
@@ -152,8 +156,8 @@ func contextEffect(b *runfile.Bench, ctx runfile.Context) string {
 		if !ok || !measured(p) {
 			continue
 		}
-		g := c.Path
-		if c.Path == "vdso" {
+		g := string(c.Path)
+		if c.Path == runfile.PathVDSO {
 			g = "vDSO answered in user space"
 			if c.PerCall != nil && c.PerCall.Syscalls != nil && *c.PerCall.Syscalls >= 0.5 {
 				g = "vDSO falling back to the syscall"
@@ -194,17 +198,19 @@ func abs(x float64) float64 {
 // ContextHeadline is one cell the summaries and the boot lab's context
 // table show per context: what each context changes most plainly.
 type ContextHeadline struct {
-	Context               runfile.Context
-	Function, Clock, Path string
+	Context  runfile.Context
+	Function runfile.Function
+	Clock    runfile.Clock
+	Path     runfile.Path
 }
 
 // ContextHeadlines are the three cells that say what each context costs:
 // the vDSO's MONOTONIC in a time namespace (do_hres_timens), and the
 // syscall under each seccomp filter (cached, and not).
 var ContextHeadlines = []ContextHeadline{
-	{runfile.ContextTimens, "clock_gettime", "MONOTONIC", "vdso"},
-	{runfile.ContextSeccompAllowlist, "clock_gettime", "MONOTONIC", "syscall"},
-	{runfile.ContextSeccompArgcheck, "clock_gettime", "MONOTONIC", "syscall"},
+	{runfile.ContextTimens, runfile.FuncClockGettime, runfile.ClockMonotonic, runfile.PathVDSO},
+	{runfile.ContextSeccompAllowlist, runfile.FuncClockGettime, runfile.ClockMonotonic, runfile.PathSyscall},
+	{runfile.ContextSeccompArgcheck, runfile.FuncClockGettime, runfile.ClockMonotonic, runfile.PathSyscall},
 }
 
 // Name is "timens: clock_gettime MONOTONIC vdso".

@@ -6,32 +6,6 @@ import (
 	"strings"
 )
 
-// Context is where a cell was measured or a check made: the process as
-// vbench started (plain), or a child placed in a time namespace or under a
-// seccomp filter (package probes/contexts says how each is entered). The
-// same native loops run in every context; only the context differs.
-type Context string
-
-const (
-	// ContextPlain is the process as started: the default, and what a
-	// cell or check without a context field was measured in.
-	ContextPlain Context = "plain"
-	// ContextTimens is a child in a new time namespace (and, unprivileged,
-	// a new user namespace) whose MONOTONIC and BOOTTIME clocks are
-	// offset (Bench.Contexts says by how much).
-	ContextTimens Context = "timens"
-	// ContextSeccompAllowlist is a child under a container-like seccomp
-	// allowlist that the kernel can cache per syscall.
-	ContextSeccompAllowlist Context = "seccomp-allowlist"
-	// ContextSeccompArgcheck is a child under the same allowlist plus a
-	// check of an argument of each timed syscall, which no cache can
-	// answer.
-	ContextSeccompArgcheck Context = "seccomp-argcheck"
-)
-
-// Contexts lists every context in table order.
-var Contexts = []Context{ContextPlain, ContextTimens, ContextSeccompAllowlist, ContextSeccompArgcheck}
-
 // ContextSeccomp is the name that stands for both seccomp contexts on the
 // command line.
 const ContextSeccomp = "seccomp"
@@ -44,9 +18,6 @@ func (c Context) Or() Context {
 	}
 	return c
 }
-
-// Known reports whether c is a context of this schema ("" is plain).
-func (c Context) Known() bool { return c == "" || slices.Contains(Contexts, c) }
 
 // ParseContexts parses a list of context names (case-insensitive; "seccomp"
 // stands for both seccomp contexts), in table order without repeats. An
@@ -67,7 +38,7 @@ func ParseContexts(names []string) ([]Context, error) {
 		case n == ContextSeccomp:
 			add(ContextSeccompAllowlist)
 			add(ContextSeccompArgcheck)
-		case n != "" && Context(n).Known():
+		case Context(n).Known():
 			add(Context(n))
 		default:
 			valid := []string{}
@@ -118,7 +89,7 @@ type SeccompInfo struct {
 
 // FindIn returns the cell with the given context, function, clock and
 // path (Find is FindIn plain).
-func (b *Bench) FindIn(ctx Context, function, clock, path string) (*Cell, bool) {
+func (b *Bench) FindIn(ctx Context, function Function, clock Clock, path Path) (*Cell, bool) {
 	for i := range b.Cells {
 		c := &b.Cells[i]
 		if c.Context.Or() == ctx.Or() && c.Function == function && c.Clock == clock && c.Path == path {
@@ -153,9 +124,9 @@ func (b *Bench) Context(ctx Context) (ContextInfo, bool) {
 	return ContextInfo{}, false
 }
 
-// context rejects a context this schema does not know.
+// context rejects a context this schema does not know ("" is plain).
 func (v *validator) context(path string, c Context) {
-	if !c.Known() {
+	if c != "" && !c.Known() {
 		v.failf(path, "unknown context %q", c)
 	}
 }

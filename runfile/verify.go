@@ -24,7 +24,8 @@ type Check struct {
 	// Context is where the check was made; empty for plain.
 	Context Context `json:"context,omitempty"`
 	Name    string  `json:"name"`
-	// Status is "pass", "fail" or "skip" ("info" in Verify.Info).
-	Status string `json:"status"`
+	// Status is StatusPass, StatusFail or StatusSkip (StatusInfo in
+	// Verify.Info).
+	Status Status `json:"status"`
 	Detail string `json:"detail,omitempty"`
 }

@@ -160,6 +160,5 @@ func FromCSV(r io.Reader, name string) (*runfile.ASLR, error) {
 	if !vsCol {
 		res.Vsyscall = nil
 	}
-	res.Conclusions = Conclusions(res)
 	return res, nil
 }

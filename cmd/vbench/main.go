@@ -17,10 +17,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
-
 	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/probes/verify"
-	"github.com/vbench-dev/vbench/probes/vsyscall"
 )
 
 // command is one subcommand of vbench.
@@ -63,8 +61,13 @@ func failedf(format string, a ...any) error {
 }
 
 func main() {
-	vsyscall.RunChildIfAsked()                      // a vsyscall probe child does its probe and exits here
-	probes.RunContextChildIfAsked(verify.InContext) // a context child serves its parent and exits here
+	// A copy of vbench that a measurement started (probes.RunChildWith:
+	// the vsyscall probes, the syscall-counting child, a child placed in a
+	// context, which runs the checks there with verify.InContext) does its
+	// job and exits here, before anything else runs.
+	if code, child := probes.RunChildWith(verify.InContext); child {
+		os.Exit(code)
+	}
 	if guestMain() {
 		return // ran as /init inside a bootmodes guest
 	}

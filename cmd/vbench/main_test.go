@@ -9,13 +9,13 @@ import (
 
 	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/probes/verify"
-	"github.com/vbench-dev/vbench/probes/vsyscall"
 )
 
 func TestMain(m *testing.M) {
 	// Commands under test start child probes by re-executing this binary.
-	vsyscall.RunChildIfAsked()
-	probes.RunContextChildIfAsked(verify.InContext)
+	if code, child := probes.RunChildWith(verify.InContext); child {
+		os.Exit(code)
+	}
 	os.Exit(m.Run())
 }
 

@@ -40,10 +40,10 @@ type Def struct {
 	ClockCalls bool
 	// Clocks are the clocks its clocked cells take, in the order of the
 	// clock registry; nil takes every clock selected.
-	Clocks []string
+	Clocks []runfile.Clock
 	// Paths are the paths it applies to; nil applies to none (plain has
 	// all: Applies says so).
-	Paths []string
+	Paths []runfile.Path
 	// Doc says in one line what the context is.
 	Doc string
 }
@@ -63,18 +63,25 @@ type Def struct {
 var Defs = []Def{
 	{Name: runfile.ContextPlain, Doc: "the process as started"},
 	{Name: runfile.ContextTimens, ClockCalls: true,
-		Clocks: []string{"REALTIME", "MONOTONIC", "MONOTONIC_RAW", "MONOTONIC_COARSE", "BOOTTIME"},
-		Paths:  []string{"syscall", "vdso", "vsyscall"},
+		Clocks: []runfile.Clock{runfile.ClockRealtime, runfile.ClockMonotonic, runfile.ClockMonotonicRaw, runfile.ClockMonotonicCoarse, runfile.ClockBoottime},
+		Paths:  kernelPaths,
 		Doc:    "a time namespace, MONOTONIC and BOOTTIME offset by ten days"},
 	{Name: runfile.ContextSeccompAllowlist,
-		Clocks: []string{"MONOTONIC", "MONOTONIC_COARSE", "PROCESS_CPUTIME_ID"},
-		Paths:  []string{"syscall", "vdso", "vsyscall"},
+		Clocks: oneOfEach,
+		Paths:  kernelPaths,
 		Doc:    "a container-like seccomp allowlist the kernel can cache"},
 	{Name: runfile.ContextSeccompArgcheck,
-		Clocks: []string{"MONOTONIC", "MONOTONIC_COARSE", "PROCESS_CPUTIME_ID"},
-		Paths:  []string{"syscall", "vdso", "vsyscall"},
+		Clocks: oneOfEach,
+		Paths:  kernelPaths,
 		Doc:    "the same allowlist with an argument check on the timed syscalls"},
 }
+
+// kernelPaths are the doors that reach the kernel's clock data: not rseq.
+var kernelPaths = []runfile.Path{runfile.PathSyscall, runfile.PathVDSO, runfile.PathVsyscall}
+
+// oneOfEach is a clock of each way lib/vdso treats a clock: from the
+// clocksource, from the data page, handed to the kernel.
+var oneOfEach = []runfile.Clock{runfile.ClockMonotonic, runfile.ClockMonotonicCoarse, runfile.ClockProcessCPUTimeID}
 
 // DefOf returns ctx's definition.
 func DefOf(ctx runfile.Context) Def {
@@ -89,7 +96,7 @@ func DefOf(ctx runfile.Context) Def {
 // Applies reports whether the context measures a cell of a call on a path
 // and clock ("" for a call without a clock): plain measures everything.
 // readsClock says whether the call reads a clock.
-func (d Def) Applies(readsClock bool, clock, path string) bool {
+func (d Def) Applies(readsClock bool, clock runfile.Clock, path runfile.Path) bool {
 	if d.Name == runfile.ContextPlain {
 		return true
 	}
@@ -105,7 +112,7 @@ func (d Def) Applies(readsClock bool, clock, path string) bool {
 // kernel/time/namespace.c, namespace_vdso.c since 7.0; the syscalls'
 // timens_add_monotonic and timens_add_boottime). Every other clock, the
 // time of day and time() are not moved.
-var TimensOffsetClocks = []string{"MONOTONIC", "MONOTONIC_RAW", "MONOTONIC_COARSE", "BOOTTIME", "BOOTTIME_ALARM"}
+var TimensOffsetClocks = []runfile.Clock{runfile.ClockMonotonic, runfile.ClockMonotonicRaw, runfile.ClockMonotonicCoarse, runfile.ClockBoottime, runfile.ClockBoottimeAlarm}
 
 // TimensOffset is how far the time namespace moves MONOTONIC and BOOTTIME
 // ahead: ten days, far beyond any delay between two reads.

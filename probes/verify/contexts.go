@@ -38,7 +38,7 @@ func inContexts(ctxs []runfile.Context, cpu int, brief bool, d *probes.Doors, ou
 		out.Contexts = append(out.Contexts, ch.Info())
 		add := func(c runfile.Check) {
 			c.Context = ctx
-			if c.Status == Info {
+			if c.Status == runfile.StatusInfo {
 				out.Info = append(out.Info, c)
 				return
 			}
@@ -52,7 +52,7 @@ func inContexts(ctxs []runfile.Context, cpu int, brief bool, d *probes.Doors, ou
 		vr, err := ch.Verify(cpu, brief, d)
 		ch.Close()
 		if err != nil {
-			add(runfile.Check{Name: "checks in this context", Status: Fail, Detail: err.Error()})
+			add(runfile.Check{Name: "checks in this context", Status: runfile.StatusFail, Detail: err.Error()})
 			continue
 		}
 		for _, c := range vr.Checks {
@@ -73,7 +73,7 @@ func timensChecks(ch interface {
 	rs, err := ch.ReadClocks(cpu, d)
 	after := parentClocks(d)
 	if err != nil {
-		return []runfile.Check{{Name: "timens: reading the clocks inside", Status: Fail, Detail: err.Error()}}
+		return []runfile.Check{{Name: "timens: reading the clocks inside", Status: runfile.StatusFail, Detail: err.Error()}}
 	}
 	off := int64(contexts.TimensOffset)
 	type group struct {
@@ -85,14 +85,14 @@ func timensChecks(ch interface {
 	var order []string
 	for _, r := range rs {
 		clock := r.Clock
-		if r.Func != probes.FuncClockGettime {
-			clock = "REALTIME" // the time of day, time()
+		if r.Func != runfile.FuncClockGettime {
+			clock = runfile.ClockRealtime // the time of day, time()
 		}
-		if strings.HasSuffix(clock, "CPUTIME_ID") {
+		if strings.HasSuffix(string(clock), "CPUTIME_ID") {
 			continue // the process's own CPU time: no namespace moves it
 		}
-		name := string(r.Func) + " " + r.Clock
-		if r.Func != probes.FuncClockGettime {
+		name := string(r.Func) + " " + string(r.Clock)
+		if r.Func != runfile.FuncClockGettime {
 			name = string(r.Func)
 		}
 		want := int64(0)
@@ -129,9 +129,9 @@ func timensChecks(ch interface {
 		v := r.Sec*1e9 + r.Nsec
 		res := int64(1)
 		switch r.Func {
-		case probes.FuncGettimeofday:
+		case runfile.FuncGettimeofday:
 			res = 1000
-		case probes.FuncTime:
+		case runfile.FuncTime:
 			res = 1e9
 		}
 		lo, hi := b+want-res, a+want+res
@@ -147,27 +147,27 @@ func timensChecks(ch interface {
 	for _, label := range order {
 		g := groups[label]
 		if g.fail != "" {
-			out = append(out, runfile.Check{Name: label, Status: Fail, Detail: g.fail})
+			out = append(out, runfile.Check{Name: label, Status: runfile.StatusFail, Detail: g.fail})
 			continue
 		}
 		if g.compared == 0 {
-			out = append(out, runfile.Check{Name: label, Status: Skip, Detail: "an error through " + strings.Join(g.paths, ", ") + ": nothing to compare"})
+			out = append(out, runfile.Check{Name: label, Status: runfile.StatusSkip, Detail: "an error through " + strings.Join(g.paths, ", ") + ": nothing to compare"})
 			continue
 		}
-		out = append(out, runfile.Check{Name: label, Status: Pass, Detail: "through " + strings.Join(g.paths, ", ") + ", between two syscall reads outside"})
+		out = append(out, runfile.Check{Name: label, Status: runfile.StatusPass, Detail: "through " + strings.Join(g.paths, ", ") + ", between two syscall reads outside"})
 	}
 	if len(out) == 0 {
-		out = append(out, runfile.Check{Name: "timens: offsets seen", Status: Fail, Detail: "the child read no clock"})
+		out = append(out, runfile.Check{Name: "timens: offsets seen", Status: runfile.StatusFail, Detail: "the child read no clock"})
 	}
 	return out
 }
 
 // parentClocks reads every clock through the syscall, in ns; a clock that
 // gives an error is left out.
-func parentClocks(d *probes.Doors) map[string]int64 {
-	m := map[string]int64{}
+func parentClocks(d *probes.Doors) map[runfile.Clock]int64 {
+	m := map[runfile.Clock]int64{}
 	for _, c := range probes.Clocks {
-		ts, err := d.ClockGettime(probes.PathSyscall, c.ID)
+		ts, err := d.ClockGettime(runfile.PathSyscall, c.ID)
 		if err == nil {
 			m[c.Name] = ts.Sec*1e9 + ts.Nsec
 		}
