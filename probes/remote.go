@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vbench-dev/vbench/internal/field"
 	"github.com/vbench-dev/vbench/probes/contexts"
 	"github.com/vbench-dev/vbench/probes/vdso"
 	"github.com/vbench-dev/vbench/probes/vsyscall"
@@ -595,7 +596,7 @@ func (cfg *BenchConfig) normalizeContexts() error {
 	for _, c := range cfg.Contexts {
 		if !c.Known() {
 			_, err := runfile.ParseContexts([]string{string(c)})
-			return &wrapErr{err.Error(), ErrUnknownName}
+			return field.Errorf(ErrUnknownName, "Contexts", nil, "%v", err)
 		}
 		if c == runfile.ContextPlain || slices.Contains(ctxs, c) {
 			continue
@@ -606,8 +607,8 @@ func (cfg *BenchConfig) normalizeContexts() error {
 			if def.ClockCalls {
 				what = "the calls that read a clock"
 			}
-			return &wrapErr{fmt.Sprintf("context %s applies to none of the cells selected: it measures %s through %s, on %s",
-				c, what, runfile.Join(def.Paths, ", "), runfile.Join(def.Clocks, ", ")), ErrUnknownName}
+			return field.Errorf(ErrUnknownName, "Contexts", c, "applies to none of the cells selected: it measures %s through %s, on %s",
+				what, runfile.Join(def.Paths, ", "), runfile.Join(def.Clocks, ", "))
 		}
 		ctxs = append(ctxs, c)
 	}

@@ -1,14 +1,19 @@
 package report
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/vbench-dev/vbench/internal/atomicfile"
 	"github.com/vbench-dev/vbench/plots"
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -712,4 +717,71 @@ func plural(n int, one string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %ss", n, one)
+}
+
+// Figures draws the fleet's figures, one per kind however many runs: the
+// distribution of the runs' medians per headline cell, and of the runs'
+// effective ASLR bits per region.
+func (f *Fleet) Figures() []*plots.Figure {
+	var cost []plots.FleetRow
+	for _, ci := range f.KeyCells() {
+		row := plots.FleetRow{Name: f.Cells[ci].label()}
+		for ri := range f.Runs {
+			row.Values = append(row.Values, f.median(ri, ci))
+		}
+		cost = append(cost, row)
+	}
+	var bits []plots.FleetRow
+	for gi, name := range f.Regions {
+		row := plots.FleetRow{Name: name}
+		for ri := range f.Runs {
+			v, _, _, _ := f.bits(ri, gi)
+			row.Values = append(row.Values, v)
+		}
+		bits = append(bits, row)
+	}
+	return []*plots.Figure{plots.FleetCost(cost, len(f.Runs), len(f.Groups)), plots.FleetASLR(bits, len(f.Runs))}
+}
+
+// WriteFleet renders a fleet's report into dir, whole or not at all
+// (ReplaceDir): report.md with the fleet view and its figures, one per
+// kind. It returns the path of report.md.
+func WriteFleet(ctx context.Context, dir string, f *Fleet, formats []string) (string, error) {
+	if len(f.Runs) == 0 {
+		return "", fmt.Errorf("no runs to report on")
+	}
+	if len(formats) == 0 {
+		formats = []string{plots.PNG}
+	}
+	embed := formats[0]
+	if slices.Contains(formats, plots.PNG) {
+		embed = plots.PNG
+	}
+	err := ReplaceDir(dir, func(tmp string) error {
+		figs := f.Figures()
+		for _, fig := range figs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := saveFigure(fig, tmp, formats); err != nil {
+				return err
+			}
+		}
+		var md bytes.Buffer
+		fmt.Fprintf(&md, "# vbench report: a fleet of %d runs\n\n", len(f.Runs))
+		showFigure(&md, figs, "fleet-cost.png", "cost per call across the fleet", embed)
+		if err := f.WriteMarkdown(&md); err != nil {
+			return err
+		}
+		fmt.Fprintln(&md)
+		showFigure(&md, figs, "fleet-aslr.png", "effective ASLR entropy across the fleet", embed)
+		if err := atomicfile.WriteBytes(filepath.Join(tmp, ReportFile), md.Bytes()); err != nil {
+			return err
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, ReportFile), nil
 }

@@ -55,8 +55,9 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := checkCPU("verify", *cpu); err != nil {
-		return err
+	vcfg := verify.Config{CPU: *cpu, Brief: *quick, Contexts: ctxs}
+	if err := vcfg.Validate(); err != nil {
+		return configError("verify", err)
 	}
 	if err := checkOutFile("verify", "--json", *jsonOut); err != nil {
 		return err
@@ -69,7 +70,8 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 
 	run := runfile.New(sysenv.Collect())
 	run.Label = *label
-	v := verify.Run(verify.Config{CPU: *cpu, Brief: *quick, Doors: discoverDoors(), Contexts: ctxs})
+	vcfg.Doors = discoverDoors()
+	v := verify.Run(vcfg)
 	run.Verify = v
 	run.Finished = time.Now().UTC()
 
