@@ -148,3 +148,12 @@ func (v *validator) contextInfos(path string, cs []ContextInfo) {
 		}
 	}
 }
+
+// Label is the check's name, after its context when not plain:
+// "[timens] clock_gettime MONOTONIC: ...".
+func (c Check) Label() string {
+	if c.Context.Or() == ContextPlain {
+		return c.Name
+	}
+	return "[" + string(c.Context) + "] " + c.Name
+}

@@ -134,11 +134,8 @@ func Run(cfg Config) *runfile.Verify {
 	v.add("clock steps", runfile.StatusInfo, "%d seen during rounds of the wall clocks; CLOCK_REALTIME %s", v.steps, v.watch.how())
 	out := &runfile.Verify{Checks: v.checks, Info: v.info, Passed: true, ClockSteps: v.steps}
 	inContexts(cfg.Contexts, cpu, cfg.Brief, d, out)
-	for _, c := range out.Checks {
-		if c.Status == runfile.StatusFail {
-			out.Passed = false
-		}
-	}
+	_, failed := out.Counts()
+	out.Passed = len(failed) == 0
 	return out
 }
 
