@@ -9,6 +9,7 @@ import (
 
 	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/aslr/analysis"
+	"github.com/vbench-dev/vbench/internal/console"
 	"github.com/vbench-dev/vbench/internal/progress"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
@@ -181,23 +182,27 @@ func aslrFromCSV(path, jsonOut, label string, wide bool, stdout, out io.Writer) 
 // (report.ASLRTables: regions, the pairs that move together, rules,
 // conclusions), narrow unless wide.
 func writeAslr(w io.Writer, env runfile.Env, a *runfile.ASLR, wide bool) error {
-	fmt.Fprintf(w, "target %s, %s: %d samples in %.2fs, %.0f samples/s (%d spawning threads)\n", a.Target, aslrMode(a), a.Samples,
+	// Prose, wrapped at the console's width (report.ProseWidth).
+	say := func(format string, args ...any) {
+		fmt.Fprintln(w, console.Wrap(fmt.Sprintf(format, args...), report.ProseWidth(), "  "))
+	}
+	say("target %s, %s: %d samples in %.2fs, %.0f samples/s (%d spawning threads)", a.Target, aslrMode(a), a.Samples,
 		a.Duration.Seconds(), a.Rate, a.Workers)
 	if m := aslr.MethodWords(a); m != "" {
-		fmt.Fprintf(w, "method: %s\n", m)
+		say("method: %s", m)
 	}
 	if a.Ceiling > 0 {
-		fmt.Fprintf(w, "ceiling: %.0f spawns/s of a program that only exits (same threads; %.0f before sampling, %.0f after, %.2fs in all): sampling ran at %.0f%% of it\n",
+		say("ceiling: %.0f spawns/s of a program that only exits (same threads; %.0f before sampling, %.0f after, %.2fs in all): sampling ran at %.0f%% of it",
 			a.Ceiling, a.CeilingBefore, a.CeilingAfter, a.CeilingDuration.Seconds(), 100*a.CeilingFraction)
 		if lo, hi := min(a.CeilingBefore, a.CeilingAfter), max(a.CeilingBefore, a.CeilingAfter); lo > 0 && hi > 1.2*lo {
-			fmt.Fprintln(w, "  (the ceiling moved by more than 20% during the run: the machine's load changed; the fraction is rough)")
+			say("  (the ceiling moved by more than 20%% during the run: the machine's load changed; the fraction is rough)")
 		}
 	}
 	if a.InheritedNoRandomize {
-		fmt.Fprintln(w, "NOT RANDOMIZED: vbench runs with the ADDR_NO_RANDOMIZE personality (as under 'setarch -R'), inherited by every spawn: the figures below measure no ASLR")
+		say("NOT RANDOMIZED: vbench runs with the ADDR_NO_RANDOMIZE personality (as under 'setarch -R'), inherited by every spawn: the figures below measure no ASLR")
 	}
 	if a.Interrupted {
-		fmt.Fprintf(w, "INTERRUPTED after %d of %d samples\n", a.Samples, a.Requested)
+		say("INTERRUPTED after %d of %d samples", a.Samples, a.Requested)
 	}
 	fmt.Fprintln(w)
 	return report.ASLRTables(a, env, wide).Text(w)
