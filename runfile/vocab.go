@@ -336,3 +336,6 @@ const (
 
 // Parts lists every part in the order they run.
 var Parts = []Part{PartVsyscall, PartBench, PartVerify, PartASLR}
+
+// Known reports whether p is one of Parts.
+func (p Part) Known() bool { return slices.Contains(Parts, p) }
