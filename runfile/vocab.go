@@ -296,6 +296,7 @@ func (r Rule) Known() bool { return slices.Contains(Rules, r) }
 
 // The ways an ASLR sample is read (ASLR.Method).
 const (
+	MethodChain      = "chain"       // vbench's target re-executes itself and reports each image down a pipe
 	MethodSelfReport = "self-report" // vbench's target writes its own bases down a pipe
 	MethodPtrace     = "ptrace"      // stopped at exec, /proc read
 )

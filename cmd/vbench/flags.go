@@ -185,6 +185,7 @@ var configFlags = map[string]string{
 	"Count": "--count", "Benchtime": "--benchtime", "RetryNoisy": "--retry-noisy", "CPU": "--cpu",
 	"Functions": "--functions", "Paths": "--paths", "Clocks": "--clocks",
 	"Samples": "--samples", "Workers": "--workers", "Ceiling": "--ceiling", "Target": "--target",
+	"Method": "--method", "Budget": "--budget",
 }
 
 // configError is a configuration's Validate error as bad input for cmd,
