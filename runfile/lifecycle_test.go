@@ -61,7 +61,9 @@ func TestLifecycleValidate(t *testing.T) {
 		{"lifecycle.fault_injection.points", func(l *Lifecycle) { l.FaultInjection.Points = -2 }},
 		{"lifecycle.fault_injection.results[0].n", func(l *Lifecycle) { l.FaultInjection.Results[0].N = 0 }},
 		{"lifecycle.fault_injection.leaks[0].errno", func(l *Lifecycle) { l.FaultInjection.Leaks[0].Errno = "ENO MEM" }},
-		{"lifecycle.fault_injection.leaks[0].regions[0].size", func(l *Lifecycle) { l.FaultInjection.Leaks[0].Regions[0].Size = ^uint64(0) - 0xfff }},
+		{"lifecycle.fault_injection.leaks[0].regions[0].size", func(l *Lifecycle) {
+			l.FaultInjection.Leaks[0].Regions = []LifecycleRegion{{Name: "[vvar]", Start: 0x7f0000000000, Size: ^uint64(0) - 0xfff}}
+		}},
 		{"lifecycle.checks[0].status", func(l *Lifecycle) { l.Checks[0].Status = "" }},
 	} {
 		r := lifecycleRun()
