@@ -34,7 +34,7 @@ const (
 const guestStart = "vbench guest: started"
 
 // guestParts are the parts of the study a guest runs by default, in order.
-var guestParts = []string{"vsyscall", "bench", "verify", "aslr"}
+var guestParts = []string{"vsyscall", "bench", "verify", "lifecycle", "aslr"}
 
 // IsGuest reports whether this process is /init of a bootmodes guest: PID 1
 // and VBENCH_GUEST=1. Both are required, so that vbench run as PID 1 of a

@@ -1,6 +1,7 @@
 // Package study runs vbench's study, the sequence of parts that makes one
 // result file: find the doors, time every call (bench), check that the doors
-// agree (verify), and sample the address-space layout (aslr).
+// agree (verify), map, move and unmap the vDSO (lifecycle), and sample the
+// address-space layout (aslr).
 //
 // It is the one orchestrator: `vbench run` on a host and /init in a
 // bootmodes guest both call Run, and differ only in their Config. The doors
@@ -21,6 +22,7 @@ import (
 
 	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/probes/lifecycle"
 	"github.com/vbench-dev/vbench/probes/verify"
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -30,11 +32,14 @@ const (
 	PartVsyscall = "vsyscall" // the vsyscall page's mode, confirmed in child processes
 	PartBench    = "bench"
 	PartVerify   = "verify"
-	PartASLR     = "aslr"
+	// PartLifecycle maps, moves and unmaps the vDSO in child processes
+	// (package probes/lifecycle).
+	PartLifecycle = "lifecycle"
+	PartASLR      = "aslr"
 )
 
 // Parts lists every part in order.
-var Parts = []string{PartVsyscall, PartBench, PartVerify, PartASLR}
+var Parts = []string{PartVsyscall, PartBench, PartVerify, PartLifecycle, PartASLR}
 
 // Config says which parts run and how.
 type Config struct {
@@ -48,6 +53,8 @@ type Config struct {
 	BenchBudget time.Duration
 
 	VerifyBrief bool
+
+	Lifecycle lifecycle.Config
 
 	ASLR aslr.Config
 	// ASLRBudget, if positive, ends sampling after this long: the part then
@@ -132,6 +139,15 @@ func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
 			return nil
 		}); err != nil {
 			fail(PartVerify, err)
+		}
+	}
+
+	if cfg.runs(PartLifecycle) && ctx.Err() == nil {
+		if err := guard(func() error {
+			r.Lifecycle = lifecycle.Run(cfg.Lifecycle)
+			return nil
+		}); err != nil {
+			fail(PartLifecycle, err)
 		}
 	}
 
