@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -195,8 +196,21 @@ func (t *tracee) resume(r *unix.PtraceRegs) error {
 	if err := unix.PtraceCont(t.pid, 0); err != nil {
 		return fmt.Errorf("%w: PTRACE_CONT: %w", ErrPtrace, err)
 	}
-	return t.wait()
+	// The child only runs a few syscalls or one vDSO call before its
+	// breakpoint; one that has not stopped after stepTimeout never will
+	// (a vDSO call looping on a clock page gone wrong): it is killed, and
+	// wait reports that.
+	pid := t.pid
+	timer := time.AfterFunc(stepTimeout, func() { unix.Kill(pid, unix.SIGKILL) })
+	err := t.wait()
+	if !timer.Stop() {
+		err = fmt.Errorf("child did not reach its breakpoint within %s (killed): %w", stepTimeout, err)
+	}
+	return err
 }
+
+// stepTimeout bounds one resume of the child (generous for TCG).
+const stepTimeout = 10 * time.Second
 
 // sc is one syscall of a chain.
 type sc struct {
