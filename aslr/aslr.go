@@ -21,21 +21,16 @@
 // threads may measure the spawn ceiling (ceiling.go), the rate of a program
 // that only exits, and the sampling rate is given as a fraction of it.
 //
-// Estimation (estimate.go, pairs.go): every sample is kept in columns (66
-// bytes a sample); per region, a sorted column gives the estimators issue 3
-// lists and an "effective bits" figure that names the entropy it estimates
-// (collision, min-entropy, or an upper bound), its 95% interval and the
-// rule that chose it (Region.Rule); per pair of regions, the distinct
-// differences, B's entropy given A, and what they mean in words.
-// kernel.go knows each region's maximum per kernel version; csv.go writes
-// and reads the raw samples (FromCSV re-estimates from a file).
+// Estimation is package analysis (aslr/analysis): the sampler hands it
+// every sample in columns (analysis.Columns, 66 bytes a sample), and it
+// fills the regions, pairs and words of the result; the kernel maxima and
+// the samples CSV are there too.
 //
 // It assumes Linux with /proc mounted and permission to ptrace one's own
 // children (kernel.yama.ptrace_scope <= 2), even for the self-reporting
 // target, whose checked samples use ptrace. The built-in target exists for
 // x86-64 and arm64 (target_amd64.go, target_arm64.go); elsewhere the
-// package builds and a run needs a --target. The kernel maxima know x86-64
-// and arm64 with 4 KiB pages (kernel.go), chosen by uname -m.
+// package builds and a run needs a --target.
 package aslr
 
 import (
@@ -53,6 +48,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -109,8 +105,8 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 	defer t.cleanup()
 
 	var (
-		agg     = newAggregate(min(cfg.Samples, maxPrealloc), allRegions)
-		csv     = newCSV(cfg.CSV)
+		agg     = analysis.NewColumns(min(cfg.Samples, maxPrealloc), analysis.AllRegions)
+		csv     = analysis.NewCSV(cfg.CSV)
 		done    int
 		checked int
 		stopped bool
@@ -126,11 +122,11 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		Requested:            cfg.Samples,
 		NoRandomize:          cfg.NoRandomize,
 		Workers:              workers,
-		Method:               MethodPtrace,
+		Method:               runfile.MethodPtrace,
 		InheritedNoRandomize: inheritedNoRandomize(),
 	}
 	if selfReport {
-		res.Method = MethodSelfReport
+		res.Method = runfile.MethodSelfReport
 	}
 	measureCeiling := func(into *float64) error {
 		if cfg.Ceiling <= 0 || cfg.Target != "" {
@@ -212,11 +208,12 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		if err != nil {
 			continue // draining after a write error
 		}
-		agg.add(&s)
+		out := s.exported()
+		agg.Add(&out)
 		if s.checked {
 			checked++
 		}
-		if werr := csv.add(done, &s); werr != nil {
+		if werr := csv.Add(done, &out); werr != nil {
 			err = fmt.Errorf("writing samples: %w", werr)
 			cancel()
 		}
@@ -234,7 +231,7 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		}
 	}
 	elapsed := time.Since(start)
-	if ferr := csv.flush(); err == nil && ferr != nil {
+	if ferr := csv.Flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("writing samples: %w", ferr)
 	}
 	if err != nil {
@@ -258,9 +255,8 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 	if res.Ceiling > 0 {
 		res.CeilingFraction = res.Rate / res.Ceiling
 	}
-	agg.finish(res)
-	Annotate(res, currentKernel())
-	res.Conclusions = Conclusions(res)
+	analysis.Analyze(agg, res)
+	analysis.Annotate(res, currentKernel())
 	return res, nil
 }
 
@@ -269,10 +265,10 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 // from before self-reporting, which used ptrace).
 func MethodWords(res *runfile.ASLR) string {
 	switch res.Method {
-	case MethodSelfReport:
+	case runfile.MethodSelfReport:
 		return fmt.Sprintf("self-report: the target wrote its own bases down a pipe, no ptrace and no /proc read per sample; %d of %d samples were also read through ptrace and /proc and found equal",
 			res.Checked, res.Samples)
-	case MethodPtrace:
+	case runfile.MethodPtrace:
 		return "ptrace: each spawn stopped at execve, its /proc/PID/maps, auxv and stat read, then killed"
 	}
 	return ""
@@ -282,8 +278,8 @@ func MethodWords(res *runfile.ASLR) string {
 const maxPrealloc = 1 << 20
 
 // currentKernel reads the running kernel's version and ASLR sysctls.
-func currentKernel() Kernel {
-	var k Kernel
+func currentKernel() analysis.Kernel {
+	var k analysis.Kernel
 	var uts unix.Utsname
 	if unix.Uname(&uts) == nil {
 		k.Machine = unix.ByteSliceToString(uts.Machine[:]) // the maxima are per architecture
@@ -306,141 +302,14 @@ func currentKernel() Kernel {
 	return k
 }
 
-// columns holds every sample, one column of bases per region and a
-// presence mask per sample: 8 bytes per region and 2 per sample (66 bytes
-// a sample, 66 MB at a million), against a map entry of tens of bytes per
-// distinct value per region and pair. Estimation sorts one column at a
-// time into a scratch column.
-type columns struct {
-	n       int
-	have    uint16 // regions that are columns at all (a CSV may hold some)
-	base    [nRegions][]uint64
-	present []uint16
-}
-
-func newColumns(capacity int, have uint16) *columns {
-	c := &columns{have: have, present: make([]uint16, 0, capacity)}
-	for r := range c.base {
-		if have&(1<<r) != 0 {
-			c.base[r] = make([]uint64, 0, capacity)
+// exported is the sample as package analysis reads it (the arrays have the
+// same length: regionNames is analysis.Regions).
+func (s *sample) exported() analysis.Sample {
+	out := analysis.Sample{Base: s.base, Vsyscall: s.vsyscall, VsyscallPerms: s.vsyscallPerms}
+	for r, p := range s.present {
+		if p {
+			out.Present |= 1 << r
 		}
 	}
-	return c
-}
-
-func (c *columns) add(s *sample) {
-	var mask uint16
-	for r := range nRegions {
-		if c.have&(1<<r) == 0 {
-			continue
-		}
-		c.base[r] = append(c.base[r], s.base[r])
-		if s.present[r] {
-			mask |= 1 << r
-		}
-	}
-	c.present = append(c.present, mask)
-	c.n++
-}
-
-// aggregate holds the state of a study: the sample columns and the
-// [vsyscall] follower.
-type aggregate struct {
-	col *columns
-	vs  vsyscallAcc
-	n   int
-}
-
-// allRegions is the column mask of a sampling run.
-const allRegions = 1<<nRegions - 1
-
-func newAggregate(capacity int, have uint16) *aggregate {
-	return &aggregate{col: newColumns(capacity, have)}
-}
-
-func (a *aggregate) add(s *sample) {
-	a.n++
-	a.col.add(s)
-	a.vs.add(s)
-}
-
-// finish fills res.Regions, res.Pairs and res.Vsyscall.
-func (a *aggregate) finish(res *runfile.ASLR) {
-	c := a.col
-	scratch := make([]uint64, 0, c.n)
-	counts := make([]int32, 0, c.n)
-	for r := range nRegions {
-		if c.have&(1<<r) == 0 {
-			continue
-		}
-		vals := scratch[:0]
-		for i := range c.n {
-			if c.present[i]&(1<<r) != 0 {
-				vals = append(vals, c.base[r][i])
-			}
-		}
-		res.Regions = append(res.Regions, estimate(regionNames[r], distOf(vals, counts)))
-	}
-	for x := range nRegions {
-		for y := x + 1; y < nRegions; y++ {
-			if c.have&(1<<x) == 0 || c.have&(1<<y) == 0 {
-				continue
-			}
-			var p runfile.Pair
-			p, scratch = pairResult(x, y, c, res.Regions, scratch, counts)
-			if p.DistinctDiffs > 0 {
-				res.Pairs = append(res.Pairs, p)
-			}
-		}
-	}
-	res.Vsyscall = a.vs.result(a.n)
-}
-
-// vsyscallAcc follows the [vsyscall] page across samples.
-type vsyscallAcc struct {
-	mapped int
-	addrs  map[uint64]bool
-	perms  string
-}
-
-func (v *vsyscallAcc) add(s *sample) {
-	if s.vsyscallPerms == "" {
-		return
-	}
-	if v.addrs == nil {
-		v.addrs = map[uint64]bool{}
-	}
-	v.mapped++
-	v.addrs[s.vsyscall] = true
-	v.perms = s.vsyscallPerms
-}
-
-func (v *vsyscallAcc) result(n int) *runfile.Vsyscall {
-	r := &runfile.Vsyscall{Mapped: v.mapped, Perms: v.perms, Fixed: len(v.addrs) <= 1 && (v.mapped == 0 || v.mapped == n)}
-	for a := range v.addrs {
-		r.Addr = a
-	}
-	if len(v.addrs) > 1 {
-		r.Entropy = -1 // never seen on Linux: the page is fixed by the ABI
-	}
-	return r
-}
-
-func regionByName(res *runfile.ASLR, name string) *runfile.Region {
-	for i := range res.Regions {
-		if res.Regions[i].Name == name {
-			return &res.Regions[i]
-		}
-	}
-	return nil
-}
-
-func pairByName(res *runfile.ASLR, a, b string) *runfile.Pair {
-	for i := range res.Pairs {
-		p := &res.Pairs[i]
-		if (p.A == a && p.B == b) || (p.A == b && p.B == a) {
-			return p
-		}
-	}
-	return nil
+	return out
 }

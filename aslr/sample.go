@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/proc"
 )
 
@@ -34,7 +35,7 @@ import (
 // That is how the ptrace path reads them, here. vbench's own target
 // reports itself instead, and selfreport.go derives these very bases from
 // its record; its checked samples compare the two.
-var regionNames = []string{"vdso", "vvar", "vvar_vclock", "stack", "sp", "exe", "mmap", "heap"}
+var regionNames = analysis.Regions
 
 const (
 	rVdso = iota

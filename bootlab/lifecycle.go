@@ -56,8 +56,8 @@ func WriteLifecycleMarkdown(w io.Writer, results []Result) {
 			continue
 		}
 		for _, c := range r.Run.Lifecycle.Checks {
-			if c.Status != "pass" {
-				fmt.Fprintf(w, "- %s, %s: %s %s: %s\n", r.Kernel, r.Mode.Name, c.Name, strings.ToUpper(c.Status), mdCell(c.Detail))
+			if c.Status != runfile.StatusPass {
+				fmt.Fprintf(w, "- %s, %s: %s %s: %s\n", r.Kernel, r.Mode.Name, c.Name, strings.ToUpper(string(c.Status)), mdCell(c.Detail))
 			}
 		}
 	}
@@ -77,10 +77,10 @@ func verdictCell(l *runfile.Lifecycle, name string) string {
 	switch {
 	case !ok:
 		return "-"
-	case c.Status == "skip":
+	case c.Status == runfile.StatusSkip:
 		return "skip: " + mdCell(c.Detail)
 	}
-	return c.Status
+	return string(c.Status)
 }
 
 // eexistCell is "3 of 3 pass", or the first that did not pass.
@@ -92,7 +92,7 @@ func eexistCell(l *runfile.Lifecycle) string {
 			continue
 		}
 		n++
-		if c.Status == "pass" {
+		if c.Status == runfile.StatusPass {
 			pass++
 		} else if other == "" {
 			other = fmt.Sprintf("; %s %s: %s", c.Name, c.Status, mdCell(c.Detail))

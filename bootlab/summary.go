@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/vbench-dev/vbench/aslr"
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -151,7 +151,7 @@ func WriteASLRMarkdown(w io.Writer, results []Result) {
 		// What moves with what, as the run's report says it (computed
 		// from the data now, not stored prose).
 		fmt.Fprintf(w, "\nOn %s:\n\n", c.kernel)
-		for _, m := range aslr.Conclusions(c.res.Run.ASLR) {
+		for _, m := range analysis.Conclusions(c.res.Run.ASLR) {
 			fmt.Fprintf(w, "- %s\n", mdCell(m))
 		}
 	}
@@ -173,7 +173,7 @@ func aslrCell(r *runfile.Run, name string) string {
 		return "0 (fixed)"
 	}
 	s := fmt.Sprintf("%.1f [%.1f, %.1f]", g.Effective, g.EffectiveLo, g.EffectiveHi)
-	if m := aslr.MaxIn(a, name, aslr.KernelOf(r.Env)); aslr.Above(g, m) {
+	if m := analysis.MaxIn(a, name, analysis.KernelOf(r.Env)); analysis.Above(g, m) {
 		s += fmt.Sprintf(" **above the kernel's %.0f**", m.Bits)
 	}
 	return s

@@ -16,13 +16,13 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/vbench-dev/vbench/aslr"
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
 // AddrBits is the number of address bits the bit strip shows: those whose
 // frequency a run records.
-const AddrBits = aslr.BitFreqBits
+const AddrBits = analysis.BitFreqBits
 
 // bitRegions are the regions that have a bit frequency vector.
 func bitRegions(a *runfile.ASLR) []runfile.Region {
@@ -60,7 +60,7 @@ func (s *strip) Plot(c draw.Canvas, p *plot.Plot) {
 			x0, x1 := trX(float64(bit)-0.5), trX(float64(bit)+0.5)
 			y0, y1 := trY(y-0.45), trY(y+0.45)
 			c.FillPolygon(col, []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
-			if aslr.WeakBit(f) {
+			if analysis.WeakBit(f) {
 				c.FillText(txt, vg.Point{X: (x0 + x1) / 2, Y: (y0 + y1) / 2}, "w")
 			}
 		}
@@ -249,7 +249,7 @@ func byteSize(b float64) string {
 }
 
 // Effective draws each region's effective bits as a bar, with its 95%
-// interval, beside the most the kernel allows (aslr.KernelMax, for the
+// interval, beside the most the kernel allows (analysis.KernelMax, for the
 // run's kernel version). A figure above the maximum is drawn red, labelled
 // "ABOVE MAX", and named in the title: never silent.
 func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
@@ -282,14 +282,14 @@ func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 	var whiskLo, whiskHi []float64
 	var aboveItem *legendItem
 	noInterval := 0 // regions with entropy but no interval (old run files)
-	kern := aslr.KernelOf(env)
+	kern := analysis.KernelOf(env)
 	for i, r := range regs {
 		names = append(names, r.Name)
 		meas = append(meas, r.Effective)
-		m := aslr.MaxIn(a, r.Name, kern)
+		m := analysis.MaxIn(a, r.Name, kern)
 		k, ok := m.Bits, m.Known
 		lab := fmt.Sprintf("%.1f", r.Effective)
-		if aslr.Above(r, m) {
+		if analysis.Above(r, m) {
 			lab += " ABOVE MAX"
 			above = append(above, r.Name)
 		}

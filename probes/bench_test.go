@@ -36,21 +36,21 @@ func TestBenchEveryCell(t *testing.T) {
 	// Every (function, clock, path) that can exist has a cell: the
 	// registry says which.
 	want := 0
-	for _, op := range FloorOps {
+	for _, fl := range Floors {
 		want++
-		checkCell(t, b, "floor", op, "")
+		checkCell(t, b, runfile.FuncFloor, fl.Op, "")
 	}
 	for _, call := range Calls {
-		clocks := []string{""}
-		if call.Clocked {
-			clocks = ClockNames()
+		clocks := []runfile.Clock{""}
+		if call.Clocked() {
+			clocks = runfile.Clocks
 		}
 		for _, c := range clocks {
-			for _, p := range Paths {
+			for _, p := range runfile.Paths {
 				if call.Has(p) {
 					want++
-					checkCell(t, b, string(call.Func), c, string(p))
-				} else if _, ok := b.Find(string(call.Func), c, string(p)); ok {
+					checkCell(t, b, call.Func, c, p)
+				} else if _, ok := b.Find(call.Func, c, p); ok {
 					t.Errorf("cell %s/%s/%s, which no kernel has", call.Func, c, p)
 				}
 			}
@@ -109,7 +109,7 @@ func hasNote(c *runfile.Cell, n string) bool {
 	return false
 }
 
-func checkCell(t *testing.T, b *runfile.Bench, f, clock, path string) {
+func checkCell(t *testing.T, b *runfile.Bench, f runfile.Function, clock runfile.Clock, path runfile.Path) {
 	t.Helper()
 	c, ok := b.Find(f, clock, path)
 	if !ok {
@@ -158,9 +158,9 @@ func checkCell(t *testing.T, b *runfile.Bench, f, clock, path string) {
 func TestBenchSubsetAndUnavailable(t *testing.T) {
 	cfg := shortConfig()
 	cfg.Latency = false
-	cfg.Functions = []Func{"time", "Clock_Gettime"}
-	cfg.Clocks = []string{"CLOCK_MONOTONIC", "monotonic", "REALTIME_COARSE"}
-	cfg.Paths = []Path{"vdso", "vsyscall"}
+	cfg.Functions = []runfile.Function{"time", "Clock_Gettime"}
+	cfg.Clocks = []runfile.Clock{"CLOCK_MONOTONIC", "monotonic", "REALTIME_COARSE"}
+	cfg.Paths = []runfile.Path{"vdso", "vsyscall"}
 	// Doors with nothing open: every call cell must be unavailable, with a
 	// reason, and nothing may be called.
 	cfg.Doors = &Doors{}
@@ -193,9 +193,9 @@ func TestBenchSubsetAndUnavailable(t *testing.T) {
 
 func TestBenchBadNames(t *testing.T) {
 	for _, cfg := range []BenchConfig{
-		{Functions: []Func{"gettimeofday", "nanosleep"}},
-		{Paths: []Path{"vdso", "int80"}},
-		{Clocks: []string{"MONOTONIC", "SGI_CYCLE"}},
+		{Functions: []runfile.Function{"gettimeofday", "nanosleep"}},
+		{Paths: []runfile.Path{"vdso", "int80"}},
+		{Clocks: []runfile.Clock{"MONOTONIC", "SGI_CYCLE"}},
 	} {
 		_, err := Bench(context.Background(), cfg, nil)
 		if !errors.Is(err, ErrUnknownName) {
@@ -233,8 +233,8 @@ func TestBenchCancelKeepsWhatWasMeasured(t *testing.T) {
 	cfg := shortConfig()
 	cfg.Latency = false
 	cfg.Count = 4
-	cfg.Functions = []Func{"gettimeofday", "getcpu"} // a syscall on every architecture
-	cfg.Paths = []Path{"syscall"}
+	cfg.Functions = []runfile.Function{"gettimeofday", "getcpu"} // a syscall on every architecture
+	cfg.Paths = []runfile.Path{"syscall"}
 	cfg.Doors = &Doors{}
 	// Cancel once half the work is done: both cells calibrated, some
 	// rounds taken.
@@ -271,8 +271,8 @@ func TestBenchInterleaves(t *testing.T) {
 		sampleHook = func(bc *benchCell) { order = append(order, bc.cell.Name()) }
 		cfg := shortConfig()
 		cfg.Latency, cfg.Count, cfg.CellByCell = false, 3, byCell
-		cfg.Functions = []Func{"gettimeofday", "getcpu"} // a syscall on every architecture
-		cfg.Paths = []Path{"syscall"}
+		cfg.Functions = []runfile.Function{"gettimeofday", "getcpu"} // a syscall on every architecture
+		cfg.Paths = []runfile.Path{"syscall"}
 		cfg.Doors = &Doors{}
 		b, err := Bench(context.Background(), cfg, nil)
 		sampleHook = nil
@@ -335,7 +335,7 @@ func TestSummarize(t *testing.T) {
 		if math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0) {
 			t.Errorf("%d samples: infinite CI [%v, %v] (JSON cannot hold it)", n, s.Lo, s.Hi)
 		}
-		if finite := s.Lo > s.Min || s.Hi < s.Max; n < MinSamplesForCI && finite {
+		if finite := s.Lo > s.Min || s.Hi < s.Max; n < runfile.MinSamplesForCI && finite {
 			t.Errorf("%d samples: CI [%v, %v] narrower than the range", n, s.Lo, s.Hi)
 		}
 	}

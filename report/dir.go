@@ -29,11 +29,23 @@ import (
 // no dir, the old contents complete under .NAME.old* and the new ones
 // complete under .NAME.tmp*; either can be renamed back by hand.
 //
+// An existing dir that cannot or should not be replaced (PlanDir says
+// which: a mount point, the current directory, one owned by another user
+// or in a parent this process cannot write) is written into instead,
+// file by file, each file renamed into place whole (writeInPlace).
+//
 // When fill fails, or returns an error because it was cancelled, the
 // temporary directory is removed and dir is left as it was. A process
 // killed (SIGKILL) while fill runs leaves dir as it was and the
 // temporary directory behind, under its hidden name.
 func ReplaceDir(dir string, fill func(tmp string) error) (err error) {
+	pl, err := PlanDir(dir)
+	if err != nil {
+		return err
+	}
+	if pl.InPlace {
+		return writeInPlace(pl.Target, fill)
+	}
 	target := dir
 	exists := false
 	switch fi, err := os.Stat(dir); {

@@ -13,7 +13,7 @@ import (
 // first, skips with the reason.
 func LifecycleTable(l *runfile.Lifecycle) *Table {
 	t := &Table{Cols: cols("status", "check", "detail")}
-	rank := map[string]int{"fail": 0, "skip": 1, "pass": 2}
+	rank := map[runfile.Status]int{runfile.StatusFail: 0, runfile.StatusSkip: 1, runfile.StatusPass: 2}
 	rows := append([]runfile.Check(nil), l.Checks...)
 	for i := 1; i < len(rows); i++ { // a stable insertion sort by rank
 		for j := i; j > 0 && rank[rows[j].Status] < rank[rows[j-1].Status]; j-- {
@@ -21,7 +21,7 @@ func LifecycleTable(l *runfile.Lifecycle) *Table {
 		}
 	}
 	for _, c := range rows {
-		t.Rows = append(t.Rows, []string{strings.ToUpper(c.Status), c.Name, oneLine(c.Detail)})
+		t.Rows = append(t.Rows, []string{strings.ToUpper(string(c.Status)), c.Name, oneLine(c.Detail)})
 	}
 	t.Notes = []string{"Each check runs in a fresh child process vbench drives through ptrace. " +
 		"A SKIP says why the check could not run on this kernel; it is not a pass."}
@@ -72,15 +72,15 @@ func orNone(s, alt string) string {
 // LifecycleSummary is one line: "6 checks: 5 pass, 0 fail, 1 skip", the
 // failed checks by name.
 func LifecycleSummary(l *runfile.Lifecycle) string {
-	n := map[string]int{}
+	n := map[runfile.Status]int{}
 	var failed []string
 	for _, c := range l.Checks {
 		n[c.Status]++
-		if c.Status == "fail" {
+		if c.Status == runfile.StatusFail {
 			failed = append(failed, c.Name)
 		}
 	}
-	s := fmt.Sprintf("%d checks: %d pass, %d fail, %d skip", len(l.Checks), n["pass"], n["fail"], n["skip"])
+	s := fmt.Sprintf("%d checks: %d pass, %d fail, %d skip", len(l.Checks), n[runfile.StatusPass], n[runfile.StatusFail], n[runfile.StatusSkip])
 	if len(failed) > 0 {
 		s += " (failed: " + strings.Join(failed, "; ") + ")"
 	}

@@ -77,7 +77,7 @@ func TestHostileTextStaysText(t *testing.T) {
 	r.Env.Hostname = "h\n# Injected"
 	r.Bench.Cells[0].Notes = []string{inject}
 	r.Verify.Checks[0].Detail = inject
-	r.ASLR.Conclusions = append(r.ASLR.Conclusions, inject, "# Injected", "[x]: http://evil.example")
+	r.ASLR.Target = inject // conclusions are computed, not read from the file: the target is the ASLR part's free text
 	two := loadFixture(t, "none")
 	for _, tt := range []struct {
 		name   string

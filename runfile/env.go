@@ -42,6 +42,10 @@ type Env struct {
 
 	GoVersion     string `json:"go_version"`
 	VbenchVersion string `json:"vbench_version"`
+	// VbenchRelease is the release of the vbench that wrote the file
+	// (v0.3.0), as CHANGELOG.md names it; empty in files written before
+	// v0.3.0.
+	VbenchRelease string `json:"vbench_release,omitempty"`
 	// Guest is set when the run happened inside vbench's own QEMU boot
 	// (see bootlab); Accel is "kvm" or "tcg" there.
 	Guest bool   `json:"guest,omitempty"`

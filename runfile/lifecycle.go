@@ -85,7 +85,7 @@ func (v *validator) lifecycle(p string, l *Lifecycle) {
 	for i, c := range l.Checks {
 		cp := idx(p+".checks", i)
 		v.text(cp+".name", c.Name, MaxText)
-		v.name(cp+".status", c.Status, true)
+		known(v, cp+".status", c.Status, c.Status.Known() && c.Status != StatusInfo, true)
 		v.text(cp+".detail", c.Detail, MaxText)
 	}
 	fi := l.FaultInjection

@@ -9,13 +9,18 @@ type Verify struct {
 	Info []Check `json:"info,omitempty"`
 	// Passed is true when no check failed (skipped checks do not fail).
 	Passed bool `json:"passed"`
+	// ClockSteps counts the rounds of the wall-clock checks (REALTIME and
+	// what follows it) thrown away and taken again because CLOCK_REALTIME
+	// was set while they ran: a step, not a kernel bug. Absent when 0.
+	ClockSteps int `json:"clock_steps,omitempty"`
 }
 
 // Check is one correctness check, e.g. "clock_gettime MONOTONIC:
 // syscall <= vdso <= vsyscall <= syscall".
 type Check struct {
 	Name string `json:"name"`
-	// Status is "pass", "fail" or "skip" ("info" in Verify.Info).
-	Status string `json:"status"`
+	// Status is StatusPass, StatusFail or StatusSkip (StatusInfo in
+	// Verify.Info).
+	Status Status `json:"status"`
 	Detail string `json:"detail,omitempty"`
 }

@@ -23,79 +23,30 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vbench-dev/vbench/internal/release"
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/proc"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
 // Version is vbench's version as a run file records it (Env.VbenchVersion):
-//
-//   - the module version when the build has one: a release tag, or the
-//     pseudo-version Go derives from the commit when building in a clone
-//     of the repository (Go 1.24+), "+dirty" when the tree had changes;
-//   - else "devel-REVISION" from the VCS stamp (REVISION the commit's first
-//     12 hex digits), "-dirty" appended when the tree had changes: a build
-//     with -buildvcs=auto records vcs.revision and vcs.modified
-//     (cmd/go: "go help buildvcs") even where no module version is known;
-//   - else "devel": the build recorded neither (-buildvcs=false, a
-//     source tree that is not a checkout, or a git worktree, whose .git is
-//     a file that cmd/go does not recognize as a repository).
+// the release (internal/release.Version, v0.3.0), then "+" and the first
+// 12 hex digits of the commit where the build recorded one (".dirty" when
+// the tree had changes): v0.3.0+c42f615a1b2c. A build that recorded no
+// commit (-buildvcs=false, as this project's machines set in their go env,
+// a source tree that is not a checkout, a git worktree) is the release
+// alone, unless -ldflags -X set release.Commit.
 func Version() string { return ReadBuild().Version }
 
-// Build describes the running binary, from debug.ReadBuildInfo.
-type Build struct {
-	Version  string // as Version returns it
-	Revision string // vcs.revision, the full commit hash; "" if not recorded
-	Time     string // vcs.time, the commit's time (RFC 3339); "" if not recorded
-	Modified bool   // vcs.modified: the tree had uncommitted changes
-	Go       string // the toolchain, e.g. "go1.26.8"
-	// CgoEnabled is the CGO_ENABLED setting of the build, "0" or "1" ("" if
-	// not recorded); vbench must be built with 0 to be static.
-	CgoEnabled string
-}
+// Build describes the running binary (package release).
+type Build = release.Build
 
 // ReadBuild describes the running binary.
-func ReadBuild() Build {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return Build{Version: "devel", Go: runtime.Version()}
-	}
-	return buildOf(bi)
-}
-
-// buildOf reads a build's description; tests give it synthetic ones.
-func buildOf(bi *debug.BuildInfo) Build {
-	b := Build{Go: bi.GoVersion}
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			b.Revision = s.Value
-		case "vcs.time":
-			b.Time = s.Value
-		case "vcs.modified":
-			b.Modified = s.Value == "true"
-		case "CGO_ENABLED":
-			b.CgoEnabled = s.Value
-		}
-	}
-	switch {
-	case bi.Main.Version != "" && bi.Main.Version != "(devel)":
-		b.Version = bi.Main.Version
-	case b.Revision != "":
-		b.Version = "devel-" + b.Revision[:min(12, len(b.Revision))]
-		if b.Modified {
-			b.Version += "-dirty"
-		}
-	default:
-		b.Version = "devel"
-	}
-	return b
-}
+func ReadBuild() Build { return release.Read() }
 
 // Machine says where Collect reads a machine's facts.
 type Machine struct {
@@ -123,6 +74,7 @@ func (m Machine) Collect() runfile.Env {
 		NumCPU:        m.NumCPU(),
 		GoVersion:     runtime.Version(),
 		VbenchVersion: Version(),
+		VbenchRelease: release.Version,
 		CPUFlags:      map[string]bool{},
 	}
 	miss := func(what string, err error) {

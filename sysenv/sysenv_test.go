@@ -74,7 +74,7 @@ func TestCollectFixture(t *testing.T) {
 	got := e
 	// Facts of the build, not of the fixture, and the long texts checked
 	// apart below.
-	got.GoVersion, got.VbenchVersion, got.Cmdline, got.Vulnerabilities = "", "", "", nil
+	got.GoVersion, got.VbenchVersion, got.VbenchRelease, got.Cmdline, got.Vulnerabilities = "", "", "", "", nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Collect on the fixture:\n got %+v\nwant %+v", got, want)
 	}

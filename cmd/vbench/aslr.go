@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vbench-dev/vbench/aslr"
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/internal/progress"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
@@ -46,6 +47,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	noRand := fs.Bool("no-randomize", false, "spawn with personality ADDR_NO_RANDOMIZE (as 'setarch -R'): the control run")
 	csvOut := fs.String("samples-csv", "", "stream the raw samples as CSV to `FILE` (renamed into place at the end; '-': standard output)")
 	jsonOut := jsonFlag(fs, "environment and estimators")
+	metricsOut := metricsFlag(fs)
 	label := labelFlag(fs)
 	workers := fs.Int("workers", 0, fmt.Sprintf("spawning threads (0: %d here, CPUs+1, at most 4)", aslr.DefaultWorkers()))
 	ptrace := fs.Bool("ptrace", false, "read every sample of the built-in target through ptrace and /proc, as for --target (slower; to compare)")
@@ -67,10 +69,16 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := checkMetricsFile("aslr", *metricsOut); err != nil {
+		return err
+	}
 	// The tables go to stderr when a file takes standard output.
 	out := stdout
 	if toStdout(*jsonOut, *csvOut) {
 		out = stderr
+	}
+	if *fromCSV != "" && *metricsOut != "" {
+		return usageErrorf("aslr: --openmetrics with --from-csv: write --json and run 'vbench export' on it")
 	}
 	if *fromCSV != "" {
 		return aslrFromCSV(*fromCSV, *jsonOut, *label, *wide, stdout, out)
@@ -129,6 +137,9 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 			return failedf("aslr: %v", err)
 		}
 	}
+	if err := writeMetrics("aslr", *metricsOut, run); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "kernel %s, kernel.randomize_va_space=%d, vm.mmap_rnd_bits=%d, vsyscall=%s\n",
 		run.Env.KernelRelease, run.Env.RandomizeVASpace, run.Env.MmapRndBits, run.Env.VsyscallMode)
 	if err := writeAslr(out, run.Env, res, *wide); err != nil {
@@ -149,7 +160,7 @@ func aslrFromCSV(path, jsonOut, label string, wide bool, stdout, out io.Writer) 
 		return usageErrorf("aslr: --from-csv: %v", err)
 	}
 	defer f.Close()
-	res, err := aslr.FromCSV(f, path)
+	res, err := analysis.FromCSV(f, path)
 	if err != nil {
 		return usageErrorf("aslr: --from-csv %s: %v", path, err)
 	}

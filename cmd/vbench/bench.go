@@ -49,9 +49,9 @@ status 130 or 143).
 func runBench(args []string, stdout, stderr io.Writer) error {
 	def := probes.DefaultBenchConfig()
 	fs := newFlags("bench", "vbench bench [flags]", benchExamples, stdout)
-	functions := fs.StringSlice("functions", nil, "functions to time, comma-separated (default all: "+strings.Join(probes.BenchFunctions, ",")+")")
-	paths := fs.StringSlice("paths", nil, "paths to take (default all: "+strings.Join(probes.BenchPaths, ",")+")")
-	clocks := fs.StringSlice("clocks", nil, "clocks for clock_gettime and clock_getres (default all: "+strings.Join(probes.ClockNames(), ",")+")")
+	functions := fs.StringSlice("functions", nil, "functions to time, comma-separated (default all: "+runfile.Join(runfile.BenchFunctions(), ",")+")")
+	paths := fs.StringSlice("paths", nil, "paths to take (default all: "+runfile.Join(runfile.Paths, ",")+")")
+	clocks := fs.StringSlice("clocks", nil, "clocks for clock_gettime and clock_getres (default all: "+runfile.Join(runfile.Clocks, ",")+")")
 	cpu := cpuFlag(fs, "the timed thread")
 	count := fs.Int("count", def.Count, fmt.Sprintf("samples per cell (at most %d)", probes.MaxCount))
 	benchtime := fs.Duration("benchtime", def.Benchtime, fmt.Sprintf("target time per sample (at most %v)", probes.MaxBenchtime))
@@ -61,6 +61,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	noLatency := fs.Bool("no-latency", false, "deprecated: --latency=false")
 	fs.MarkHidden("no-latency")
 	jsonOut := jsonFlag(fs, "environment, samples, summaries")
+	metricsOut := metricsFlag(fs)
 	benchOut := fs.String("benchfmt", "", "write the samples in Go benchmark format (for benchstat) to `FILE` ('-': standard output)")
 	csvOut := fs.String("csv", "", "write the table as CSV to `FILE` ('-': standard output): one record per cell, the summary in ns at full precision")
 	label := labelFlag(fs)
@@ -82,13 +83,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	cfg := def
-	for _, f := range *functions {
-		cfg.Functions = append(cfg.Functions, probes.Func(f))
-	}
-	for _, p := range *paths {
-		cfg.Paths = append(cfg.Paths, probes.Path(p))
-	}
-	cfg.Clocks = *clocks
+	cfg.Functions, cfg.Paths, cfg.Clocks = words[runfile.Function](*functions), words[runfile.Path](*paths), words[runfile.Clock](*clocks)
 	cfg.CPU, cfg.Count, cfg.Benchtime = *cpu, *count, *benchtime
 	cfg.CellByCell, cfg.RetryNoisy = *cellByCell, *retryNoisy
 	cfg.Latency = *latency && !*noLatency
@@ -118,6 +113,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err := checkOutFile("bench", o.flag, o.path); err != nil {
 			return err
 		}
+	}
+	if err := checkMetricsFile("bench", *metricsOut); err != nil {
+		return err
 	}
 	if len(dashes) > 1 {
 		return usageErrorf("bench: %s would all write to standard output; give all but one a file", strings.Join(dashes, " and "))
@@ -172,6 +170,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err := writeOut(*jsonOut, stdout, run.Encode); err != nil {
 			return failedf("bench: --json %v", err)
 		}
+	}
+	if err := writeMetrics("bench", *metricsOut, run); err != nil {
+		return err
 	}
 	if *benchOut != "" {
 		if err := writeOut(*benchOut, stdout, func(w io.Writer) error { return writeBenchfmt(w, run) }); err != nil {
@@ -268,4 +269,14 @@ func (e *errWriter) printf(format string, a ...any) {
 	if e.err == nil {
 		_, e.err = fmt.Fprintf(e.w, format, a...)
 	}
+}
+
+// words are names given on the command line as runfile's words, checked
+// by whoever takes them (probes.BenchConfig.NormalizeNames).
+func words[T ~string](names []string) []T {
+	var out []T
+	for _, n := range names {
+		out = append(out, T(n))
+	}
+	return out
 }

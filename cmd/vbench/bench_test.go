@@ -23,7 +23,7 @@ func TestBenchBadNames(t *testing.T) {
 		want string // in the one-line error
 	}{
 		{[]string{"--functions", "time,nanosleep"}, `unknown function "nanosleep" (valid: gettimeofday, time, clock_gettime, clock_getres, getcpu, getrandom, floor)`},
-		{[]string{"--paths", "int80"}, `unknown path "int80" (valid: syscall, vdso, vsyscall)`},
+		{[]string{"--paths", "int80"}, `unknown path "int80" (valid: syscall, vdso, vsyscall, rseq)`},
 		{[]string{"--clocks", "MONOTONIC,SGI_CYCLE"}, `unknown clock "SGI_CYCLE" (valid: REALTIME, MONOTONIC,`},
 		{[]string{"--count", "0"}, "--count 0"},
 		{[]string{"--benchtime", "0s"}, "--benchtime 0s"},

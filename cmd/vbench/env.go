@@ -79,9 +79,12 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 		if b.Modified {
 			c += ", modified"
 		}
+		if b.FromLdflags {
+			c += ", from -ldflags"
+		}
 		about = append(about, c)
 	} else {
-		about = append(about, "no commit recorded")
+		about = append(about, "no commit recorded: built with -buildvcs=false or outside a git checkout")
 	}
 	about = append(about, b.Go)
 	if b.CgoEnabled != "" {

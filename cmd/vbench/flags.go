@@ -24,7 +24,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
+	"github.com/vbench-dev/vbench/openmetrics"
 	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // resultsDir is where commands put what they write unless told otherwise.
@@ -154,4 +156,32 @@ func deprecated(fs *pflag.FlagSet, stderr io.Writer, old, use string) {
 	if fs.Changed(old) {
 		fmt.Fprintf(stderr, "vbench: %s: --%s is deprecated: use %s\n", fs.Name(), old, use)
 	}
+}
+
+// metricsFlag defines --openmetrics FILE for a command that makes a run
+// (run, bench, aslr); check it with checkMetricsFile, write it with
+// writeMetrics.
+func metricsFlag(fs *pflag.FlagSet) *string {
+	return fs.String("openmetrics", "", "write the run's figures as Prometheus text metrics to `FILE` (atomically, for node_exporter's textfile collector: name it *.prom)")
+}
+
+// checkMetricsFile checks --openmetrics before any work. Standard output
+// is refused: the run's metrics are for a file a collector reads ('vbench
+// export --openmetrics -' prints them).
+func checkMetricsFile(cmd, path string) error {
+	if path == "-" {
+		return usageErrorf("%s: --openmetrics -: give a file (vbench export RUN.json --openmetrics - prints them)", cmd)
+	}
+	return checkOutFile(cmd, "--openmetrics", path)
+}
+
+// writeMetrics writes run's metrics to path atomically, if asked.
+func writeMetrics(cmd, path string, run *runfile.Run) error {
+	if path == "" {
+		return nil
+	}
+	if err := openmetrics.WriteFile(path, []*runfile.Run{run}, nil); err != nil {
+		return failedf("%s: --openmetrics %v", cmd, err)
+	}
+	return nil
 }

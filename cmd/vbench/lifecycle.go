@@ -78,7 +78,7 @@ func runLifecycle(args []string, stdout, stderr io.Writer) error {
 	}
 	n := 0
 	for _, c := range l.Checks {
-		if c.Status == "fail" {
+		if c.Status == runfile.StatusFail {
 			n++
 		}
 	}

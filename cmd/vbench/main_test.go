@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vbench-dev/vbench/probes/vsyscall"
+	"github.com/vbench-dev/vbench/probes"
 )
 
 func TestMain(m *testing.M) {
 	// Commands under test start child probes by re-executing this binary.
-	vsyscall.RunChildIfAsked()
+	if code, child := probes.RunChild(); child {
+		os.Exit(code)
+	}
 	os.Exit(m.Run())
 }
 

@@ -79,7 +79,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if !v.Passed {
 		n := 0
 		for _, c := range v.Checks {
-			if c.Status == verify.Fail {
+			if c.Status == runfile.StatusFail {
 				n++
 			}
 		}

@@ -25,9 +25,9 @@ const (
 	CheckMap     = "arch_prctl map"
 	checkEEXIST  = "EEXIST " // + the region left mapped, e.g. "EEXIST [vvar] left"
 	CheckFaults  = "fault injection"
-	statusPass   = "pass"
-	statusFail   = "fail"
-	statusSkip   = "skip"
+	statusPass   = runfile.StatusPass
+	statusFail   = runfile.StatusFail
+	statusSkip   = runfile.StatusSkip
 	defaultMax   = 64
 	debugfsMount = "/sys/kernel/debug"
 )
@@ -69,7 +69,7 @@ type runner struct {
 	layout []proc.Mapping
 }
 
-func (r *runner) add(name, status, detail string) {
+func (r *runner) add(name string, status runfile.Status, detail string) {
 	r.out.Checks = append(r.out.Checks, runfile.Check{Name: name, Status: status, Detail: detail})
 }
 

@@ -1,4 +1,4 @@
-package aslr
+package analysis
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package aslr
+package analysis
 
 import (
 	"bufio"
@@ -12,21 +12,23 @@ import (
 	"github.com/vbench-dev/vbench/runfile"
 )
 
-// csvWriter streams one line per sample: the sample number, then each
+// CSVWriter streams one line per sample: the sample number, then each
 // region's base in hex (empty when absent), then the [vsyscall] address
 // (empty when not mapped). Nothing is kept in memory.
-type csvWriter struct {
+type CSVWriter struct {
 	w   *bufio.Writer
 	buf []byte
 }
 
-func newCSV(w io.Writer) *csvWriter {
+// NewCSV writes the header to w; nil for a nil w (then every method does
+// nothing).
+func NewCSV(w io.Writer) *CSVWriter {
 	if w == nil {
 		return nil
 	}
-	c := &csvWriter{w: bufio.NewWriterSize(w, 64<<10)}
+	c := &CSVWriter{w: bufio.NewWriterSize(w, 64<<10)}
 	c.buf = append(c.buf, "sample"...)
-	for _, n := range regionNames {
+	for _, n := range Regions {
 		c.buf = append(c.buf, ',')
 		c.buf = append(c.buf, n...)
 	}
@@ -35,22 +37,23 @@ func newCSV(w io.Writer) *csvWriter {
 	return c
 }
 
-func (c *csvWriter) add(i int, s *sample) error {
+// Add writes sample number i.
+func (c *CSVWriter) Add(i int, s *Sample) error {
 	if c == nil {
 		return nil
 	}
 	b := strconv.AppendInt(c.buf[:0], int64(i), 10)
-	for r := range nRegions {
+	for r := range NRegions {
 		b = append(b, ',')
-		if s.present[r] {
+		if s.Has(r) {
 			b = append(b, "0x"...)
-			b = strconv.AppendUint(b, s.base[r], 16)
+			b = strconv.AppendUint(b, s.Base[r], 16)
 		}
 	}
 	b = append(b, ',')
-	if s.vsyscallPerms != "" {
+	if s.VsyscallPerms != "" {
 		b = append(b, "0x"...)
-		b = strconv.AppendUint(b, s.vsyscall, 16)
+		b = strconv.AppendUint(b, s.Vsyscall, 16)
 	}
 	b = append(b, '\n')
 	c.buf = b
@@ -58,7 +61,8 @@ func (c *csvWriter) add(i int, s *sample) error {
 	return err
 }
 
-func (c *csvWriter) flush() error {
+// Flush writes what is buffered.
+func (c *CSVWriter) Flush() error {
 	if c == nil {
 		return nil
 	}
@@ -99,7 +103,7 @@ func FromCSV(r io.Reader, name string) (*runfile.ASLR, error) {
 	var have uint16
 	for _, h := range strings.Split(head, ",") {
 		h = strings.TrimSpace(h)
-		switch i := slices.Index(regionNames, h); {
+		switch i := slices.Index(Regions, h); {
 		case h == "sample":
 			cols = append(cols, colSample)
 		case h == "vsyscall":
@@ -110,13 +114,13 @@ func FromCSV(r io.Reader, name string) (*runfile.ASLR, error) {
 		case i >= 0:
 			return nil, fmt.Errorf("%w: line %d: column %q twice", ErrCSV, line, h)
 		default:
-			return nil, fmt.Errorf("%w: line %d: unknown column %q (want sample, vsyscall or a region: %s)", ErrCSV, line, h, strings.Join(regionNames, ", "))
+			return nil, fmt.Errorf("%w: line %d: unknown column %q (want sample, vsyscall or a region: %s)", ErrCSV, line, h, strings.Join(Regions, ", "))
 		}
 	}
 	if have == 0 {
 		return nil, fmt.Errorf("%w: line %d: no region column in the header", ErrCSV, line)
 	}
-	agg := newAggregate(0, have)
+	agg := NewColumns(0, have)
 	vsCol := slices.Contains(cols, colVsyscall)
 	for {
 		t, ok := next()
@@ -127,7 +131,7 @@ func FromCSV(r io.Reader, name string) (*runfile.ASLR, error) {
 		if len(fields) != len(cols) {
 			return nil, fmt.Errorf("%w: line %d: %d fields, the header has %d", ErrCSV, line, len(fields), len(cols))
 		}
-		var s sample
+		var s Sample
 		for j, f := range fields {
 			f = strings.TrimSpace(f)
 			if cols[j] == colSample || f == "" {
@@ -138,12 +142,12 @@ func FromCSV(r io.Reader, name string) (*runfile.ASLR, error) {
 				return nil, fmt.Errorf("%w: line %d: column %d: %q is not a hex address", ErrCSV, line, j+1, f)
 			}
 			if cols[j] == colVsyscall {
-				s.vsyscall, s.vsyscallPerms = v, "perms not in the CSV"
+				s.Vsyscall, s.VsyscallPerms = v, "perms not in the CSV"
 				continue
 			}
-			s.base[cols[j]], s.present[cols[j]] = v, true
+			s.Set(cols[j], v)
 		}
-		agg.add(&s)
+		agg.Add(&s)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%w: line %d: %v", ErrCSV, line+1, err)
@@ -152,10 +156,9 @@ func FromCSV(r io.Reader, name string) (*runfile.ASLR, error) {
 		return nil, fmt.Errorf("%w: no samples after the header", ErrCSV)
 	}
 	res := &runfile.ASLR{Target: "samples from " + name, Samples: agg.n, Requested: agg.n}
-	agg.finish(res)
+	Analyze(agg, res)
 	if !vsCol {
 		res.Vsyscall = nil
 	}
-	res.Conclusions = Conclusions(res)
 	return res, nil
 }

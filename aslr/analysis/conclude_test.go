@@ -1,4 +1,4 @@
-package aslr
+package analysis
 
 import (
 	"math/rand/v2"
@@ -9,23 +9,21 @@ import (
 )
 
 // layout draws one synthetic sample.
-type layout func(rng *rand.Rand) sample
+type layout func(rng *rand.Rand) Sample
 
 func synthetic(t *testing.T, n int, noRand bool, loader bool, draw layout) []string {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(11, 12))
-	agg := newAggregate(n, allRegions)
+	agg := NewColumns(n, AllRegions)
 	for range n {
 		s := draw(rng)
-		agg.add(&s)
+		agg.Add(&s)
 	}
 	res := &runfile.ASLR{Samples: n, Requested: n, NoRandomize: noRand}
-	agg.finish(res)
+	Analyze(agg, res)
 	_ = loader // the executable-is-mmap sentence now comes from the exe/mmap pair
 	return Conclusions(res)
 }
-
-func set(s *sample, r int, v uint64) { s.base[r], s.present[r] = v, true }
 
 func has(t *testing.T, cs []string, want string, yes bool) {
 	t.Helper()
@@ -44,18 +42,18 @@ func has(t *testing.T, cs []string, want string, yes bool) {
 
 // Linux 6.9+: the vDSO is in the mmap region, below the static-PIE target.
 func TestConcludeMmapRegion(t *testing.T) {
-	cs := synthetic(t, 2000, false, true, func(rng *rand.Rand) sample {
-		var s sample
+	cs := synthetic(t, 2000, false, true, func(rng *rand.Rand) Sample {
+		var s Sample
 		m := 0x7f0000000000 + rng.Uint64N(1<<28)*page
-		set(&s, rExe, m)
-		set(&s, rMmap, m)
-		set(&s, rVdso, m-0x2000)
-		set(&s, rVvar, m-0x8000)
+		s.Set(Exe, m)
+		s.Set(Mmap, m)
+		s.Set(Vdso, m-0x2000)
+		s.Set(Vvar, m-0x8000)
 		st := 0x7ffc00000000 + rng.Uint64N(1<<22)*page
-		set(&s, rStack, st)
-		set(&s, rSP, st+0x1ee20+rng.Uint64N(512)*16)
-		set(&s, rHeap, 0x555555554000+rng.Uint64N(1<<18)*page)
-		s.vsyscall, s.vsyscallPerms = 0xffffffffff600000, "--xp"
+		s.Set(Stack, st)
+		s.Set(SP, st+0x1ee20+rng.Uint64N(512)*16)
+		s.Set(Heap, 0x555555554000+rng.Uint64N(1<<18)*page)
+		s.Vsyscall, s.VsyscallPerms = 0xffffffffff600000, "--xp"
 		return s
 	})
 	has(t, cs, "moves with the mmap base", true)
@@ -68,15 +66,15 @@ func TestConcludeMmapRegion(t *testing.T) {
 // Linux <= 6.8: vdso_addr() puts the vDSO at a random page between the
 // stack and the next 2 MiB boundary; vsyscall=none.
 func TestConcludeAboveStack(t *testing.T) {
-	cs := synthetic(t, 2000, false, false, func(rng *rand.Rand) sample {
-		var s sample
+	cs := synthetic(t, 2000, false, false, func(rng *rand.Rand) Sample {
+		var s Sample
 		st := 0x7ffc00000000 + rng.Uint64N(1<<22)*page
-		set(&s, rStack, st)
-		set(&s, rSP, st+0x20000)
+		s.Set(Stack, st)
+		s.Set(SP, st+0x20000)
 		v := st + 0x21000 + rng.Uint64N(512)*page
-		set(&s, rVdso, v)
-		set(&s, rVvar, v-0x4000)
-		set(&s, rMmap, 0x7f0000000000+rng.Uint64N(1<<28)*page)
+		s.Set(Vdso, v)
+		s.Set(Vvar, v-0x4000)
+		s.Set(Mmap, 0x7f0000000000+rng.Uint64N(1<<28)*page)
 		return s
 	})
 	has(t, cs, "sits just above the stack", true)
@@ -87,12 +85,12 @@ func TestConcludeAboveStack(t *testing.T) {
 }
 
 func TestConcludeControl(t *testing.T) {
-	cs := synthetic(t, 100, true, true, func(*rand.Rand) sample {
-		var s sample
-		set(&s, rVdso, 0x7ffff7ffc000)
-		set(&s, rStack, 0x7ffffffde000)
-		set(&s, rHeap, 0x555555555000)
-		s.vsyscall, s.vsyscallPerms = 0xffffffffff600000, "r-xp"
+	cs := synthetic(t, 100, true, true, func(*rand.Rand) Sample {
+		var s Sample
+		s.Set(Vdso, 0x7ffff7ffc000)
+		s.Set(Stack, 0x7ffffffde000)
+		s.Set(Heap, 0x555555555000)
+		s.Vsyscall, s.VsyscallPerms = 0xffffffffff600000, "r-xp"
 		return s
 	})
 	has(t, cs, "every region has one value", true)
@@ -106,22 +104,22 @@ func TestConcludeControl(t *testing.T) {
 func TestConcludeArm64(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	const n = 500
-	agg := newAggregate(n, allRegions)
+	agg := NewColumns(n, AllRegions)
 	for range n {
-		var s sample
+		var s Sample
 		m := 0xffff7f7f0000 + rng.Uint64N(1<<18)*page
-		set(&s, rExe, m)
-		set(&s, rMmap, m)
-		set(&s, rVdso, m-0x1000)
-		set(&s, rVvar, m-0x3000)
+		s.Set(Exe, m)
+		s.Set(Mmap, m)
+		s.Set(Vdso, m-0x1000)
+		s.Set(Vvar, m-0x3000)
 		st := 0xffffc0000000 + rng.Uint64N(1<<18)*page
-		set(&s, rStack, st)
-		set(&s, rSP, st+0x1fe40+rng.Uint64N(256)*16)
-		set(&s, rHeap, 0xaaaaaaaa0000+rng.Uint64N(1<<18)*page)
-		agg.add(&s)
+		s.Set(Stack, st)
+		s.Set(SP, st+0x1fe40+rng.Uint64N(256)*16)
+		s.Set(Heap, 0xaaaaaaaa0000+rng.Uint64N(1<<18)*page)
+		agg.Add(&s)
 	}
 	res := &runfile.ASLR{Samples: n, Requested: n}
-	agg.finish(res)
+	Analyze(agg, res)
 	x86 := Conclusions(res)
 	has(t, x86, "mmap region (Linux 6.9+)", true)
 	has(t, x86, "(vsyscall=none)", true)

@@ -1,4 +1,4 @@
-package aslr
+package analysis
 
 import (
 	"fmt"
@@ -17,25 +17,25 @@ func BenchmarkStudyEstimate(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 1))
 			for range b.N {
 				b.StopTimer() // drawing the samples is not the work measured
-				agg := newAggregate(n, allRegions)
+				agg := NewColumns(n, AllRegions)
 				for range n {
-					var s sample
+					var s Sample
 					m := 0x7f0000000000 + rng.Uint64N(1<<28)*page
-					set(&s, rVdso, m-0x2000)
-					set(&s, rVvar, m-0x8000)
-					set(&s, rVvarVclock, m-0x4000)
-					set(&s, rExe, m)
-					set(&s, rMmap, m)
+					s.Set(Vdso, m-0x2000)
+					s.Set(Vvar, m-0x8000)
+					s.Set(VvarVclock, m-0x4000)
+					s.Set(Exe, m)
+					s.Set(Mmap, m)
 					st := 0x7ffc00000000 + rng.Uint64N(1<<22)*page
-					set(&s, rStack, st)
-					set(&s, rSP, st+0x1ee20+rng.Uint64N(512)*16)
-					set(&s, rHeap, 0x555555554000+rng.Uint64N(1<<18)*page)
-					s.vsyscall, s.vsyscallPerms = 0xffffffffff600000, "--xp"
-					agg.add(&s)
+					s.Set(Stack, st)
+					s.Set(SP, st+0x1ee20+rng.Uint64N(512)*16)
+					s.Set(Heap, 0x555555554000+rng.Uint64N(1<<18)*page)
+					s.Vsyscall, s.VsyscallPerms = 0xffffffffff600000, "--xp"
+					agg.Add(&s)
 				}
 				b.StartTimer()
 				res := &runfile.ASLR{Samples: n}
-				agg.finish(res)
+				Analyze(agg, res)
 				if len(res.Pairs) != 28 {
 					b.Fatalf("%d pairs", len(res.Pairs))
 				}
