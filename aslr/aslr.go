@@ -95,8 +95,8 @@ var ErrConfig = errors.New("bad aslr configuration")
 // PF_RANDOMIZE). The thread's personality is restored afterwards, or the
 // thread is discarded if that fails.
 func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*runfile.ASLR, error) {
-	if cfg.Samples <= 0 {
-		return nil, fmt.Errorf("%w: samples must be at least 1, got %d", ErrConfig, cfg.Samples)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	t, err := openTarget(cfg.Target)
 	if err != nil {

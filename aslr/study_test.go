@@ -262,10 +262,10 @@ func studySIGINT(t *testing.T, ptrace bool) {
 func TestNoOrphansWhenKilled(t *testing.T) {
 	switch os.Getenv("VBENCH_ASLR_HELPER") {
 	case "self-report":
-		Study(context.Background(), Config{Samples: 1 << 30}, nil)
+		Study(context.Background(), Config{Samples: MaxSamples}, nil)
 		return
 	case "ptrace":
-		Study(context.Background(), Config{Samples: 1 << 30, Ptrace: true}, nil)
+		Study(context.Background(), Config{Samples: MaxSamples, Ptrace: true}, nil)
 		return
 	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vbench-dev/vbench/internal/field"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -48,32 +49,6 @@ type BenchConfig struct {
 	Doors *Doors
 }
 
-// Bounds of BenchConfig: beyond them a run would not fit in memory (every
-// sample is kept, with its counts) or in an afternoon.
-const (
-	MaxCount      = 10000
-	MaxBenchtime  = 10 * time.Second
-	MaxRetryNoisy = time.Hour
-)
-
-// ErrBadConfig is wrapped by the error for a count, benchtime or retry
-// budget out of bounds.
-var ErrBadConfig = errors.New("bad bench configuration")
-
-// CheckBounds reports a Count, Benchtime or RetryNoisy out of bounds (0
-// count and benchtime mean the defaults), naming the flag and the limit.
-func (cfg BenchConfig) CheckBounds() error {
-	switch {
-	case cfg.Count < 0 || cfg.Count > MaxCount:
-		return &wrapErr{fmt.Sprintf("--count %d: want 1 to %d samples per cell", cfg.Count, MaxCount), ErrBadConfig}
-	case cfg.Benchtime < 0 || cfg.Benchtime > MaxBenchtime:
-		return &wrapErr{fmt.Sprintf("--benchtime %v: want a positive duration of at most %v per sample", cfg.Benchtime, MaxBenchtime), ErrBadConfig}
-	case cfg.RetryNoisy < 0 || cfg.RetryNoisy > MaxRetryNoisy:
-		return &wrapErr{fmt.Sprintf("--retry-noisy %v: want 0 (off) to %v", cfg.RetryNoisy, MaxRetryNoisy), ErrBadConfig}
-	}
-	return nil
-}
-
 // DefaultBenchConfig is what `vbench bench` does without flags.
 func DefaultBenchConfig() BenchConfig {
 	return BenchConfig{CPU: -1, Count: 10, Benchtime: 20 * time.Millisecond, Latency: true,
@@ -84,39 +59,30 @@ func DefaultBenchConfig() BenchConfig {
 // name.
 var ErrUnknownName = errors.New("unknown name")
 
-// wrapErr is an error whose message stands alone (one line, no sentinel
-// prefix) but which still matches its sentinel with errors.Is.
-type wrapErr struct {
-	msg      string
-	sentinel error
-}
-
-func (e *wrapErr) Error() string { return e.msg }
-func (e *wrapErr) Unwrap() error { return e.sentinel }
-
 // NormalizeNames checks the selections of cfg against the known names and
 // returns cfg with canonical names (clocks upper-case without CLOCK_, one
-// entry per name). A bad name gives one error, wrapping ErrUnknownName, that
-// lists the valid names.
+// entry per name). A bad name gives one *field.Error, wrapping
+// ErrUnknownName, that lists the valid names.
 func (cfg BenchConfig) NormalizeNames() (BenchConfig, error) {
 	var err error
-	if cfg.Functions, err = pick(cfg.Functions, runfile.BenchFunctions(), func(s string) (runfile.Function, error) {
+	if cfg.Functions, err = pick("Functions", cfg.Functions, runfile.BenchFunctions(), func(s string) (runfile.Function, error) {
 		return runfile.ParseFunction(s, true)
 	}); err != nil {
 		return cfg, err
 	}
-	if cfg.Paths, err = pick(cfg.Paths, runfile.Paths, runfile.ParsePath); err != nil {
+	if cfg.Paths, err = pick("Paths", cfg.Paths, runfile.Paths, runfile.ParsePath); err != nil {
 		return cfg, err
 	}
-	if cfg.Clocks, err = pick(cfg.Clocks, runfile.Clocks, runfile.ParseClock); err != nil {
+	if cfg.Clocks, err = pick("Clocks", cfg.Clocks, runfile.Clocks, runfile.ParseClock); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
 }
 
 // pick returns names parsed by parse, once each and in the order of valid,
-// or all of valid when names is empty.
-func pick[T ~string](names, valid []T, parse func(string) (T, error)) ([]T, error) {
+// or all of valid when names is empty; a bad one is an error for the field
+// name.
+func pick[T ~string](name string, names, valid []T, parse func(string) (T, error)) ([]T, error) {
 	if len(names) == 0 {
 		return slices.Clone(valid), nil
 	}
@@ -124,7 +90,7 @@ func pick[T ~string](names, valid []T, parse func(string) (T, error)) ([]T, erro
 	for _, n := range names {
 		c, err := parse(string(n))
 		if err != nil {
-			return nil, &wrapErr{err.Error(), ErrUnknownName}
+			return nil, field.Errorf(ErrUnknownName, name, nil, "%v", err)
 		}
 		if !slices.Contains(out, c) {
 			out = append(out, c)
@@ -240,25 +206,13 @@ func opFor(call Call, c Clock, p runfile.Path, d *Doors) (loopOp, string) {
 func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int)) (*runfile.Bench, error) {
 	benchMu.Lock() // one Bench at a time: the loops share loopBuf and its getrandom state
 	defer benchMu.Unlock()
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	cfg, err := cfg.NormalizeNames()
 	if err != nil {
 		return nil, err
-	}
-	if err := cfg.CheckBounds(); err != nil {
-		return nil, err
-	}
-	def := DefaultBenchConfig()
-	if cfg.Count <= 0 {
-		cfg.Count = def.Count
-	}
-	if cfg.Benchtime <= 0 {
-		cfg.Benchtime = def.Benchtime
-	}
-	if cfg.LatencyCalls <= 0 {
-		cfg.LatencyCalls = def.LatencyCalls
-	}
-	if cfg.LatencyTime <= 0 {
-		cfg.LatencyTime = def.LatencyTime
 	}
 	d := cfg.Doors
 	if d == nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vbench-dev/vbench/internal/field"
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -291,22 +292,48 @@ func TestBenchInterleaves(t *testing.T) {
 	}
 }
 
-func TestBenchBounds(t *testing.T) {
-	for _, cfg := range []BenchConfig{
-		{Count: MaxCount + 1}, {Count: -1},
-		{Benchtime: MaxBenchtime + 1}, {Benchtime: -1},
-		{RetryNoisy: MaxRetryNoisy + 1}, {RetryNoisy: -1},
+// TestBenchValidate: each field out of bounds is an error naming that
+// field, which Bench returns too, before measuring anything.
+func TestBenchValidate(t *testing.T) {
+	for _, c := range []struct {
+		mutate func(*BenchConfig)
+		field  string
+		kind   error
+	}{
+		{func(c *BenchConfig) { c.Count = MaxCount + 1 }, "Count", ErrBadConfig},
+		{func(c *BenchConfig) { c.Count = -1 }, "Count", ErrBadConfig},
+		{func(c *BenchConfig) { c.Benchtime = MaxBenchtime + 1 }, "Benchtime", ErrBadConfig},
+		{func(c *BenchConfig) { c.Benchtime = -1 }, "Benchtime", ErrBadConfig},
+		{func(c *BenchConfig) { c.RetryNoisy = MaxRetryNoisy + 1 }, "RetryNoisy", ErrBadConfig},
+		{func(c *BenchConfig) { c.RetryNoisy = -1 }, "RetryNoisy", ErrBadConfig},
+		{func(c *BenchConfig) { c.LatencyCalls = -5 }, "LatencyCalls", ErrBadConfig},
+		{func(c *BenchConfig) { c.CPU = -2 }, "CPU", ErrBadConfig},
+		{func(c *BenchConfig) { c.CPU = 1 << 20 }, "CPU", ErrBadCPU},
+		{func(c *BenchConfig) { c.Functions = []runfile.Function{"nanosleep"} }, "Functions", ErrUnknownName},
+		{func(c *BenchConfig) { c.Paths = []runfile.Path{"int80"} }, "Paths", ErrUnknownName},
+		{func(c *BenchConfig) { c.Clocks = []runfile.Clock{"SGI_CYCLE"} }, "Clocks", ErrUnknownName},
 	} {
-		err := cfg.CheckBounds()
-		if !errors.Is(err, ErrBadConfig) {
-			t.Errorf("%+v: %v, want ErrBadConfig", cfg, err)
+		cfg := DefaultBenchConfig()
+		c.mutate(&cfg)
+		err := cfg.Validate()
+		var fe *field.Error
+		if !errors.As(err, &fe) || fe.Field != c.field || !errors.Is(err, c.kind) {
+			t.Errorf("%s: %v, want an error naming %s", c.field, err, c.field)
 		}
-		if _, err := Bench(context.Background(), cfg, nil); !errors.Is(err, ErrBadConfig) {
-			t.Errorf("Bench %+v: %v, want ErrBadConfig", cfg, err)
+		if _, err := Bench(context.Background(), cfg, nil); !errors.Is(err, c.kind) {
+			t.Errorf("Bench with a bad %s: %v", c.field, err)
 		}
 	}
-	if err := (BenchConfig{Count: MaxCount, Benchtime: MaxBenchtime, RetryNoisy: MaxRetryNoisy}).CheckBounds(); err != nil {
+	cfg := DefaultBenchConfig()
+	cfg.Count, cfg.Benchtime, cfg.RetryNoisy = MaxCount, MaxBenchtime, MaxRetryNoisy
+	if err := cfg.Validate(); err != nil {
 		t.Errorf("the limits themselves: %v", err)
+	}
+	if err := (BenchConfig{}).Validate(); err == nil {
+		t.Error("a zero config validates: Count 0 is no count")
+	}
+	if err := (BenchConfig{}).WithDefaults().Validate(); err != nil {
+		t.Errorf("the zero config with defaults: %v", err)
 	}
 }
 

@@ -339,3 +339,6 @@ const (
 
 // Parts lists every part in the order they run.
 var Parts = []Part{PartVsyscall, PartBench, PartVerify, PartLifecycle, PartASLR}
+
+// Known reports whether p is one of Parts.
+func (p Part) Known() bool { return slices.Contains(Parts, p) }

@@ -112,7 +112,7 @@ func TestASLRBudgetIsNotAnInterruption(t *testing.T) {
 	start := time.Now()
 	Run(context.Background(), Config{
 		Parts: []runfile.Part{runfile.PartASLR}, Doors: syscallOnly(),
-		ASLR: aslr.Config{Samples: 1 << 30}, ASLRBudget: 300 * time.Millisecond,
+		ASLR: aslr.Config{Samples: aslr.MaxSamples}, ASLRBudget: 300 * time.Millisecond,
 	}, r)
 	if r.ASLR == nil {
 		t.Fatalf("no aslr result: %q", r.Errors)
@@ -120,7 +120,7 @@ func TestASLRBudgetIsNotAnInterruption(t *testing.T) {
 	if r.ASLR.Interrupted || len(r.Errors) != 0 {
 		t.Errorf("a sample taken for a fixed time is marked interrupted: %v %q", r.ASLR.Interrupted, r.Errors)
 	}
-	if r.ASLR.Samples == 0 || r.ASLR.Samples >= 1<<30 {
+	if r.ASLR.Samples == 0 || r.ASLR.Samples >= aslr.MaxSamples {
 		t.Errorf("samples %d", r.ASLR.Samples)
 	}
 	if d := time.Since(start); d > 10*time.Second {

@@ -67,16 +67,26 @@ func birthdayCell(e runfile.Estimate, g *runfile.Region) string {
 	return fmt.Sprintf("%.1f [%.1f, %s] (%d)", e.Bits, e.Lo, hi, g.Collisions)
 }
 
-// bitSum is the sum of the bits' plug-in binary entropies; its upper end
-// adds what the plug-ins' low bias may hide: over k varying bits,
-// chi2(k)/(2 n ln 2) at 97.5%. No lower end is claimed.
+// bitSum is the sum of the bits' plug-in binary entropies. Its upper end
+// adds what the plug-ins may hide: their low bias, over k varying bits
+// chi2(k)/(2 n ln 2) at 97.5%, and their first-order spread where a bit
+// is skewed (delta method: a bit set with probability p has plug-in
+// standard deviation sqrt(p(1-p)/n) |log2((1-p)/p)|), summed over the bits
+// as standard deviations (not variances: the bits are not independent,
+// and the deviation of a sum is at most the sum of the deviations), times
+// 1.96. A bit set in half the samples has no first-order spread, so on
+// uniform ASLR bits only the bias term remains. No lower end is claimed.
 func bitSum(s *Stats) runfile.Estimate {
 	nf := float64(s.N)
-	sum := 0.0
+	sum, sd := 0.0, 0.0
 	for i := range 64 {
-		sum += binaryEntropy(float64(s.BitCount[i]) / nf)
+		p := float64(s.BitCount[i]) / nf
+		sum += binaryEntropy(p)
+		if p > 0 && p < 1 {
+			sd += math.Sqrt(p*(1-p)/nf) * math.Abs(math.Log2((1-p)/p))
+		}
 	}
-	hi := sum
+	hi := sum + 1.96*sd
 	if k := float64(s.VaryingBits); k > 0 {
 		hi += chiSquareQuantile(1-(1-level)/2, k) / (2 * nf * math.Ln2)
 	}

@@ -83,25 +83,10 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	if *fromCSV != "" {
 		return aslrFromCSV(*fromCSV, *jsonOut, *label, *wide, stdout, out)
 	}
-	if *samples <= 0 || *samples > maxASLRSamples {
-		return usageErrorf("aslr: --samples %d: want 1 to %d", *samples, maxASLRSamples)
-	}
-	if *target != "" {
-		st, err := os.Stat(*target)
-		if err != nil {
-			return usageErrorf("aslr: --target: %v", err)
-		}
-		if !st.Mode().IsRegular() {
-			return usageErrorf("aslr: --target %s: not a regular file", *target)
-		}
-	}
-	if *workers < 0 || *workers > 64 {
-		return usageErrorf("aslr: --workers %d: want 0 (automatic) to 64", *workers)
-	}
-	if *ceiling < 0 || *ceiling > time.Minute {
-		return usageErrorf("aslr: --ceiling %s: want 0 (do not measure) to 1m", *ceiling)
-	}
 	cfg := aslr.Config{Samples: *samples, Target: *target, NoRandomize: *noRand, Workers: *workers, Ptrace: *ptrace, Ceiling: *ceiling}
+	if err := cfg.Validate(); err != nil {
+		return configError("aslr", err)
+	}
 
 	// Ctrl-C or SIGTERM: stop sampling, estimate and write what was
 	// gathered, marked interrupted, then exit 130 or 143.
@@ -147,10 +132,6 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	}
 	return ctx.interrupted("aslr")
 }
-
-// maxASLRSamples bounds --samples: memory grows by about 100 bytes a sample
-// (102 MB measured at 1,000,000), so ten million stays near 1 GB.
-const maxASLRSamples = 10_000_000
 
 // aslrFromCSV re-estimates from a samples file. The kernel the samples
 // came from is not in the file: no kernel maxima are given.

@@ -8,7 +8,8 @@ package main
 //	--label NAME   names the run a command makes (run, bench, aslr);
 //	--label a,b,c  names the runs a command reads (report, compare)
 //	--cpu N        the CPU to pin to, -1 for the one vbench starts on,
-//	               checked before any work by checkCPU
+//	               checked before any work by the configuration's Validate
+//	               (configError says its errors in flags' words)
 //	--quick        a shorter, rougher run (run, verify); --brief is a
 //	               hidden alias of it
 //	--out DIR      where files go (see outRule)
@@ -24,8 +25,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
+	"github.com/vbench-dev/vbench/internal/field"
 	"github.com/vbench-dev/vbench/openmetrics"
-	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -66,7 +67,8 @@ func labelsFlag(fs *pflag.FlagSet) *[]string {
 	return fs.StringSlice("label", nil, "names for the runs, comma-separated, in order (default: vsyscall mode, kernel and host)")
 }
 
-// cpuFlag defines --cpu; check it with checkCPU.
+// cpuFlag defines --cpu; the configuration it goes into checks it
+// (Validate).
 func cpuFlag(fs *pflag.FlagSet, what string) *int {
 	return fs.Int("cpu", -1, "CPU to pin "+what+" to (-1: the one it starts on)")
 }
@@ -104,19 +106,6 @@ func infoWriter(stderr io.Writer, quiet bool) io.Writer {
 		return io.Discard
 	}
 	return stderr
-}
-
-// checkCPU validates --cpu the same way for every command, before any work:
-// -1 (the default) means the CPU the command starts on; anything else must
-// be a CPU this process may run on. A bad value is a usage error (exit 2).
-func checkCPU(cmd string, cpu int) error {
-	if cpu < -1 {
-		return usageErrorf("%s: --cpu %d: give a CPU number, or -1 for the one vbench starts on", cmd, cpu)
-	}
-	if err := probes.CheckCPU(cpu); err != nil {
-		return usageErrorf("%s: %v", cmd, err)
-	}
-	return nil
 }
 
 // checkOutFile checks, before any work, that an output file named by flag
@@ -184,4 +173,21 @@ func writeMetrics(cmd, path string, run *runfile.Run) error {
 		return failedf("%s: --openmetrics %v", cmd, err)
 	}
 	return nil
+}
+
+// configFlags maps the fields of the configurations the commands fill
+// (field.Error.Field: probes.BenchConfig, verify.Config, aslr.Config, and
+// through study.Config's paths to them, "Bench.Count") to the flags that
+// set them. A field no flag sets (LatencyCalls) keeps its Go name.
+var configFlags = map[string]string{
+	"Count": "--count", "Benchtime": "--benchtime", "RetryNoisy": "--retry-noisy", "CPU": "--cpu",
+	"Functions": "--functions", "Paths": "--paths", "Clocks": "--clocks",
+	"Samples": "--samples", "Workers": "--workers", "Ceiling": "--ceiling", "Target": "--target",
+}
+
+// configError is a configuration's Validate error as bad input for cmd,
+// its field said as the flag that set it: "bench: --count 0: want 1 to
+// 10000 samples per cell".
+func configError(cmd string, err error) error {
+	return usageErrorf("%s: %v", cmd, field.Rename(err, configFlags))
 }

@@ -81,13 +81,17 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	case *samples > 0:
 		nSamples = *samples
 	case *samples < -1:
-		return usageErrorf("run: --samples %d: give a positive count, or -1 to skip ASLR", *samples)
+		return usageErrorf("run: --samples %d: give a positive count (at most %d), or -1 to skip ASLR", *samples, aslr.MaxSamples)
 	case *samples == -1:
 		nSamples = 0
 	}
-
-	if err := checkCPU("run", *cpu); err != nil {
-		return err
+	scfg := study.Config{
+		Bench:       cfg,
+		VerifyBrief: true,
+		ASLR:        aslr.Config{Samples: nSamples, Ceiling: aslr.DefaultCeiling},
+	}
+	if err := scfg.Validate(); err != nil {
+		return configError("run", err)
 	}
 	// Found out now, not after the study: where the results will go.
 	if err := atomicfile.CheckDir(*out); err != nil {
@@ -109,27 +113,23 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	run := runfile.New(sysenv.Collect())
 	run.Label = *label
 	bars := map[runfile.Part]*progress.Bar{}
-	studyRun(ctx, study.Config{
-		Bench:       cfg,
-		VerifyBrief: true,
-		ASLR:        aslr.Config{Samples: nSamples, Ceiling: aslr.DefaultCeiling},
-		Doors:       discoverDoors(),
-		Progress: func(part runfile.Part, unit string, done, total int) {
-			if _, ok := bars[part]; !ok {
-				bars[part] = progress.New(infoWriter(stderr, *quiet), string(part), unit, total)
-			}
-			bars[part].Set(done)
-			if done == total {
-				bars[part].Done()
-			}
-		},
-		Failed: func(part runfile.Part, err error) {
-			if b := bars[part]; b != nil {
-				b.Done()
-			}
-			fmt.Fprintf(stderr, "vbench: %s: %v (going on)\n", part, err)
-		},
-	}, run)
+	scfg.Doors = discoverDoors()
+	scfg.Progress = func(part runfile.Part, unit string, done, total int) {
+		if _, ok := bars[part]; !ok {
+			bars[part] = progress.New(infoWriter(stderr, *quiet), string(part), unit, total)
+		}
+		bars[part].Set(done)
+		if done == total {
+			bars[part].Done()
+		}
+	}
+	scfg.Failed = func(part runfile.Part, err error) {
+		if b := bars[part]; b != nil {
+			b.Done()
+		}
+		fmt.Fprintf(stderr, "vbench: %s: %v (going on)\n", part, err)
+	}
+	studyRun(ctx, scfg, run)
 	for _, b := range bars {
 		b.Done()
 	}
@@ -206,7 +206,7 @@ func writeRunDir(out string, run *runfile.Run, formats []string) (string, error)
 		return "", err
 	}
 	if run.Bench != nil {
-		if err := atomicfile.Write(filepath.Join(tmp, "bench.txt"), func(w io.Writer) error { return writeBenchfmt(w, run) }); err != nil {
+		if err := atomicfile.Write(filepath.Join(tmp, "bench.txt"), func(w io.Writer) error { return report.WriteBenchfmt(w, run) }); err != nil {
 			return "", err
 		}
 	}
