@@ -79,13 +79,8 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if !v.Passed {
-		n := 0
-		for _, c := range v.Checks {
-			if c.Status == runfile.StatusFail {
-				n++
-			}
-		}
-		return failedf("verify: %d of %d checks failed", n, len(v.Checks))
+		_, failed := v.Counts()
+		return failedf("verify: %d of %d checks failed", len(failed), len(v.Checks))
 	}
 	return nil
 }

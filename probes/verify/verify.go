@@ -130,11 +130,8 @@ func Run(cfg Config) *runfile.Verify {
 
 	v.add("clock steps", runfile.StatusInfo, "%d seen during rounds of the wall clocks; CLOCK_REALTIME %s", v.steps, v.watch.how())
 	out := &runfile.Verify{Checks: v.checks, Info: v.info, Passed: true, ClockSteps: v.steps}
-	for _, c := range v.checks {
-		if c.Status == runfile.StatusFail {
-			out.Passed = false
-		}
-	}
+	_, failed := out.Counts()
+	out.Passed = len(failed) == 0
 	return out
 }
 
