@@ -194,15 +194,15 @@ func TestWriteTimelineMarkdown(t *testing.T) {
 	s := b.String()
 	for _, w := range []string{
 		"### x86_64\n", "### aarch64\n",
-		"| 6.1.176 (`6.1.0-50-cloud-amd64`) | none | vvar 16K, vdso 8K | next to the stack | 21.4 [20.3, 21.4] (2000 samples) | no | 29.0 |",
+		"| 6.1.176 (`6.1.0-50-cloud-amd64`) | none | vvar 16K, vdso 8K | next to the stack | 21.4 [20.3, 21.4] (2000 samples) | no | - | 29.0 |",
 		// 6.12 against 6.1: the vDSO moved, its bits' intervals are
 		// disjoint, getrandom appeared; the layout is the same.
-		"| 6.12.117 (`6.12.117+deb13-cloud-amd64`) | none | vvar 16K, vdso 8K | **in the mmap region** | **28.0 [22.5, 28.0] (2000 samples)** | **yes** | 31.0 |",
+		"| 6.12.117 (`6.12.117+deb13-cloud-amd64`) | none | vvar 16K, vdso 8K | **in the mmap region** | **28.0 [22.5, 28.0] (2000 samples)** | **yes** | - | 31.0 |",
 		"| 6.16.12 (`6.16.12+deb13-cloud-amd64`) | timed out | last console line: [   80.1] rcu: INFO: rcu_preempt self-detected stall on CPU |",
 		// 7.3 is compared with 6.12, the row with a result above it.
-		"| 7.3.4 (`7.3.4+deb13-cloud-amd64`) | none | **vvar 16K, vvar_vclock 8K, vdso 8K** | in the mmap region | 28.0 [22.5, 28.0] (2000 samples) | yes | 30.0 |",
+		"| 7.3.4 (`7.3.4+deb13-cloud-amd64`) | none | **vvar 16K, vvar_vclock 8K, vdso 8K** | in the mmap region | 28.0 [22.5, 28.0] (2000 samples) | yes | - | 30.0 |",
 		// The first row of an architecture has nothing above it.
-		"| 6.1.176 (`6.1.0-50-cloud-arm64`) | none | vvar 16K, vdso 8K | in the mmap region | 18.0 [17.6, 18.0] (2000 samples) | no | 60.0 |",
+		"| 6.1.176 (`6.1.0-50-cloud-arm64`) | none | vvar 16K, vdso 8K | in the mmap region | 18.0 [17.6, 18.0] (2000 samples) | no | - | 60.0 |",
 	} {
 		if !strings.Contains(s, w) {
 			t.Errorf("timeline lacks\n%s\nin:\n%s", w, s)

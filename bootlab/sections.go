@@ -29,7 +29,7 @@ type Doc struct {
 
 // DefaultSections are bootmodes.md's sections, in order: the timeline
 // table and figure (timeline runs), the kernels x modes table, the ASLR
-// table per kernel.
+// table per kernel, each guest's lifecycle checks.
 var DefaultSections = []Section{
 	{"timeline", writeTimelineSection},
 	{"modes", func(w io.Writer, d *Doc) error {
@@ -38,6 +38,10 @@ var DefaultSections = []Section{
 	}},
 	{"aslr", func(w io.Writer, d *Doc) error {
 		WriteASLRMarkdown(w, d.Results.Boots)
+		return nil
+	}},
+	{"lifecycle", func(w io.Writer, d *Doc) error {
+		WriteLifecycleMarkdown(w, d.Results.Boots)
 		return nil
 	}},
 }

@@ -39,6 +39,7 @@ var TimelineColumns = []Column{
 	{Head: "vDSO placed", Cell: func(r TimelineRow) string { return vdsoPlace(r.Run.ASLR) }},
 	{Head: "vDSO effective bits [95%]", Cell: func(r TimelineRow) string { return vdsoBits(r.Run.ASLR) }, Changed: bitsChanged},
 	{Head: "getrandom in vDSO", Cell: func(r TimelineRow) string { return vdsoHas(r.Run.Bench, "getrandom") }},
+	{Head: "lifecycle: mremap, map, EEXIST, leaks", Cell: lifecycleCell},
 	{Head: "boot (s)", Cell: func(r TimelineRow) string { return fmt.Sprintf("%.1f", r.Seconds) }, Changed: never},
 }
 
@@ -293,4 +294,15 @@ func vdsoHas(b *runfile.Bench, fn string) string {
 		}
 	}
 	return "-"
+}
+
+// lifecycleCell is the guest's lifecycle verdicts in one cell (the
+// lifecycle section has them in full), "-" where the part did not run.
+func lifecycleCell(r TimelineRow) string {
+	l := r.Run.Lifecycle
+	if l == nil {
+		return "-"
+	}
+	_, leaks := faultCells(l)
+	return strings.Join([]string{verdictCell(l, "mremap"), verdictCell(l, "arch_prctl map"), eexistCell(l), leaks}, ", ")
 }
