@@ -140,7 +140,7 @@ func TestWriteCancelledLeavesDirAsItWas(t *testing.T) {
 	defer cancel()
 	failAfter(t, 2, nil, cancel)
 	if _, err := Write(ctx, dir, []*runfile.Run{loadFixture(t, "host")}, Options{}); !errors.Is(err, context.Canceled) {
-		t.Fatalf("WriteContext: %v, want context.Canceled", err)
+		t.Fatalf("Write: %v, want context.Canceled", err)
 	}
 	if after := snapshot(t, dir); !maps.Equal(before, after) {
 		t.Errorf("the directory changed when cancelled:\nbefore %q\nafter  %q", slices.Sorted(maps.Keys(before)), slices.Sorted(maps.Keys(after)))
