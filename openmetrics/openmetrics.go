@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -188,18 +187,11 @@ func (b *Builder) Add(r *runfile.Run, given string) {
 		}
 	}
 	if v := r.Verify; v != nil {
-		counts := map[string]int{"pass": 0, "fail": 0, "skip": 0}
-		for _, c := range v.Checks {
-			counts[strings.ToLower(string(c.Status))]++
-		}
-		add(VerifyFailures, float64(counts["fail"]), runL...)
-		var st []string
-		for s := range counts {
-			st = append(st, s)
-		}
-		sort.Strings(st)
-		for _, s := range st {
-			add(VerifyChecks, float64(counts[s]), with(Label{"status", s})...)
+		counts, _ := v.Counts()
+		add(VerifyFailures, float64(counts[runfile.StatusFail]), runL...)
+		// Every status a check can have, 0 included, in name order.
+		for _, s := range []runfile.Status{runfile.StatusFail, runfile.StatusPass, runfile.StatusSkip} {
+			add(VerifyChecks, float64(counts[s]), with(Label{"status", string(s)})...)
 		}
 	}
 	if a := r.ASLR; a != nil {

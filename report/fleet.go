@@ -192,11 +192,8 @@ func (f *Fleet) Add(r *runfile.Run, label, file string) {
 	}
 	if v := r.Verify; v != nil {
 		fr.HasVerify = true
-		for _, c := range v.Checks {
-			if strings.EqualFold(string(c.Status), "fail") {
-				fr.VerifyFailed++
-			}
-		}
+		n, _ := v.Counts()
+		fr.VerifyFailed = n[runfile.StatusFail]
 	}
 	f.Runs = append(f.Runs, fr)
 }

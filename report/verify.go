@@ -25,7 +25,12 @@ func VerifyTable(v *runfile.Verify) *Table {
 		return slices.Index(runfile.Statuses, all[i].Status) < slices.Index(runfile.Statuses, all[j].Status)
 	})
 	for _, c := range all {
-		t.Rows = append(t.Rows, []string{strings.ToUpper(string(c.Status)), c.Name, oneLine(c.Detail)})
+		t.Rows = append(t.Rows, []string{strings.ToUpper(string(c.Status)), c.Label(), oneLine(c.Detail)})
+	}
+	for _, ci := range v.Contexts {
+		if ci.Unavailable != "" {
+			t.Notes = append(t.Notes, fmt.Sprintf("%s: unavailable: %s.", ci.Name, ci.Unavailable))
+		}
 	}
 	return t
 }
@@ -33,14 +38,7 @@ func VerifyTable(v *runfile.Verify) *Table {
 // VerifySummary is one line on the checks, the same wherever it is shown:
 // "35 checks: 33 pass, 0 fail, 2 skip", and the failed checks by name.
 func VerifySummary(v *runfile.Verify) string {
-	n := map[runfile.Status]int{}
-	var failed []string
-	for _, c := range v.Checks {
-		n[c.Status]++
-		if c.Status == runfile.StatusFail {
-			failed = append(failed, c.Name)
-		}
-	}
+	n, failed := v.Counts()
 	s := fmt.Sprintf("%d checks: %d pass, %d fail, %d skip", len(v.Checks), n[runfile.StatusPass], n[runfile.StatusFail], n[runfile.StatusSkip])
 	if len(failed) > 0 {
 		s += " (failed: " + strings.Join(failed, "; ") + ")"
