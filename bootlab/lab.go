@@ -376,7 +376,8 @@ func (l Lab) Run(ctx context.Context) (*Results, error) {
 		}
 		res.Boots = done
 	}
-	err = l.render(res)
+	// What finished is written even when ctx was cancelled.
+	err = l.render(context.WithoutCancel(ctx), res)
 	res.Seconds = time.Since(start).Seconds()
 	if err != nil {
 		return res, err
@@ -437,7 +438,7 @@ func (l Lab) writeBoot(r *Result) error {
 
 // render writes bootmodes.md from the sections and the report of the runs
 // (package report, as `vbench report` renders it) under Out/report.
-func (l Lab) render(res *Results) error {
+func (l Lab) render(ctx context.Context, res *Results) error {
 	sections := l.Sections
 	if sections == nil {
 		sections = DefaultSections
@@ -457,7 +458,7 @@ func (l Lab) render(res *Results) error {
 	}
 	runs := res.Runs()
 	if len(runs) >= 2 {
-		p, err := writeReport(filepath.Join(l.Out, "report"), runs)
+		p, err := writeReport(ctx, filepath.Join(l.Out, "report"), runs)
 		if err != nil {
 			res.ReportErr = err
 		} else {

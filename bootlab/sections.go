@@ -1,6 +1,7 @@
 package bootlab
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -77,6 +78,6 @@ func writeTimelineSection(w io.Writer, d *Doc) error {
 
 // writeReport renders the runs' comparison and full report (package
 // report, as `vbench report` does) into dir.
-func writeReport(dir string, runs []*runfile.Run) (string, error) {
-	return report.Write(dir, runs, nil)
+func writeReport(ctx context.Context, dir string, runs []*runfile.Run) (string, error) {
+	return report.Write(ctx, dir, runs, report.Options{})
 }

@@ -161,7 +161,7 @@ func printResults(stdout io.Writer, res *bootlab.Results) error {
 	}
 	if runs := res.Runs(); len(runs) >= 2 {
 		fmt.Fprintf(stdout, "\n== comparison (first run is the base)\n")
-		if err := report.Compare(runs, nil).WriteText(stdout); err != nil {
+		if err := report.Compare(runs, nil, report.DefaultConfig).WriteText(stdout); err != nil {
 			return err
 		}
 	} else {
