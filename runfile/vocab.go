@@ -222,13 +222,27 @@ func Headlines() []Headline {
 }
 
 // Context is the setting a call is made in: "plain" is a process of its
-// own, with nothing between it and the kernel.
+// own, with nothing between it and the kernel; the others are children
+// placed in a time namespace or under a seccomp filter (context.go).
 type Context string
 
-const ContextPlain Context = "plain"
+const (
+	ContextPlain Context = "plain"
+	// ContextTimens is a child in a new time namespace (and, unprivileged,
+	// a new user namespace) whose MONOTONIC and BOOTTIME clocks are
+	// offset (Bench.Contexts says by how much).
+	ContextTimens Context = "timens"
+	// ContextSeccompAllowlist is a child under a container-like seccomp
+	// allowlist that the kernel can cache per syscall.
+	ContextSeccompAllowlist Context = "seccomp-allowlist"
+	// ContextSeccompArgcheck is a child under the same allowlist plus a
+	// check of an argument of each timed syscall, which no cache can
+	// answer.
+	ContextSeccompArgcheck Context = "seccomp-argcheck"
+)
 
-// Contexts lists the known contexts.
-var Contexts = []Context{ContextPlain}
+// Contexts lists the known contexts, in table order.
+var Contexts = []Context{ContextPlain, ContextTimens, ContextSeccompAllowlist, ContextSeccompArgcheck}
 
 // Known reports whether x is one of Contexts.
 func (x Context) Known() bool { return slices.Contains(Contexts, x) }
@@ -332,11 +346,14 @@ const (
 	PartVsyscall Part = "vsyscall" // the vsyscall page's mode, confirmed in child processes
 	PartBench    Part = "bench"
 	PartVerify   Part = "verify"
-	PartASLR     Part = "aslr"
+	// PartLifecycle maps, moves and unmaps the vDSO in child processes
+	// (package probes/lifecycle).
+	PartLifecycle Part = "lifecycle"
+	PartASLR      Part = "aslr"
 )
 
 // Parts lists every part in the order they run.
-var Parts = []Part{PartVsyscall, PartBench, PartVerify, PartASLR}
+var Parts = []Part{PartVsyscall, PartBench, PartVerify, PartLifecycle, PartASLR}
 
 // Known reports whether p is one of Parts.
 func (p Part) Known() bool { return slices.Contains(Parts, p) }

@@ -25,6 +25,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
+	"github.com/vbench-dev/vbench/internal/console"
 	"github.com/vbench-dev/vbench/internal/field"
 	"github.com/vbench-dev/vbench/openmetrics"
 	"github.com/vbench-dev/vbench/runfile"
@@ -135,7 +136,8 @@ func toStdout(paths ...string) bool {
 // writeOut writes an output file atomically, or to stdout for "-".
 func writeOut(path string, stdout io.Writer, fill func(io.Writer) error) error {
 	if path == "-" {
-		return fill(stdout)
+		// Data, not console text: unchanged whatever the locale.
+		return fill(console.Raw(stdout))
 	}
 	return atomicfile.Write(path, fill)
 }
@@ -181,7 +183,7 @@ func writeMetrics(cmd, path string, run *runfile.Run) error {
 // set them. A field no flag sets (LatencyCalls) keeps its Go name.
 var configFlags = map[string]string{
 	"Count": "--count", "Benchtime": "--benchtime", "RetryNoisy": "--retry-noisy", "CPU": "--cpu",
-	"Functions": "--functions", "Paths": "--paths", "Clocks": "--clocks",
+	"Functions": "--functions", "Paths": "--paths", "Clocks": "--clocks", "Contexts": "--contexts",
 	"Samples": "--samples", "Workers": "--workers", "Ceiling": "--ceiling", "Target": "--target",
 	"Method": "--method", "Budget": "--budget",
 }

@@ -62,6 +62,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	samples := fs.Int("samples", 0, "ASLR samples (0: until every region is measured, at most 20 s, or 1000 with --quick; -1 skips the ASLR part)")
 	label := labelFlag(fs)
 	cpu := cpuFlag(fs, "the timed thread")
+	ctxNames := contextsFlag(fs)
 	formats := fs.StringSlice("format", []string{plots.PNG}, "figure formats: png, svg or both")
 	jsonOut := jsonFlag(fs, "everything, as in its run.json")
 	metricsOut := metricsFlag(fs)
@@ -78,6 +79,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg, nSamples := studyConfig(*quick)
 	cfg.CPU = *cpu
+	if cfg.Contexts, err = parseContexts("run", *ctxNames); err != nil {
+		return err
+	}
 	switch {
 	case *samples > 0:
 		nSamples = *samples
@@ -251,8 +255,16 @@ func summarize(w io.Writer, run *runfile.Run) {
 			}
 		}
 	}
+	for _, h := range report.ContextHeadlines {
+		if v := h.Value(run.Bench); v != "" {
+			fmt.Fprintf(w, "  %-40s %s\n", h.Name(), v)
+		}
+	}
 	if run.Verify != nil {
 		fmt.Fprintf(w, "  verify: %s\n", report.VerifySummary(run.Verify))
+	}
+	if run.Lifecycle != nil {
+		fmt.Fprintf(w, "  lifecycle: %s\n", report.LifecycleSummary(run.Lifecycle))
 	}
 	if a := run.ASLR; a != nil {
 		for _, r := range a.Regions {
