@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/internal/progress"
+	"github.com/vbench-dev/vbench/limits"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/sysenv"
@@ -95,6 +97,9 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("aslr: --ceiling %s: want 0 (do not measure) to 1m", *ceiling)
 	}
 	cfg := aslr.Config{Samples: *samples, Target: *target, NoRandomize: *noRand, Workers: *workers, Ptrace: *ptrace, Ceiling: *ceiling}
+	if err := checkASLRMemory("aslr", cfg.Samples); err != nil {
+		return err
+	}
 
 	// Ctrl-C or SIGTERM: stop sampling, estimate and write what was
 	// gathered, marked interrupted, then exit 130 or 143.
@@ -103,11 +108,20 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	run := runfile.New(sysenv.Collect())
 	run.Label = *label
 	bar := progress.New(infoWriter(stderr, *quiet), "aslr", "samples", cfg.Samples)
+	// Under a cgroup memory limit, spawning is paced to what the kernel
+	// frees (memPacer), and the unpaced ceiling is not measured.
+	sctx, scancel := context.WithCancel(ctx)
+	defer scancel()
+	pacer := newMemPacer(scancel)
+	if pacer != nil && pacer.m.Max < ceilingMemory && cfg.Ceiling > 0 {
+		cfg.Ceiling = 0
+		fmt.Fprintf(infoWriter(stderr, *quiet), "aslr: ceiling not measured: under the cgroup's %s memory limit, spawning at full speed would leave more kernel memory pending than it allows\n", limits.MiB(pacer.m.Max))
+	}
 	var res *runfile.ASLR
 	study := func(csv io.Writer) error {
 		cfg.CSV = csv
 		var err error
-		res, err = aslr.Study(ctx, cfg, func(done, _ int) { bar.Set(done) })
+		res, err = aslr.Study(sctx, cfg, func(done, _ int) { bar.Set(done); pacer.pace() })
 		return err
 	}
 	var err error
@@ -123,6 +137,10 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	case err != nil:
 		return failedf("aslr: %v", err)
 	}
+	if pacer != nil && pacer.Stopped != "" && res != nil && ctx.Err() == nil {
+		// Stopped for memory, not by the user: say so, not "interrupted".
+		res.Interrupted = false
+	}
 	run.ASLR = res
 	run.Finished = time.Now().UTC()
 	if *jsonOut != "" {
@@ -134,6 +152,12 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 		run.Env.KernelRelease, run.Env.RandomizeVASpace, run.Env.MmapRndBits, run.Env.VsyscallMode)
 	if err := writeAslr(out, run.Env, res, *wide); err != nil {
 		return err
+	}
+	if m := pacer.Summary(); m != "" {
+		fmt.Fprintln(out, m)
+	}
+	if pacer != nil && pacer.Stopped != "" {
+		return failedf("aslr: %d of %d samples: %s", res.Samples, cfg.Samples, pacer.Stopped)
 	}
 	return ctx.interrupted("aslr")
 }

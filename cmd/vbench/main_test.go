@@ -13,6 +13,11 @@ import (
 func TestMain(m *testing.M) {
 	// Commands under test start child probes by re-executing this binary.
 	vsyscall.RunChildIfAsked()
+	// Tests that need vbench as a process of its own (in a cgroup, under
+	// a ulimit) run this binary with VBENCH_TEST_MAIN=1 (vbenchProcess).
+	if os.Getenv("VBENCH_TEST_MAIN") == "1" {
+		os.Exit(exitCode(runChecked(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+	}
 	os.Exit(m.Run())
 }
 

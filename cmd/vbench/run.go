@@ -90,6 +90,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err := checkCPU("run", *cpu); err != nil {
 		return err
 	}
+	if nSamples > 0 {
+		if err := checkASLRMemory("run", nSamples); err != nil {
+			return err
+		}
+	}
 	// Found out now, not after the study: where the results will go.
 	if err := atomicfile.CheckDir(*out); err != nil {
 		return usageErrorf("run: --out %v", err)

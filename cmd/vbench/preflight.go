@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/vbench-dev/vbench/limits"
+)
+
+// Memory an ASLR run needs, checked against the limits before sampling
+// (limits.Room: the cgroup's memory limit, RLIMIT_AS, RLIMIT_DATA).
+const (
+	// aslrBytesPerSample: the sampler's columns (analysis.Columns, 66
+	// bytes a sample) and estimation's scratch column and counts (8 + 4).
+	aslrBytesPerSample = 66 + 12
+	// aslrBaseBytes: what a run needs besides: the Go runtime, the
+	// binary's pages, the target image, buffers (10.5 MB resident
+	// measured at 1,000 samples).
+	aslrBaseBytes = 12 << 20
+	// goArena: RLIMIT_AS and RLIMIT_DATA are met by the heap growing a
+	// 64 MiB arena at a time (runtime/malloc.go, heapArenaBytes).
+	goArena = 64 << 20
+)
+
+// spawnMargin is the part of a cgroup memory limit kept free for the
+// kernel memory of spawned processes, charged to the cgroup until freed:
+// their page tables are freed only after an RCU grace period
+// (mm/mmu_gather.c, tlb_remove_table), so spawning thousands a second on
+// a loaded machine leaves megabytes pending. Measured here (Linux 6.18,
+// cgroup v1 memory.kmem.usage_in_bytes): 3 MB rising to 24 MB within
+// 100 ms while 13,000 spawns/s ran in a 40 MiB cgroup, and the OOM
+// killer took vbench with 17 MB resident. 8 MiB and a sixth of the limit.
+func spawnMargin(limit uint64) uint64 { return 8<<20 + limit/6 }
+
+// roomFor is limits.Live.Room; tests replace it.
+var roomFor = limits.Live.Room
+
+// memoryFor is limits.Live.Memory; tests replace it.
+var memoryFor = limits.Live.Memory
+
+// checkASLRMemory refuses, before any spawn, a sample count whose columns
+// cannot fit in what the limits leave, naming the largest count that
+// fits; otherwise it tells the garbage collector the limit
+// (debug.SetMemoryLimit), so that it collects before the cgroup's OOM
+// killer would act.
+func checkASLRMemory(cmd string, samples int) error {
+	room := roomFor()
+	if !room.Limited {
+		return nil
+	}
+	avail := int64(room.Bytes) - aslrBaseBytes
+	if room.Rlimit {
+		avail -= goArena
+	} else if m, err := memoryFor(); err == nil && m.Limited {
+		avail -= int64(spawnMargin(m.Max))
+	}
+	fits := max(avail/aslrBytesPerSample, 0)
+	need := int64(samples)*aslrBytesPerSample + aslrBaseBytes
+	if int64(samples) > fits {
+		if fits == 0 {
+			return usageErrorf("%s: --samples %d needs about %s; %s leaves %s (%s): not even one sample fits beside vbench itself and the spawned processes", cmd, samples,
+				limits.MiB(uint64(need)), room.Limit, limits.MiB(room.Bytes), room.Used)
+		}
+		return usageErrorf("%s: --samples %d needs about %s; %s leaves %s (%s): at most --samples %d fits", cmd, samples,
+			limits.MiB(uint64(need)), room.Limit, limits.MiB(room.Bytes), room.Used, fits)
+	}
+	cur := debug.SetMemoryLimit(-1)
+	if lim := int64(room.Bytes) * 9 / 10; lim < cur {
+		debug.SetMemoryLimit(lim)
+	}
+	return nil
+}
+
+// memPacer slows spawning down under a cgroup memory limit: called
+// between samples (from the sampler's progress callback, which runs on
+// the goroutine that collects samples, so while it waits the spawning
+// threads stop once the sample queue is full), it waits while the
+// cgroup's usage is within spawnMargin of its limit, for the kernel to
+// free what exited processes left. If that does not happen within
+// maxWait, it cancels sampling: the run ends with the samples gathered,
+// rather than being killed by the OOM killer.
+type memPacer struct {
+	m       limits.CgroupMemory
+	margin  uint64
+	cancel  context.CancelFunc
+	Waits   int
+	Waited  time.Duration
+	Stopped string // why sampling was stopped, or ""
+}
+
+const pacerMaxWait = 3 * time.Second
+
+// ceilingMemory: below this cgroup memory limit the spawn ceiling (which
+// spawns unpaced, as fast as it can) is not measured.
+const ceilingMemory = 256 << 20
+
+// newMemPacer returns nil where no cgroup memory limit applies.
+func newMemPacer(cancel context.CancelFunc) *memPacer {
+	m, err := memoryFor()
+	if err != nil || !m.Limited {
+		return nil
+	}
+	return &memPacer{m: m, margin: spawnMargin(m.Max), cancel: cancel}
+}
+
+func (p *memPacer) tight() (bool, uint64) {
+	cur, err := p.m.ReadCurrent()
+	if err != nil {
+		return false, 0
+	}
+	return cur+p.margin > p.m.Max, cur
+}
+
+// pace is called between samples.
+func (p *memPacer) pace() {
+	if p == nil || p.Stopped != "" {
+		return
+	}
+	tight, _ := p.tight()
+	if !tight {
+		return
+	}
+	p.Waits++
+	start := time.Now()
+	defer func() { p.Waited += time.Since(start) }()
+	for time.Since(start) < pacerMaxWait {
+		time.Sleep(2 * time.Millisecond)
+		if tight, _ = p.tight(); !tight {
+			return
+		}
+	}
+	_, cur := p.tight()
+	p.Stopped = fmt.Sprintf("the cgroup's memory use stayed at %s of its %s limit (%s) for %s: sampling stopped there rather than be killed by the OOM killer",
+		limits.MiB(cur), limits.MiB(p.m.Max), p.m.Source(), pacerMaxWait)
+	p.cancel()
+}
+
+// Summary says what the pacer did, or "".
+func (p *memPacer) Summary() string {
+	if p == nil || p.Waits == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("memory: spawning paused %d times (%.2fs in all) while the cgroup's memory use came within %s of its %s limit: the kernel frees exited processes' page tables only after an RCU grace period",
+		p.Waits, p.Waited.Seconds(), limits.MiB(p.margin), limits.MiB(p.m.Max))
+	if p.Stopped != "" {
+		s += "; " + p.Stopped
+	}
+	return s
+}
