@@ -120,7 +120,9 @@ func TestASLRMemoryPreflight(t *testing.T) {
 	roomFor = func() limits.MemoryRoom {
 		return limits.MemoryRoom{Limited: true, Bytes: 38 << 20, Limit: "the cgroup's memory limit of 40 MiB (test)", Used: "2 MiB in use"}
 	}
-	memoryFor = func() (limits.CgroupMemory, error) { return limits.CgroupMemory{Limited: true, Max: 40 << 20, Current: 2 << 20}, nil }
+	memoryFor = func() (limits.CgroupMemory, error) {
+		return limits.CgroupMemory{Limited: true, Max: 40 << 20, Current: 2 << 20}, nil
+	}
 	fits := (38<<20 - aslrBaseBytes - int64(spawnMargin(40<<20))) / aslrBytesPerSample
 	wantUsageError(t, []string{"aslr", "--samples", "1000000"}, fmt.Sprintf("at most --samples %d fits", fits))
 	if err := checkASLRMemory("aslr", int(fits)); err != nil {
