@@ -47,7 +47,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	samples := fs.Int("samples", 5000, "number of spawns to sample")
 	target := fs.String("target", "", "program `PATH` to spawn (default: a tiny static-PIE ELF vbench builds in memory)")
 	noRand := fs.Bool("no-randomize", false, "spawn with personality ADDR_NO_RANDOMIZE (as 'setarch -R'): the control run")
-	csvOut := fs.String("samples-csv", "", "stream the raw samples as CSV to `FILE` (renamed into place at the end; '-': standard output)")
+	csvOut := fs.String("samples-csv", "", "stream the raw samples as CSV to `FILE` (written as FILE.partial, renamed at the end: a killed run leaves that, which --from-csv reads; '-': standard output)")
 	jsonOut := jsonFlag(fs, "environment and estimators")
 	label := labelFlag(fs)
 	workers := fs.Int("workers", 0, fmt.Sprintf("spawning threads (0: %d here, CPUs+1, at most 4)", aslr.DefaultWorkers()))
@@ -126,7 +126,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	}
 	var err error
 	if *csvOut != "" {
-		err = writeOut(*csvOut, stdout, study)
+		err = writeStream(*csvOut, stdout, study)
 	} else {
 		err = study(nil)
 	}
@@ -174,7 +174,7 @@ func aslrFromCSV(path, jsonOut, label string, wide bool, stdout, out io.Writer) 
 		return usageErrorf("aslr: --from-csv: %v", err)
 	}
 	defer f.Close()
-	res, err := analysis.FromCSV(f, path)
+	res, info, err := analysis.ReadCSV(f, path)
 	if err != nil {
 		return usageErrorf("aslr: --from-csv %s: %v", path, err)
 	}
@@ -188,6 +188,9 @@ func aslrFromCSV(path, jsonOut, label string, wide bool, stdout, out io.Writer) 
 		}
 	}
 	fmt.Fprintf(out, "re-estimated from %s (the kernel it came from is not recorded there: no kernel maxima)\n", path)
+	if info.CutLine != 0 {
+		fmt.Fprintf(out, "line %d (%q...) has no newline at the end: cut short by a run that was stopped while writing, left out\n", info.CutLine, info.CutText)
+	}
 	return writeAslr(out, runfile.Env{}, res, wide)
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vbench-dev/vbench/limits"
 )
@@ -133,4 +134,48 @@ func TestASLRMemoryPreflight(t *testing.T) {
 	}
 	fits = (500<<20 - aslrBaseBytes - goArena) / aslrBytesPerSample
 	wantUsageError(t, []string{"aslr", "--samples", "10000000"}, fmt.Sprintf("RLIMIT_AS of 1000 MiB leaves 500 MiB (500 MiB of address space in use): at most --samples %d fits", fits))
+}
+
+// A run killed while streaming its samples CSV (SIGKILL, as the OOM
+// killer sends) leaves FILE.partial, which --from-csv reads, its cut-short
+// last line left out and named.
+func TestSamplesCSVSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns thousands of processes")
+	}
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "s.csv")
+	cmd := vbenchProcess(t, "true", "aslr", "--samples", "1000000", "--ceiling", "0", "--quiet", "--samples-csv", csv)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if fi, err := os.Stat(csv + ".partial"); err == nil && fi.Size() > 200<<10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatal("no samples streamed to s.csv.partial within 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := os.Stat(csv); err == nil {
+		t.Error("s.csv exists: a killed run renamed its partial file")
+	}
+	stdout, stderr, code := runCLI(t, "aslr", "--from-csv", csv+".partial")
+	if code != exitOK {
+		t.Fatalf("--from-csv of the partial file: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "re-estimated from") {
+		t.Errorf("stdout: %s", stdout)
+	}
+	b, _ := os.ReadFile(csv + ".partial")
+	if b[len(b)-1] != '\n' && !strings.Contains(stdout, "has no newline at the end") {
+		t.Errorf("the cut-short last line is not named:\n%s", stdout)
+	}
+	t.Logf("%d bytes; %s", len(b), strings.SplitN(stdout, "\n", 3)[:2])
 }
