@@ -95,8 +95,8 @@ var ErrConfig = errors.New("bad aslr configuration")
 // PF_RANDOMIZE). The thread's personality is restored afterwards, or the
 // thread is discarded if that fails.
 func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*runfile.ASLR, error) {
-	if cfg.Samples <= 0 {
-		return nil, fmt.Errorf("%w: samples must be at least 1, got %d", ErrConfig, cfg.Samples)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	t, err := openTarget(cfg.Target)
 	if err != nil {
@@ -122,11 +122,11 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		Requested:            cfg.Samples,
 		NoRandomize:          cfg.NoRandomize,
 		Workers:              workers,
-		Method:               MethodPtrace,
+		Method:               runfile.MethodPtrace,
 		InheritedNoRandomize: inheritedNoRandomize(),
 	}
 	if selfReport {
-		res.Method = MethodSelfReport
+		res.Method = runfile.MethodSelfReport
 	}
 	measureCeiling := func(into *float64) error {
 		if cfg.Ceiling <= 0 || cfg.Target != "" {
@@ -257,7 +257,6 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 	}
 	analysis.Analyze(agg, res)
 	analysis.Annotate(res, currentKernel())
-	res.Conclusions = analysis.Conclusions(res)
 	return res, nil
 }
 
@@ -266,10 +265,10 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 // from before self-reporting, which used ptrace).
 func MethodWords(res *runfile.ASLR) string {
 	switch res.Method {
-	case MethodSelfReport:
+	case runfile.MethodSelfReport:
 		return fmt.Sprintf("self-report: the target wrote its own bases down a pipe, no ptrace and no /proc read per sample; %d of %d samples were also read through ptrace and /proc and found equal",
 			res.Checked, res.Samples)
-	case MethodPtrace:
+	case runfile.MethodPtrace:
 		return "ptrace: each spawn stopped at execve, its /proc/PID/maps, auxv and stat read, then killed"
 	}
 	return ""

@@ -82,12 +82,6 @@ var ErrCheck = errors.New("self-report check failed")
 // errReport is wrapped by errors about a record that cannot be one.
 var errReport = errors.New("bad report from the target")
 
-// Method names, as run.json records them (runfile.ASLR.Method).
-const (
-	MethodSelfReport = "self-report"
-	MethodPtrace     = "ptrace"
-)
-
 // mapsLayout is what a record cannot tell and maps can, constant in a run.
 type mapsLayout struct {
 	vvar, vclock         int64 // offsets from the vDSO

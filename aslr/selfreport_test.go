@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vbench-dev/vbench/aslr/analysis"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // Every sample of the reporting target checked against /proc: the derived
@@ -149,19 +152,12 @@ func TestInheritedNoRandomize(t *testing.T) {
 		t.Fatal(err)
 	}
 	line, _, _ := strings.Cut(string(out), "\n")
-	var res struct {
-		Inherited bool `json:"inherited_no_randomize"`
-		Regions   []struct {
-			Name     string
-			Distinct int
-		}
-		Conclusions []string
-	}
+	var res runfile.ASLR
 	if err := json.Unmarshal([]byte(line), &res); err != nil {
 		t.Fatalf("%v: %q", err, out)
 	}
-	if !res.Inherited || len(res.Conclusions) == 0 || !strings.HasPrefix(res.Conclusions[0], "NOT RANDOMIZED") {
-		t.Errorf("inherited %v, conclusions %q", res.Inherited, res.Conclusions)
+	if cs := analysis.Conclusions(&res); !res.InheritedNoRandomize || len(cs) == 0 || !strings.HasPrefix(cs[0], "NOT RANDOMIZED") {
+		t.Errorf("inherited %v, conclusions %q", res.InheritedNoRandomize, cs)
 	}
 	for _, r := range res.Regions {
 		if r.Distinct > 1 {

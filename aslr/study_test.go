@@ -20,6 +20,7 @@ import (
 
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/proc"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // children lists the processes whose parent is this test process, zombies
@@ -98,7 +99,7 @@ func TestTargetRuns(t *testing.T) {
 
 func TestStudyLive(t *testing.T) {
 	for _, ptrace := range []bool{false, true} {
-		t.Run(map[bool]string{false: MethodSelfReport, true: MethodPtrace}[ptrace], func(t *testing.T) { studyLive(t, ptrace) })
+		t.Run(map[bool]string{false: runfile.MethodSelfReport, true: runfile.MethodPtrace}[ptrace], func(t *testing.T) { studyLive(t, ptrace) })
 	}
 }
 
@@ -112,7 +113,7 @@ func studyLive(t *testing.T, ptrace bool) {
 	if res.Samples != n || res.Interrupted || len(res.Regions) != nRegions || res.Rate <= 0 {
 		t.Fatalf("samples %d interrupted %v regions %d rate %v", res.Samples, res.Interrupted, len(res.Regions), res.Rate)
 	}
-	if ptrace && (res.Method != MethodPtrace || res.Checked != 0) || !ptrace && (res.Method != MethodSelfReport || res.Checked < checkFirst || res.Checked > n) {
+	if ptrace && (res.Method != runfile.MethodPtrace || res.Checked != 0) || !ptrace && (res.Method != runfile.MethodSelfReport || res.Checked < checkFirst || res.Checked > n) {
 		t.Errorf("method %q, %d samples checked", res.Method, res.Checked)
 	}
 	if res.Ceiling <= 0 || res.CeilingBefore <= 0 || res.CeilingAfter <= 0 || res.CeilingFraction <= 0 || res.CeilingDuration <= 0 {
@@ -261,17 +262,17 @@ func studySIGINT(t *testing.T, ptrace bool) {
 func TestNoOrphansWhenKilled(t *testing.T) {
 	switch os.Getenv("VBENCH_ASLR_HELPER") {
 	case "self-report":
-		Study(context.Background(), Config{Samples: 1 << 30}, nil)
+		Study(context.Background(), Config{Samples: MaxSamples}, nil)
 		return
 	case "ptrace":
-		Study(context.Background(), Config{Samples: 1 << 30, Ptrace: true}, nil)
+		Study(context.Background(), Config{Samples: MaxSamples, Ptrace: true}, nil)
 		return
 	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		t.Skipf("PR_SET_CHILD_SUBREAPER: %v", err)
 	}
 	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
-	for _, method := range []string{MethodSelfReport, MethodPtrace} {
+	for _, method := range []string{runfile.MethodSelfReport, runfile.MethodPtrace} {
 		t.Run(method, func(t *testing.T) { noOrphansWhenKilled(t, method) })
 	}
 }
@@ -299,7 +300,7 @@ func noOrphansWhenKilled(t *testing.T, method string) {
 		}
 		switch {
 		case ws.Signaled() && ws.Signal() == unix.SIGKILL:
-		case method == MethodSelfReport && (ws.Exited() && ws.ExitStatus() == 0 || ws.Signaled() && ws.Signal() == unix.SIGPIPE):
+		case method == runfile.MethodSelfReport && (ws.Exited() && ws.ExitStatus() == 0 || ws.Signaled() && ws.Signal() == unix.SIGPIPE):
 		default:
 			t.Errorf("orphan %d ended with status %#x, not by SIGKILL", pid, uint32(ws))
 		}

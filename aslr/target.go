@@ -138,15 +138,8 @@ func openTarget(path string) (*target, error) {
 	if path == "" {
 		return builtinTarget(targetELF(), "builtin self-reporting static-PIE", true)
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrTarget, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrTarget, path)
-	}
-	if unix.Access(path, unix.X_OK) != nil {
-		return nil, fmt.Errorf("%w: %s is not executable", ErrTarget, path)
+	if err := checkTarget(path); err != nil {
+		return nil, err
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {

@@ -33,9 +33,6 @@ const (
 // guestStart is the line a guest prints as soon as it runs as /init.
 const guestStart = "vbench guest: started"
 
-// guestParts are the parts of the study a guest runs by default, in order.
-var guestParts = []string{"vsyscall", "bench", "verify", "aslr"}
-
 // IsGuest reports whether this process is /init of a bootmodes guest: PID 1
 // and VBENCH_GUEST=1. Both are required, so that vbench run as PID 1 of a
 // container is not mistaken for a guest.
@@ -48,7 +45,7 @@ type GuestInfo struct {
 	Mode        string
 	Accel       string
 	Timeout     time.Duration // the host kills the boot after this
-	Parts       map[string]bool
+	Parts       map[runfile.Part]bool
 	ASLRSamples int // 0: the study's default for guests
 }
 
@@ -60,7 +57,7 @@ func readGuestInfo() GuestInfo {
 		Mode:    os.Getenv(envMode),
 		Accel:   os.Getenv(envAccel),
 		Timeout: 120 * time.Second,
-		Parts:   map[string]bool{},
+		Parts:   map[runfile.Part]bool{},
 	}
 	if s, err := strconv.Atoi(os.Getenv(envTimeout)); err == nil && s > 0 {
 		gi.Timeout = time.Duration(s) * time.Second
@@ -68,12 +65,15 @@ func readGuestInfo() GuestInfo {
 	if n, err := strconv.Atoi(os.Getenv(envASLRSamples)); err == nil && n > 0 {
 		gi.ASLRSamples = n
 	}
-	parts := guestParts
+	parts := runfile.Parts // all by default
 	if s := os.Getenv(envParts); s != "" {
-		parts = strings.Split(s, ",")
+		parts = nil
+		for _, p := range strings.Split(s, ",") {
+			parts = append(parts, runfile.Part(strings.TrimSpace(p)))
+		}
 	}
 	for _, p := range parts {
-		gi.Parts[strings.TrimSpace(p)] = true
+		gi.Parts[p] = true
 	}
 	for _, k := range []string{envGuest, envMode, envAccel, envTimeout, envParts, envASLRSamples} {
 		os.Unsetenv(k)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -324,7 +323,7 @@ func TestBootArm64(t *testing.T) {
 
 	cells := map[string]runfile.Cell{}
 	for _, c := range r.Bench.Cells {
-		cells[c.Function+"/"+c.Clock+"/"+c.Path] = c
+		cells[string(c.Function)+"/"+string(c.Clock)+"/"+string(c.Path)] = c
 	}
 	// 1. The vDSO's clock_gettime(MONOTONIC) measured, and in order with
 	// the syscall.
@@ -388,7 +387,7 @@ func checkArm64ASLR(t *testing.T, r *runfile.Run) {
 		t.Fatal("no aslr part in the arm64 guest's run")
 	}
 	t.Logf("arm64 ASLR: %d samples in %v (%.0f/s under tcg), %s, %d checked against /proc", a.Samples, a.Duration.Round(time.Millisecond), a.Rate, a.Method, a.Checked)
-	if a.Samples < arm64ASLRSamples/2 || a.Method != aslr.MethodSelfReport || a.Checked == 0 {
+	if a.Samples < arm64ASLRSamples/2 || a.Method != runfile.MethodSelfReport || a.Checked == 0 {
 		t.Errorf("%d samples (asked %d), method %q, %d checked: want most samples, self-reported, some checked", a.Samples, arm64ASLRSamples, a.Method, a.Checked)
 	}
 	if a.NoRandomize || a.InheritedNoRandomize {
@@ -424,7 +423,7 @@ func checkArm64ASLR(t *testing.T, r *runfile.Run) {
 }
 
 // wantCheck fails t unless v has the check name with status.
-func wantCheck(t *testing.T, v *runfile.Verify, name, status string) {
+func wantCheck(t *testing.T, v *runfile.Verify, name string, status runfile.Status) {
 	t.Helper()
 	for _, c := range v.Checks {
 		if c.Name == name {

@@ -9,40 +9,43 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
 // CompareCell names a cell drawn in the comparison.
-type CompareCell struct{ Function, Clock, Path string }
+type CompareCell struct {
+	Function runfile.Function
+	Clock    runfile.Clock
+	Path     runfile.Path
+}
 
 func (c CompareCell) label() string {
-	if c.Function == string(probes.FuncFloor) {
-		return "floor " + c.Clock
+	if c.Function == runfile.FuncFloor {
+		return "floor " + string(c.Clock)
 	}
-	s := c.Function
+	s := string(c.Function)
 	if c.Clock != "" {
-		s += " " + c.Clock
+		s += " " + string(c.Clock)
 	}
-	return s + " / " + c.Path
+	return s + " / " + string(c.Path)
 }
 
 // CompareCells are the cells the comparison figure shows: every path of
-// each call of the registry (probes.Headlines: clock_gettime on
-// MONOTONIC), then the counter floor (rdtsc, or cntvct on arm64). (The text table of `vbench compare`
-// has every cell.)
+// each call (runfile.Headlines: clock_gettime on MONOTONIC), then the
+// counter floor (rdtsc, or cntvct on arm64). (The text table of `vbench
+// compare` has every cell.)
 var CompareCells = func() []CompareCell {
 	var cells []CompareCell
-	for _, h := range probes.Headlines() {
-		c, _ := probes.CallOf(h.Func)
-		for _, p := range probes.Paths {
+	for _, h := range runfile.Headlines() {
+		c, _ := h.Function.Info()
+		for _, p := range runfile.Paths {
 			if c.Has(p) {
-				cells = append(cells, CompareCell{string(h.Func), h.Clock, string(p)})
+				cells = append(cells, CompareCell{h.Function, h.Clock, p})
 			}
 		}
 	}
 	// The counter floor of each architecture; a run has one of them.
-	return append(cells, CompareCell{string(probes.FuncFloor), "rdtsc", ""}, CompareCell{string(probes.FuncFloor), "cntvct", ""})
+	return append(cells, CompareCell{runfile.FuncFloor, runfile.OpRdtsc, ""}, CompareCell{runfile.FuncFloor, runfile.OpCntvct, ""})
 }()
 
 // Verdict says how run (1, 2, ...) compares with the first run on the

@@ -18,10 +18,10 @@ import (
 // Category is the label of a cell on a figure's X axis: the function and,
 // for clock_gettime and clock_getres, the clock.
 func Category(c runfile.Cell) string {
-	if c.Clock != "" && c.Function != "floor" {
-		return c.Function + " " + c.Clock
+	if c.Clock != "" && c.Function != runfile.FuncFloor {
+		return string(c.Function) + " " + string(c.Clock)
 	}
-	return c.Function
+	return string(c.Function)
 }
 
 // categories lists the non-floor cells' categories in table order.
@@ -29,7 +29,7 @@ func categories(cells []runfile.Cell, keep func(runfile.Cell) bool) ([]string, m
 	var names []string
 	idx := map[string]int{}
 	for _, c := range cells {
-		if c.Function == "floor" || (keep != nil && !keep(c)) {
+		if c.Function == runfile.FuncFloor || (keep != nil && !keep(c)) {
 			continue
 		}
 		k := Category(c)
@@ -108,7 +108,7 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 	for _, path := range pathOrder {
 		var w whiskers
 		for _, c := range b.Cells {
-			if c.Path != path || c.Summary == nil || c.Function == "floor" {
+			if c.Path != path || c.Summary == nil || c.Function == runfile.FuncFloor {
 				continue
 			}
 			_, _, off := pathStyle(path)
@@ -126,11 +126,11 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 			continue
 		}
 		f.Points += len(w.XYs)
-		legend = append(legend, legendItem{path, s})
+		legend = append(legend, legendItem{string(path), s})
 	}
 	// Floors: a line down the plot for each one measured.
 	for i, op := range runfile.CounterOps {
-		c, ok := b.Find("floor", op, "")
+		c, ok := b.Find(runfile.FuncFloor, op, "")
 		if !ok || c.Summary == nil {
 			continue
 		}
@@ -156,7 +156,7 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 
 func anyMeasured(cells []runfile.Cell) bool {
 	for _, c := range cells {
-		if c.Summary != nil && c.Function != "floor" {
+		if c.Summary != nil && c.Function != runfile.FuncFloor {
 			return true
 		}
 	}
@@ -373,7 +373,7 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 		bx := &boxes{width: vg.Points(7), step: step}
 		bx.col, _, _ = pathStyle(path)
 		for _, c := range b.Cells {
-			if c.Path != path || c.Function == "floor" {
+			if c.Path != path || c.Function == runfile.FuncFloor {
 				continue
 			}
 			s, ok := statsOf(c.Latency, floor)
@@ -391,7 +391,7 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 		lo, hi = math.Min(lo, x0), math.Max(hi, x1)
 		p.Add(bx)
 		f.Points += len(bx.stats)
-		legend = append(legend, legendItem{path, bx})
+		legend = append(legend, legendItem{string(path), bx})
 	}
 	p.X.Min, p.X.Max = logRange(lo, hi)
 	if step > 0 {
@@ -420,7 +420,7 @@ func LatencyCDF(b *runfile.Bench, subtitle string) *Figure {
 	floor := latencyFloor(b)
 	step := timerStep(b)
 	type line struct {
-		path string
+		path runfile.Path
 		xys  plotter.XYs
 	}
 	panels := map[string][]line{}
@@ -460,7 +460,7 @@ func LatencyCDF(b *runfile.Bench, subtitle string) *Figure {
 	}
 	xmin, xmax := logRange(lo, hi)
 	var ps []*plot.Plot
-	legend := map[string]plot.Thumbnailer{}
+	legend := map[runfile.Path]plot.Thumbnailer{}
 	for i, fn := range fns {
 		xl := ""
 		if i == len(fns)-1 {
@@ -491,7 +491,7 @@ func LatencyCDF(b *runfile.Bench, subtitle string) *Figure {
 	var items []legendItem
 	for _, path := range pathOrder {
 		if l, ok := legend[path]; ok {
-			items = append(items, legendItem{path, l})
+			items = append(items, legendItem{string(path), l})
 		}
 	}
 	f.Height = 0.6 + 2.1*float64(len(ps))

@@ -20,7 +20,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
-	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // DPI is the resolution every figure is rendered at.
@@ -251,6 +251,7 @@ var (
 	colSyscall  = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
 	colVsyscall = color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}
 	colVDSO     = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
+	colRseq     = color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}
 	colFloor    = color.RGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xff}
 	colGrid     = color.RGBA{R: 0xdd, G: 0xdd, B: 0xdd, A: 0xff}
 )
@@ -263,22 +264,35 @@ var runColours = []color.RGBA{
 	{0x17, 0xbe, 0xcf, 0xff},
 }
 
-// pathStyle gives a path's colour, glyph and offset within its category.
-func pathStyle(path string) (color.Color, draw.GlyphDrawer, float64) {
-	switch path {
-	case "syscall":
-		return colSyscall, draw.BoxGlyph{}, 0.25
-	case "vsyscall":
-		return colVsyscall, draw.PyramidGlyph{}, 0
-	case "vdso":
-		return colVDSO, draw.CircleGlyph{}, -0.25
+// style is how a path is drawn: colour, glyph, and offset within its
+// category.
+type style struct {
+	col    color.Color
+	glyph  draw.GlyphDrawer
+	offset float64
+}
+
+// pathStyles are the paths' styles; a test checks that every one of
+// runfile.Paths has one.
+var pathStyles = map[runfile.Path]style{
+	runfile.PathSyscall:  {colSyscall, draw.BoxGlyph{}, 0.25},
+	runfile.PathVsyscall: {colVsyscall, draw.PyramidGlyph{}, 0},
+	runfile.PathVDSO:     {colVDSO, draw.CircleGlyph{}, -0.25},
+	runfile.PathRseq:     {colRseq, draw.RingGlyph{}, -0.4},
+}
+
+// pathStyle gives a path's colour, glyph and offset within its category;
+// the floor's for a cell without a path.
+func pathStyle(path runfile.Path) (color.Color, draw.GlyphDrawer, float64) {
+	if s, ok := pathStyles[path]; ok {
+		return s.col, s.glyph, s.offset
 	}
 	return colFloor, draw.CrossGlyph{}, 0
 }
 
-// Paths in the order they are drawn and listed: the registry's one order
-// (probes.Paths).
-var pathOrder = probes.BenchPaths
+// Paths in the order they are drawn and listed: the one order
+// (runfile.Paths).
+var pathOrder = runfile.Paths
 
 // newPlot returns a plot with the house style: title, axis labels, larger
 // fonts, a light grid.

@@ -3,6 +3,7 @@ package plots
 import (
 	"bytes"
 	"errors"
+	"image/color"
 	"image/png"
 	"math"
 	"path/filepath"
@@ -326,5 +327,18 @@ func TestHexTicks(t *testing.T) {
 	}
 	if labelled < 3 || labelled > 9 {
 		t.Errorf("%d labelled ticks, want 3 to 9", labelled)
+	}
+}
+
+// TestEveryPathHasAStyle: every path of the vocabulary is drawn in a
+// colour of its own, none in the floor's.
+func TestEveryPathHasAStyle(t *testing.T) {
+	seen := map[color.Color]bool{colFloor: true}
+	for _, p := range runfile.Paths {
+		s, ok := pathStyles[p]
+		if !ok || seen[s.col] {
+			t.Errorf("path %s: style %v, %v (a colour of its own wanted)", p, s, ok)
+		}
+		seen[s.col] = true
 	}
 }

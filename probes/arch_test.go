@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // TestArchTables: the per-architecture tables name registry functions, a
@@ -12,7 +14,7 @@ import (
 // are the two generic ones and this architecture's counter reads, among
 // them CounterFloor.
 func TestArchTables(t *testing.T) {
-	for _, m := range []map[Func]string{vdsoLacks, syscallLacks} {
+	for _, m := range []map[runfile.Function]string{vdsoLacks, syscallLacks} {
 		for f, why := range m {
 			if _, ok := CallOf(f); !ok || why == "" {
 				t.Errorf("%s: registry row %v, reason %q", f, ok, why)
@@ -24,8 +26,15 @@ func TestArchTables(t *testing.T) {
 			t.Errorf("%s: trap %#x but syscallLacks %q", c.Func, c.Trap, syscallLacks[c.Func])
 		}
 	}
-	if len(Floors) != 4 || Floors[0].Op != "empty" || Floors[1].Op != "call" || !slices.Contains(FloorOps, CounterFloor) {
-		t.Errorf("floors %v, counter floor %q", FloorOps, CounterFloor)
+	var ops []runfile.Clock
+	for _, f := range Floors {
+		ops = append(ops, f.Op)
+		if !slices.Contains(runfile.FloorOps, f.Op) {
+			t.Errorf("floor %q is not one of runfile.FloorOps", f.Op)
+		}
+	}
+	if len(Floors) != 4 || Floors[0].Op != runfile.OpEmpty || Floors[1].Op != runfile.OpCall || !slices.Contains(ops, CounterFloor) {
+		t.Errorf("floors %v, counter floor %q", ops, CounterFloor)
 	}
 }
 
@@ -39,23 +48,23 @@ func TestArchLacks(t *testing.T) {
 	defer func() { vdsoLacks, syscallLacks, Calls = saveV, saveS, saveCalls }()
 	Calls = slices.Clone(Calls)
 	for i := range Calls {
-		if Calls[i].Func == FuncTime {
+		if Calls[i].Func == runfile.FuncTime {
 			Calls[i].Trap = noTrap
 		}
 	}
-	vdsoLacks = map[Func]string{FuncTime: "made up: no vDSO time", FuncGetcpu: "made up: no vDSO getcpu"}
-	syscallLacks = map[Func]string{FuncTime: "made up: no time syscall"}
+	vdsoLacks = map[runfile.Function]string{runfile.FuncTime: "made up: no vDSO time", runfile.FuncGetcpu: "made up: no vDSO getcpu"}
+	syscallLacks = map[runfile.Function]string{runfile.FuncTime: "made up: no time syscall"}
 
 	d := &Doors{} // no vDSO, no vsyscall page: the gaps must win over those reasons
 	for _, tc := range []struct {
-		fn   Func
-		p    Path
+		fn   runfile.Function
+		p    runfile.Path
 		want string // "" for callable
 	}{
-		{FuncTime, PathSyscall, "made up: no time syscall"},
-		{FuncTime, PathVDSO, "made up: no vDSO time"},
-		{FuncGetcpu, PathVDSO, "made up: no vDSO getcpu"},
-		{FuncGetcpu, PathSyscall, ""},
+		{runfile.FuncTime, runfile.PathSyscall, "made up: no time syscall"},
+		{runfile.FuncTime, runfile.PathVDSO, "made up: no vDSO time"},
+		{runfile.FuncGetcpu, runfile.PathVDSO, "made up: no vDSO getcpu"},
+		{runfile.FuncGetcpu, runfile.PathSyscall, ""},
 	} {
 		_, err := d.Target(tc.fn, tc.p)
 		switch {
@@ -65,14 +74,14 @@ func TestArchLacks(t *testing.T) {
 			t.Errorf("%s via %s: %v, want unavailable: %s", tc.fn, tc.p, err, tc.want)
 		}
 	}
-	cfg, err := BenchConfig{Functions: []Func{FuncTime, FuncGetcpu}}.NormalizeNames()
+	cfg, err := BenchConfig{Functions: []runfile.Function{runfile.FuncTime, runfile.FuncGetcpu}}.NormalizeNames()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cells := plan(cfg, d)
 	got := map[string]string{}
 	for _, bc := range cells {
-		got[bc.cell.Function+"/"+bc.cell.Path] = bc.cell.Unavailable
+		got[string(bc.cell.Function)+"/"+string(bc.cell.Path)] = bc.cell.Unavailable
 	}
 	for key, want := range map[string]string{
 		"time/syscall":    "made up: no time syscall",

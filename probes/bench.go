@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vbench-dev/vbench/internal/field"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -20,9 +20,9 @@ type BenchConfig struct {
 	// Functions, Paths and Clocks select cells by name, in any case (clocks
 	// with or without CLOCK_); nil selects all (BenchFunctions, Paths,
 	// Clocks). NormalizeNames makes them canonical.
-	Functions []Func
-	Paths     []Path
-	Clocks    []string
+	Functions []runfile.Function
+	Paths     []runfile.Path
+	Clocks    []runfile.Clock
 	CPU       int // -1: the CPU the caller starts on
 	Count     int
 	Benchtime time.Duration
@@ -49,32 +49,6 @@ type BenchConfig struct {
 	Doors *Doors
 }
 
-// Bounds of BenchConfig: beyond them a run would not fit in memory (every
-// sample is kept, with its counts) or in an afternoon.
-const (
-	MaxCount      = 10000
-	MaxBenchtime  = 10 * time.Second
-	MaxRetryNoisy = time.Hour
-)
-
-// ErrBadConfig is wrapped by the error for a count, benchtime or retry
-// budget out of bounds.
-var ErrBadConfig = errors.New("bad bench configuration")
-
-// CheckBounds reports a Count, Benchtime or RetryNoisy out of bounds (0
-// count and benchtime mean the defaults), naming the flag and the limit.
-func (cfg BenchConfig) CheckBounds() error {
-	switch {
-	case cfg.Count < 0 || cfg.Count > MaxCount:
-		return &wrapErr{fmt.Sprintf("--count %d: want 1 to %d samples per cell", cfg.Count, MaxCount), ErrBadConfig}
-	case cfg.Benchtime < 0 || cfg.Benchtime > MaxBenchtime:
-		return &wrapErr{fmt.Sprintf("--benchtime %v: want a positive duration of at most %v per sample", cfg.Benchtime, MaxBenchtime), ErrBadConfig}
-	case cfg.RetryNoisy < 0 || cfg.RetryNoisy > MaxRetryNoisy:
-		return &wrapErr{fmt.Sprintf("--retry-noisy %v: want 0 (off) to %v", cfg.RetryNoisy, MaxRetryNoisy), ErrBadConfig}
-	}
-	return nil
-}
-
 // DefaultBenchConfig is what `vbench bench` does without flags.
 func DefaultBenchConfig() BenchConfig {
 	return BenchConfig{CPU: -1, Count: 10, Benchtime: 20 * time.Millisecond, Latency: true,
@@ -85,79 +59,45 @@ func DefaultBenchConfig() BenchConfig {
 // name.
 var ErrUnknownName = errors.New("unknown name")
 
-// wrapErr is an error whose message stands alone (one line, no sentinel
-// prefix) but which still matches its sentinel with errors.Is.
-type wrapErr struct {
-	msg      string
-	sentinel error
-}
-
-func (e *wrapErr) Error() string { return e.msg }
-func (e *wrapErr) Unwrap() error { return e.sentinel }
-
 // NormalizeNames checks the selections of cfg against the known names and
 // returns cfg with canonical names (clocks upper-case without CLOCK_, one
-// entry per name). A bad name gives one error, wrapping ErrUnknownName, that
-// lists the valid names.
+// entry per name). A bad name gives one *field.Error, wrapping
+// ErrUnknownName, that lists the valid names.
 func (cfg BenchConfig) NormalizeNames() (BenchConfig, error) {
-	fs, err := pickNames("function", names(cfg.Functions), BenchFunctions)
-	if err != nil {
+	var err error
+	if cfg.Functions, err = pick("Functions", cfg.Functions, runfile.BenchFunctions(), func(s string) (runfile.Function, error) {
+		return runfile.ParseFunction(s, true)
+	}); err != nil {
 		return cfg, err
 	}
-	ps, err := pickNames("path", names(cfg.Paths), BenchPaths)
-	if err != nil {
+	if cfg.Paths, err = pick("Paths", cfg.Paths, runfile.Paths, runfile.ParsePath); err != nil {
 		return cfg, err
 	}
-	cfg.Functions, cfg.Paths = typed[Func](fs), typed[Path](ps)
-	var clocks []string
-	for _, n := range cfg.Clocks {
-		c, err := ClockByName(n)
-		if err != nil {
-			return cfg, &wrapErr{err.Error(), ErrUnknownName}
-		}
-		if !slices.Contains(clocks, c.Name) {
-			clocks = append(clocks, c.Name)
-		}
+	if cfg.Clocks, err = pick("Clocks", cfg.Clocks, runfile.Clocks, runfile.ParseClock); err != nil {
+		return cfg, err
 	}
-	if clocks == nil {
-		clocks = ClockNames()
-	}
-	cfg.Clocks = clocks
 	return cfg, nil
 }
 
-func names[T ~string](xs []T) []string {
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = string(x)
-	}
-	return out
-}
-
-func typed[T ~string](xs []string) []T {
-	out := make([]T, len(xs))
-	for i, x := range xs {
-		out[i] = T(x)
-	}
-	return out
-}
-
-func pickNames(kind string, names, valid []string) ([]string, error) {
+// pick returns names parsed by parse, once each and in the order of valid,
+// or all of valid when names is empty; a bad one is an error for the field
+// name.
+func pick[T ~string](name string, names, valid []T, parse func(string) (T, error)) ([]T, error) {
 	if len(names) == 0 {
 		return slices.Clone(valid), nil
 	}
-	var out []string
+	var out []T
 	for _, n := range names {
-		c := strings.ToLower(strings.TrimSpace(n))
-		if !slices.Contains(valid, c) {
-			return nil, &wrapErr{fmt.Sprintf("unknown %s %q (valid: %s)", kind, n, strings.Join(valid, ", ")), ErrUnknownName}
+		c, err := parse(string(n))
+		if err != nil {
+			return nil, field.Errorf(ErrUnknownName, name, nil, "%v", err)
 		}
 		if !slices.Contains(out, c) {
 			out = append(out, c)
 		}
 	}
 	// Keep table order, whatever order the names came in.
-	slices.SortStableFunc(out, func(a, b string) int { return slices.Index(valid, a) - slices.Index(valid, b) })
+	slices.SortStableFunc(out, func(a, b T) int { return slices.Index(valid, a) - slices.Index(valid, b) })
 	return out, nil
 }
 
@@ -176,9 +116,9 @@ type benchCell struct {
 func plan(cfg BenchConfig, d *Doors) []benchCell {
 	var cells []benchCell
 	for _, f := range cfg.Functions {
-		if f == FuncFloor {
+		if f == runfile.FuncFloor {
 			for _, fl := range Floors {
-				bc := benchCell{cell: runfile.Cell{Function: string(FuncFloor), Clock: fl.Op}, op: loopOp{kind: fl.kind}}
+				bc := benchCell{cell: runfile.Cell{Function: runfile.FuncFloor, Clock: fl.Op}, op: loopOp{kind: fl.kind}}
 				bc.cell.Unavailable = floorUnavailable(fl.kind, d)
 				cells = append(cells, bc)
 			}
@@ -186,10 +126,10 @@ func plan(cfg BenchConfig, d *Doors) []benchCell {
 		}
 		call, _ := CallOf(f)
 		clocks := []Clock{{}}
-		if call.Clocked {
+		if call.Clocked() {
 			clocks = clocks[:0]
 			for _, n := range cfg.Clocks {
-				c, _ := ClockByName(n)
+				c, _ := ClockOf(n)
 				clocks = append(clocks, c)
 			}
 		}
@@ -198,7 +138,7 @@ func plan(cfg BenchConfig, d *Doors) []benchCell {
 				if !call.Has(p) {
 					continue // no kernel has it: no cell
 				}
-				bc := benchCell{cell: runfile.Cell{Function: string(f), Clock: c.Name, Path: string(p)}}
+				bc := benchCell{cell: runfile.Cell{Function: f, Clock: c.Name, Path: p}}
 				bc.op, bc.cell.Unavailable = opFor(call, c, p, d)
 				cells = append(cells, bc)
 			}
@@ -215,14 +155,17 @@ func hasRDTSCP(d *Doors) bool { return d.RDTSCP && cpuHasRDTSCP() }
 // opFor returns the loop operation for a call through a path, or why it is
 // unavailable: the syscall instruction with the row's number, or a call of
 // the address Target gives, with the row's arguments made over loopBuf.
-func opFor(call Call, c Clock, p Path, d *Doors) (loopOp, string) {
+func opFor(call Call, c Clock, p runfile.Path, d *Doors) (loopOp, string) {
 	target, err := d.Target(call.Func, p)
 	if err != nil {
 		return loopOp{}, "unavailable (" + reasonOf(err) + ")"
 	}
 	op := loopOp{kind: opCall, addr: target, args: call.args(c.ID, &loopBuf)}
-	if p == PathSyscall {
+	switch p {
+	case runfile.PathSyscall:
 		op.kind, op.addr = opSyscall, call.Trap
+	case runfile.PathRseq:
+		op = loopOp{kind: opLoad, addr: target}
 	}
 	return op, ""
 }
@@ -263,25 +206,13 @@ func opFor(call Call, c Clock, p Path, d *Doors) (loopOp, string) {
 func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int)) (*runfile.Bench, error) {
 	benchMu.Lock() // one Bench at a time: the loops share loopBuf and its getrandom state
 	defer benchMu.Unlock()
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	cfg, err := cfg.NormalizeNames()
 	if err != nil {
 		return nil, err
-	}
-	if err := cfg.CheckBounds(); err != nil {
-		return nil, err
-	}
-	def := DefaultBenchConfig()
-	if cfg.Count <= 0 {
-		cfg.Count = def.Count
-	}
-	if cfg.Benchtime <= 0 {
-		cfg.Benchtime = def.Benchtime
-	}
-	if cfg.LatencyCalls <= 0 {
-		cfg.LatencyCalls = def.LatencyCalls
-	}
-	if cfg.LatencyTime <= 0 {
-		cfg.LatencyTime = def.LatencyTime
 	}
 	d := cfg.Doors
 	if d == nil {
@@ -295,6 +226,8 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 		return nil, err
 	}
 	defer restore()
+	d, release := withRseq(d, cfg.Paths)
+	defer release()
 
 	cells := plan(cfg, d)
 	out := &runfile.Bench{CPU: cpu, Count: cfg.Count, Benchtime: cfg.Benchtime, Order: runfile.OrderInterleaved, RetryNoisy: cfg.RetryNoisy}
@@ -321,7 +254,7 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 	latencyCells := 0
 	if cfg.Latency {
 		for _, bc := range live {
-			if bc.cell.Function != string(FuncFloor) {
+			if bc.cell.Function != runfile.FuncFloor {
 				latencyCells++
 			}
 		}
@@ -385,7 +318,7 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 	}
 	if cfg.Latency {
 		for _, bc := range live {
-			if bc.cell.Function == string(FuncFloor) {
+			if bc.cell.Function == runfile.FuncFloor {
 				continue
 			}
 			if ctx.Err() != nil {
@@ -471,15 +404,15 @@ func countInChild(out *runfile.Bench, live []*benchCell) map[*benchCell]float64 
 	var which []*benchCell
 	var cells []countCell
 	for _, bc := range live {
-		if bc.cell.Function == string(FuncFloor) || len(bc.cell.Samples) == 0 {
+		if bc.cell.Function == runfile.FuncFloor || len(bc.cell.Samples) == 0 {
 			continue
 		}
 		var c Clock
 		if bc.cell.Clock != "" {
-			c, _ = ClockByName(bc.cell.Clock)
+			c, _ = ClockOf(bc.cell.Clock)
 		}
 		which = append(which, bc)
-		cells = append(cells, countCell{Func(bc.cell.Function), c, Path(bc.cell.Path)})
+		cells = append(cells, countCell{bc.cell.Function, c, bc.cell.Path})
 	}
 	info := runfile.Counter{Name: runfile.CounterSyscalls}
 	var counted map[*benchCell]float64

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vbench-dev/vbench/internal/field"
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -36,21 +37,21 @@ func TestBenchEveryCell(t *testing.T) {
 	// Every (function, clock, path) that can exist has a cell: the
 	// registry says which.
 	want := 0
-	for _, op := range FloorOps {
+	for _, fl := range Floors {
 		want++
-		checkCell(t, b, "floor", op, "")
+		checkCell(t, b, runfile.FuncFloor, fl.Op, "")
 	}
 	for _, call := range Calls {
-		clocks := []string{""}
-		if call.Clocked {
-			clocks = ClockNames()
+		clocks := []runfile.Clock{""}
+		if call.Clocked() {
+			clocks = runfile.Clocks
 		}
 		for _, c := range clocks {
-			for _, p := range Paths {
+			for _, p := range runfile.Paths {
 				if call.Has(p) {
 					want++
-					checkCell(t, b, string(call.Func), c, string(p))
-				} else if _, ok := b.Find(string(call.Func), c, string(p)); ok {
+					checkCell(t, b, call.Func, c, p)
+				} else if _, ok := b.Find(call.Func, c, p); ok {
 					t.Errorf("cell %s/%s/%s, which no kernel has", call.Func, c, p)
 				}
 			}
@@ -109,7 +110,7 @@ func hasNote(c *runfile.Cell, n string) bool {
 	return false
 }
 
-func checkCell(t *testing.T, b *runfile.Bench, f, clock, path string) {
+func checkCell(t *testing.T, b *runfile.Bench, f runfile.Function, clock runfile.Clock, path runfile.Path) {
 	t.Helper()
 	c, ok := b.Find(f, clock, path)
 	if !ok {
@@ -158,9 +159,9 @@ func checkCell(t *testing.T, b *runfile.Bench, f, clock, path string) {
 func TestBenchSubsetAndUnavailable(t *testing.T) {
 	cfg := shortConfig()
 	cfg.Latency = false
-	cfg.Functions = []Func{"time", "Clock_Gettime"}
-	cfg.Clocks = []string{"CLOCK_MONOTONIC", "monotonic", "REALTIME_COARSE"}
-	cfg.Paths = []Path{"vdso", "vsyscall"}
+	cfg.Functions = []runfile.Function{"time", "Clock_Gettime"}
+	cfg.Clocks = []runfile.Clock{"CLOCK_MONOTONIC", "monotonic", "REALTIME_COARSE"}
+	cfg.Paths = []runfile.Path{"vdso", "vsyscall"}
 	// Doors with nothing open: every call cell must be unavailable, with a
 	// reason, and nothing may be called.
 	cfg.Doors = &Doors{}
@@ -193,9 +194,9 @@ func TestBenchSubsetAndUnavailable(t *testing.T) {
 
 func TestBenchBadNames(t *testing.T) {
 	for _, cfg := range []BenchConfig{
-		{Functions: []Func{"gettimeofday", "nanosleep"}},
-		{Paths: []Path{"vdso", "int80"}},
-		{Clocks: []string{"MONOTONIC", "SGI_CYCLE"}},
+		{Functions: []runfile.Function{"gettimeofday", "nanosleep"}},
+		{Paths: []runfile.Path{"vdso", "int80"}},
+		{Clocks: []runfile.Clock{"MONOTONIC", "SGI_CYCLE"}},
 	} {
 		_, err := Bench(context.Background(), cfg, nil)
 		if !errors.Is(err, ErrUnknownName) {
@@ -233,8 +234,8 @@ func TestBenchCancelKeepsWhatWasMeasured(t *testing.T) {
 	cfg := shortConfig()
 	cfg.Latency = false
 	cfg.Count = 4
-	cfg.Functions = []Func{"gettimeofday", "getcpu"} // a syscall on every architecture
-	cfg.Paths = []Path{"syscall"}
+	cfg.Functions = []runfile.Function{"gettimeofday", "getcpu"} // a syscall on every architecture
+	cfg.Paths = []runfile.Path{"syscall"}
 	cfg.Doors = &Doors{}
 	// Cancel once half the work is done: both cells calibrated, some
 	// rounds taken.
@@ -271,8 +272,8 @@ func TestBenchInterleaves(t *testing.T) {
 		sampleHook = func(bc *benchCell) { order = append(order, bc.cell.Name()) }
 		cfg := shortConfig()
 		cfg.Latency, cfg.Count, cfg.CellByCell = false, 3, byCell
-		cfg.Functions = []Func{"gettimeofday", "getcpu"} // a syscall on every architecture
-		cfg.Paths = []Path{"syscall"}
+		cfg.Functions = []runfile.Function{"gettimeofday", "getcpu"} // a syscall on every architecture
+		cfg.Paths = []runfile.Path{"syscall"}
 		cfg.Doors = &Doors{}
 		b, err := Bench(context.Background(), cfg, nil)
 		sampleHook = nil
@@ -291,22 +292,48 @@ func TestBenchInterleaves(t *testing.T) {
 	}
 }
 
-func TestBenchBounds(t *testing.T) {
-	for _, cfg := range []BenchConfig{
-		{Count: MaxCount + 1}, {Count: -1},
-		{Benchtime: MaxBenchtime + 1}, {Benchtime: -1},
-		{RetryNoisy: MaxRetryNoisy + 1}, {RetryNoisy: -1},
+// TestBenchValidate: each field out of bounds is an error naming that
+// field, which Bench returns too, before measuring anything.
+func TestBenchValidate(t *testing.T) {
+	for _, c := range []struct {
+		mutate func(*BenchConfig)
+		field  string
+		kind   error
+	}{
+		{func(c *BenchConfig) { c.Count = MaxCount + 1 }, "Count", ErrBadConfig},
+		{func(c *BenchConfig) { c.Count = -1 }, "Count", ErrBadConfig},
+		{func(c *BenchConfig) { c.Benchtime = MaxBenchtime + 1 }, "Benchtime", ErrBadConfig},
+		{func(c *BenchConfig) { c.Benchtime = -1 }, "Benchtime", ErrBadConfig},
+		{func(c *BenchConfig) { c.RetryNoisy = MaxRetryNoisy + 1 }, "RetryNoisy", ErrBadConfig},
+		{func(c *BenchConfig) { c.RetryNoisy = -1 }, "RetryNoisy", ErrBadConfig},
+		{func(c *BenchConfig) { c.LatencyCalls = -5 }, "LatencyCalls", ErrBadConfig},
+		{func(c *BenchConfig) { c.CPU = -2 }, "CPU", ErrBadConfig},
+		{func(c *BenchConfig) { c.CPU = 1 << 20 }, "CPU", ErrBadCPU},
+		{func(c *BenchConfig) { c.Functions = []runfile.Function{"nanosleep"} }, "Functions", ErrUnknownName},
+		{func(c *BenchConfig) { c.Paths = []runfile.Path{"int80"} }, "Paths", ErrUnknownName},
+		{func(c *BenchConfig) { c.Clocks = []runfile.Clock{"SGI_CYCLE"} }, "Clocks", ErrUnknownName},
 	} {
-		err := cfg.CheckBounds()
-		if !errors.Is(err, ErrBadConfig) {
-			t.Errorf("%+v: %v, want ErrBadConfig", cfg, err)
+		cfg := DefaultBenchConfig()
+		c.mutate(&cfg)
+		err := cfg.Validate()
+		var fe *field.Error
+		if !errors.As(err, &fe) || fe.Field != c.field || !errors.Is(err, c.kind) {
+			t.Errorf("%s: %v, want an error naming %s", c.field, err, c.field)
 		}
-		if _, err := Bench(context.Background(), cfg, nil); !errors.Is(err, ErrBadConfig) {
-			t.Errorf("Bench %+v: %v, want ErrBadConfig", cfg, err)
+		if _, err := Bench(context.Background(), cfg, nil); !errors.Is(err, c.kind) {
+			t.Errorf("Bench with a bad %s: %v", c.field, err)
 		}
 	}
-	if err := (BenchConfig{Count: MaxCount, Benchtime: MaxBenchtime, RetryNoisy: MaxRetryNoisy}).CheckBounds(); err != nil {
+	cfg := DefaultBenchConfig()
+	cfg.Count, cfg.Benchtime, cfg.RetryNoisy = MaxCount, MaxBenchtime, MaxRetryNoisy
+	if err := cfg.Validate(); err != nil {
 		t.Errorf("the limits themselves: %v", err)
+	}
+	if err := (BenchConfig{}).Validate(); err == nil {
+		t.Error("a zero config validates: Count 0 is no count")
+	}
+	if err := (BenchConfig{}).WithDefaults().Validate(); err != nil {
+		t.Errorf("the zero config with defaults: %v", err)
 	}
 }
 
@@ -335,7 +362,7 @@ func TestSummarize(t *testing.T) {
 		if math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0) {
 			t.Errorf("%d samples: infinite CI [%v, %v] (JSON cannot hold it)", n, s.Lo, s.Hi)
 		}
-		if finite := s.Lo > s.Min || s.Hi < s.Max; n < MinSamplesForCI && finite {
+		if finite := s.Lo > s.Min || s.Hi < s.Max; n < runfile.MinSamplesForCI && finite {
 			t.Errorf("%d samples: CI [%v, %v] narrower than the range", n, s.Lo, s.Hi)
 		}
 	}

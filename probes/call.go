@@ -8,6 +8,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/vbench-dev/vbench/runfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -99,18 +100,18 @@ func addr[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
 // ErrUnavailable with the reason, or names an unknown function or path.
 // For a function whose vDSO code needs setting up (getrandom's state),
 // Target does that the first time.
-func (d *Doors) Target(fn Func, p Path) (uintptr, error) {
+func (d *Doors) Target(fn runfile.Function, p runfile.Path) (uintptr, error) {
 	c, ok := CallOf(fn)
 	if !ok {
 		return 0, fmt.Errorf("unknown function %q", fn)
 	}
 	switch p {
-	case PathSyscall:
+	case runfile.PathSyscall:
 		if c.Trap == noTrap {
 			return 0, unavailable("%s", syscallLacks[fn])
 		}
 		return 0, nil
-	case PathVDSO:
+	case runfile.PathVDSO:
 		if why, ok := vdsoLacks[fn]; ok {
 			return 0, unavailable("%s", why)
 		}
@@ -130,7 +131,7 @@ func (d *Doors) Target(fn Func, p Path) (uintptr, error) {
 			}
 		}
 		return fnAddr, nil
-	case PathVsyscall:
+	case runfile.PathVsyscall:
 		if !c.Has(p) {
 			return 0, unavailable("the vsyscall page has no %s entry", fn)
 		}
@@ -138,6 +139,18 @@ func (d *Doors) Target(fn Func, p Path) (uintptr, error) {
 			return 0, unavailable("%s", d.vsyscallReason())
 		}
 		return c.Vsyscall, nil
+	case runfile.PathRseq:
+		if !c.Has(p) {
+			return 0, unavailable("rseq holds no answer of %s", fn)
+		}
+		if d.RseqErr != nil {
+			return 0, unavailable("%v", d.RseqErr)
+		}
+		a := rseqHere()
+		if a == nil {
+			return 0, unavailable("no rseq area registered on this thread")
+		}
+		return addr(&a.CPUID), nil
 	}
 	return 0, fmt.Errorf("unknown path %q", p)
 }
@@ -177,12 +190,12 @@ type Reply struct {
 // when fn takes a clock id), and returns what it returned and wrote. The
 // error wraps ErrUnavailable when nothing was called, or is the unix.Errno
 // the call returned.
-func (d *Doors) Call(fn Func, p Path, clock int32) (Reply, error) {
+func (d *Doors) Call(fn runfile.Function, p runfile.Path, clock int32) (Reply, error) {
 	return d.call(fn, p, clock, nil)
 }
 
 // call is Call with other arguments than the row's, when as is not nil.
-func (d *Doors) call(fn Func, p Path, id int32, as []Arg) (Reply, error) {
+func (d *Doors) call(fn runfile.Function, p runfile.Path, id int32, as []Arg) (Reply, error) {
 	target, err := d.Target(fn, p)
 	if err != nil {
 		return Reply{}, err
@@ -202,9 +215,17 @@ func (d *Doors) call(fn Func, p Path, id int32, as []Arg) (Reply, error) {
 		before = slices.Clone(state)
 	}
 	var r uintptr
-	if p == PathSyscall {
+	switch p {
+	case runfile.PathSyscall:
 		r = raw(c.Trap, a)
-	} else {
+	case runfile.PathRseq:
+		// What sched_getcpu does with glibc's area: load cpu_id (and
+		// node_id, where the kernel fills it: rseqNodeFilled).
+		b.CPU, b.Node = rseqCPU(rseqHere()) // Target found it on this thread
+		if !d.RseqNode {
+			b.Node = ^uint32(0)
+		}
+	default:
 		r = callGuarded(target, a[0], a[1], a[2], a[3], a[4])
 	}
 	rep := Reply{R: r, Buffer: b.Buffer}
@@ -216,15 +237,15 @@ func (d *Doors) call(fn Func, p Path, id int32, as []Arg) (Reply, error) {
 
 // Gettimeofday reads the time of day and the timezone through p
 // (gettimeofday(tv, tz); the timed call passes tz NULL).
-func (d *Doors) Gettimeofday(p Path) (unix.Timeval, Timezone, error) {
-	r, err := d.call(FuncGettimeofday, p, 0, []Arg{ArgTimeval, ArgTimezone})
+func (d *Doors) Gettimeofday(p runfile.Path) (unix.Timeval, Timezone, error) {
+	r, err := d.call(runfile.FuncGettimeofday, p, 0, []Arg{ArgTimeval, ArgTimezone})
 	return r.TV, r.TZ, err
 }
 
 // TimeStore calls time(&t) through p and returns both the result and what
 // it stored through its pointer.
-func (d *Doors) TimeStore(p Path) (result, stored int64, err error) {
-	r, err := d.call(FuncTime, p, 0, []Arg{ArgTime})
+func (d *Doors) TimeStore(p runfile.Path) (result, stored int64, err error) {
+	r, err := d.call(runfile.FuncTime, p, 0, []Arg{ArgTime})
 	if err != nil {
 		return 0, r.T, err
 	}
@@ -232,8 +253,8 @@ func (d *Doors) TimeStore(p Path) (result, stored int64, err error) {
 }
 
 // Time calls time(NULL) through p.
-func (d *Doors) Time(p Path) (int64, error) {
-	r, err := d.Call(FuncTime, p, 0)
+func (d *Doors) Time(p runfile.Path) (int64, error) {
+	r, err := d.Call(runfile.FuncTime, p, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -242,8 +263,8 @@ func (d *Doors) Time(p Path) (int64, error) {
 
 // ClockGettime reads clock id through p. An id the kernel does not know
 // gives unix.EINVAL (from the syscall, and from the vDSO's fallback to it).
-func (d *Doors) ClockGettime(p Path, id int32) (unix.Timespec, error) {
-	r, err := d.Call(FuncClockGettime, p, id)
+func (d *Doors) ClockGettime(p runfile.Path, id int32) (unix.Timespec, error) {
+	r, err := d.Call(runfile.FuncClockGettime, p, id)
 	if errors.Is(err, ErrUnavailable) {
 		return unix.Timespec{Sec: -1, Nsec: -1}, err
 	}
@@ -251,8 +272,8 @@ func (d *Doors) ClockGettime(p Path, id int32) (unix.Timespec, error) {
 }
 
 // ClockGetres reads the resolution of clock id through p.
-func (d *Doors) ClockGetres(p Path, id int32) (unix.Timespec, error) {
-	r, err := d.Call(FuncClockGetres, p, id)
+func (d *Doors) ClockGetres(p runfile.Path, id int32) (unix.Timespec, error) {
+	r, err := d.Call(runfile.FuncClockGetres, p, id)
 	if errors.Is(err, ErrUnavailable) {
 		return unix.Timespec{Sec: -1, Nsec: -1}, err
 	}
@@ -262,8 +283,8 @@ func (d *Doors) ClockGetres(p Path, id int32) (unix.Timespec, error) {
 // Getcpu returns the CPU and NUMA node the calling thread runs on, through
 // p. The caller locks the OS thread (and pins it) for the answer to mean
 // anything.
-func (d *Doors) Getcpu(p Path) (cpu, node uint32, err error) {
-	r, err := d.Call(FuncGetcpu, p, 0)
+func (d *Doors) Getcpu(p runfile.Path) (cpu, node uint32, err error) {
+	r, err := d.Call(runfile.FuncGetcpu, p, 0)
 	if errors.Is(err, ErrUnavailable) {
 		return ^uint32(0), ^uint32(0), err
 	}

@@ -2,11 +2,11 @@ package probes
 
 import (
 	"fmt"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/vbench-dev/vbench/probes/vsyscall"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // The registry of calls: each function vbench times and checks is one row
@@ -18,37 +18,10 @@ import (
 // the two in step); a row whose vDSO function needs setting up first names
 // a prepare function (getrandom's opaque state, getrandom.go).
 
-// Func names a function as the CLI and the result file spell it.
-type Func string
-
-const (
-	FuncGettimeofday Func = "gettimeofday"
-	FuncTime         Func = "time"
-	FuncClockGettime Func = "clock_gettime"
-	FuncClockGetres  Func = "clock_getres"
-	FuncGetcpu       Func = "getcpu"
-	FuncGetrandom    Func = "getrandom"
-
-	// FuncFloor is not a call but bench's floor cells: loops whose
-	// operation is nothing, an empty C call, or a read of the
-	// architecture's counter (Floors).
-	FuncFloor Func = "floor"
-)
-
-// Path is a way into the kernel.
-type Path string
-
-const (
-	PathSyscall  Path = "syscall"  // the syscall instruction, issued by vbench
-	PathVDSO     Path = "vdso"     // the vDSO's functions
-	PathVsyscall Path = "vsyscall" // the legacy page at 0xffffffffff600000
-)
-
-// Paths is the one order of the paths: the bench table's, the plots', and
-// the order verify reads them in (then the syscall again), as the kernel's
-// tools/testing/selftests/x86/test_vsyscall.c reads syscall, vDSO,
-// vsyscall.
-var Paths = []Path{PathSyscall, PathVDSO, PathVsyscall}
+// The functions, paths and clocks are runfile's words (runfile/vocab.go):
+// a row here is keyed by its runfile.Function, whose runfile.CallInfo
+// holds what a reader of a run knows of the call (Clocked, Vsyscall); the
+// rest of the row is what calling it needs.
 
 // Arg says how one argument of a call is made from the clock id and a
 // buffer that does not move (callBuf).
@@ -81,18 +54,16 @@ const noTrap = ^uintptr(0)
 
 // Call is one row of the registry.
 type Call struct {
-	Func Func
-	// Clocked is true when the first argument is a clock id: bench makes
-	// one cell per clock.
-	Clocked bool
+	Func runfile.Function
 	// VDSO is the vDSO function's base name; the symbol is vdsoPrefix+VDSO
 	// (vdso_amd64.go, vdso_arm64.go). Where an architecture's vDSO has no
 	// such function, vdsoLacks says why and the path is unavailable.
 	VDSO string
 	// Vsyscall is the entry on the vsyscall page; 0 when the page has
 	// none (it has only gettimeofday, time and getcpu:
-	// arch/x86/entry/vsyscall/vsyscall_64.c). Then no cell, no check and
-	// no skip exists for that path: no kernel has it. On architectures
+	// arch/x86/entry/vsyscall/vsyscall_64.c; runfile.CallInfo.Vsyscall
+	// says the same, a test keeps them in step). Then no cell, no check
+	// and no skip exists for that path: no kernel has it. On architectures
 	// without the page (vsyscall.Exists false) the entries' cells exist
 	// and are unavailable, with the reason.
 	Vsyscall uintptr
@@ -110,32 +81,23 @@ type Call struct {
 
 // Calls is the registry, in table order.
 var Calls = []Call{
-	{Func: FuncGettimeofday, VDSO: "gettimeofday", Vsyscall: vsyscall.Gettimeofday, Trap: unix.SYS_GETTIMEOFDAY,
+	{Func: runfile.FuncGettimeofday, VDSO: "gettimeofday", Vsyscall: vsyscall.Gettimeofday, Trap: unix.SYS_GETTIMEOFDAY,
 		Args: []Arg{ArgTimeval, ArgZero}}, // gettimeofday(tv, NULL)
-	{Func: FuncTime, VDSO: "time", Vsyscall: vsyscall.Time, Trap: sysTime,
+	{Func: runfile.FuncTime, VDSO: "time", Vsyscall: vsyscall.Time, Trap: sysTime,
 		Args: []Arg{ArgZero}}, // time(NULL)
-	{Func: FuncClockGettime, Clocked: true, VDSO: "clock_gettime", Trap: unix.SYS_CLOCK_GETTIME,
+	{Func: runfile.FuncClockGettime, VDSO: "clock_gettime", Trap: unix.SYS_CLOCK_GETTIME,
 		Args: []Arg{ArgClock, ArgTimespec}},
-	{Func: FuncClockGetres, Clocked: true, VDSO: "clock_getres", Trap: unix.SYS_CLOCK_GETRES,
+	{Func: runfile.FuncClockGetres, VDSO: "clock_getres", Trap: unix.SYS_CLOCK_GETRES,
 		Args: []Arg{ArgClock, ArgTimespec}},
-	{Func: FuncGetcpu, VDSO: "getcpu", Vsyscall: vsyscall.Getcpu, Trap: unix.SYS_GETCPU,
+	{Func: runfile.FuncGetcpu, VDSO: "getcpu", Vsyscall: vsyscall.Getcpu, Trap: unix.SYS_GETCPU,
 		Args: []Arg{ArgCPU, ArgNode, ArgZero}}, // getcpu(cpu, node, NULL)
-	{Func: FuncGetrandom, VDSO: "getrandom", Trap: unix.SYS_GETRANDOM,
+	{Func: runfile.FuncGetrandom, VDSO: "getrandom", Trap: unix.SYS_GETRANDOM,
 		// getrandom(buf, 32, 0, state, state_len), lib/vdso/getrandom.c
 		Args: []Arg{ArgRandom, ArgRandomLen, ArgZero, ArgRandomState, ArgRandomStateLen}, prepare: prepareGetrandom},
 }
 
-// Funcs lists every call's function, in table order.
-var Funcs = func() []Func {
-	fs := make([]Func, len(Calls))
-	for i, c := range Calls {
-		fs[i] = c.Func
-	}
-	return fs
-}()
-
 // CallOf returns fn's row.
-func CallOf(fn Func) (Call, bool) {
+func CallOf(fn runfile.Function) (Call, bool) {
 	for _, c := range Calls {
 		if c.Func == fn {
 			return c, true
@@ -144,18 +106,18 @@ func CallOf(fn Func) (Call, bool) {
 	return Call{}, false
 }
 
-// Has reports whether any kernel offers c through p: the syscall and the
-// vDSO always (a given kernel may still lack the symbol), the vsyscall page
-// only for its three entries.
-func (c Call) Has(p Path) bool {
-	switch p {
-	case PathSyscall, PathVDSO:
-		return true
-	case PathVsyscall:
-		return c.Vsyscall != 0
-	}
-	return false
+// Info is c's facts for readers of a run (runfile.Calls).
+func (c Call) Info() runfile.CallInfo {
+	info, _ := c.Func.Info()
+	return info
 }
+
+// Clocked is true when c's first argument is a clock id: bench makes one
+// cell per clock.
+func (c Call) Clocked() bool { return c.Info().Clocked }
+
+// Has reports whether any kernel offers c through p (runfile.CallInfo.Has).
+func (c Call) Has(p runfile.Path) bool { return c.Info().Has(p) }
 
 // Symbol is the vDSO symbol of c, e.g. "__vdso_clock_gettime".
 func (c Call) Symbol() string { return vdsoPrefix + c.VDSO }
@@ -203,8 +165,8 @@ func makeArgs(as []Arg, id int32, b *callBuf) [maxArgs]uintptr {
 
 // Floor is one operation of bench's floor cells.
 type Floor struct {
-	Op   string // the cell's Clock field: "empty", "call", "rdtsc", "rdtscp", "cntvct", "isb_cntvct"
-	kind int    // opEmpty, ...
+	Op   runfile.Clock // the cell's Clock field, one of runfile.FloorOps
+	kind int           // opEmpty, ...
 }
 
 // Floors are the floor operations, in table order: an empty loop, a C-ABI
@@ -212,80 +174,4 @@ type Floor struct {
 // least), then the two counter reads of the architecture (counterFloors:
 // rdtsc and rdtscp on x86-64; mrs cntvct_el0 alone and after an isb on
 // arm64). CounterFloor names the one the plots draw as the floor.
-var Floors = append([]Floor{{"empty", opEmpty}, {"call", opCallEmpty}}, counterFloors...)
-
-// FloorOps are the operations of Floors.
-var FloorOps = func() []string {
-	ops := make([]string, len(Floors))
-	for i, f := range Floors {
-		ops[i] = f.Op
-	}
-	return ops
-}()
-
-// BenchFunctions are the functions Bench knows, in table order: every
-// call, then "floor".
-var BenchFunctions = func() []string {
-	names := make([]string, 0, len(Calls)+1)
-	for _, c := range Calls {
-		names = append(names, string(c.Func))
-	}
-	return append(names, string(FuncFloor))
-}()
-
-// BenchPaths are the paths' names, in table order (Paths).
-var BenchPaths = func() []string {
-	names := make([]string, len(Paths))
-	for i, p := range Paths {
-		names[i] = string(p)
-	}
-	return names
-}()
-
-// ParsePath parses a path name; an unknown one gives an error listing the
-// valid ones.
-func ParsePath(s string) (Path, error) {
-	for _, p := range Paths {
-		if string(p) == strings.ToLower(strings.TrimSpace(s)) {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("unknown path %q (valid: %s)", s, strings.Join(BenchPaths, ", "))
-}
-
-// ParseFunc parses a call's name (not "floor"); an unknown one gives an
-// error listing the valid ones.
-func ParseFunc(s string) (Func, error) {
-	for _, f := range Funcs {
-		if string(f) == strings.ToLower(strings.TrimSpace(s)) {
-			return f, nil
-		}
-	}
-	names := make([]string, len(Funcs))
-	for i, f := range Funcs {
-		names[i] = string(f)
-	}
-	return "", fmt.Errorf("unknown function %q (valid: %s)", s, strings.Join(names, ", "))
-}
-
-// HeadlineClock is the clock the summaries show for calls that take one.
-const HeadlineClock = "MONOTONIC"
-
-// Headline is one (function, clock) the summaries show.
-type Headline struct {
-	Func  Func
-	Clock string // HeadlineClock for a call that takes a clock id, else ""
-}
-
-// Headlines lists what the run's summary and the comparison figure show,
-// in table order: every call, on HeadlineClock when it takes a clock id.
-func Headlines() []Headline {
-	hs := make([]Headline, len(Calls))
-	for i, c := range Calls {
-		hs[i].Func = c.Func
-		if c.Clocked {
-			hs[i].Clock = HeadlineClock
-		}
-	}
-	return hs
-}
+var Floors = append([]Floor{{runfile.OpEmpty, opEmpty}, {runfile.OpCall, opCallEmpty}}, counterFloors...)

@@ -16,10 +16,10 @@ import (
 // tested in package verify.)
 func TestRegistryComplete(t *testing.T) {
 	d := doors(t)
-	seen := map[Func]bool{}
-	names := map[string]Func{}
+	seen := map[runfile.Function]bool{}
+	names := map[string]runfile.Function{}
 	for _, c := range Calls {
-		if c.Func == "" || c.Func == FuncFloor || seen[c.Func] {
+		if c.Func == "" || c.Func == runfile.FuncFloor || seen[c.Func] {
 			t.Errorf("row %+v: empty, floor or repeated function", c)
 		}
 		seen[c.Func] = true
@@ -32,14 +32,17 @@ func TestRegistryComplete(t *testing.T) {
 		if c.Vsyscall != 0 && (c.Vsyscall&^0xfff != 0xffffffffff600000 || c.Vsyscall&0x3ff != 0) {
 			t.Errorf("%s: vsyscall entry %#x is not one of the page's 1 KiB slots", c.Func, c.Vsyscall)
 		}
-		if c.Clocked != (c.Args[0] == ArgClock) {
-			t.Errorf("%s: Clocked %v but first argument %d", c.Func, c.Clocked, c.Args[0])
+		if c.Clocked() != (c.Args[0] == ArgClock) {
+			t.Errorf("%s: Clocked %v but first argument %d", c.Func, c.Clocked(), c.Args[0])
 		}
-		if fn, err := ParseFunc(strings.ToUpper(string(c.Func))); err != nil || fn != c.Func {
-			t.Errorf("ParseFunc(%s) = %q, %v", c.Func, fn, err)
+		if c.Info().Vsyscall != (c.Vsyscall != 0) {
+			t.Errorf("%s: runfile says vsyscall entry %v, the row has %#x", c.Func, c.Info().Vsyscall, c.Vsyscall)
 		}
-		for _, p := range Paths {
-			name := runfile.Cell{Function: string(c.Func), Clock: "MONOTONIC", Path: string(p)}.Name()
+		if fn, err := runfile.ParseFunction(strings.ToUpper(string(c.Func)), false); err != nil || fn != c.Func {
+			t.Errorf("runfile.ParseFunction(%s) = %q, %v", c.Func, fn, err)
+		}
+		for _, p := range runfile.Paths {
+			name := runfile.Cell{Function: c.Func, Clock: runfile.ClockMonotonic, Path: p}.Name()
 			if other, ok := names[name]; ok {
 				t.Errorf("%s and %s share the benchmark name %s", c.Func, other, name)
 			}
@@ -56,18 +59,45 @@ func TestRegistryComplete(t *testing.T) {
 				t.Errorf("%s via %s: Target works but bench says %q", c.Func, p, why)
 			case err != nil && (why == "" || !errors.Is(err, ErrUnavailable)):
 				t.Errorf("%s via %s: Target says %v, bench %q", c.Func, p, err, why)
-			case err == nil && p == PathSyscall && (op.kind != opSyscall || op.addr != c.Trap):
+			case err == nil && p == runfile.PathSyscall && (op.kind != opSyscall || op.addr != c.Trap):
 				t.Errorf("%s via syscall: operation %+v", c.Func, op)
-			case err == nil && p != PathSyscall && (op.kind != opCall || op.addr == 0):
+			case err == nil && p != runfile.PathSyscall && (op.kind != opCall || op.addr == 0):
 				t.Errorf("%s via %s: operation %+v", c.Func, p, op)
 			}
 		}
 	}
-	if len(BenchFunctions) != len(Calls)+1 || BenchFunctions[len(Calls)] != string(FuncFloor) {
-		t.Errorf("BenchFunctions %q", BenchFunctions)
+	// The registry has one row per call runfile knows, in its order.
+	if len(Calls) != len(runfile.Calls) {
+		t.Errorf("%d rows, runfile knows %d calls", len(Calls), len(runfile.Calls))
 	}
-	if _, err := ParseFunc("floor"); err == nil {
-		t.Error("ParseFunc accepted floor, which is no call")
+	for i := range min(len(Calls), len(runfile.Calls)) {
+		if Calls[i].Func != runfile.Calls[i].Function {
+			t.Errorf("row %d is %s, runfile's %s", i, Calls[i].Func, runfile.Calls[i].Function)
+		}
+	}
+	if _, err := runfile.ParseFunction("floor", false); err == nil {
+		t.Error("ParseFunction accepted floor, which is no call")
+	}
+}
+
+// TestClocksAreRunfiles: every clock runfile names has an id here, in the
+// same order, and the ids are the kernel's, distinct.
+func TestClocksAreRunfiles(t *testing.T) {
+	if len(Clocks) != len(runfile.Clocks) {
+		t.Fatalf("%d clocks, runfile names %d", len(Clocks), len(runfile.Clocks))
+	}
+	ids := map[int32]bool{}
+	for i, c := range Clocks {
+		if c.Name != runfile.Clocks[i] || ids[c.ID] {
+			t.Errorf("clock %d: %s id %d, runfile's %s", i, c.Name, c.ID, runfile.Clocks[i])
+		}
+		ids[c.ID] = true
+		if got, err := ClockByName("clock_" + strings.ToLower(string(c.Name))); err != nil || got != c {
+			t.Errorf("ClockByName(%s) = %v, %v", c.Name, got, err)
+		}
+	}
+	if _, err := ClockByName("SGI_CYCLE"); err == nil {
+		t.Error("ClockByName accepted SGI_CYCLE")
 	}
 }
 
@@ -104,30 +134,30 @@ func TestVDSOSymbolsVersioned(t *testing.T) {
 // syscall leaves the state alone.
 func TestGetrandom(t *testing.T) {
 	d := doors(t)
-	for _, p := range []Path{PathSyscall, PathVDSO} {
-		a, err := d.Call(FuncGetrandom, p, 0)
+	for _, p := range []runfile.Path{runfile.PathSyscall, runfile.PathVDSO} {
+		a, err := d.Call(runfile.FuncGetrandom, p, 0)
 		if errors.Is(err, ErrUnavailable) {
 			t.Logf("getrandom via %s: %v", p, err)
 			continue
 		}
-		b, err2 := d.Call(FuncGetrandom, p, 0)
+		b, err2 := d.Call(runfile.FuncGetrandom, p, 0)
 		if err != nil || err2 != nil || a.R != RandomLen || b.R != RandomLen {
 			t.Fatalf("getrandom via %s: %d (%v), %d (%v), want %d", p, a.R, err, b.R, err2, RandomLen)
 		}
 		if a.Random == b.Random || a.Random == [RandomLen]byte{} {
 			t.Errorf("getrandom via %s: %x then %x", p, a.Random, b.Random)
 		}
-		if wrote := p == PathVDSO; a.StateWritten != wrote || b.StateWritten != wrote {
+		if wrote := p == runfile.PathVDSO; a.StateWritten != wrote || b.StateWritten != wrote {
 			t.Errorf("getrandom via %s: state written %v, %v; want %v", p, a.StateWritten, b.StateWritten, wrote)
 		}
 	}
 	// The timed loop through the vDSO: every call returns the length and
 	// the bytes keep changing.
-	fn, err := d.Target(FuncGetrandom, PathVDSO)
+	fn, err := d.Target(runfile.FuncGetrandom, runfile.PathVDSO)
 	if err != nil {
 		t.Skip(err)
 	}
-	call, _ := CallOf(FuncGetrandom)
+	call, _ := CallOf(runfile.FuncGetrandom)
 	a := call.args(0, &loopBuf)
 	if a[3] == 0 || a[4] == 0 {
 		t.Fatalf("loop arguments %#x lack the state", a)
@@ -148,7 +178,7 @@ func TestGetrandom(t *testing.T) {
 // TestGetrandomWithoutSymbol: a vDSO without __vdso_getrandom (kernels
 // before 6.11) makes the path unavailable, naming the symbol.
 func TestGetrandomWithoutSymbol(t *testing.T) {
-	_, err := (&Doors{VDSOErr: errors.New("test")}).Target(FuncGetrandom, PathVDSO)
+	_, err := (&Doors{VDSOErr: errors.New("test")}).Target(runfile.FuncGetrandom, runfile.PathVDSO)
 	if !errors.Is(err, ErrUnavailable) {
 		t.Errorf("no vDSO: %v", err)
 	}
@@ -156,13 +186,13 @@ func TestGetrandomWithoutSymbol(t *testing.T) {
 	if d.VDSO == nil {
 		t.Skip(d.VDSOErr)
 	}
-	c, _ := CallOf(FuncGetrandom)
+	c, _ := CallOf(runfile.FuncGetrandom)
 	c.VDSO = "getrandom_not_here"
 	Calls = append(Calls, Call{})
 	defer func() { Calls = Calls[:len(Calls)-1] }()
 	c.Func = "getrandom-test"
 	Calls[len(Calls)-1] = c
-	_, err = d.Target(c.Func, PathVDSO)
+	_, err = d.Target(c.Func, runfile.PathVDSO)
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no vDSO symbol "+vdsoPrefix+"getrandom_not_here") {
 		t.Errorf("missing symbol: %v", err)
 	}

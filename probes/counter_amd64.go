@@ -1,6 +1,10 @@
 package probes
 
-import "time"
+import (
+	"time"
+
+	"github.com/vbench-dev/vbench/runfile"
+)
 
 // The x86-64 counter is the TSC. Its floors are rdtsc alone and rdtscp
 // (which waits for earlier instructions; only where the CPU has it); the
@@ -11,10 +15,10 @@ import "time"
 const CounterName = "TSC"
 
 // CounterFloor is the floor operation the plots draw as the floor line.
-const CounterFloor = "rdtsc"
+const CounterFloor = runfile.OpRdtsc
 
 // counterFloors are the architecture's counter floors, in table order.
-var counterFloors = []Floor{{"rdtsc", opCounter}, {"rdtscp", opCounter2}}
+var counterFloors = []Floor{{runfile.OpRdtsc, opCounter}, {runfile.OpRdtscp, opCounter2}}
 
 // floorUnavailable says why a floor cannot be run here, or "".
 func floorUnavailable(kind int, d *Doors) string {

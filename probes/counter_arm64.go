@@ -1,6 +1,10 @@
 package probes
 
-import "time"
+import (
+	"time"
+
+	"github.com/vbench-dev/vbench/runfile"
+)
 
 // The arm64 counter is the generic timer's virtual count, CNTVCT_EL0, which
 // Linux lets user space read (CNTKCTL_EL1.EL0VCTEN; on CPUs with a counter
@@ -25,10 +29,10 @@ import "time"
 const CounterName = "virtual counter CNTVCT_EL0"
 
 // CounterFloor is the floor operation the plots draw as the floor line.
-const CounterFloor = "cntvct"
+const CounterFloor = runfile.OpCntvct
 
 // counterFloors are the architecture's counter floors, in table order.
-var counterFloors = []Floor{{"cntvct", opCounter}, {"cntvct_noisb", opCounter2}}
+var counterFloors = []Floor{{runfile.OpCntvct, opCounter}, {runfile.OpCntvctNoisb, opCounter2}}
 
 // floorUnavailable says why a floor cannot be run here: every arm64 CPU
 // has its counter.

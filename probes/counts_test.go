@@ -19,8 +19,8 @@ import (
 func TestBenchCountsPerCall(t *testing.T) {
 	cfg := shortConfig()
 	cfg.Latency = false
-	cfg.Functions = []Func{FuncTime, FuncClockGettime, FuncGetcpu}
-	cfg.Clocks = []string{"REALTIME", "PROCESS_CPUTIME_ID"}
+	cfg.Functions = []runfile.Function{runfile.FuncTime, runfile.FuncClockGettime, runfile.FuncGetcpu}
+	cfg.Clocks = []runfile.Clock{"REALTIME", "PROCESS_CPUTIME_ID"}
 	cfg.Doors = doors(t)
 	b, err := Bench(context.Background(), cfg, nil)
 	if err != nil {
@@ -40,11 +40,11 @@ func TestBenchCountsPerCall(t *testing.T) {
 		if sys.Source != "" {
 			if p.Syscalls == nil {
 				t.Errorf("%s: syscalls counted (%s) but none for this cell", c.Name(), sys.Source)
-			} else if c.Path == string(PathSyscall) && *p.Syscalls < 1 {
+			} else if c.Path == runfile.PathSyscall && *p.Syscalls < 1 {
 				t.Errorf("%s: %v syscalls per call through the syscall path", c.Name(), *p.Syscalls)
 			}
 		}
-		if pf.Source != "" && c.Path == string(PathVsyscall) && (p.PageFaults == nil || *p.PageFaults < 1) {
+		if pf.Source != "" && c.Path == runfile.PathVsyscall && (p.PageFaults == nil || *p.PageFaults < 1) {
 			t.Errorf("%s: page faults per call %v, want >= 1 (each call is a fault the kernel emulates)", c.Name(), p.PageFaults)
 		}
 	}
@@ -67,21 +67,21 @@ func TestBenchCountsPerCall(t *testing.T) {
 
 func TestPlanOf(t *testing.T) {
 	for _, c := range []struct {
-		fn    Func
-		clock string
+		fn    runfile.Function
+		clock runfile.Clock
 		want  vdsoPlan
 	}{
-		{FuncTime, "", planUserSpace},
-		{FuncGetcpu, "", planUserSpace},
-		{FuncGettimeofday, "", planClocksource},
-		{FuncClockGettime, "MONOTONIC", planClocksource},
-		{FuncClockGettime, "MONOTONIC_RAW", planClocksource},
-		{FuncClockGettime, "REALTIME_COARSE", planUserSpace},
-		{FuncClockGettime, "PROCESS_CPUTIME_ID", planSyscall},
-		{FuncClockGettime, "BOOTTIME_ALARM", planSyscall},
-		{FuncClockGetres, "TAI", planUserSpace},
-		{FuncClockGetres, "THREAD_CPUTIME_ID", planSyscall},
-		{FuncGetrandom, "", planUnknown},
+		{runfile.FuncTime, "", planUserSpace},
+		{runfile.FuncGetcpu, "", planUserSpace},
+		{runfile.FuncGettimeofday, "", planClocksource},
+		{runfile.FuncClockGettime, "MONOTONIC", planClocksource},
+		{runfile.FuncClockGettime, "MONOTONIC_RAW", planClocksource},
+		{runfile.FuncClockGettime, "REALTIME_COARSE", planUserSpace},
+		{runfile.FuncClockGettime, "PROCESS_CPUTIME_ID", planSyscall},
+		{runfile.FuncClockGettime, "BOOTTIME_ALARM", planSyscall},
+		{runfile.FuncClockGetres, "TAI", planUserSpace},
+		{runfile.FuncClockGetres, "THREAD_CPUTIME_ID", planSyscall},
+		{runfile.FuncGetrandom, "", planUnknown},
 	} {
 		if got := planOf(c.fn, c.clock); got != c.want {
 			t.Errorf("%s %s: plan %d, want %d", c.fn, c.clock, got, c.want)
@@ -89,7 +89,7 @@ func TestPlanOf(t *testing.T) {
 	}
 	// Every clock is sorted into one of lib/vdso's classes or falls back.
 	for _, c := range Clocks {
-		if planOf(FuncClockGettime, c.Name) == planUnknown {
+		if planOf(runfile.FuncClockGettime, c.Name) == planUnknown {
 			t.Errorf("clock %s has no plan", c.Name)
 		}
 	}

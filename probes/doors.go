@@ -23,17 +23,25 @@ type Doors struct {
 	// RDTSCP is true when the CPU has rdtscp (x86-64 only; always false
 	// elsewhere).
 	RDTSCP bool
+
+	// RseqErr says why this process cannot register an rseq area (nil:
+	// it can; rseq.go), and RseqNode whether the kernel fills its node_id
+	// (Linux 6.3+, AT_RSEQ_FEATURE_SIZE).
+	RseqErr  error
+	RseqNode bool
 }
 
 // Discover finds the doors. It starts child processes to confirm the
 // vsyscall mode (see vsyscall.Probe), so the program's main (or TestMain)
-// must call vsyscall.RunChildIfAsked first.
+// must call RunChild first.
 func Discover() *Doors {
 	d := &Doors{}
 	d.VDSO, d.VDSOErr = vdso.Open()
 	d.Vsyscall, d.VsyscallErr = vsyscall.Probe()
 	d.VsyscallCallable = d.VsyscallErr == nil && d.Vsyscall.Callable()
 	d.RDTSCP = cpuHasRDTSCP()
+	d.RseqErr = probeRseq()
+	d.RseqNode = rseqNodeFilled()
 	return d
 }
 

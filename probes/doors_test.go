@@ -13,12 +13,15 @@ import (
 	"github.com/vbench-dev/vbench/probes/vdso"
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/proc"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
-// TestMain lets Discover's vsyscall probe children (this test binary
-// started again) do their probe and exit.
+// TestMain lets the children of Discover and Bench (this test binary
+// started again) do their job and exit.
 func TestMain(m *testing.M) {
-	vsyscall.RunChildIfAsked()
+	if code, child := RunChild(); child {
+		os.Exit(code)
+	}
 	os.Exit(m.Run())
 }
 
@@ -59,9 +62,9 @@ func TestDiscover(t *testing.T) {
 }
 
 // available lists the paths fn can be called through here.
-func available(t *testing.T, d *Doors, fn Func) []Path {
-	var ps []Path
-	for _, p := range Paths {
+func available(t *testing.T, d *Doors, fn runfile.Function) []runfile.Path {
+	var ps []runfile.Path
+	for _, p := range runfile.Paths {
 		_, err := d.Target(fn, p)
 		switch {
 		case err == nil:
@@ -76,7 +79,7 @@ func available(t *testing.T, d *Doors, fn Func) []Path {
 func TestPathsAgree(t *testing.T) {
 	d := doors(t)
 	ref := time.Now()
-	for _, p := range available(t, d, FuncGettimeofday) {
+	for _, p := range available(t, d, runfile.FuncGettimeofday) {
 		tv, _, err := d.Gettimeofday(p)
 		if err != nil {
 			t.Errorf("gettimeofday via %s: %v", p, err)
@@ -86,7 +89,7 @@ func TestPathsAgree(t *testing.T) {
 			t.Errorf("gettimeofday via %s: %v, time.Now %v", p, got, ref)
 		}
 	}
-	for _, p := range available(t, d, FuncTime) {
+	for _, p := range available(t, d, runfile.FuncTime) {
 		r, stored, err := d.TimeStore(p)
 		if err != nil || r != stored || (r-ref.Unix() > 5 || ref.Unix()-r > 5) {
 			t.Errorf("time via %s: %d, stored %d, err %v; time.Now %d", p, r, stored, err, ref.Unix())
@@ -95,8 +98,8 @@ func TestPathsAgree(t *testing.T) {
 	for _, c := range Clocks {
 		// The ALARM clocks give EINVAL when no RTC can wake the machine
 		// (kernel/time/alarmtimer.c): every path must then say so.
-		_, sysErr := d.ClockGettime(PathSyscall, c.ID)
-		for _, p := range available(t, d, FuncClockGettime) {
+		_, sysErr := d.ClockGettime(runfile.PathSyscall, c.ID)
+		for _, p := range available(t, d, runfile.FuncClockGettime) {
 			ts, err := d.ClockGettime(p, c.ID)
 			switch {
 			case !errors.Is(err, sysErr) && err != sysErr:
@@ -108,7 +111,7 @@ func TestPathsAgree(t *testing.T) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	for _, p := range available(t, d, FuncGetcpu) {
+	for _, p := range available(t, d, runfile.FuncGetcpu) {
 		cpu, _, err := d.Getcpu(p)
 		if err != nil || int(cpu) >= runtime.NumCPU()*64 {
 			t.Errorf("getcpu via %s: cpu %d, %v", p, cpu, err)
@@ -119,7 +122,7 @@ func TestPathsAgree(t *testing.T) {
 func TestInvalidClockEINVAL(t *testing.T) {
 	d := doors(t)
 	for _, id := range []int32{-1, -1 << 31, 1<<31 - 1, 12} {
-		for _, p := range available(t, d, FuncClockGettime) {
+		for _, p := range available(t, d, runfile.FuncClockGettime) {
 			if _, err := d.ClockGettime(p, id); !errors.Is(err, unix.EINVAL) {
 				t.Errorf("clock_gettime(%d) via %s: %v, want EINVAL", id, p, err)
 			}
@@ -139,11 +142,11 @@ func TestUnavailableNeverCalls(t *testing.T) {
 		call func() error
 		want string
 	}{
-		{func() error { _, _, err := none.Gettimeofday(PathVsyscall); return err }, "vsyscall=none"},
-		{func() error { _, err := none.Time(PathVsyscall); return err }, "vsyscall=none"},
-		{func() error { _, _, err := none.Getcpu(PathVDSO); return err }, "no vDSO"},
-		{func() error { _, err := none.ClockGettime(PathVsyscall, 1); return err }, "no clock_gettime entry"},
-		{func() error { _, err := doors(t).ClockGetres(PathVsyscall, 1); return err }, "no clock_getres entry"},
+		{func() error { _, _, err := none.Gettimeofday(runfile.PathVsyscall); return err }, "vsyscall=none"},
+		{func() error { _, err := none.Time(runfile.PathVsyscall); return err }, "vsyscall=none"},
+		{func() error { _, _, err := none.Getcpu(runfile.PathVDSO); return err }, "no vDSO"},
+		{func() error { _, err := none.ClockGettime(runfile.PathVsyscall, 1); return err }, "no clock_gettime entry"},
+		{func() error { _, err := doors(t).ClockGetres(runfile.PathVsyscall, 1); return err }, "no clock_getres entry"},
 	} {
 		err := tc.call()
 		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), tc.want) {
@@ -153,11 +156,11 @@ func TestUnavailableNeverCalls(t *testing.T) {
 	// A vDSO without the symbol: the reason names it.
 	d := doors(t)
 	if d.VDSO != nil {
-		if _, err := d.Target(Func("nanosleep"), PathVDSO); err == nil {
+		if _, err := d.Target(runfile.Function("nanosleep"), runfile.PathVDSO); err == nil {
 			t.Error("Target accepted an unknown function")
 		}
 	}
-	if _, err := ParsePath("vdos"); err == nil || !strings.Contains(err.Error(), "valid: syscall, vdso, vsyscall)") {
+	if _, err := runfile.ParsePath("vdos"); err == nil || !strings.Contains(err.Error(), "valid: syscall, vdso, vsyscall, rseq)") {
 		t.Errorf("ParsePath: %v", err)
 	}
 	if _, err := ClockByName("MONOTONIC_FAST"); err == nil || !strings.Contains(err.Error(), "BOOTTIME") {
@@ -173,14 +176,14 @@ func TestUnavailableNeverCalls(t *testing.T) {
 // pointers handed over must still arrive.
 func TestCallFromFreshGoroutines(t *testing.T) {
 	d := doors(t)
-	if _, err := d.Target(FuncClockGettime, PathVDSO); err != nil {
+	if _, err := d.Target(runfile.FuncClockGettime, runfile.PathVDSO); err != nil {
 		t.Skip(err)
 	}
 	ref := time.Now()
 	errs := make(chan error, 32)
 	for i := 0; i < cap(errs); i++ {
 		go func() {
-			ts, err := d.ClockGettime(PathVDSO, unix.CLOCK_REALTIME)
+			ts, err := d.ClockGettime(runfile.PathVDSO, unix.CLOCK_REALTIME)
 			if err == nil && time.Unix(ts.Unix()).Sub(ref).Abs() > 5*time.Second {
 				err = errors.New("wrong time " + time.Unix(ts.Unix()).String())
 			}

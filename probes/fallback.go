@@ -2,6 +2,7 @@ package probes
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -37,31 +38,24 @@ const (
 // back; every other id (the CPUTIME and ALARM clocks) is handed to the
 // kernel at once.
 var (
-	hresClocks   = []string{"REALTIME", "MONOTONIC", "BOOTTIME", "TAI", "MONOTONIC_RAW"}
-	coarseClocks = []string{"REALTIME_COARSE", "MONOTONIC_COARSE"}
+	hresClocks   = []runfile.Clock{runfile.ClockRealtime, runfile.ClockMonotonic, runfile.ClockBoottime, runfile.ClockTAI, runfile.ClockMonotonicRaw}
+	coarseClocks = []runfile.Clock{runfile.ClockRealtimeCoarse, runfile.ClockMonotonicCoarse}
 )
 
 // planOf predicts what the vDSO does with fn on clock.
-func planOf(fn Func, clock string) vdsoPlan {
-	in := func(list []string) bool {
-		for _, c := range list {
-			if c == clock {
-				return true
-			}
-		}
-		return false
-	}
+func planOf(fn runfile.Function, clock runfile.Clock) vdsoPlan {
+	in := func(list []runfile.Clock) bool { return slices.Contains(list, clock) }
 	switch fn {
-	case FuncTime:
+	case runfile.FuncTime:
 		// __cvdso_time reads the stored seconds of CLOCK_REALTIME.
 		return planUserSpace
-	case FuncGetcpu:
+	case runfile.FuncGetcpu:
 		// arch/x86/entry/vdso/vgetcpu.c reads the CPU and node from RDPID
 		// or the segment limit of the per-CPU GDT entry (LSL).
 		return planUserSpace
-	case FuncGettimeofday:
+	case runfile.FuncGettimeofday:
 		return planClocksource // do_hres(CLOCK_REALTIME)
-	case FuncClockGettime:
+	case runfile.FuncClockGettime:
 		switch {
 		case in(hresClocks):
 			return planClocksource
@@ -69,7 +63,7 @@ func planOf(fn Func, clock string) vdsoPlan {
 			return planUserSpace
 		}
 		return planSyscall
-	case FuncClockGetres:
+	case runfile.FuncClockGetres:
 		// __cvdso_clock_getres_common answers the HRES, RAW and COARSE
 		// ids from the data page (hrtimer_res, LOW_RES_NSEC) without
 		// reading the clocksource; other ids fall back.
@@ -88,10 +82,10 @@ func planOf(fn Func, clock string) vdsoPlan {
 func noteFallbacks(b *runfile.Bench) {
 	for i := range b.Cells {
 		c := &b.Cells[i]
-		if c.Path != string(PathVDSO) || c.Unavailable != "" {
+		if c.Path != runfile.PathVDSO || c.Unavailable != "" {
 			continue
 		}
-		plan := planOf(Func(c.Function), c.Clock)
+		plan := planOf(c.Function, c.Clock)
 		if c.PerCall == nil || c.PerCall.Syscalls == nil {
 			if plan == planSyscall {
 				c.Notes = append(c.Notes, FallsBackUncounted)

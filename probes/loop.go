@@ -56,6 +56,13 @@ func loopCall(fn uintptr, n int64, a1, a2, a3, a4, a5 uintptr) (r1 uintptr)
 //go:noescape
 func loopCall3(fn uintptr, n int64, a1, a2 uintptr) (r1 uintptr)
 
+// loopLoad loads the 32-bit word at addr n times and returns the last
+// value: the rseq path, a read of cpu_id as glibc's sched_getcpu makes it.
+// addr must stay mapped (rseq.go's area).
+//
+//go:noescape
+func loopLoad(addr uintptr, n int64) (last uint32)
+
 // loopLatency times n operations one by one, storing counter ticks in
 // out[0:n]; see loop_amd64.s for kind. second selects rdtscp for the end
 // read on x86-64 and is ignored on arm64.
@@ -72,6 +79,7 @@ const (
 	loopKindNone    = 0
 	loopKindCall    = 1
 	loopKindSyscall = 2
+	loopKindLoad    = 3
 )
 
 // loopBuf is where the timed calls write their results; it is only used by
@@ -92,6 +100,7 @@ const (
 	opCallEmpty // opCall of emptyC: the floor of a call
 	opCounter   // loopCounter: rdtsc, or mrs cntvct_el0
 	opCounter2  // loopCounter2: rdtscp, or isb; mrs cntvct_el0
+	opLoad      // loopLoad of the word at addr: rseq's cpu_id
 )
 
 // run performs n operations in one native loop and returns the last
@@ -116,6 +125,8 @@ func (o loopOp) run(n int64) uintptr {
 		return uintptr(loopCounter(n))
 	case opCounter2:
 		return uintptr(loopCounter2(n))
+	case opLoad:
+		return uintptr(loopLoad(o.addr, n))
 	}
 	return 0
 }
@@ -150,6 +161,8 @@ func (o loopOp) latency(n int, chunk int64, rdtscp bool) []uint64 {
 		kind = loopKindCall
 	case opSyscall:
 		kind = loopKindSyscall
+	case opLoad:
+		kind = loopKindLoad
 	}
 	chunk = min(max(chunk, 1), 1024)
 	for i := 0; i < n; i += int(chunk) {

@@ -120,6 +120,26 @@ sysdone:
 	MOVQ	AX, r1+56(FP)
 	RET
 
+// func loopLoad(addr uintptr, n int64) (last uint32)
+// Loads the 32-bit word at addr n times (the rseq path: cpu_id of the
+// thread's struct rseq, which the kernel rewrites on return to user space
+// after a migration; a plain load, as glibc's sched_getcpu reads it) and
+// returns the last value.
+TEXT ·loopLoad(SB), NOSPLIT, $0-20
+	MOVQ	addr+0(FP), R12
+	MOVQ	n+8(FP), BX
+	XORL	AX, AX
+	TESTQ	BX, BX
+	JLE	loaddone
+	PCALIGN	$32
+loadloop:
+	MOVL	(R12), AX
+	DECQ	BX
+	JNZ	loadloop
+loaddone:
+	MOVL	AX, last+16(FP)
+	RET
+
 // func loopCall(fn uintptr, n int64, a1, a2, a3, a4, a5 uintptr) (r1 uintptr)
 // Calls the C function at fn n times as fn(a1, a2, a3, a4, a5) and returns
 // RAX of the last call. a1 and a2 stay in callee-saved registers; a3 to a5
@@ -191,7 +211,8 @@ call3done:
 // Times each of n operations on its own, storing TSC ticks in out[0:n].
 // kind 0 times nothing (the timer's own overhead), 1 a call of the C
 // function at target as target(a1, ..., a5), 2 the syscall instruction with
-// AX=target and the arguments in DI, SI, DX, R10, R8.
+// AX=target and the arguments in DI, SI, DX, R10, R8, 3 a 32-bit load from
+// target (rseq's cpu_id).
 // The start is lfence; rdtsc; lfence. The end is rdtscp; lfence when second
 // is true, else lfence; rdtsc; lfence (for CPUs without rdtscp).
 TEXT ·loopLatency(SB), 0, $16384-73
@@ -233,6 +254,11 @@ latloop:
 	JEQ	latcall
 	CMPQ	AX, $2
 	JEQ	latsys
+	CMPQ	AX, $3
+	JEQ	latload
+	JMP	latend
+latload:
+	MOVL	(R12), AX
 	JMP	latend
 latcall:
 	MOVQ	R14, DI

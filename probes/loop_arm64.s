@@ -128,6 +128,25 @@ sysdone:
 	MOVD	R0, r1+56(FP)
 	RET
 
+// func loopLoad(addr uintptr, n int64) (last uint32)
+// Loads the 32-bit word at addr n times (the rseq path: cpu_id of the
+// thread's struct rseq, as glibc's sched_getcpu reads it) and returns the
+// last value.
+TEXT ·loopLoad(SB), NOSPLIT, $0-20
+	MOVD	addr+0(FP), R20
+	MOVD	n+8(FP), R19
+	MOVD	$0, R0
+	CMP	$0, R19
+	BLE	loaddone
+	PCALIGN	$32
+loadloop:
+	MOVWU	(R20), R0
+	SUBS	$1, R19
+	BNE	loadloop
+loaddone:
+	MOVW	R0, last+16(FP)
+	RET
+
 // func loopCall(fn uintptr, n int64, a1, a2, a3, a4, a5 uintptr) (r1 uintptr)
 // Calls the C function at fn n times as fn(a1, a2, a3, a4, a5) and returns
 // R0 of the last call. fn, n and the arguments stay in callee-saved R19 to
@@ -199,7 +218,8 @@ call3done:
 // Times each of n operations on its own, storing counter ticks in
 // out[0:n]. kind 0 times nothing (the timer's own overhead), 1 a call of
 // the C function at target as target(a1, ..., a5), 2 svc #0 with R8=target
-// and the arguments in R0 to R4. The start is isb; mrs cntvct_el0; isb (the
+// and the arguments in R0 to R4, 3 a 32-bit load from target (rseq's
+// cpu_id). The start is isb; mrs cntvct_el0; isb (the
 // second isb keeps the operation from starting before the read), the end
 // isb; mrs cntvct_el0 (the isb waits for the operation to complete).
 // second is ignored: arm64 has one way to read the counter in order.
@@ -237,6 +257,11 @@ latloop:
 	BEQ	latcall
 	CMP	$2, R9
 	BEQ	latsys
+	CMP	$3, R9
+	BEQ	latload
+	B	latend
+latload:
+	MOVWU	(R19), R0
 	B	latend
 latcall:
 	MOVD	R21, R0

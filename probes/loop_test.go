@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vbench-dev/vbench/probes/vsyscall"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // near reports whether two readings of the same clock, taken one after the
@@ -41,7 +42,7 @@ func TestLoopSyscallErrno(t *testing.T) {
 
 func TestLoopSyscallTime(t *testing.T) {
 	if sysTime == noTrap {
-		t.Skip(syscallLacks[FuncTime])
+		t.Skip(syscallLacks[runfile.FuncTime])
 	}
 	r := loopSyscall(sysTime, 2, 0, 0, 0, 0, 0)
 	now := time.Now().Unix()
@@ -122,8 +123,8 @@ func TestLoopCallVDSO(t *testing.T) {
 	}
 	defer guardSignals()() // as Bench does around vDSO loops (signals_arm64.go)
 	// time and getcpu only where this architecture's vDSO has them.
-	_, noTime := vdsoLacks[FuncTime]
-	_, noGetcpu := vdsoLacks[FuncGetcpu]
+	_, noTime := vdsoLacks[runfile.FuncTime]
+	_, noGetcpu := vdsoLacks[runfile.FuncGetcpu]
 	cg, ok1 := d.VDSOFunc(vdsoPrefix + "clock_gettime")
 	tm, ok2 := d.VDSOFunc(vdsoPrefix + "time")
 	gc, ok3 := d.VDSOFunc(vdsoPrefix + "getcpu")

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/vbench-dev/vbench/internal/field"
 	"golang.org/x/sys/unix"
 )
 
@@ -37,7 +38,7 @@ func Pin(cpu int) (int, func(), error) {
 	var set unix.CPUSet
 	set.Set(cpu)
 	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		return 0, nil, &wrapErr{fmt.Sprintf("--cpu %d: sched_setaffinity: %v", cpu, err), ErrBadCPU}
+		return 0, nil, field.Errorf(ErrBadCPU, "CPU", cpu, "sched_setaffinity: %v", err)
 	}
 	return cpu, func() { unix.SchedSetaffinity(0, &old) }, nil
 }
@@ -58,7 +59,7 @@ func CheckCPU(cpu int) error {
 
 func allowedCPU(cpu int, set *unix.CPUSet) error {
 	if cpu >= len(set)*64 || !set.IsSet(cpu) {
-		return &wrapErr{fmt.Sprintf("--cpu %d: not a CPU this process may run on (allowed: %s)", cpu, cpuList(set)), ErrBadCPU}
+		return field.Errorf(ErrBadCPU, "CPU", cpu, "not a CPU this process may run on (allowed: %s)", cpuList(set))
 	}
 	return nil
 }

@@ -13,11 +13,6 @@ import (
 // confidence is the level of the median's confidence interval.
 const confidence = 0.95
 
-// MinSamplesForCI is the fewest samples with a finite 95% confidence
-// interval of the median (benchmath.AssumeNothing); with fewer, a Summary's
-// Lo and Hi are the min and max.
-const MinSamplesForCI = 6
-
 // summarize gives the median with its 95% confidence interval the way
 // benchstat does (benchmath.AssumeNothing: an order-statistic interval, no
 // assumption about the distribution), with mean, sample standard deviation,

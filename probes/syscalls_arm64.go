@@ -1,6 +1,9 @@
 package probes
 
-import "golang.org/x/sys/unix"
+import (
+	"github.com/vbench-dev/vbench/runfile"
+	"golang.org/x/sys/unix"
+)
 
 // What differs per architecture about system calls (see syscalls_amd64.go).
 
@@ -10,8 +13,8 @@ import "golang.org/x/sys/unix"
 const sysTime = noTrap
 
 // syscallLacks says why a function has no system call on arm64.
-var syscallLacks = map[Func]string{
-	FuncTime: "arm64 has no time syscall (include/uapi/asm-generic/unistd.h defines none for 64-bit ports)",
+var syscallLacks = map[runfile.Function]string{
+	runfile.FuncTime: "arm64 has no time syscall (include/uapi/asm-generic/unistd.h defines none for 64-bit ports)",
 }
 
 // syscallRegs reads a syscall-entry stop from the NT_PRSTATUS register set

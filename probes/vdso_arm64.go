@@ -1,5 +1,7 @@
 package probes
 
+import "github.com/vbench-dev/vbench/runfile"
+
 // The arm64 vDSO's naming, from the kernel's linker script
 // arch/arm64/kernel/vdso/vdso.lds.S and the selftests' table
 // tools/testing/selftests/vDSO/vdso_config.h: every function is exported as
@@ -14,7 +16,7 @@ const (
 // why: vdso.lds.S exports only rt_sigreturn, gettimeofday, clock_gettime,
 // clock_getres and (6.12+) getrandom. Their cells are unavailable with this
 // reason rather than "no symbol", which would suggest an old kernel.
-var vdsoLacks = map[Func]string{
-	FuncTime:   "the arm64 vDSO has no time (arch/arm64/kernel/vdso/vdso.lds.S exports none)",
-	FuncGetcpu: "the arm64 vDSO has no getcpu (arch/arm64/kernel/vdso/vdso.lds.S exports none; the syscall exists)",
+var vdsoLacks = map[runfile.Function]string{
+	runfile.FuncTime:   "the arm64 vDSO has no time (arch/arm64/kernel/vdso/vdso.lds.S exports none)",
+	runfile.FuncGetcpu: "the arm64 vDSO has no getcpu (arch/arm64/kernel/vdso/vdso.lds.S exports none; the syscall exists)",
 }

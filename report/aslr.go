@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"slices"
 	"strings"
 
 	"github.com/vbench-dev/vbench/aslr/analysis"
@@ -35,11 +36,12 @@ type ASLRView struct {
 // ASLRTables computes the view of a; env is the environment of the run it
 // came from, for the kernel's maxima (an empty Env, as for samples read
 // from a CSV file, gives none). wide chooses the region table: every
-// estimator (15 columns, about 185 characters of text: report.md, and
-// `vbench aslr --wide`), or the narrow one a terminal shows by default
-// (narrowCols, 98 characters wide with the fixtures of testdata/): the
-// effective figure and what it rests on; the narrow view also wraps the
-// pairs' sentences at narrowWidth.
+// estimator of package analysis's registry, a column each (about 200
+// characters of text: report.md, and `vbench aslr --wide`), or the narrow
+// one a terminal shows by default (the estimators with a Narrow place, 98
+// characters wide with the fixtures of testdata/): the effective figure
+// and what it rests on; the narrow view also wraps the pairs' sentences at
+// narrowWidth.
 func ASLRTables(a *runfile.ASLR, env runfile.Env, wide bool) *ASLRView {
 	v := &ASLRView{Conclusions: analysis.Conclusions(a)}
 	v.Regions, v.Above = regionTable(a, analysis.KernelOf(env), wide)
@@ -55,17 +57,31 @@ func ASLRTables(a *runfile.ASLR, env runfile.Env, wide bool) *ASLRView {
 	return v
 }
 
-// regionTable is the estimators per region (wide), or the narrowCols of
-// them, and the above-maximum sentences the conclusions lack.
+// regionTable is the estimators per region (wide), or the narrow columns
+// of them, and the above-maximum sentences the conclusions lack. The
+// estimators' columns, their order and their legend come from package
+// analysis's registry; around them, what each region's samples show
+// (distinct values, varying bits), the uniformity test, the effective
+// figure and the kernel's maximum.
 func regionTable(a *runfile.ASLR, kern analysis.Kernel, wide bool) (*Table, []string) {
-	t := &Table{Cols: cols("region", "distinct>", "varying>", "bits>", "quality>", "bit-H sum>", "range>",
-		"birthday [95%] (pairs)>", "Shannon (ceil)>", "min-H [95%]>", "chi² p>", "effective [95%]*", "entropy", "rule", "kernel max>")}
+	ests := analysis.Estimators()
+	heads := []string{"region", "distinct>", "varying>", "bits>", "quality>"}
+	for _, e := range ests {
+		heads = append(heads, e.Head+">")
+	}
+	heads = append(heads, "chi² p>", "effective [95%]*", "entropy", "rule", "kernel max>")
+	t := &Table{Cols: cols(heads...)}
 	var above []string
 	sources := map[string][]string{} // kernel maximum's source -> regions
 	var order []string
-	for _, g := range a.Regions {
+	for i := range a.Regions {
+		g := &a.Regions[i]
 		if g.Present == 0 {
-			t.Rows = append(t.Rows, []string{g.Name, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "absent", ""})
+			row := []string{g.Name}
+			for range len(heads) - 3 {
+				row = append(row, "-")
+			}
+			t.Rows = append(t.Rows, append(row, "absent", ""))
 			continue
 		}
 		kmax := "?"
@@ -75,17 +91,18 @@ func regionTable(a *runfile.ASLR, kern analysis.Kernel, wide bool) (*Table, []st
 				order = append(order, m.Source)
 			}
 			sources[m.Source] = append(sources[m.Source], g.Name)
-			if analysis.Above(g, m) {
+			if analysis.Above(*g, m) {
 				kmax += " ABOVE"
 				if !g.AboveKernelMax { // else analysis.Conclusions says it
-					above = append(above, "ABOVE THE KERNEL MAXIMUM: "+analysis.AboveWords(g, m))
+					above = append(above, "ABOVE THE KERNEL MAXIMUM: "+analysis.AboveWords(*g, m))
 				}
 			}
 		}
-		t.Rows = append(t.Rows, []string{g.Name, fmt.Sprint(g.Distinct), fmt.Sprint(g.VaryingBits), bitSpan(g.VaryingMask),
-			fmt.Sprint(g.QualityBits), fmt.Sprintf("%.2f", g.BitEntropySum), fmt.Sprintf("%.2f", g.RangeBits),
-			birthday(g), fmt.Sprintf("%.2f (%.1f)", g.Shannon, g.ShannonCeiling), minH(g), chiP(g), effective(g),
-			entropyWord(g.Entropy), dash(g.Rule), kmax})
+		row := []string{g.Name, fmt.Sprint(g.Distinct), fmt.Sprint(g.VaryingBits), bitSpan(g.VaryingMask), fmt.Sprint(g.QualityBits)}
+		for _, e := range ests {
+			row = append(row, analysis.CellOf(e, g))
+		}
+		t.Rows = append(t.Rows, append(row, chiP(*g), effective(*g), entropyWord(g.Entropy), dash(g.Rule), kmax))
 	}
 	const effectiveNote = "effective: the conservative figure, in bits, chosen by 'rule' and named under 'entropy' (collision, min, or an upper bound); its interval holds that entropy."
 	kmaxNote := "kernel max: ? where the kernel the samples came from is not known."
@@ -96,34 +113,70 @@ func regionTable(a *runfile.ASLR, kern analysis.Kernel, wide bool) (*Table, []st
 		}
 		kmaxNote = "kernel max: the most this kernel allows, from its source: " + strings.Join(ks, "; ") + "."
 	}
+	var legends []string
+	for _, e := range ests {
+		legends = append(legends, e.Legend)
+	}
 	if !wide {
-		t = t.project(narrowCols)
-		t.Notes = []string{
-			"bits: the lowest and highest address bits that differ between samples; range: log2(range/alignment + 1); " +
-				"bit-H sum: the sum of per-bit entropies; both bound every entropy from above.",
-			effectiveNote, kmaxNote,
-			"The wide table (--wide) adds the varying and quality bits, the birthday, Shannon and min-entropy estimates and the chi² test.",
+		narrow := narrowEstimators()
+		keep := []string{"region", "distinct", "bits"}
+		var said, wideOnly []string
+		allBounds := true
+		for _, e := range narrow {
+			keep = append(keep, e.Head)
+			said = append(said, e.Legend)
+			allBounds = allBounds && e.Kind == runfile.EntropyUpperBound
 		}
+		for _, e := range ests {
+			if e.Narrow == 0 {
+				wideOnly = append(wideOnly, e.Label)
+			}
+		}
+		keep = append(keep, "effective [95%]", "entropy", "rule", "kernel max")
+		t = t.project(keep)
+		first := "bits: the lowest and highest address bits that differ between samples"
+		if len(said) > 0 {
+			first += "; " + strings.Join(said, "; ")
+			if allBounds {
+				first += map[bool]string{true: "; both bound", false: "; each bounds"}[len(said) == 2] + " every entropy from above"
+			}
+		}
+		t.Notes = []string{first + ".", effectiveNote, kmaxNote,
+			"The wide table (--wide) adds the varying and quality bits, the " + andList(wideOnly) + " estimates and the chi² test."}
 		return t, above
 	}
 	t.Notes = []string{
 		"varying: bits that differ between samples, spanning 'bits'; quality: paxtest's, varying minus those set in <=35% or >=65% of samples.",
-		"bit-H sum: the sum of per-bit entropies; range: log2(range/alignment + 1); birthday: log2(pairs of samples/equal pairs), the collision entropy, with the number of equal pairs ('> x' with none); " +
-			"Shannon is the plug-in, capped at (ceil) = log2 N; min-H: plug-in min-entropy (biased low), with bounds; chi² p: the uniformity test over the range.",
+		strings.Join(legends, "; ") + "; chi² p: the uniformity test over the range.",
 		effectiveNote, kmaxNote,
 	}
 	return t, above
 }
 
+// narrowEstimators are the estimators of the narrow region table, in
+// their Narrow order.
+func narrowEstimators() []analysis.Estimator {
+	var out []analysis.Estimator
+	for _, e := range analysis.Estimators() {
+		if e.Narrow > 0 {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b analysis.Estimator) int { return a.Narrow - b.Narrow })
+	return out
+}
+
+// andList is "a, b and c".
+func andList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
 // narrowWidth is the widest line of the narrow view's tables: the pairs'
 // sentences are wrapped to fit it.
 const narrowWidth = 110
-
-// narrowCols are the columns of the narrow region table, taken from the
-// wide one: which bits move, the two upper bounds of every entropy (range,
-// bit-H sum), and the effective figure with its kind, the rule that chose
-// it and the kernel's maximum.
-var narrowCols = []string{"region", "distinct", "bits", "range", "bit-H sum", "effective [95%]", "entropy", "rule", "kernel max"}
 
 // pairTable lists the pairs of regions worth reading: those that move
 // together (one distinct difference) and those where one follows the
@@ -255,20 +308,6 @@ func bitSpan(mask uint64) string {
 	return fmt.Sprintf("%d-%d", bits.TrailingZeros64(mask), 63-bits.LeadingZeros64(mask))
 }
 
-// birthday is the collision estimate with its interval and the number of
-// equal pairs it comes from, "17.9 [17.5, 18.4] (50)"; with no equal
-// pair, the lower bound alone: "> 21.7 (0)".
-func birthday(g runfile.Region) string {
-	if g.CollisionBits < 0 || g.Collisions == 0 {
-		return fmt.Sprintf("> %.1f (%d)", g.CollisionLo, g.Collisions)
-	}
-	hi := "inf"
-	if g.CollisionHi >= 0 {
-		hi = fmt.Sprintf("%.1f", g.CollisionHi)
-	}
-	return fmt.Sprintf("%.1f [%.1f, %s] (%d)", g.CollisionBits, g.CollisionLo, hi, g.Collisions)
-}
-
 func chiP(g runfile.Region) string {
 	if g.ChiSquareDF <= 0 {
 		return "-"
@@ -277,14 +316,16 @@ func chiP(g runfile.Region) string {
 }
 
 // entropyWord names the entropy the effective figure is, in a word.
-func entropyWord(kind string) string {
+func entropyWord(kind runfile.EntropyKind) string {
 	switch kind {
-	case analysis.EntropyCollision:
+	case runfile.EntropyCollision:
 		return "collision"
-	case analysis.EntropyMin:
+	case runfile.EntropyMin:
 		return "min"
-	case analysis.EntropyUpperBound:
+	case runfile.EntropyUpperBound:
 		return "upper bound"
+	case runfile.EntropyShannon:
+		return "Shannon"
 	}
 	return "-"
 }
@@ -292,15 +333,8 @@ func entropyWord(kind string) string {
 // effective is "28.0 [17.0, 28.0]"; without the interval for a constant
 // region or a run file from before intervals were recorded.
 func effective(g runfile.Region) string {
-	if g.Rule == "" || g.Rule == analysis.RuleConstant || g.Distinct <= 1 {
+	if g.Rule == "" || g.Rule == runfile.RuleConstant || g.Distinct <= 1 {
 		return fmt.Sprintf("%.1f", g.Effective)
 	}
 	return fmt.Sprintf("%.1f [%.1f, %.1f]", g.Effective, g.EffectiveLo, g.EffectiveHi)
-}
-
-func minH(g runfile.Region) string {
-	if g.Rule == "" || g.Distinct <= 1 {
-		return fmt.Sprintf("%.2f", g.MinEntropy)
-	}
-	return fmt.Sprintf("%.2f [%.1f, %.1f]", g.MinEntropy, g.MinEntropyLo, g.MinEntropyHi)
 }

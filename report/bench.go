@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -63,7 +62,7 @@ func BenchTable(b *runfile.Bench) *Table {
 	}
 	for i := range b.Cells {
 		c := &b.Cells[i]
-		row := append([]string{c.Function, dash(c.Clock), dash(c.Path)}, benchData(b, c)...)
+		row := append([]string{string(c.Function), dash(c.Clock), dash(c.Path)}, benchData(b, c)...)
 		var notes []string
 		if !measured(c) {
 			row = append(row, "-")
@@ -133,8 +132,8 @@ func benchData(b *runfile.Bench, c *runfile.Cell) []string {
 	s := c.Summary
 	out[0], out[1], out[2] = num(s.Median), num(s.Lo), num(s.Hi)
 	out[3], out[4] = strconv.Itoa(len(c.Samples)), strconv.FormatInt(c.Iters, 10)
-	if v, ok := b.Find(c.Function, c.Clock, string(probes.PathVDSO)); ok && measured(v) && v.Summary.Median > 0 &&
-		c.Function != string(probes.FuncFloor) {
+	if v, ok := b.Find(c.Function, c.Clock, runfile.PathVDSO); ok && measured(v) && v.Summary.Median > 0 &&
+		c.Function != runfile.FuncFloor {
 		out[5] = num(s.Median / v.Summary.Median)
 	}
 	if p := c.PerCall; p != nil {
@@ -151,8 +150,8 @@ func benchData(b *runfile.Bench, c *runfile.Cell) []string {
 func benchNotes(b *runfile.Bench, hasSys, hasPF, hasHW, hasLat, hasNoise bool) []string {
 	var out []string
 	ci := "half-width of the 95% confidence interval of the median, in % of it"
-	if b.Count < probes.MinSamplesForCI {
-		ci = fmt.Sprintf("range of the samples (a 95%% confidence interval needs --count %d or more)", probes.MinSamplesForCI)
+	if b.Count < runfile.MinSamplesForCI {
+		ci = fmt.Sprintf("range of the samples (a 95%% confidence interval needs --count %d or more)", runfile.MinSamplesForCI)
 	}
 	out = append(out, fmt.Sprintf("ns/call: median of %d samples of %v each on CPU %d; ±: %s.", b.Count, b.Benchtime, b.CPU, ci))
 	switch b.Order {
@@ -245,7 +244,7 @@ func LatencyTable(b *runfile.Bench) *Table {
 		if l == nil {
 			continue
 		}
-		t.Rows = append(t.Rows, []string{c.Function, dash(c.Clock), dash(c.Path), fmt.Sprint(l.N),
+		t.Rows = append(t.Rows, []string{string(c.Function), dash(c.Clock), dash(c.Path), fmt.Sprint(l.N),
 			FormatNS(l.P50), FormatNS(l.P90), FormatNS(l.P99), FormatNS(l.P999), FormatNS(l.Max)})
 	}
 	t.Notes = []string{latencyNote(b, "ns per call, each call")}
@@ -274,10 +273,10 @@ func ciPct(s *runfile.Summary) string {
 // vdsoRatio is the cell's median over the vDSO median of the same call;
 // "" for the floor cells, which have no vDSO counterpart.
 func vdsoRatio(b *runfile.Bench, c *runfile.Cell) string {
-	if c.Function == string(probes.FuncFloor) {
+	if c.Function == runfile.FuncFloor {
 		return ""
 	}
-	v, ok := b.Find(c.Function, c.Clock, string(probes.PathVDSO))
+	v, ok := b.Find(c.Function, c.Clock, runfile.PathVDSO)
 	if !ok || !measured(v) || v.Summary.Median <= 0 {
 		return "-"
 	}
@@ -300,9 +299,9 @@ func firstClause(s string) string {
 // "clock_gettime, clock_getres or getrandom".
 func noVsyscall() string {
 	var fs []string
-	for _, c := range probes.Calls {
-		if !c.Has(probes.PathVsyscall) {
-			fs = append(fs, string(c.Func))
+	for _, c := range runfile.Calls {
+		if !c.Has(runfile.PathVsyscall) {
+			fs = append(fs, string(c.Function))
 		}
 	}
 	if len(fs) < 2 {

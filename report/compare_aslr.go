@@ -83,22 +83,21 @@ func (c *Comparison) compareASLR() {
 	}
 }
 
-// entropyOf is the entropy a region's interval bounds: "min" or
-// "collision" (which the upper-bound rules' intervals bound too); "" when
-// the run file has no interval.
-func entropyOf(g *runfile.Region) string {
-	switch g.Rule {
-	case "":
+// entropyOf is the entropy a region's interval bounds: the kind of the
+// estimator whose interval the rule took (analysis.IntervalFrom: the
+// min-entropy's for rule min, the collision entropy's for the others,
+// upper-bound rules included); "" when the run file has no interval.
+func entropyOf(g *runfile.Region) runfile.EntropyKind {
+	if g.Rule == "" {
 		return ""
-	case analysis.RuleMin:
-		return analysis.EntropyMin
 	}
-	return analysis.EntropyCollision // birthday, range, bitsum, constant
+	e, _ := analysis.Lookup(analysis.IntervalFrom(g.Rule))
+	return e.Kind
 }
 
 // present is true when the region was seen in the run's samples.
 func present(g *runfile.Region) bool {
-	return g != nil && g.Present > 0 && g.Rule != analysis.RuleAbsent
+	return g != nil && g.Present > 0 && g.Rule != runfile.RuleAbsent
 }
 
 func (c *Comparison) aslrVs(a, b *runfile.Region) (string, bool) {
@@ -109,7 +108,7 @@ func (c *Comparison) aslrVs(a, b *runfile.Region) (string, bool) {
 		return "no interval", false
 	}
 	ea, eb := entropyOf(a), entropyOf(b)
-	if a.Rule != analysis.RuleConstant && b.Rule != analysis.RuleConstant && ea != eb {
+	if a.Rule != runfile.RuleConstant && b.Rule != runfile.RuleConstant && ea != eb {
 		return fmt.Sprintf("not comparable (%s vs %s)", analysis.EntropyWords(ea), analysis.EntropyWords(eb)), false
 	}
 	diff := math.Round(10*(b.Effective-a.Effective)) / 10
@@ -132,7 +131,7 @@ func aslrCell(g *runfile.Region) string {
 		return "absent"
 	case g.Rule == "":
 		return fmt.Sprintf("%.1f (no interval)", g.Effective)
-	case g.Rule == analysis.RuleConstant:
+	case g.Rule == runfile.RuleConstant:
 		return "0 constant"
 	}
 	return fmt.Sprintf("%.1f [%.1f, %.1f] %s", g.Effective, g.EffectiveLo, g.EffectiveHi, g.Rule)
@@ -191,11 +190,11 @@ func (c *Comparison) writeASLR(w io.Writer, md bool) error {
 }
 
 // VerifyRow is one check whose status is not the same in every run with
-// verify results: Status[i] is "pass", "fail", "skip", or "" where run i
-// has no such check.
+// verify results: Status[i] is its status in run i, or "" where run i has
+// no such check.
 type VerifyRow struct {
 	Name   string
-	Status []string
+	Status []runfile.Status
 }
 
 func (c *Comparison) compareVerify() {
@@ -211,7 +210,7 @@ func (c *Comparison) compareVerify() {
 			if !ok {
 				k = len(all)
 				index[ch.Name] = k
-				all = append(all, VerifyRow{Name: ch.Name, Status: make([]string, len(c.Runs))})
+				all = append(all, VerifyRow{Name: ch.Name, Status: make([]runfile.Status, len(c.Runs))})
 			}
 			all[k].Status[ri] = ch.Status
 		}
@@ -252,7 +251,7 @@ func (c *Comparison) writeVerify(w io.Writer, md bool) error {
 	for _, row := range c.Verify {
 		r := []string{row.Name}
 		for _, ri := range c.VerifyRuns {
-			st := strings.ToUpper(row.Status[ri]) // as VerifyTable shows it
+			st := strings.ToUpper(string(row.Status[ri])) // as VerifyTable shows it
 			if st == "" {
 				st = "missing"
 			}

@@ -55,7 +55,7 @@ func TestBenchCSV(t *testing.T) {
 	unavailable := 0
 	for i, c := range b.Cells {
 		r := recs[1+i]
-		if r[0] != c.Function || r[1] != c.Clock || r[2] != c.Path {
+		if r[0] != string(c.Function) || r[1] != string(c.Clock) || r[2] != string(c.Path) {
 			t.Errorf("record %d names %q, cell %s/%s/%s", i, r[:3], c.Function, c.Clock, c.Path)
 		}
 		if c.Summary == nil || c.Unavailable != "" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -77,7 +78,7 @@ func TestHostileTextStaysText(t *testing.T) {
 	r.Env.Hostname = "h\n# Injected"
 	r.Bench.Cells[0].Notes = []string{inject}
 	r.Verify.Checks[0].Detail = inject
-	r.ASLR.Conclusions = append(r.ASLR.Conclusions, inject, "# Injected", "[x]: http://evil.example")
+	r.ASLR.Target = inject // conclusions are computed, not read from the file: the target is the ASLR part's free text
 	two := loadFixture(t, "none")
 	for _, tt := range []struct {
 		name   string
@@ -95,6 +96,9 @@ func TestHostileTextStaysText(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The widest table is the wide ASLR region table: a column per
+		// estimator of the registry and 11 others.
+		widest := 11 + len(analysis.Estimators())
 		ownImage := regexp.MustCompile(`^!\[[a-zA-Z0-9 ,.-]+\]\([a-z0-9-]+\.png\)$`)
 		for i, line := range strings.Split(string(b), "\n") {
 			switch {
@@ -111,7 +115,7 @@ func TestHostileTextStaysText(t *testing.T) {
 			if k := strings.Index(line, "<img"); k >= 0 && (k == 0 || line[k-1] != '\\') {
 				t.Errorf("%s: line %d holds raw HTML: %q", tt.name, i+1, line)
 			}
-			if strings.HasPrefix(line, "|") && strings.Count(strings.ReplaceAll(line, `\|`, ""), "|") > 16 {
+			if strings.HasPrefix(line, "|") && strings.Count(strings.ReplaceAll(line, `\|`, ""), "|") > widest+1 {
 				t.Errorf("%s: line %d has injected table cells: %q", tt.name, i+1, line)
 			}
 		}

@@ -19,7 +19,6 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
@@ -273,49 +272,6 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 	show("aslr-effective.png", "effective bits per region against the kernel maximum")
 	fmt.Fprintf(w, "%s\n\n", mdEscape(aslrHead(r.ASLR)))
 	ASLRTables(r.ASLR, r.Env, true).Markdown(w)
-}
-
-// EnvMarkdown writes the environment block as a two-column table.
-func EnvMarkdown(w io.Writer, r *runfile.Run) {
-	e := r.Env
-	fmt.Fprintln(w, "| | |\n|---|---|")
-	kv := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(w, "| %s | %s |\n", k, mdEscape(v))
-		}
-	}
-	kv("host", e.Hostname)
-	kv("kernel", strings.TrimSpace(e.KernelRelease+" "+e.KernelVersion))
-	fmt.Fprintf(w, "| cmdline | %s |\n", mdCode(e.Cmdline))
-	boot := "kernel default"
-	if e.VsyscallBoot != "" {
-		boot = "vsyscall=" + e.VsyscallBoot + " on the command line"
-	}
-	kv("vsyscall", e.VsyscallMode+" ("+boot+")")
-	kv("clocksource", e.Clocksource)
-	kv("cpu", fmt.Sprintf("%s, %d CPUs", e.CPUModel, e.NumCPU))
-	var flags []string
-	for f, on := range e.CPUFlags {
-		if on {
-			flags = append(flags, f)
-		} else {
-			flags = append(flags, "-"+f)
-		}
-	}
-	sort.Strings(flags)
-	kv("cpu flags", strings.Join(flags, " "))
-	kv("randomize_va_space", fmt.Sprint(e.RandomizeVASpace))
-	kv("mmap_rnd_bits", fmt.Sprint(e.MmapRndBits))
-	kv("go", e.GoVersion)
-	if e.Guest {
-		kv("guest", "yes, accel "+e.Accel)
-	}
-	if b := r.Boot; b != nil {
-		kv("boot", fmt.Sprintf("mode %s, kernel %s, %s, %.1f s", b.Mode, b.Kernel, b.Accel, b.Seconds))
-	}
-	for _, m := range e.Missing {
-		kv("missing", m)
-	}
 }
 
 // aslrHead is the sentence above the ASLR tables: how many samples of

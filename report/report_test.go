@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/plots"
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -425,14 +424,14 @@ func TestCompareASLR(t *testing.T) {
 	a := *static.ASLR
 	a.Regions = append([]runfile.Region(nil), a.Regions...)
 	for i := range a.Regions {
-		if a.Regions[i].Rule != analysis.RuleConstant && a.Regions[i].Rule != analysis.RuleAbsent {
-			a.Regions[i].Rule = analysis.RuleMin
+		if a.Regions[i].Rule != runfile.RuleConstant && a.Regions[i].Rule != runfile.RuleAbsent {
+			a.Regions[i].Rule = runfile.RuleMin
 			a.Regions[i].EffectiveLo, a.Regions[i].EffectiveHi = 0, 1
 		}
 	}
 	minRun.ASLR = &a
 	for _, r := range Compare([]*runfile.Run{static, &minRun}, nil).ASLR {
-		if r.Regions[1].Rule == analysis.RuleMin && (r.Significant[1] || !strings.HasPrefix(r.Vs[1], "not comparable")) {
+		if r.Regions[1].Rule == runfile.RuleMin && (r.Significant[1] || !strings.HasPrefix(r.Vs[1], "not comparable")) {
 			t.Errorf("%s: min-entropy against collision entropy: %q", r.Region, r.Vs[1])
 		}
 	}

@@ -299,11 +299,11 @@ func (e *errWriter) printf(format string, a ...any) {
 }
 
 // dash is s, or "-" for nothing.
-func dash(s string) string {
+func dash[T ~string](s T) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return string(s)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -2,29 +2,30 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
-	"github.com/vbench-dev/vbench/probes/verify"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
 // VerifyTable is the table of the correctness checks, for `vbench verify`
 // and report.md alike: status, check, detail. Failures come first, then
 // skips, then what was found (INFO lines, which are not checks), then the
-// passes, each group in the order the checks ran.
+// passes (runfile.Statuses), each group in the order the checks ran.
 func VerifyTable(v *runfile.Verify) *Table {
 	t := &Table{Cols: cols("status", "check", "detail")}
-	rank := map[string]int{verify.Fail: 0, verify.Skip: 1, verify.Info: 2, verify.Pass: 3}
 	all := append(append([]runfile.Check(nil), v.Checks...), v.Info...)
 	for i := range v.Info {
 		if all[len(v.Checks)+i].Status == "" {
-			all[len(v.Checks)+i].Status = verify.Info
+			all[len(v.Checks)+i].Status = runfile.StatusInfo
 		}
 	}
-	sort.SliceStable(all, func(i, j int) bool { return rank[all[i].Status] < rank[all[j].Status] })
+	sort.SliceStable(all, func(i, j int) bool {
+		return slices.Index(runfile.Statuses, all[i].Status) < slices.Index(runfile.Statuses, all[j].Status)
+	})
 	for _, c := range all {
-		t.Rows = append(t.Rows, []string{strings.ToUpper(c.Status), c.Name, oneLine(c.Detail)})
+		t.Rows = append(t.Rows, []string{strings.ToUpper(string(c.Status)), c.Name, oneLine(c.Detail)})
 	}
 	return t
 }
@@ -32,15 +33,8 @@ func VerifyTable(v *runfile.Verify) *Table {
 // VerifySummary is one line on the checks, the same wherever it is shown:
 // "35 checks: 33 pass, 0 fail, 2 skip", and the failed checks by name.
 func VerifySummary(v *runfile.Verify) string {
-	n := map[string]int{}
-	var failed []string
-	for _, c := range v.Checks {
-		n[c.Status]++
-		if c.Status == verify.Fail {
-			failed = append(failed, c.Name)
-		}
-	}
-	s := fmt.Sprintf("%d checks: %d pass, %d fail, %d skip", len(v.Checks), n[verify.Pass], n[verify.Fail], n[verify.Skip])
+	n, failed := v.Counts()
+	s := fmt.Sprintf("%d checks: %d pass, %d fail, %d skip", len(v.Checks), n[runfile.StatusPass], n[runfile.StatusFail], n[runfile.StatusSkip])
 	if len(failed) > 0 {
 		s += " (failed: " + strings.Join(failed, "; ") + ")"
 	}

@@ -15,9 +15,9 @@ type ASLR struct {
 	Duration    time.Duration `json:"duration"`
 	Rate        float64       `json:"rate"`              // samples per second
 	Workers     int           `json:"workers,omitempty"` // spawning threads
-	// Method is how each sample was read: "self-report" (vbench's target
-	// writes its own bases down a pipe) or "ptrace" (stopped at exec, /proc
-	// read). Absent in files from before self-reporting: "ptrace".
+	// Method is how each sample was read: MethodSelfReport (vbench's target
+	// writes its own bases down a pipe) or MethodPtrace (stopped at exec,
+	// /proc read). Absent in files from before self-reporting: "ptrace".
 	Method string `json:"method,omitempty"`
 	// Checked is the number of self-reported samples also read through
 	// ptrace and /proc and found equal.
@@ -40,10 +40,9 @@ type ASLR struct {
 	Regions     []Region  `json:"regions"`
 	Pairs       []Pair    `json:"pairs"`
 	Vsyscall    *Vsyscall `json:"vsyscall,omitempty"`
-	// Conclusions are sentences for the reader, e.g. "the vDSO moves with
-	// the mmap base: it adds no entropy of its own". Kept for old readers:
-	// renderers recompute them from the data (aslr.Conclusions).
-	Conclusions []string `json:"conclusions,omitempty"`
+	// The sentences for the reader (conclusions, a pair's conclusion, a
+	// rule's words) are not stored: renderers compute them from the data
+	// (package aslr/analysis), and the ones older files hold are not read.
 }
 
 // Region holds the estimators for one region's base address. Name is one
@@ -66,39 +65,28 @@ type Region struct {
 	// QualityBits is paxtest's figure: varying bits minus bits set in
 	// <=35% or >=65% of samples.
 	QualityBits int `json:"quality_bits"`
-	// BitEntropySum is the sum over bits of the binary entropy of each bit.
-	BitEntropySum float64 `json:"bit_entropy_sum"`
-	// RangeBits is log2((max-min)/step + 1): the lattice points spanned.
-	RangeBits float64 `json:"range_bits"`
-	// Collision estimate from the number of equal pairs (birthday bound).
-	Collisions    int     `json:"collisions"`
-	CollisionBits float64 `json:"collision_bits"` // -1 (infinite) when Collisions == 0
-	CollisionLo   float64 `json:"collision_lo"`
-	CollisionHi   float64 `json:"collision_hi"` // +Inf is written as -1
-	// Shannon is the plug-in entropy; it cannot exceed ShannonCeiling =
-	// log2(samples).
-	Shannon        float64 `json:"shannon"`
-	ShannonCeiling float64 `json:"shannon_ceiling"`
-	// MinEntropy is the plug-in -log2(top count/samples), biased low
-	// (conservative) when many values are about equally likely;
-	// MinEntropyLo and MinEntropyHi bound the true min-entropy (95%).
-	MinEntropy   float64 `json:"min_entropy"`
-	MinEntropyLo float64 `json:"min_entropy_lo"`
-	MinEntropyHi float64 `json:"min_entropy_hi"`
+	// Collisions is the number of equal pairs among the samples (the
+	// birthday estimate's input).
+	Collisions int `json:"collisions"`
+	// Estimates holds one figure per estimator of package aslr/analysis's
+	// registry (its name, the entropy it estimates, bits and 95%
+	// interval). Files written before it hold one field per estimator,
+	// read into this list (estimate.go).
+	Estimates []Estimate `json:"estimates"`
 	// Chi-square test of uniformity over the varying range.
 	ChiSquare   float64 `json:"chi_square"`
 	ChiSquareDF int     `json:"chi_square_df"`
 	ChiSquareP  float64 `json:"chi_square_p"`
 	// Effective is the figure for the reader, chosen by Rule, an estimate of
 	// the entropy named by Entropy, in the 95% interval [EffectiveLo,
-	// EffectiveHi]. EffectiveRule is the rule in words (aslr.RuleWords
-	// renders it from the fields; kept for old readers).
-	Effective     float64 `json:"effective_bits"`
-	EffectiveLo   float64 `json:"effective_lo"`
-	EffectiveHi   float64 `json:"effective_hi"`
-	Rule          string  `json:"rule,omitempty"`    // absent, constant, birthday, range, bitsum, min
-	Entropy       string  `json:"entropy,omitempty"` // collision, upper-bound, min
-	EffectiveRule string  `json:"effective_rule"`
+	// EffectiveHi]. The rule in words is rendered from these fields
+	// (analysis.RuleWords); the sentence older files stored
+	// (effective_rule) is not read.
+	Effective   float64     `json:"effective_bits"`
+	EffectiveLo float64     `json:"effective_lo"`
+	EffectiveHi float64     `json:"effective_hi"`
+	Rule        Rule        `json:"rule,omitempty"`    // one of Rules
+	Entropy     EntropyKind `json:"entropy,omitempty"` // one of EntropyKinds
 	// The kernel's maximum for this region (package aslr, KernelMax), when
 	// known, and whether Effective exceeds it.
 	KernelMaxBits   float64 `json:"kernel_max_bits,omitempty"`
@@ -131,8 +119,7 @@ type Pair struct {
 	OwnFrom string  `json:"own_from,omitempty"`
 	// Related: B - A has provably fewer bits than A and than B (the upper
 	// end of its interval is below both their lower ends): B follows A.
-	Related    bool   `json:"related,omitempty"`
-	Conclusion string `json:"conclusion"`
+	Related bool `json:"related,omitempty"`
 }
 
 // Vsyscall records the fixed page as seen in the samples.

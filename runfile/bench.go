@@ -90,9 +90,9 @@ func (b *Bench) Counter(name string) (Counter, bool) {
 // "rdtsc", "rdtscp") for floor; empty otherwise. Path is "syscall", "vdso"
 // or "vsyscall"; "" for floor.
 type Cell struct {
-	Function string `json:"function"`
-	Clock    string `json:"clock,omitempty"`
-	Path     string `json:"path,omitempty"`
+	Function Function `json:"function"`
+	Clock    Clock    `json:"clock,omitempty"`
+	Path     Path     `json:"path,omitempty"`
 	// Unavailable is empty when the cell was measured, else why not, e.g.
 	// "unavailable (vsyscall=none)", "no vDSO symbol __vdso_getcpu".
 	Unavailable string `json:"unavailable,omitempty"`
@@ -210,6 +210,11 @@ func FormatCount(v float64) string {
 	return fmt.Sprintf("%.2g", v)
 }
 
+// MinSamplesForCI is the fewest samples with a finite 95% confidence
+// interval of the median (benchmath.AssumeNothing, as package probes
+// summarizes); with fewer, a Summary's Lo and Hi are the min and max.
+const MinSamplesForCI = 6
+
 // Summary of a cell's samples, in ns/call.
 type Summary struct {
 	Median float64 `json:"median"`
@@ -246,24 +251,24 @@ type Latency struct {
 // A cell without a path (a floor) names its operation "op".
 func (c Cell) Name() string {
 	var b strings.Builder
-	for _, part := range strings.Split(c.Function, "_") {
+	for _, part := range strings.Split(string(c.Function), "_") {
 		if part != "" {
 			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
 		}
 	}
 	switch {
 	case c.Path == "":
-		b.WriteString("/op=" + c.Clock)
+		b.WriteString("/op=" + string(c.Clock))
 	case c.Clock != "":
-		b.WriteString("/clock=" + c.Clock + "/path=" + c.Path)
+		b.WriteString("/clock=" + string(c.Clock) + "/path=" + string(c.Path))
 	default:
-		b.WriteString("/path=" + c.Path)
+		b.WriteString("/path=" + string(c.Path))
 	}
 	return b.String()
 }
 
 // Find returns the cell with the given function, clock and path.
-func (b *Bench) Find(function, clock, path string) (*Cell, bool) {
+func (b *Bench) Find(function Function, clock Clock, path Path) (*Cell, bool) {
 	for i := range b.Cells {
 		c := &b.Cells[i]
 		if c.Function == function && c.Clock == clock && c.Path == path {
@@ -272,13 +277,6 @@ func (b *Bench) Find(function, clock, path string) (*Cell, bool) {
 	}
 	return nil, false
 }
-
-// CounterOps are the floor operations that read the CPU's own counter
-// (Function "floor", Clock one of these): the x86 TSC (rdtsc, rdtscp) and
-// arm64's virtual counter (cntvct, with its isb; cntvct_noisb, without),
-// in the order figures draw them. The first of them a run has is its floor
-// line.
-var CounterOps = []string{"rdtsc", "rdtscp", "cntvct", "cntvct_noisb"}
 
 // TimerName is b.Timer, or "TSC" for runs that did not record it.
 func (b *Bench) TimerName() string {

@@ -151,7 +151,7 @@ func TestCellName(t *testing.T) {
 func TestWriteFileLeavesNoTempOnError(t *testing.T) {
 	dir := t.TempDir()
 	r := sampleRun()
-	r.ASLR = &ASLR{Regions: []Region{{Name: "vdso", BitFreq: []float64{0.5}, CollisionHi: inf()}}}
+	r.ASLR = &ASLR{Regions: []Region{{Name: "vdso", BitFreq: []float64{0.5}, Estimates: []Estimate{{Name: "collision", Hi: inf()}}}}}
 	path := filepath.Join(dir, "run.json")
 	if err := r.WriteFile(path); err == nil {
 		t.Fatal("writing +Inf should fail: JSON has no infinity")

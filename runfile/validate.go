@@ -123,6 +123,21 @@ func (v *validator) name(path, s string, required bool) {
 	}
 }
 
+// known checks a word of the vocabulary (vocab.go): one of its type's
+// known values, or empty where required is false (files from before the
+// field existed). An unknown one is an impossible value: it may be a later
+// vbench's word, but this one cannot say what it means.
+func known[T ~string](v *validator, path string, s T, ok, required bool) {
+	switch {
+	case s == "" && !required:
+	case s == "":
+		v.failf(path, "empty")
+	case !ok:
+		v.name(path, string(s), true) // a too-long one is not quoted whole
+		v.failf(path, "%q: not a value this vbench knows", s)
+	}
+}
+
 func isNameByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 		c == '_' || c == '.' || c == '=' || c == '+' || c == '-'
@@ -259,9 +274,9 @@ func (v *validator) bench(p string, b *Bench) {
 	for i := range b.Cells {
 		c := &b.Cells[i]
 		cp := idx(p+".cells", i)
-		v.name(cp+".function", c.Function, true)
-		v.name(cp+".clock", c.Clock, false)
-		v.name(cp+".path", c.Path, false)
+		known(v, cp+".function", c.Function, c.Function.Known(), true)
+		known(v, cp+".clock", c.Clock, c.Clock.Known(), false)
+		known(v, cp+".path", c.Path, c.Path.Known(), false)
 		v.text(cp+".unavailable", c.Unavailable, MaxText)
 		v.nonNeg(cp+".iters", c.Iters)
 		v.count(cp+".samples", len(c.Samples), MaxSamples)
@@ -318,7 +333,7 @@ func (v *validator) verify(p string, vr *Verify) {
 		for i, c := range list.checks {
 			cp := idx(p+list.name, i)
 			v.text(cp+".name", c.Name, MaxText)
-			v.name(cp+".status", c.Status, true)
+			known(v, cp+".status", c.Status, c.Status.Known(), true)
 			v.text(cp+".detail", c.Detail, MaxText)
 		}
 	}
@@ -348,7 +363,6 @@ func (v *validator) aslr(p string, a *ASLR) {
 			v.failf(pp, "min_diff %d is above max_diff %d", pr.MinDiff, pr.MaxDiff)
 		}
 		v.real(pp+".diff_bits", pr.DiffBits, 0, maxDiffBits, " bits")
-		v.text(pp+".conclusion", pr.Conclusion, MaxText)
 	}
 	if vs := a.Vsyscall; vs != nil {
 		vp := p + ".vsyscall"
@@ -356,7 +370,6 @@ func (v *validator) aslr(p string, a *ASLR) {
 		v.name(vp+".perms", vs.Perms, false)
 		v.real(vp+".entropy_bits", vs.Entropy, -1, MaxBits, " bits")
 	}
-	v.texts(p+".conclusions", a.Conclusions, MaxText)
 }
 
 func (v *validator) region(p string, g *Region, samples int) {
@@ -381,22 +394,15 @@ func (v *validator) region(p string, g *Region, samples int) {
 		v.failf(p+".varying_bits", "%d, but varying_mask %#x has %d bits set", g.VaryingBits, g.VaryingMask, n)
 	}
 	v.between(p+".quality_bits", int64(g.QualityBits), 0, int64(g.VaryingBits))
-	v.real(p+".bit_entropy_sum", g.BitEntropySum, 0, MaxBits, " bits")
-	v.real(p+".range_bits", g.RangeBits, 0, MaxBits, " bits")
 	v.nonNeg(p+".collisions", int64(g.Collisions))
-	// -1 stands for infinity in the collision fields.
-	v.real(p+".collision_bits", g.CollisionBits, -1, maxDiffBits, " bits")
-	v.real(p+".collision_lo", g.CollisionLo, -1, maxDiffBits, " bits")
-	v.real(p+".collision_hi", g.CollisionHi, -1, maxDiffBits, " bits")
-	v.real(p+".shannon_ceiling", g.ShannonCeiling, 0, MaxBits, " bits")
-	v.real(p+".shannon", g.Shannon, 0, MaxBits, " bits")
-	v.ordered(p, []string{"shannon", "shannon_ceiling"}, g.Shannon, g.ShannonCeiling)
-	v.real(p+".min_entropy", g.MinEntropy, 0, MaxBits, " bits")
+	v.estimates(p+".estimates", g.Estimates)
 	v.real(p+".chi_square", g.ChiSquare, 0, math.MaxFloat64, "")
 	v.nonNeg(p+".chi_square_df", int64(g.ChiSquareDF))
 	v.real(p+".chi_square_p", g.ChiSquareP, 0, 1, "")
 	v.real(p+".effective_bits", g.Effective, 0, MaxBits, " bits")
-	v.text(p+".effective_rule", g.EffectiveRule, MaxText)
+	// Files from before the rule was a field have neither.
+	known(v, p+".rule", g.Rule, g.Rule.Known(), false)
+	known(v, p+".entropy", g.Entropy, g.Entropy.Known(), false)
 	v.count(p+".bit_freq", len(g.BitFreq), MaxBits)
 	for j, f := range g.BitFreq {
 		v.real(idx(p+".bit_freq", j), f, 0, 1, "")
@@ -404,6 +410,33 @@ func (v *validator) region(p string, g *Region, samples int) {
 	v.count(p+".histogram", len(g.Histogram), MaxPoints)
 	for j, n := range g.Histogram {
 		v.between(idx(p+".histogram", j), int64(n), 0, int64(max(g.Present, 0)))
+	}
+}
+
+// estimates checks a region's list of estimates the same way whatever
+// the estimator: a name, once; a known kind; bits and the interval's ends
+// in [-1, 128] (-1: infinite; 128 for the difference of two addresses),
+// the lower end finite and not above a finite upper end.
+func (v *validator) estimates(p string, es []Estimate) {
+	v.count(p, len(es), MaxPoints)
+	seen := map[string]bool{}
+	for i, e := range es {
+		ep := idx(p, i)
+		v.name(ep+".name", e.Name, true)
+		if seen[e.Name] {
+			v.failf(ep+".name", "%q twice in one region", e.Name)
+		}
+		seen[e.Name] = true
+		known(v, ep+".kind", e.Kind, e.Kind.Known(), true)
+		v.real(ep+".bits", e.Bits, -1, maxDiffBits, " bits")
+		v.real(ep+".low", e.Lo, 0, maxDiffBits, " bits")
+		v.real(ep+".high", e.Hi, -1, maxDiffBits, " bits")
+		if e.Hi >= 0 {
+			v.ordered(ep, []string{"low", "high"}, e.Lo, e.Hi)
+		}
+		if v.err != nil {
+			return
+		}
 	}
 }
 

@@ -19,7 +19,23 @@ type Verify struct {
 // syscall <= vdso <= vsyscall <= syscall".
 type Check struct {
 	Name string `json:"name"`
-	// Status is "pass", "fail" or "skip" ("info" in Verify.Info).
-	Status string `json:"status"`
+	// Status is StatusPass, StatusFail or StatusSkip (StatusInfo in
+	// Verify.Info).
+	Status Status `json:"status"`
 	Detail string `json:"detail,omitempty"`
+}
+
+// Counts returns how many checks have each status, and the names of the
+// failed ones in the order they ran: the one count of a verify part that
+// its summary, exit status, metrics and tables all show. Info entries are
+// not checks and are not counted.
+func (v *Verify) Counts() (n map[Status]int, failed []string) {
+	n = map[Status]int{}
+	for _, c := range v.Checks {
+		n[c.Status]++
+		if c.Status == StatusFail {
+			failed = append(failed, c.Name)
+		}
+	}
+	return n, failed
 }

@@ -16,6 +16,7 @@ package study
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,22 +26,12 @@ import (
 	"github.com/vbench-dev/vbench/runfile"
 )
 
-// Parts of the study, in the order they run.
-const (
-	PartVsyscall = "vsyscall" // the vsyscall page's mode, confirmed in child processes
-	PartBench    = "bench"
-	PartVerify   = "verify"
-	PartASLR     = "aslr"
-)
-
-// Parts lists every part in order.
-var Parts = []string{PartVsyscall, PartBench, PartVerify, PartASLR}
-
 // Config says which parts run and how.
 type Config struct {
-	// Parts to run; nil means all. The vsyscall part only reports the
-	// probe's failure: the doors are discovered whatever the parts.
-	Parts []string
+	// Parts to run (runfile.Parts); nil means all. The vsyscall part only
+	// reports the probe's failure: the doors are discovered whatever the
+	// parts.
+	Parts []runfile.Part
 
 	Bench probes.BenchConfig
 	// BenchBudget, if positive, stops the bench part after this long,
@@ -59,37 +50,29 @@ type Config struct {
 
 	// Progress, if not nil, is told how far each part has come: unit is
 	// "cells" or "samples". It is called with done == total when a part ends.
-	Progress func(part, unit string, done, total int)
+	Progress func(part runfile.Part, unit string, done, total int)
 	// Failed, if not nil, is told about each part that failed, as it fails.
-	Failed func(part string, err error)
+	Failed func(part runfile.Part, err error)
 }
 
-func (c Config) runs(part string) bool {
-	if c.Parts == nil {
-		return true
-	}
-	for _, p := range c.Parts {
-		if p == part {
-			return true
-		}
-	}
-	return false
+func (c Config) runs(part runfile.Part) bool {
+	return c.Parts == nil || slices.Contains(c.Parts, part)
 }
 
 // Run runs the study into r (whose Env the caller has filled) and returns
 // the doors it used, so a guest can report what it saw of the vsyscall page.
 func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
-	fail := func(part string, err error) {
+	fail := func(part runfile.Part, err error) {
 		msg := oneLine(err.Error())
-		if !strings.HasPrefix(msg, part) { // most errors already name their part
-			msg = part + ": " + msg
+		if !strings.HasPrefix(msg, string(part)) { // most errors already name their part
+			msg = string(part) + ": " + msg
 		}
 		r.Errors = append(r.Errors, msg)
 		if cfg.Failed != nil {
 			cfg.Failed(part, err)
 		}
 	}
-	progress := func(part, unit string) func(done, total int) {
+	progress := func(part runfile.Part, unit string) func(done, total int) {
 		if cfg.Progress == nil {
 			return nil
 		}
@@ -103,17 +86,17 @@ func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
 			return nil
 		}
 	}
-	if cfg.runs(PartVsyscall) && d.VsyscallErr != nil {
-		fail(PartVsyscall, d.VsyscallErr)
+	if cfg.runs(runfile.PartVsyscall) && d.VsyscallErr != nil {
+		fail(runfile.PartVsyscall, d.VsyscallErr)
 	}
 
 	cpu := cfg.Bench.CPU
-	if cfg.runs(PartBench) && ctx.Err() == nil {
+	if cfg.runs(runfile.PartBench) && ctx.Err() == nil {
 		bcfg := cfg.Bench
 		bcfg.Doors = d
 		bctx, cancel := withBudget(ctx, cfg.BenchBudget)
 		err := guard(func() error {
-			b, err := probes.Bench(bctx, bcfg, progress(PartBench, "cells"))
+			b, err := probes.Bench(bctx, bcfg, progress(runfile.PartBench, "cells"))
 			r.Bench = b
 			return err
 		})
@@ -122,23 +105,23 @@ func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
 			cpu = r.Bench.CPU
 		}
 		if err != nil {
-			fail(PartBench, err)
+			fail(runfile.PartBench, err)
 		}
 	}
 
-	if cfg.runs(PartVerify) && ctx.Err() == nil {
+	if cfg.runs(runfile.PartVerify) && ctx.Err() == nil {
 		if err := guard(func() error {
 			r.Verify = verify.Run(verify.Config{CPU: cpu, Brief: cfg.VerifyBrief, Doors: d})
 			return nil
 		}); err != nil {
-			fail(PartVerify, err)
+			fail(runfile.PartVerify, err)
 		}
 	}
 
-	if cfg.runs(PartASLR) && cfg.ASLR.Samples > 0 && ctx.Err() == nil {
+	if cfg.runs(runfile.PartASLR) && cfg.ASLR.Samples > 0 && ctx.Err() == nil {
 		actx, cancel := withBudget(ctx, cfg.ASLRBudget)
 		err := guard(func() error {
-			a, err := aslr.Study(actx, cfg.ASLR, progress(PartASLR, "samples"))
+			a, err := aslr.Study(actx, cfg.ASLR, progress(runfile.PartASLR, "samples"))
 			if a != nil && a.Interrupted && ctx.Err() == nil {
 				// The budget ran out, not the user's patience: a sample
 				// taken for a fixed time is complete.
@@ -149,7 +132,7 @@ func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
 		})
 		cancel()
 		if err != nil {
-			fail(PartASLR, err)
+			fail(runfile.PartASLR, err)
 		}
 	}
 

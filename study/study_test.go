@@ -16,7 +16,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	vsyscall.RunChildIfAsked()
+	if code, child := probes.RunChild(); child {
+		os.Exit(code)
+	}
 	os.Exit(m.Run())
 }
 
@@ -31,7 +33,7 @@ func syscallOnly() *probes.Doors {
 
 func smallBench() probes.BenchConfig {
 	b := probes.DefaultBenchConfig()
-	b.Functions, b.Paths = []probes.Func{probes.FuncTime}, []probes.Path{probes.PathSyscall, probes.PathVDSO}
+	b.Functions, b.Paths = []runfile.Function{runfile.FuncTime}, []runfile.Path{runfile.PathSyscall, runfile.PathVDSO}
 	b.Count, b.Benchtime, b.Latency = 2, time.Millisecond, false
 	return b
 }
@@ -41,13 +43,13 @@ func TestRunSelectedParts(t *testing.T) {
 	r := &runfile.Run{}
 	d := syscallOnly()
 	got := Run(context.Background(), Config{
-		Parts: []string{PartBench, PartVerify},
+		Parts: []runfile.Part{runfile.PartBench, runfile.PartVerify},
 		Bench: smallBench(), VerifyBrief: true,
 		ASLR:  aslr.Config{Samples: 10},
 		Doors: d,
-		Progress: func(part, unit string, done, total int) {
+		Progress: func(part runfile.Part, unit string, done, total int) {
 			if done == total {
-				seen = append(seen, part+" "+unit)
+				seen = append(seen, string(part)+" "+unit)
 			}
 		},
 	}, r)
@@ -79,13 +81,13 @@ func TestRunGoesOnAfterAFailure(t *testing.T) {
 	d := syscallOnly()
 	d.VsyscallErr = errors.New("probe child: exec format error")
 	bench := smallBench()
-	bench.Functions = []probes.Func{"frobnicate"}
+	bench.Functions = []runfile.Function{"frobnicate"}
 	var failed []string
 	Run(context.Background(), Config{
 		Bench: bench, VerifyBrief: true,
 		ASLR:   aslr.Config{Samples: 5, Target: "/nonexistent/target"},
 		Doors:  d,
-		Failed: func(part string, err error) { failed = append(failed, part) },
+		Failed: func(part runfile.Part, err error) { failed = append(failed, string(part)) },
 	}, r)
 	if strings.Join(failed, ",") != "vsyscall,bench,aslr" {
 		t.Errorf("failed parts %q, want vsyscall,bench,aslr", failed)
@@ -109,8 +111,8 @@ func TestASLRBudgetIsNotAnInterruption(t *testing.T) {
 	r := &runfile.Run{}
 	start := time.Now()
 	Run(context.Background(), Config{
-		Parts: []string{PartASLR}, Doors: syscallOnly(),
-		ASLR: aslr.Config{Samples: 1 << 30}, ASLRBudget: 300 * time.Millisecond,
+		Parts: []runfile.Part{runfile.PartASLR}, Doors: syscallOnly(),
+		ASLR: aslr.Config{Samples: aslr.MaxSamples}, ASLRBudget: 300 * time.Millisecond,
 	}, r)
 	if r.ASLR == nil {
 		t.Fatalf("no aslr result: %q", r.Errors)
@@ -118,7 +120,7 @@ func TestASLRBudgetIsNotAnInterruption(t *testing.T) {
 	if r.ASLR.Interrupted || len(r.Errors) != 0 {
 		t.Errorf("a sample taken for a fixed time is marked interrupted: %v %q", r.ASLR.Interrupted, r.Errors)
 	}
-	if r.ASLR.Samples == 0 || r.ASLR.Samples >= 1<<30 {
+	if r.ASLR.Samples == 0 || r.ASLR.Samples >= aslr.MaxSamples {
 		t.Errorf("samples %d", r.ASLR.Samples)
 	}
 	if d := time.Since(start); d > 10*time.Second {

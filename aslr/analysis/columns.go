@@ -93,6 +93,7 @@ func (c *Columns) Add(s *Sample) {
 // Analyze fills res.Regions, res.Pairs and res.Vsyscall from the samples.
 func Analyze(c *Columns, res *runfile.ASLR) {
 	scratch := make([]uint64, 0, c.n)
+	buf := make([]uint64, c.n) // the radix sort's other half
 	counts := make([]int32, 0, c.n)
 	for r := range NRegions {
 		if c.have&(1<<r) == 0 {
@@ -104,7 +105,7 @@ func Analyze(c *Columns, res *runfile.ASLR) {
 				vals = append(vals, c.base[r][i])
 			}
 		}
-		res.Regions = append(res.Regions, estimate(Regions[r], distOf(vals, counts)))
+		res.Regions = append(res.Regions, estimate(Regions[r], distOf(vals, counts, buf)))
 	}
 	for x := range NRegions {
 		for y := x + 1; y < NRegions; y++ {
@@ -112,7 +113,7 @@ func Analyze(c *Columns, res *runfile.ASLR) {
 				continue
 			}
 			var p runfile.Pair
-			p, scratch = pairResult(x, y, c, res.Regions, scratch, counts)
+			p, scratch = pairResult(x, y, c, res.Regions, scratch, buf, counts)
 			if p.DistinctDiffs > 0 {
 				res.Pairs = append(res.Pairs, p)
 			}

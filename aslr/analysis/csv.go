@@ -183,7 +183,6 @@ func ReadCSV(r io.Reader, name string) (*runfile.ASLR, CSVRead, error) {
 	if !vsCol {
 		res.Vsyscall = nil
 	}
-	res.Conclusions = Conclusions(res)
 	return res, info, nil
 }
 

@@ -4,31 +4,19 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/vbench-dev/vbench/runfile"
 )
 
-// The estimators work on a sorted histogram of the values seen (dist:
-// distinct values ascending, with their counts), built by sorting one
-// column of samples; each estimator is then one O(distinct) pass.
-//
-// What each figure estimates, for a distribution p over addresses:
-//   - range bits: log2 of the lattice points between the smallest and the
-//     largest value, the Hartley entropy (log2 of the support) when every
-//     point can occur; an upper bound of every entropy below.
-//   - bit-entropy sum: sum of the binary entropies of the address bits; an
-//     upper bound of the Shannon entropy (subadditivity).
-//   - Shannon H = -sum p log2 p, plug-in: biased low, and capped at
-//     log2(samples), so only useful when well sampled.
-//   - collision (Renyi order 2) H2 = -log2 sum p^2: the chance that two
-//     spawns share a base is 2^-H2. Equal pairs / all pairs is an unbiased
-//     estimate of sum p^2 at any sample size (the birthday estimate).
-//   - min-entropy Hmin = -log2 max p: the chance that an attacker's best
-//     single guess is right is 2^-Hmin. Hmin <= H2 <= H <= range, and
-//     H2 <= 2 Hmin.
+// The estimators (the registry, registry.go; each estimator's file says
+// what it estimates) work on a region's Stats: a sorted histogram of the
+// values seen (distinct values ascending, with their counts), built by
+// sorting one column of samples (radix.go), and what one pass over it
+// gives. Each estimator is then one pass over the distinct values, or
+// less. The effective figure (effective, below) is chosen from the
+// estimates by a rule.
 
 // Rules for Region.Effective.
 const (
@@ -51,20 +39,6 @@ const BitFreqBits = 48
 // "weak" as paxtest counts it: set in at most 35% or at least 65% of them.
 func WeakBit(p float64) bool { return p > 0 && p < 1 && (p <= 0.35 || p >= 0.65) }
 
-// Rule codes (Region.Rule) and entropy kinds (Region.Entropy).
-const (
-	RuleAbsent   = "absent"
-	RuleConstant = "constant"
-	RuleBirthday = "birthday" // the collision estimate
-	RuleRange    = "range"    // too few collisions: the range bound, not contradicted
-	RuleBitSum   = "bitsum"   // same, the bit-entropy sum being the smaller bound
-	RuleMin      = "min"      // a value is provably heavier than H2 implies
-
-	EntropyCollision  = "collision"
-	EntropyUpperBound = "upper-bound"
-	EntropyMin        = "min"
-)
-
 // dist is a histogram sorted by value.
 type dist struct {
 	vals   []uint64
@@ -74,9 +48,14 @@ type dist struct {
 
 // distOf sorts vals in place and compacts it into a dist that shares its
 // backing array; the counts go into counts[:0] when it is large enough
-// (a buffer reused from one column to the next).
-func distOf(vals []uint64, counts []int32) dist {
-	slices.Sort(vals)
+// (a buffer reused from one column to the next). buf, if at least as long
+// as vals, is the radix sort's other half (radix.go); else it allocates.
+func distOf(vals []uint64, counts []int32, buf ...[]uint64) dist {
+	var b []uint64
+	if len(buf) > 0 {
+		b = buf[0]
+	}
+	sortUint64(vals, b)
 	d := dist{n: len(vals), vals: vals[:0], counts: counts[:0]}
 	for i := 0; i < len(vals); {
 		j := i + 1
@@ -92,11 +71,12 @@ func distOf(vals []uint64, counts []int32) dist {
 
 // distOfCounts builds a dist from a value -> count map.
 func distOfCounts(m map[uint64]int) dist {
-	d := dist{vals: make([]uint64, 0, len(m))}
+	vals := make([]uint64, 0, len(m))
 	for v := range m {
-		d.vals = append(d.vals, v)
+		vals = append(vals, v)
 	}
-	slices.Sort(d.vals)
+	sortUint64(vals, nil)
+	d := dist{vals: vals}
 	for _, v := range d.vals {
 		d.counts = append(d.counts, int32(m[v]))
 		d.n += m[v]
@@ -104,77 +84,149 @@ func distOfCounts(m map[uint64]int) dist {
 	return d
 }
 
-// estimate computes every estimator of one region.
-func estimate(name string, d dist) runfile.Region {
-	n := d.n
-	r := runfile.Region{Name: name, Present: n, Distinct: len(d.vals), BitFreq: make([]float64, BitFreqBits)}
-	if n == 0 || len(d.vals) == 0 {
-		r.Rule, r.EffectiveRule = RuleAbsent, "absent in every sample"
-		r.CollisionBits, r.CollisionHi = -1, -1
-		return r
+// Stats is what an estimator reads: one region's sorted histogram and
+// what one pass over it gives, and the estimates of the estimators before
+// it in the registry (Prior).
+type Stats struct {
+	// Vals are the distinct values ascending, Counts how often each was
+	// seen, N the samples (the sum of Counts).
+	Vals   []uint64
+	Counts []int32
+	N      int
+	// Min, Max and Step: the values lie on the lattice Min + i Step, i in
+	// [0, Span] (Step 0 and Span 0 with one value).
+	Min, Max, Step, Span uint64
+	// MaxCount is the count of the most common value.
+	MaxCount int
+	// S2 and S3 are sum c(c-1) and sum c(c-1)(c-2) over the counts c.
+	S2, S3 float64
+	// BitCount[i] is the number of samples with address bit i set;
+	// VaryingBits the number of bits that differ between samples.
+	BitCount    [64]int
+	VaryingBits int
+
+	prior []runfile.Estimate
+}
+
+// Prior is the estimate of an estimator earlier in the registry; it
+// panics for one not computed yet (an estimator registered before the
+// one it reads: a programming error the registry's test catches).
+func (s *Stats) Prior(name string) runfile.Estimate {
+	for _, e := range s.prior {
+		if e.Name == name {
+			return e
+		}
+	}
+	panic("analysis: estimator " + name + " read before it was computed")
+}
+
+// Profile calls f once per distinct count k > 0 with the number of values
+// seen exactly k times (the frequencies of frequencies), k ascending.
+func (s *Stats) Profile(f func(k int, values int)) {
+	m := map[int32]int{}
+	for _, c := range s.Counts {
+		m[c]++
+	}
+	ks := make([]int, 0, len(m))
+	for k := range m {
+		ks = append(ks, int(k))
+	}
+	sortInts(ks)
+	for _, k := range ks {
+		f(k, m[int32(k)])
+	}
+}
+
+// stats makes one pass over d: the lattice, the top count, the collision
+// sums and the bit counts (through one 256-entry table per byte, 8 adds a
+// distinct value instead of one per set bit).
+func stats(d dist) *Stats {
+	s := &Stats{Vals: d.vals, Counts: d.counts, N: d.n}
+	if len(d.vals) == 0 {
+		return s
 	}
 	var (
-		or, and  uint64 = 0, ^uint64(0)
-		lo, hi          = d.vals[0], d.vals[len(d.vals)-1]
-		bitCount [64]int
-		maxCount int
-		s2, s3   float64 // sum of c(c-1) and c(c-1)(c-2)
-		shannon  float64
-		step     uint64 // gcd of v - lo
-		nf       = float64(n)
+		or, and uint64 = 0, ^uint64(0)
+		lo             = d.vals[0]
+		step    uint64 // gcd of v - lo
+		byByte  [8][256]int
 	)
 	for i, v := range d.vals {
 		c := int(d.counts[i])
 		cf := float64(c)
 		or |= v
 		and &= v
-		step = gcd(step, v-lo)
-		maxCount = max(maxCount, c)
-		s2 += cf * (cf - 1)
-		s3 += cf * (cf - 1) * (cf - 2)
-		p := cf / nf
-		shannon -= p * math.Log2(p)
-		for w := v; w != 0; w &= w - 1 {
-			bitCount[bits.TrailingZeros64(w)] += c
+		if step != 1 {
+			step = gcd(step, v-lo)
+		}
+		s.MaxCount = max(s.MaxCount, c)
+		s.S2 += cf * (cf - 1)
+		s.S3 += cf * (cf - 1) * (cf - 2)
+		for b := range 8 {
+			byByte[b][byte(v>>(8*b))] += c
 		}
 	}
-	r.Min, r.Max, r.Step = lo, hi, step
+	for b := range 8 {
+		for x, c := range byByte[b] {
+			for w := x; w != 0; w &= w - 1 {
+				s.BitCount[8*b+bits.TrailingZeros(uint(w))] += c
+			}
+		}
+	}
+	s.Min, s.Max, s.Step = lo, d.vals[len(d.vals)-1], step
+	if step != 0 {
+		s.Span = (s.Max - lo) / step
+	}
+	s.VaryingBits = bits.OnesCount64(or &^ and)
+	return s
+}
+
+// estimate computes every estimator of one region, and the effective
+// figure.
+func estimate(name string, d dist) runfile.Region {
+	n := d.n
+	r := runfile.Region{Name: name, Present: n, Distinct: len(d.vals), BitFreq: make([]float64, BitFreqBits), Estimates: []runfile.Estimate{}}
+	if n == 0 || len(d.vals) == 0 {
+		r.Rule = runfile.RuleAbsent
+		return r
+	}
+	s := stats(d)
+	var or, and uint64 = 0, ^uint64(0) // over every sample, from the bit counts
+	for i := range 64 {
+		if s.BitCount[i] > 0 {
+			or |= 1 << i
+		}
+		if s.BitCount[i] < n {
+			and &^= 1 << i
+		}
+	}
+	r.Min, r.Max, r.Step = s.Min, s.Max, s.Step
 	if or != 0 {
 		r.Alignment = 1 << bits.TrailingZeros64(or)
 	}
 	r.VaryingMask = or &^ and
 	r.VaryingBits = bits.OnesCount64(r.VaryingMask)
 	r.QualityBits = r.VaryingBits
+	nf := float64(n)
 	for i := range 64 {
-		p := float64(bitCount[i]) / nf
+		p := float64(s.BitCount[i]) / nf
 		if i < BitFreqBits {
 			r.BitFreq[i] = p
 		}
-		r.BitEntropySum += binaryEntropy(p)
 		if r.VaryingMask&(1<<i) != 0 && WeakBit(p) {
 			r.QualityBits-- // paxtest's "weak" bit
 		}
 	}
-	span := uint64(0) // lattice points - 1
-	if step != 0 {
-		span = (hi - lo) / step
+	r.Collisions = int(s.S2 / 2)
+	for _, e := range Estimators() {
+		x := e.Estimate(s)
+		x.Name, x.Kind = e.Name, e.Kind
+		s.prior = append(s.prior, x)
 	}
-	r.RangeBits = math.Log2(float64(span) + 1)
-
-	r.Collisions = int(s2 / 2)
-	r.CollisionBits, r.CollisionLo, r.CollisionHi = collisionBits(n, s2, s3)
-
-	r.Shannon = shannon
-	r.ShannonCeiling = math.Log2(nf)
-	r.MinEntropy = -math.Log2(float64(maxCount) / nf)
-	if r.MinEntropy == 0 {
-		r.MinEntropy = 0 // not -0
-	}
-
-	r.ChiSquare, r.ChiSquareDF, r.ChiSquareP = chiSquareUniform(d, lo, step, span)
-	r.Histogram = histogram(d, lo, hi)
-	effective(&r, maxCount)
-	r.EffectiveRule = RuleWords(r)
+	r.Estimates = s.prior
+	r.ChiSquare, r.ChiSquareDF, r.ChiSquareP = chiSquareUniform(d, s.Min, s.Step, s.Span)
+	r.Histogram = histogram(d, s.Min, s.Max)
+	effective(&r)
 	return r
 }
 
@@ -185,34 +237,54 @@ func gcd(a, b uint64) uint64 {
 	return a
 }
 
+// inf reads -1 as infinity (an interval's open end, as run files write it).
+func inf(x float64) float64 {
+	if x < 0 {
+		return math.Inf(1)
+	}
+	return x
+}
+
 // upperBounds are min(range, bit-entropy sum) and, for interval ends, the
-// same bound widened by what n samples may not have seen: the range's two
-// unseen ends (on a uniform lattice together a fraction ~ Gamma(2)/n of
-// it; 5.57 is Gamma(2)'s 97.5% point) and the plug-in per-bit entropies'
-// low bias (sum over k bits of chi2(1)/(2 n ln 2)).
-func upperBounds(r runfile.Region) (u, uHi float64, rule string) {
-	nf := float64(r.Present)
-	rangeHi := r.RangeBits
-	if nf > 6 {
-		rangeHi += math.Log2(nf / (nf - 5.57))
+// smaller of the two bounds' upper ends (what n samples may not have
+// seen), from a region's estimates.
+func upperBounds(es []runfile.Estimate) (u, uHi float64, rule runfile.Rule) {
+	rg, bs := find(es, "range"), find(es, "bitsum")
+	u, rule = rg.Bits, runfile.RuleRange
+	if bs.Bits < u {
+		u, rule = bs.Bits, runfile.RuleBitSum
 	}
-	bitHi := r.BitEntropySum
-	if k := float64(r.VaryingBits); k > 0 {
-		bitHi += chiSquareQuantile(1-(1-level)/2, k) / (2 * nf * math.Ln2)
+	return u, math.Min(inf(rg.Hi), inf(bs.Hi)), rule
+}
+
+// collisionInterval is the collision entropy's interval, capped by the
+// upper bounds: [lo2, hi2] with hi2 finite.
+func collisionInterval(es []runfile.Estimate) (lo2, hi2 float64) {
+	u, uHi, _ := upperBounds(es)
+	c := find(es, "collision")
+	lo2, hi2 = c.Lo, c.Hi
+	if hi2 < 0 || hi2 > uHi {
+		hi2 = uHi
 	}
-	u, rule = r.RangeBits, RuleRange
-	if r.BitEntropySum < u {
-		u, rule = r.BitEntropySum, RuleBitSum
+	return math.Min(lo2, math.Min(hi2, u)), hi2
+}
+
+func find(es []runfile.Estimate, name string) runfile.Estimate {
+	for _, e := range es {
+		if e.Name == name {
+			return e
+		}
 	}
-	return u, math.Min(rangeHi, bitHi), rule
+	return runfile.Estimate{Name: name, Bits: -1, Hi: -1}
 }
 
 // effective picks the figure a security reader wants, names the entropy it
-// estimates, and gives its 95% interval. The order:
+// estimates, and gives its 95% interval, from the estimates. The order:
 //
 //  1. min: when the most common value is provably more likely than 2^-H2
-//     (its lower bound, simultaneous over all values, beats H2's lower
-//     end), the attacker's best guess is the figure: min-entropy.
+//     (the min-entropy's upper end, simultaneous over all values, is below
+//     H2's lower end), the attacker's best guess is the figure:
+//     min-entropy.
 //  2. birthday: with minCollisions or more equal pairs, or when fewer pairs
 //     already show fewer bits than the upper bounds, the collision
 //     entropy H2, capped by min(range, bit sum).
@@ -220,86 +292,107 @@ func upperBounds(r runfile.Region) (u, uHi float64, rule string) {
 //     not contradict the upper bound min(range, bit sum): the figure is
 //     that bound, and the interval says what the samples prove (H2 above
 //     its lower end).
-func effective(r *runfile.Region, maxCount int) {
+func effective(r *runfile.Region) {
 	if r.Distinct == 1 {
-		r.Rule = RuleConstant
+		r.Rule = runfile.RuleConstant
 		r.Effective, r.EffectiveLo, r.EffectiveHi = 0, 0, 0
-		r.MinEntropyLo, r.MinEntropyHi = 0, 0
 		return
 	}
-	u, uHi, boundRule := upperBounds(*r)
-	lo2, hi2 := r.CollisionLo, r.CollisionHi
-	if hi2 < 0 || hi2 > uHi {
-		hi2 = uHi
-	}
-	lo2 = math.Min(lo2, math.Min(hi2, u))
-
-	// The top value's probability, bounded simultaneously (Bonferroni)
-	// over every value the lattice holds, seen or not: the top value is
-	// chosen after looking, among all of them.
-	support := math.Max(float64(r.Distinct), math.Exp2(math.Min(r.RangeBits, 64)))
-	pLo, pHi := clopperPearson(maxCount, r.Present, (1-level)/2/support)
-	minHi := math.Min(-math.Log2(pLo), hi2)   // Hmin <= H2
-	minLo := math.Max(-math.Log2(pHi), lo2/2) // H2 <= 2 Hmin
-	r.MinEntropyLo, r.MinEntropyHi = math.Min(minLo, minHi), minHi
-	if r.MinEntropyLo < 0 {
-		r.MinEntropyLo = 0
-	}
-
+	es := r.Estimates
+	u, _, boundRule := upperBounds(es)
+	lo2, hi2 := collisionInterval(es)
+	mn, c := find(es, "min"), find(es, "collision")
 	switch {
-	case -math.Log2(pLo) < lo2:
-		r.Rule, r.Entropy = RuleMin, EntropyMin
-		r.Effective, r.EffectiveLo, r.EffectiveHi = r.MinEntropy, r.MinEntropyLo, r.MinEntropyHi
-	case r.Collisions >= minCollisions || (r.Collisions > 0 && r.CollisionHi >= 0 && r.CollisionHi < u):
-		r.Rule, r.Entropy = RuleBirthday, EntropyCollision
-		r.Effective, r.EffectiveLo, r.EffectiveHi = math.Min(r.CollisionBits, u), lo2, hi2
+	case mn.Hi < lo2:
+		r.Rule, r.Entropy = runfile.RuleMin, runfile.EntropyMin
+		r.Effective, r.EffectiveLo, r.EffectiveHi = mn.Bits, mn.Lo, mn.Hi
+	case r.Collisions >= minCollisions || (r.Collisions > 0 && c.Hi >= 0 && c.Hi < u):
+		r.Rule, r.Entropy = runfile.RuleBirthday, runfile.EntropyCollision
+		r.Effective, r.EffectiveLo, r.EffectiveHi = math.Min(c.Bits, u), lo2, hi2
 	default:
-		r.Rule, r.Entropy = boundRule, EntropyUpperBound
+		r.Rule, r.Entropy = boundRule, runfile.EntropyUpperBound
 		r.Effective, r.EffectiveLo, r.EffectiveHi = u, lo2, hi2
 	}
 	r.Effective = math.Max(r.EffectiveLo, math.Min(r.Effective, r.EffectiveHi))
 }
 
+// IntervalFrom names the estimator whose interval a rule gives the
+// effective figure: the min-entropy's for runfile.RuleMin, the collision
+// entropy's (capped by the upper bounds) for the others, the upper-bound
+// rules included.
+func IntervalFrom(rule runfile.Rule) string {
+	if rule == runfile.RuleMin {
+		return "min"
+	}
+	return "collision"
+}
+
 // RuleWords is the sentence for a region's rule, rendered from its fields
-// (Region.Rule); a run file written before the rule was a field keeps its
-// stored sentence.
+// (Region.Rule and the estimates); for a run file from before the rule was
+// a field, from what it recorded.
 func RuleWords(r runfile.Region) string {
 	iv := fmt.Sprintf("95%% interval [%.2f, %.2f]", r.EffectiveLo, r.EffectiveHi)
+	es := r.Estimates
+	rg, bs, mn := find(es, "range"), find(es, "bitsum"), find(es, "min")
 	switch r.Rule {
 	case "":
-		return r.EffectiveRule
-	case RuleAbsent:
+		return legacyWords(r)
+	case runfile.RuleAbsent:
 		return "absent in every sample"
-	case RuleConstant:
+	case runfile.RuleConstant:
 		return "constant: one value in every sample"
-	case RuleMin:
+	case runfile.RuleMin:
 		return fmt.Sprintf("min-entropy: the most common value is seen in %.1f%% of samples, provably more often than the collision entropy allows, so an attacker's best guess succeeds with probability 2^-%.2f; %s (plug-in, which is biased low)",
-			100*math.Exp2(-r.MinEntropy), r.MinEntropy, iv)
-	case RuleBirthday:
+			100*math.Exp2(-mn.Bits), mn.Bits, iv)
+	case runfile.RuleBirthday:
 		return fmt.Sprintf("collision (Renyi-2) entropy from %d equal pairs among %d samples: two spawns share a base with probability 2^-%.2f; %s; at most min(range %.2f, bit-entropy sum %.2f)",
-			r.Collisions, r.Present, r.Effective, iv, r.RangeBits, r.BitEntropySum)
-	case RuleRange, RuleBitSum:
+			r.Collisions, r.Present, r.Effective, iv, rg.Bits, bs.Bits)
+	case runfile.RuleRange, runfile.RuleBitSum:
 		bound := "range"
-		if r.Rule == RuleBitSum {
+		if r.Rule == runfile.RuleBitSum {
 			bound = "bit-entropy sum"
 		}
 		return fmt.Sprintf("upper bound (the %s, %.2f bits), not an estimate: %d equal pairs are too few to estimate the collision entropy, and do not contradict the bound; the samples prove only that it lies in the %s; more samples narrow it",
 			bound, r.Effective, r.Collisions, iv)
 	}
-	return r.Rule
+	return string(r.Rule)
 }
 
-// EntropyWords names the entropy kind of Region.Entropy.
-func EntropyWords(kind string) string {
+// legacyWords says how the effective figure of a run file from before
+// rules and intervals were recorded came about, from its figures.
+func legacyWords(r runfile.Region) string {
+	es := r.Estimates
+	c, rg, bs := find(es, "collision"), find(es, "range"), find(es, "bitsum")
+	switch {
+	case r.Present == 0:
+		return "absent in every sample"
+	case r.Distinct <= 1:
+		return "constant: one value in every sample"
+	case r.Collisions > 0 && math.Abs(r.Effective-c.Bits) < 1e-9:
+		return fmt.Sprintf("birthday estimate from %d equal pairs among %d samples: collision (Renyi-2) entropy; no interval (the run file predates them)",
+			r.Collisions, r.Present)
+	}
+	chi := ""
+	if r.ChiSquareDF > 0 {
+		chi = fmt.Sprintf("; uniformity test over the range p=%.2g", r.ChiSquareP)
+	}
+	return fmt.Sprintf("min(range %.2f, bit-entropy sum %.2f): %d equal pairs, too few for a birthday estimate; an upper bound, no interval (the run file predates them)%s",
+		rg.Bits, bs.Bits, r.Collisions, chi)
+}
+
+// EntropyWords names an entropy kind.
+func EntropyWords(kind runfile.EntropyKind) string {
 	switch kind {
-	case EntropyCollision:
+	case runfile.EntropyShannon:
+		return "Shannon entropy"
+	case runfile.EntropyCollision:
 		return "collision entropy (Renyi-2)"
-	case EntropyMin:
+	case runfile.EntropyMin:
 		return "min-entropy"
-	case EntropyUpperBound:
+	case runfile.EntropyUpperBound:
 		return "upper bound (range or bit sum)"
 	}
-	return kind
+	return string(kind)
 }
 
 // binaryEntropy is H(p) in bits.

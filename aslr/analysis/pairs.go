@@ -13,8 +13,8 @@ const diffBias = 1 << 63
 
 // pairResult relates regions a and b (indexes into regionNames) from their
 // columns: every difference is kept (a sorted column, no cap), so a relation
-// is found at any sample count. scratch and counts are reused buffers.
-func pairResult(a, b int, col *Columns, regs []runfile.Region, scratch []uint64, counts []int32) (runfile.Pair, []uint64) {
+// is found at any sample count. scratch, buf and counts are reused buffers.
+func pairResult(a, b int, col *Columns, regs []runfile.Region, scratch, buf []uint64, counts []int32) (runfile.Pair, []uint64) {
 	A, B := Regions[a], Regions[b]
 	r := runfile.Pair{A: A, B: B}
 	diffs := scratch[:0]
@@ -24,10 +24,9 @@ func pairResult(a, b int, col *Columns, regs []runfile.Region, scratch []uint64,
 		}
 	}
 	if len(diffs) == 0 {
-		r.Conclusion = PairWords(r, regs)
 		return r, diffs
 	}
-	d := estimate(B+"-"+A, distOf(diffs, counts))
+	d := estimate(B+"-"+A, distOf(diffs, counts, buf))
 	r.DistinctDiffs = d.Distinct
 	r.MinDiff, r.MaxDiff = int64(d.Min-diffBias), int64(d.Max-diffBias)
 	r.DiffBits = d.Effective
@@ -45,7 +44,6 @@ func pairResult(a, b int, col *Columns, regs []runfile.Region, scratch []uint64,
 	if ra := regionOf(regs, A); ra != nil && rb != nil && ra.Distinct > 1 && rb.Distinct > 1 {
 		r.Related = d.Distinct == 1 || d.EffectiveHi < math.Min(ra.EffectiveLo, rb.EffectiveLo)
 	}
-	r.Conclusion = PairWords(r, regs)
 	return r, diffs
 }
 
@@ -74,8 +72,6 @@ func PairWords(p runfile.Pair, regs []runfile.Region) string {
 		}
 		return fmt.Sprintf("%s moves with %s: %s = %s %s in every sample, so it adds no entropy beyond %s's %.1f bits",
 			B, A, B, A, offsetWords(p.Offset), A, bits)
-	case p.OwnFrom == "" && p.Conclusion != "":
-		return p.Conclusion // a run file from before H(B|A) was estimated
 	case p.OwnFrom == "":
 		return fmt.Sprintf("%s - %s takes %d distinct values, %s to %s: %.1f bits of difference",
 			B, A, p.DistinctDiffs, signedHex(p.MinDiff), signedHex(p.MaxDiff), p.DiffBits)

@@ -17,7 +17,7 @@ type truth struct {
 	draw         func(rng *rand.Rand) uint64
 	h, h2, hmin  float64
 	lattice      bool // every lattice point between min and max can occur: range bits = Hartley = H
-	wantRule     string
+	wantRule     runfile.Rule
 	effTolerance float64 // |effective - named entropy| when it is an estimate
 }
 
@@ -58,11 +58,11 @@ func truths() []truth {
 		{"uniform 2^8", uniformOn(8, 1), 8, 8, 8, true, "", 0.1},
 		{"uniform 2^16", uniformOn(16, 1), 16, 16, 16, true, "", 0.3},
 		{"uniform 2^28", uniformOn(28, 1), 28, 28, 28, true, "", 0.5}, // 18 equal pairs at 100,000
-		{"p=1/2 on one value", heavy, hHeavy, h2Heavy, 1, false, RuleMin, 0.05},
+		{"p=1/2 on one value", heavy, hHeavy, h2Heavy, 1, false, runfile.RuleMin, 0.05},
 		{"even pages, 2^16", uniformOn(16, 2), 16, 16, 16, true, "", 0.3},
 		{"every 3rd page, 2^20", uniformOn(20, 3), 20, 20, 20, true, "", 0.5},
 		{"2^20 scattered over 2^24", func(rng *rand.Rand) uint64 { return scattered[rng.IntN(len(scattered))] },
-			hs, -math.Log2(h2s), -math.Log2(pmax), false, RuleBirthday, 0.6},
+			hs, -math.Log2(h2s), -math.Log2(pmax), false, runfile.RuleBirthday, 0.6},
 	}
 }
 
@@ -77,9 +77,9 @@ func drawRegion(rng *rand.Rand, n int, f func(*rand.Rand) uint64) runfile.Region
 // named is the truth of the entropy a region's figure names.
 func (c truth) named(r runfile.Region) float64 {
 	switch r.Entropy {
-	case EntropyMin:
+	case runfile.EntropyMin:
 		return c.hmin
-	case EntropyCollision:
+	case runfile.EntropyCollision:
 		return c.h2
 	}
 	return c.h2 // an upper bound: its interval is the collision entropy's
@@ -100,12 +100,12 @@ func TestSyntheticTruth(t *testing.T) {
 		for _, c := range truths() {
 			r := drawRegion(rng, n, c.draw)
 			fmt.Fprintf(&table, "%-26s %7d %6.2f %6.2f %6.2f | %6.2f %6.2f %6.2f %7.2f %6.2f %6.2f | %-8s %6.2f [%6.2f, %6.2f]\n",
-				c.name, n, c.h, c.h2, c.hmin, r.RangeBits, r.BitEntropySum, r.Shannon, r.CollisionBits, r.MinEntropy, r.MinEntropyLo,
+				c.name, n, c.h, c.h2, c.hmin, est(r, "range").Bits, est(r, "bitsum").Bits, est(r, "shannon").Bits, est(r, "collision").Bits, est(r, "min").Bits, est(r, "min").Lo,
 				r.Rule, r.Effective, r.EffectiveLo, r.EffectiveHi)
 			const slack = 0.01
 			// The effective figure: inside its interval, under the bounds,
 			// and the truth of the entropy it names inside the interval.
-			u := math.Min(r.RangeBits, r.BitEntropySum)
+			u := math.Min(est(r, "range").Bits, est(r, "bitsum").Bits)
 			if r.Effective < r.EffectiveLo-1e-9 || r.Effective > r.EffectiveHi+1e-9 || r.Effective > u+1e-9 {
 				t.Errorf("%s N=%d: effective %.3f outside [%.3f, %.3f] or above min(range, bit sum) %.3f", c.name, n, r.Effective, r.EffectiveLo, r.EffectiveHi, u)
 			}
@@ -115,29 +115,29 @@ func TestSyntheticTruth(t *testing.T) {
 			if c.wantRule != "" && r.Rule != c.wantRule {
 				t.Errorf("%s N=%d: rule %s, want %s", c.name, n, r.Rule, c.wantRule)
 			}
-			if r.Rule != RuleRange && r.Rule != RuleBitSum && math.Abs(r.Effective-c.named(r)) > c.effTolerance {
+			if r.Rule != runfile.RuleRange && r.Rule != runfile.RuleBitSum && math.Abs(r.Effective-c.named(r)) > c.effTolerance {
 				t.Errorf("%s N=%d: effective %.3f, truth %.3f (%s), tolerance %.2f", c.name, n, r.Effective, c.named(r), r.Entropy, c.effTolerance)
 			}
 			// The upper bounds bound the truth; on a full lattice the
 			// range is the truth.
-			if r.RangeBits < c.h-slack || r.BitEntropySum < c.h-0.05 {
-				t.Errorf("%s N=%d: range %.3f or bit sum %.3f below the Shannon truth %.3f", c.name, n, r.RangeBits, r.BitEntropySum, c.h)
+			if est(r, "range").Bits < c.h-slack || est(r, "bitsum").Bits < c.h-0.05 {
+				t.Errorf("%s N=%d: range %.3f or bit sum %.3f below the Shannon truth %.3f", c.name, n, est(r, "range").Bits, est(r, "bitsum").Bits, c.h)
 			}
-			if c.lattice && math.Abs(r.RangeBits-c.h) > 0.01 {
-				t.Errorf("%s N=%d: range %.3f, want %.2f on a full lattice", c.name, n, r.RangeBits, c.h)
+			if c.lattice && math.Abs(est(r, "range").Bits-c.h) > 0.01 {
+				t.Errorf("%s N=%d: range %.3f, want %.2f on a full lattice", c.name, n, est(r, "range").Bits, c.h)
 			}
 			// Shannon: plug-in, within 0.05 bits when well sampled
 			// (N >= 10 x distinct); never above its ceiling.
-			if n >= 10*r.Distinct && c.lattice && math.Abs(r.Shannon-c.h) > 0.05 {
-				t.Errorf("%s N=%d: Shannon %.3f, want %.3f", c.name, n, r.Shannon, c.h)
+			if n >= 10*r.Distinct && c.lattice && math.Abs(est(r, "shannon").Bits-c.h) > 0.05 {
+				t.Errorf("%s N=%d: Shannon %.3f, want %.3f", c.name, n, est(r, "shannon").Bits, c.h)
 			}
 			// Collision estimate: with 20+ equal pairs, its interval holds the truth.
-			if r.Collisions >= minCollisions && !(r.CollisionLo-slack <= c.h2 && c.h2 <= r.CollisionHi+slack) {
-				t.Errorf("%s N=%d: H2 %.3f outside the birthday interval [%.3f, %.3f]", c.name, n, c.h2, r.CollisionLo, r.CollisionHi)
+			if r.Collisions >= minCollisions && !(est(r, "collision").Lo-slack <= c.h2 && c.h2 <= est(r, "collision").Hi+slack) {
+				t.Errorf("%s N=%d: H2 %.3f outside the birthday interval [%.3f, %.3f]", c.name, n, c.h2, est(r, "collision").Lo, est(r, "collision").Hi)
 			}
 			// Min-entropy: the bounds hold the truth; the plug-in is low.
-			if c.hmin < r.MinEntropyLo-slack || c.hmin > r.MinEntropyHi+slack || r.MinEntropy > c.hmin+0.1 {
-				t.Errorf("%s N=%d: Hmin %.3f, plug-in %.3f, bounds [%.3f, %.3f]", c.name, n, c.hmin, r.MinEntropy, r.MinEntropyLo, r.MinEntropyHi)
+			if c.hmin < est(r, "min").Lo-slack || c.hmin > est(r, "min").Hi+slack || est(r, "min").Bits > c.hmin+0.1 {
+				t.Errorf("%s N=%d: Hmin %.3f, plug-in %.3f, bounds [%.3f, %.3f]", c.name, n, c.hmin, est(r, "min").Bits, est(r, "min").Lo, est(r, "min").Hi)
 			}
 		}
 	}
@@ -180,11 +180,11 @@ func TestIntervalCoverage(t *testing.T) {
 		inBirthday, inEff := 0, 0
 		for range trials {
 			r := drawRegion(rng, c.n, c.draw)
-			if r.CollisionLo <= c.h2 && (r.CollisionHi < 0 || c.h2 <= r.CollisionHi) {
+			if est(r, "collision").Lo <= c.h2 && (est(r, "collision").Hi < 0 || c.h2 <= est(r, "collision").Hi) {
 				inBirthday++
 			}
 			truth := c.h2
-			if r.Entropy == EntropyMin {
+			if r.Entropy == runfile.EntropyMin {
 				truth = -1 // checked below against the min-entropy
 				switch c.name {
 				case "p=1/2 on one value":
@@ -234,12 +234,12 @@ func TestSyntheticPairs(t *testing.T) {
 			t.Errorf("N=%d vvar/mmap: %+v", n, p)
 		}
 		p = pairByName(res, "mmap", "heap")
-		if p == nil || !p.Related || !(p.OwnLo-0.01 <= 18 && 18 <= p.OwnHi+0.01) || !strings.Contains(p.Conclusion, "follows") {
+		if p == nil || !p.Related || !(p.OwnLo-0.01 <= 18 && 18 <= p.OwnHi+0.01) || !strings.Contains(PairWords(*p, res.Regions), "follows") {
 			t.Errorf("N=%d heap/mmap: %+v", n, p)
 		}
 		p = pairByName(res, "vdso", "sp")
 		sp := regionByName(res, "sp")
-		if p == nil || p.Related || p.OwnFrom != "b" || p.OwnBits > sp.Effective+1e-9 || !strings.Contains(p.Conclusion, "do not move together") {
+		if p == nil || p.Related || p.OwnFrom != "b" || p.OwnBits > sp.Effective+1e-9 || !strings.Contains(PairWords(*p, res.Regions), "do not move together") {
 			t.Errorf("N=%d vdso/sp: %+v", n, p)
 		}
 		cs := Conclusions(res)

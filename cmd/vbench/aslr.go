@@ -49,6 +49,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	noRand := fs.Bool("no-randomize", false, "spawn with personality ADDR_NO_RANDOMIZE (as 'setarch -R'): the control run")
 	csvOut := fs.String("samples-csv", "", "stream the raw samples as CSV to `FILE` (written as FILE.partial, renamed at the end: a killed run leaves that, which --from-csv reads; '-': standard output)")
 	jsonOut := jsonFlag(fs, "environment and estimators")
+	metricsOut := metricsFlag(fs)
 	label := labelFlag(fs)
 	workers := fs.Int("workers", 0, fmt.Sprintf("spawning threads (0: %d here, CPUs+1, at most 4)", aslr.DefaultWorkers()))
 	ptrace := fs.Bool("ptrace", false, "read every sample of the built-in target through ptrace and /proc, as for --target (slower; to compare)")
@@ -70,33 +71,24 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := checkMetricsFile("aslr", *metricsOut); err != nil {
+		return err
+	}
 	// The tables go to stderr when a file takes standard output.
 	out := stdout
 	if toStdout(*jsonOut, *csvOut) {
 		out = stderr
 	}
+	if *fromCSV != "" && *metricsOut != "" {
+		return usageErrorf("aslr: --openmetrics with --from-csv: write --json and run 'vbench export' on it")
+	}
 	if *fromCSV != "" {
 		return aslrFromCSV(*fromCSV, *jsonOut, *label, *wide, stdout, out)
 	}
-	if *samples <= 0 || *samples > maxASLRSamples {
-		return usageErrorf("aslr: --samples %d: want 1 to %d", *samples, maxASLRSamples)
-	}
-	if *target != "" {
-		st, err := os.Stat(*target)
-		if err != nil {
-			return usageErrorf("aslr: --target: %v", err)
-		}
-		if !st.Mode().IsRegular() {
-			return usageErrorf("aslr: --target %s: not a regular file", *target)
-		}
-	}
-	if *workers < 0 || *workers > 64 {
-		return usageErrorf("aslr: --workers %d: want 0 (automatic) to 64", *workers)
-	}
-	if *ceiling < 0 || *ceiling > time.Minute {
-		return usageErrorf("aslr: --ceiling %s: want 0 (do not measure) to 1m", *ceiling)
-	}
 	cfg := aslr.Config{Samples: *samples, Target: *target, NoRandomize: *noRand, Workers: *workers, Ptrace: *ptrace, Ceiling: *ceiling}
+	if err := cfg.Validate(); err != nil {
+		return configError("aslr", err)
+	}
 	if err := checkASLRMemory("aslr", cfg.Samples); err != nil {
 		return err
 	}
@@ -148,6 +140,9 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 			return failedf("aslr: %v", err)
 		}
 	}
+	if err := writeMetrics("aslr", *metricsOut, run); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "kernel %s, kernel.randomize_va_space=%d, vm.mmap_rnd_bits=%d, vsyscall=%s\n",
 		run.Env.KernelRelease, run.Env.RandomizeVASpace, run.Env.MmapRndBits, run.Env.VsyscallMode)
 	if err := writeAslr(out, run.Env, res, *wide); err != nil {
@@ -161,10 +156,6 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	}
 	return ctx.interrupted("aslr")
 }
-
-// maxASLRSamples bounds --samples: memory grows by about 100 bytes a sample
-// (102 MB measured at 1,000,000), so ten million stays near 1 GB.
-const maxASLRSamples = 10_000_000
 
 // aslrFromCSV re-estimates from a samples file. The kernel the samples
 // came from is not in the file: no kernel maxima are given.

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -66,7 +65,7 @@ func TestAslrRun(t *testing.T) {
 	if r.ASLR == nil || r.ASLR.Samples != 200 || r.Finished.IsZero() || r.Env.KernelRelease == "" {
 		t.Fatalf("run file: %+v", r)
 	}
-	if a := r.ASLR; a.Method != aslr.MethodSelfReport || a.Checked == 0 || a.Ceiling <= 0 || a.CeilingFraction <= 0 {
+	if a := r.ASLR; a.Method != runfile.MethodSelfReport || a.Checked == 0 || a.Ceiling <= 0 || a.CeilingFraction <= 0 {
 		t.Errorf("run file: method %q, %d checked, ceiling %v (fraction %v)", a.Method, a.Checked, a.Ceiling, a.CeilingFraction)
 	}
 	if v := r.ASLR.Regions[0]; v.Name != "vdso" || v.Present != 200 || len(v.BitFreq) != 48 {
@@ -99,7 +98,7 @@ func TestAslrPtrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := r.ASLR; a.Method != aslr.MethodPtrace || a.Checked != 0 || a.Ceiling != 0 {
+	if a := r.ASLR; a.Method != runfile.MethodPtrace || a.Checked != 0 || a.Ceiling != 0 {
 		t.Errorf("run file: method %q, %d checked, ceiling %v", a.Method, a.Checked, a.Ceiling)
 	}
 }

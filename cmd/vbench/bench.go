@@ -5,18 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"strings"
-	"time"
-
-	"golang.org/x/perf/benchfmt"
 
 	"github.com/vbench-dev/vbench/internal/progress"
 	"github.com/vbench-dev/vbench/probes"
-	"github.com/vbench-dev/vbench/probes/verify"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
+	"github.com/vbench-dev/vbench/study"
 	"github.com/vbench-dev/vbench/sysenv"
 )
 
@@ -49,9 +45,9 @@ status 130 or 143).
 func runBench(args []string, stdout, stderr io.Writer) error {
 	def := probes.DefaultBenchConfig()
 	fs := newFlags("bench", "vbench bench [flags]", benchExamples, stdout)
-	functions := fs.StringSlice("functions", nil, "functions to time, comma-separated (default all: "+strings.Join(probes.BenchFunctions, ",")+")")
-	paths := fs.StringSlice("paths", nil, "paths to take (default all: "+strings.Join(probes.BenchPaths, ",")+")")
-	clocks := fs.StringSlice("clocks", nil, "clocks for clock_gettime and clock_getres (default all: "+strings.Join(probes.ClockNames(), ",")+")")
+	functions := fs.StringSlice("functions", nil, "functions to time, comma-separated (default all: "+runfile.Join(runfile.BenchFunctions(), ",")+")")
+	paths := fs.StringSlice("paths", nil, "paths to take (default all: "+runfile.Join(runfile.Paths, ",")+")")
+	clocks := fs.StringSlice("clocks", nil, "clocks for clock_gettime and clock_getres (default all: "+runfile.Join(runfile.Clocks, ",")+")")
 	cpu := cpuFlag(fs, "the timed thread")
 	count := fs.Int("count", def.Count, fmt.Sprintf("samples per cell (at most %d)", probes.MaxCount))
 	benchtime := fs.Duration("benchtime", def.Benchtime, fmt.Sprintf("target time per sample (at most %v)", probes.MaxBenchtime))
@@ -61,6 +57,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	noLatency := fs.Bool("no-latency", false, "deprecated: --latency=false")
 	fs.MarkHidden("no-latency")
 	jsonOut := jsonFlag(fs, "environment, samples, summaries")
+	metricsOut := metricsFlag(fs)
 	benchOut := fs.String("benchfmt", "", "write the samples in Go benchmark format (for benchstat) to `FILE` ('-': standard output)")
 	csvOut := fs.String("csv", "", "write the table as CSV to `FILE` ('-': standard output): one record per cell, the summary in ns at full precision")
 	label := labelFlag(fs)
@@ -82,31 +79,13 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	cfg := def
-	for _, f := range *functions {
-		cfg.Functions = append(cfg.Functions, probes.Func(f))
-	}
-	for _, p := range *paths {
-		cfg.Paths = append(cfg.Paths, probes.Path(p))
-	}
-	cfg.Clocks = *clocks
+	cfg.Functions, cfg.Paths, cfg.Clocks = words[runfile.Function](*functions), words[runfile.Path](*paths), words[runfile.Clock](*clocks)
 	cfg.CPU, cfg.Count, cfg.Benchtime = *cpu, *count, *benchtime
 	cfg.CellByCell, cfg.RetryNoisy = *cellByCell, *retryNoisy
 	cfg.Latency = *latency && !*noLatency
-	if cfg.Count < 1 {
-		return usageErrorf("bench: --count %d: need at least 1 sample", cfg.Count)
-	}
-	if cfg.Benchtime <= 0 {
-		return usageErrorf("bench: --benchtime %v: need a positive duration", cfg.Benchtime)
-	}
-	if err := cfg.CheckBounds(); err != nil {
-		return usageErrorf("bench: %v", err)
-	}
-	if err := checkCPU("bench", *cpu); err != nil {
-		return err
-	}
-	cfg, err := cfg.NormalizeNames()
-	if err != nil {
-		return usageErrorf("bench: %v", err)
+	scfg := study.Config{Parts: []runfile.Part{runfile.PartBench, runfile.PartVerify}, Bench: cfg, VerifyBrief: true}
+	if err := scfg.Validate(); err != nil {
+		return configError("bench", err)
 	}
 	// Found out now, not after the measuring: where the results will go.
 	outs := []struct{ flag, path string }{{"--json", *jsonOut}, {"--benchfmt", *benchOut}, {"--csv", *csvOut}}
@@ -119,6 +98,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := checkMetricsFile("bench", *metricsOut); err != nil {
+		return err
+	}
 	if len(dashes) > 1 {
 		return usageErrorf("bench: %s would all write to standard output; give all but one a file", strings.Join(dashes, " and "))
 	}
@@ -129,40 +111,37 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		table = stderr
 	}
 
+	// The study's bench and verify parts: the same checks as `vbench
+	// verify --quick` after the bench, not after a Ctrl-C.
 	ctx := onInterrupt()
 	defer ctx.stop()
 	run := runfile.New(sysenv.Collect())
 	run.Label = *label
-	doors := discoverDoors()
-	cfg.Doors = doors
+	scfg.Doors = discoverDoors()
 	var bar *progress.Bar
-	b, err := probes.Bench(ctx, cfg, func(done, total int) {
+	var benchErr error
+	scfg.Progress = func(_ runfile.Part, unit string, done, total int) {
 		if bar == nil {
-			bar = progress.New(infoWriter(stderr, *quiet), "bench", "cells", total)
+			bar = progress.New(infoWriter(stderr, *quiet), "bench", unit, total)
 		}
 		bar.Set(done)
-	})
+	}
+	scfg.Failed = func(part runfile.Part, err error) {
+		if part == runfile.PartBench && !errors.Is(err, context.Canceled) {
+			benchErr = err // not a Ctrl-C, which keeps what was measured
+		}
+	}
+	studyRun(ctx, scfg, run)
 	bar.Done()
-	stopped := errors.Is(err, context.Canceled) && b != nil
 	switch {
-	case errors.Is(err, probes.ErrBadCPU), errors.Is(err, probes.ErrBadConfig):
-		return usageErrorf("bench: %v", err)
-	case err != nil && !stopped:
-		return failedf("bench: %v", err)
+	case benchErr != nil:
+		return failedf("bench: %v", benchErr)
+	case run.Bench == nil:
+		return ctx.interruptedf("bench: interrupted by %s before anything was measured")
 	}
-	run.Bench = b
+	v := run.Verify
 
-	// The same checks as `vbench verify --quick`; not after a Ctrl-C.
-	var v *runfile.Verify
-	if !stopped {
-		v = verify.Run(verify.Config{CPU: b.CPU, Brief: true, Doors: doors})
-		run.Verify = v
-	} else {
-		run.Errors = append(run.Errors, "bench: interrupted: cells hold the samples taken so far; verify did not run")
-	}
-	run.Finished = time.Now().UTC()
-
-	tb := report.BenchTable(b)
+	tb := report.BenchTable(run.Bench)
 	tb.Text(table)
 	if v != nil {
 		fmt.Fprintf(table, "\nverify: %s\n", report.VerifySummary(v))
@@ -173,8 +152,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			return failedf("bench: --json %v", err)
 		}
 	}
+	if err := writeMetrics("bench", *metricsOut, run); err != nil {
+		return err
+	}
 	if *benchOut != "" {
-		if err := writeOut(*benchOut, stdout, func(w io.Writer) error { return writeBenchfmt(w, run) }); err != nil {
+		if err := writeOut(*benchOut, stdout, func(w io.Writer) error { return report.WriteBenchfmt(w, run) }); err != nil {
 			return failedf("bench: --benchfmt %v", err)
 		}
 	}
@@ -186,86 +168,18 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err := ctx.interrupted("bench"); err != nil {
 		return err // a signal: what was measured is written
 	}
-	if !v.Passed {
+	if v != nil && !v.Passed {
 		return failedf("bench: verify failed (run 'vbench verify' for every check)")
 	}
 	return nil
 }
 
-// benchKeys are the only configuration keys bench.txt gives benchstat:
-// those of `go test -bench` that say which program ran. benchstat splits
-// results into a table per distinct set of file-level keys (its -table
-// default is .config, all of them) and lays out the files of one table side
-// by side (-col .file); a key that differs between two runs, such as the
-// kernel, would put them in separate tables and compare nothing. So the
-// environment that differs between runs is written as comment lines
-// (benchEnvKeys), which the Go benchmark format ignores
-// (golang.org/design/14313-benchmark-format: a line that is neither a
-// benchmark result nor "key: value" with a lower-case key is skipped).
-var benchKeys = []string{"goos", "goarch", "pkg"}
-
-// benchEnvKeys are the environment lines of bench.txt, in order, each
-// written as "# key: value".
-var benchEnvKeys = []string{"cpu", "kernel", "vsyscall", "clocksource", "pinned-cpu", "go", "vbench", "label", "started"}
-
-// writeBenchfmt writes the run's samples in the Go benchmark format, one
-// line per sample in ns/op: first the environment as "# key: value"
-// comment lines (benchEnvKeys), then the configuration lines benchstat
-// groups by (benchKeys), so that `benchstat results/*/bench.txt` puts
-// runs from different kernels, modes and machines in one table, a column
-// per file. Names are runfile.Cell.Name with the Benchmark prefix, e.g.
-// BenchmarkClockGettime/clock=MONOTONIC/path=syscall. Unavailable cells
-// have no samples and no lines.
-func writeBenchfmt(w io.Writer, run *runfile.Run) error {
-	if run.Bench == nil {
-		return errors.New("no bench results to write")
+// words are names given on the command line as runfile's words, checked
+// by whoever takes them (probes.BenchConfig.NormalizeNames).
+func words[T ~string](names []string) []T {
+	var out []T
+	for _, n := range names {
+		out = append(out, T(n))
 	}
-	e := run.Env
-	env := map[string]string{
-		"cpu": e.CPUModel, "kernel": e.KernelRelease, "vsyscall": e.VsyscallMode, "clocksource": e.Clocksource,
-		"pinned-cpu": fmt.Sprint(run.Bench.CPU), "go": e.GoVersion, "vbench": e.VbenchVersion, "label": run.Label,
-		"started": run.Started.UTC().Format(time.RFC3339),
-	}
-	ew := &errWriter{w: w}
-	ew.printf("# The environment of this vbench run, as comments: benchstat would put runs whose\n")
-	ew.printf("# \"key: value\" lines differ into separate tables instead of side by side.\n")
-	for _, k := range benchEnvKeys {
-		// One line each, whatever the value holds: a label with a newline
-		// must not start a line benchstat reads.
-		if v := strings.Join(strings.Fields(env[k]), " "); v != "" {
-			ew.printf("# %s: %s\n", k, v)
-		}
-	}
-	if ew.err != nil {
-		return ew.err
-	}
-	var res benchfmt.Result
-	conf := map[string]string{"goos": runtime.GOOS, "goarch": runtime.GOARCH, "pkg": "github.com/vbench-dev/vbench/probes"}
-	for _, k := range benchKeys {
-		res.Config = append(res.Config, benchfmt.Config{Key: k, Value: []byte(conf[k]), File: true})
-	}
-	bw := benchfmt.NewWriter(w)
-	for _, c := range run.Bench.Cells {
-		for _, s := range c.Samples {
-			res.Name = benchfmt.Name(c.Name())
-			res.Iters = int(c.Iters)
-			res.Values = []benchfmt.Value{{Value: s, Unit: "ns/op"}}
-			if err := bw.Write(&res); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// errWriter keeps the first write error; later writes are dropped.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) printf(format string, a ...any) {
-	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, a...)
-	}
+	return out
 }

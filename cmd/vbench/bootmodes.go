@@ -345,18 +345,8 @@ func printBootSummary(w io.Writer, results []bootlab.Result) {
 }
 
 func verifyWord(v *runfile.Verify) string {
-	pass, fail, skip := 0, 0, 0
-	for _, c := range v.Checks {
-		switch c.Status {
-		case "pass":
-			pass++
-		case "fail":
-			fail++
-		default:
-			skip++
-		}
-	}
-	return fmt.Sprintf("%d pass, %d fail, %d skip", pass, fail, skip)
+	n, _ := v.Counts()
+	return fmt.Sprintf("%d pass, %d fail, %d skip", n[runfile.StatusPass], n[runfile.StatusFail], n[runfile.StatusSkip])
 }
 
 func orDash(s string) string { return orText(s, "-") }

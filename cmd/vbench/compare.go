@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
 	"github.com/vbench-dev/vbench/plots"
 	"github.com/vbench-dev/vbench/report"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 func init() {
@@ -38,11 +40,44 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "`DIR` to write the comparison figure into (default: no file)")
 	formats := fs.StringSlice("format", []string{plots.PNG}, "figure formats with --out: png, svg or both")
 	minChange := fs.String("min-change", "5%", "smallest change of a median counted as a difference (\"0\": any significant change)")
+	fleet := fs.Bool("fleet", false, fmt.Sprintf("the fleet view: runs grouped by what can move a cost (default: from %d runs on; --fleet=false for a column per run)", report.FleetMin))
+	csvOut := fs.String("csv", "", "with the fleet view, write the full matrix (a row per run, a column per cell and region) to `FILE` ('-': standard output)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() < 2 {
 		return usageErrorf("compare: name at least two run files (see 'vbench compare --help')")
+	}
+	if !fs.Changed("fleet") {
+		*fleet = fs.NArg() >= report.FleetMin
+	}
+	if *csvOut != "" && !*fleet {
+		return usageErrorf("compare: --csv is the fleet view's matrix: add --fleet, or name %d runs or more", report.FleetMin)
+	}
+	if *fleet {
+		if *out != "" {
+			return usageErrorf("compare: --out with the fleet view: 'vbench report' draws the fleet's figures")
+		}
+		if err := checkOutFile("compare", "--csv", *csvOut); err != nil {
+			return err
+		}
+		f, err := readFleet(fs.Args(), *labels)
+		if err != nil {
+			return err
+		}
+		text := stdout
+		if *csvOut == "-" {
+			text = stderr
+		}
+		if err := f.WriteText(text); err != nil {
+			return err
+		}
+		if *csvOut != "" {
+			if err := writeOut(*csvOut, stdout, f.Matrix().CSV); err != nil {
+				return failedf("compare: --csv %v", err)
+			}
+		}
+		return nil
 	}
 	mc, err := parsePercent(*minChange)
 	if err != nil {
@@ -98,6 +133,72 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	return nil
+}
+
+// readFleet reads run files into a fleet view, keeping only what it
+// needs of each (a few hundred bytes a run instead of the whole file).
+// Files are decoded by one worker per CPU, at most twice as many in
+// flight as workers, and added in the order given: the first bad file
+// named is the first in that order.
+func readFleet(paths, labels []string) (*report.Fleet, error) {
+	if len(labels) > len(paths) {
+		return nil, usageErrorf("%d labels for %d runs", len(labels), len(paths))
+	}
+	type result struct {
+		run *runfile.Run
+		err error
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	slots := make([]chan result, len(paths))
+	for i := range slots {
+		slots[i] = make(chan result, 1)
+	}
+	jobs := make(chan int)
+	stop := make(chan struct{})
+	defer close(stop)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := range jobs {
+				runs, err := readRuns([]string{paths[i]})
+				var r *runfile.Run
+				if err == nil {
+					r = runs[0]
+				}
+				slots[i] <- result{r, err}
+			}
+		}()
+	}
+	// A token per file in flight, given back once it is added.
+	tokens := make(chan struct{}, 2*workers)
+	go func() {
+		defer close(jobs)
+		for i := range paths {
+			select {
+			case tokens <- struct{}{}:
+			case <-stop:
+				return
+			}
+			select {
+			case jobs <- i:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	f := report.NewFleet()
+	for i, p := range paths {
+		res := <-slots[i]
+		<-tokens
+		if res.err != nil {
+			return nil, res.err
+		}
+		l := ""
+		if i < len(labels) {
+			l = labels[i]
+		}
+		f.Add(res.run, l, p)
+	}
+	return f, nil
 }
 
 // parsePercent reads "5%" or "0.05" as 0.05.

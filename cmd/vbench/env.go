@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
+	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/sysenv"
 )
@@ -42,7 +42,9 @@ func runEnv(args []string, stdout, stderr io.Writer) error {
 	}
 	e := sysenv.Collect()
 	if *jsonOut == "" {
-		writeEnv(stdout, e)
+		if err := report.EnvText(stdout, &runfile.Run{Env: e}); err != nil {
+			return failedf("writing standard output: %v", err)
+		}
 		return nil
 	}
 	// The same document as a run file, with the environment only: it
@@ -92,52 +94,4 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "vbench %s (%s)\n", b.Version, strings.Join(about, ", "))
 	return nil
-}
-
-// writeEnv prints the environment block as aligned "key: value" lines.
-func writeEnv(w io.Writer, e runfile.Env) {
-	kv := func(k, v string) { fmt.Fprintf(w, "%-22s %s\n", k+":", v) }
-	kv("host", e.Hostname)
-	kv("kernel", e.KernelRelease+" "+e.KernelVersion)
-	kv("cmdline", e.Cmdline)
-	mode := e.VsyscallMode
-	if e.VsyscallBoot != "" {
-		mode += " (vsyscall=" + e.VsyscallBoot + " on the command line)"
-	} else {
-		mode += " (kernel default: no vsyscall= on the command line)"
-	}
-	kv("vsyscall", mode)
-	if e.VsyscallMapsLine != "" {
-		kv("vsyscall maps line", e.VsyscallMapsLine)
-	}
-	kv("clocksource", e.Clocksource+" (available: "+strings.Join(e.AvailableClocksources, " ")+")")
-	kv("cpu", fmt.Sprintf("%s, %d CPUs", e.CPUModel, e.NumCPU))
-	var flags []string
-	for _, f := range sysenv.FlagsFor(e.Machine) {
-		if e.CPUFlags[f] {
-			flags = append(flags, f)
-		} else {
-			flags = append(flags, "-"+f)
-		}
-	}
-	kv("cpu flags", strings.Join(flags, " "))
-	var vulns []string
-	for k := range e.Vulnerabilities {
-		vulns = append(vulns, k)
-	}
-	sort.Strings(vulns)
-	for _, k := range vulns {
-		kv("vuln "+k, e.Vulnerabilities[k])
-	}
-	kv("randomize_va_space", fmt.Sprint(e.RandomizeVASpace))
-	kv("mmap_rnd_bits", fmt.Sprint(e.MmapRndBits))
-	kv("mmap_rnd_compat_bits", fmt.Sprint(e.MmapRndCompatBits))
-	kv("go", e.GoVersion)
-	kv("vbench", e.VbenchVersion)
-	if e.Guest {
-		kv("guest", "yes, accel "+e.Accel)
-	}
-	for _, m := range e.Missing {
-		kv("missing", m)
-	}
 }

@@ -8,7 +8,8 @@ package main
 //	--label NAME   names the run a command makes (run, bench, aslr);
 //	--label a,b,c  names the runs a command reads (report, compare)
 //	--cpu N        the CPU to pin to, -1 for the one vbench starts on,
-//	               checked before any work by checkCPU
+//	               checked before any work by the configuration's Validate
+//	               (configError says its errors in flags' words)
 //	--quick        a shorter, rougher run (run, verify); --brief is a
 //	               hidden alias of it
 //	--out DIR      where files go (see outRule)
@@ -24,7 +25,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
-	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/internal/field"
+	"github.com/vbench-dev/vbench/openmetrics"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // resultsDir is where commands put what they write unless told otherwise.
@@ -64,7 +67,8 @@ func labelsFlag(fs *pflag.FlagSet) *[]string {
 	return fs.StringSlice("label", nil, "names for the runs, comma-separated, in order (default: vsyscall mode, kernel and host)")
 }
 
-// cpuFlag defines --cpu; check it with checkCPU.
+// cpuFlag defines --cpu; the configuration it goes into checks it
+// (Validate).
 func cpuFlag(fs *pflag.FlagSet, what string) *int {
 	return fs.Int("cpu", -1, "CPU to pin "+what+" to (-1: the one it starts on)")
 }
@@ -104,19 +108,6 @@ func infoWriter(stderr io.Writer, quiet bool) io.Writer {
 	return stderr
 }
 
-// checkCPU validates --cpu the same way for every command, before any work:
-// -1 (the default) means the CPU the command starts on; anything else must
-// be a CPU this process may run on. A bad value is a usage error (exit 2).
-func checkCPU(cmd string, cpu int) error {
-	if cpu < -1 {
-		return usageErrorf("%s: --cpu %d: give a CPU number, or -1 for the one vbench starts on", cmd, cpu)
-	}
-	if err := probes.CheckCPU(cpu); err != nil {
-		return usageErrorf("%s: %v", cmd, err)
-	}
-	return nil
-}
-
 // checkOutFile checks, before any work, that an output file named by flag
 // can be written: its directory exists and is writable. "" (not asked
 // for) and "-" (standard output) pass.
@@ -154,4 +145,49 @@ func deprecated(fs *pflag.FlagSet, stderr io.Writer, old, use string) {
 	if fs.Changed(old) {
 		fmt.Fprintf(stderr, "vbench: %s: --%s is deprecated: use %s\n", fs.Name(), old, use)
 	}
+}
+
+// metricsFlag defines --openmetrics FILE for a command that makes a run
+// (run, bench, aslr); check it with checkMetricsFile, write it with
+// writeMetrics.
+func metricsFlag(fs *pflag.FlagSet) *string {
+	return fs.String("openmetrics", "", "write the run's figures as Prometheus text metrics to `FILE` (atomically, for node_exporter's textfile collector: name it *.prom)")
+}
+
+// checkMetricsFile checks --openmetrics before any work. Standard output
+// is refused: the run's metrics are for a file a collector reads ('vbench
+// export --openmetrics -' prints them).
+func checkMetricsFile(cmd, path string) error {
+	if path == "-" {
+		return usageErrorf("%s: --openmetrics -: give a file (vbench export RUN.json --openmetrics - prints them)", cmd)
+	}
+	return checkOutFile(cmd, "--openmetrics", path)
+}
+
+// writeMetrics writes run's metrics to path atomically, if asked.
+func writeMetrics(cmd, path string, run *runfile.Run) error {
+	if path == "" {
+		return nil
+	}
+	if err := openmetrics.WriteFile(path, []*runfile.Run{run}, nil); err != nil {
+		return failedf("%s: --openmetrics %v", cmd, err)
+	}
+	return nil
+}
+
+// configFlags maps the fields of the configurations the commands fill
+// (field.Error.Field: probes.BenchConfig, verify.Config, aslr.Config, and
+// through study.Config's paths to them, "Bench.Count") to the flags that
+// set them. A field no flag sets (LatencyCalls) keeps its Go name.
+var configFlags = map[string]string{
+	"Count": "--count", "Benchtime": "--benchtime", "RetryNoisy": "--retry-noisy", "CPU": "--cpu",
+	"Functions": "--functions", "Paths": "--paths", "Clocks": "--clocks",
+	"Samples": "--samples", "Workers": "--workers", "Ceiling": "--ceiling", "Target": "--target",
+}
+
+// configError is a configuration's Validate error as bad input for cmd,
+// its field said as the flag that set it: "bench: --count 0: want 1 to
+// 10000 samples per cell".
+func configError(cmd string, err error) error {
+	return usageErrorf("%s: %v", cmd, field.Rename(err, configFlags))
 }

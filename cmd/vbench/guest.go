@@ -10,7 +10,6 @@ import (
 	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/bootlab"
 	"github.com/vbench-dev/vbench/probes"
-	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/study"
 	"github.com/vbench-dev/vbench/sysenv"
@@ -20,9 +19,6 @@ import (
 // reports whether it did (it does not return when it did: the guest powers
 // off). See bootlab.IsGuest for how a guest is recognized.
 func guestMain() bool {
-	// A child that vsyscall.Probe re-executed must do its probe and exit,
-	// whether or not main calls this too (a second call is a no-op).
-	vsyscall.RunChildIfAsked()
 	if !bootlab.IsGuest() {
 		return false
 	}
@@ -35,7 +31,7 @@ func guestMain() bool {
 // a few samples per cell, and ASLR samples for a fixed time rather than a
 // fixed count, so that a slow guest still gathers what it can.
 const (
-	guestBenchCount     = 6 // the fewest samples with a 95% CI (probes.MinSamplesForCI)
+	guestBenchCount     = 6 // the fewest samples with a 95% CI (runfile.MinSamplesForCI)
 	guestBenchtime      = 5 * time.Millisecond
 	guestASLRTime       = 20 * time.Second
 	guestASLRMax        = 200_000 // samples, if the time allows that many (13 MB of columns)
@@ -68,7 +64,7 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 
 	budget := time.Duration(float64(gi.Timeout)*guestBudgetFraction) - time.Since(start)
 	cfg := study.Config{VerifyBrief: true}
-	for _, p := range study.Parts {
+	for _, p := range runfile.Parts {
 		if gi.Parts[p] {
 			cfg.Parts = append(cfg.Parts, p)
 		}

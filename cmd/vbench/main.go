@@ -17,8 +17,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
-
-	"github.com/vbench-dev/vbench/probes/vsyscall"
+	"github.com/vbench-dev/vbench/probes"
 )
 
 // command is one subcommand of vbench.
@@ -64,7 +63,12 @@ func failedf(format string, a ...any) error {
 }
 
 func main() {
-	vsyscall.RunChildIfAsked() // a vsyscall probe child does its probe and exits here
+	// A copy of vbench that a measurement started (probes.RunChild: the
+	// vsyscall probes, the syscall-counting child) does its job and exits
+	// here, before anything else runs.
+	if code, child := probes.RunChild(); child {
+		os.Exit(code)
+	}
 	if guestMain() {
 		return // ran as /init inside a bootmodes guest
 	}

@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vbench-dev/vbench/probes/vsyscall"
+	"github.com/vbench-dev/vbench/probes"
 )
 
 func TestMain(m *testing.M) {
 	// Commands under test start child probes by re-executing this binary.
-	vsyscall.RunChildIfAsked()
+	if code, child := probes.RunChild(); child {
+		os.Exit(code)
+	}
 	// Tests that need vbench as a process of its own (in a cgroup, under
 	// a ulimit) run this binary with VBENCH_TEST_MAIN=1 (vbenchProcess).
 	if os.Getenv("VBENCH_TEST_MAIN") == "1" {

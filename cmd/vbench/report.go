@@ -38,8 +38,12 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "`DIR` to write report.md and the figures into (default: a new results/report-TIME/)")
 	labels := labelsFlag(fs)
 	formats := fs.StringSlice("format", []string{plots.PNG}, "figure formats: png, svg or both (report.md shows the PNG when there is one)")
+	fleet := fs.Bool("fleet", false, fmt.Sprintf("the fleet view, one figure per kind for all runs (default: from %d runs on; --fleet=false for every run's figures)", report.FleetMin))
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if !fs.Changed("fleet") {
+		*fleet = fs.NArg() >= report.FleetMin
 	}
 	fmts, err := plots.ParseFormats(*formats)
 	if err != nil {
@@ -48,12 +52,21 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		return usageErrorf("report: name at least one run file (see 'vbench report --help')")
 	}
-	runs, err := readRuns(fs.Args())
-	if err != nil {
-		return err
+	if len(*labels) > fs.NArg() {
+		return usageErrorf("report: %d labels for %d runs", len(*labels), fs.NArg())
 	}
-	if len(*labels) > len(runs) {
-		return usageErrorf("report: %d labels for %d runs", len(*labels), len(runs))
+	// The fleet view keeps a few hundred bytes of each run; the other
+	// reads every run whole.
+	var runs []*runfile.Run
+	var fl *report.Fleet
+	var err2 error
+	if *fleet {
+		fl, err2 = readFleet(fs.Args(), *labels)
+	} else {
+		runs, err2 = readRuns(fs.Args())
+	}
+	if err2 != nil {
+		return err2
 	}
 	dir := *out
 	if dir == "" {
@@ -74,7 +87,12 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	// when complete: Ctrl-C or SIGTERM stops it and leaves dir as it was.
 	ctx := onInterrupt()
 	defer ctx.stop()
-	path, err := report.WriteContext(ctx, dir, runs, report.Options{Labels: *labels, Formats: fmts})
+	var path string
+	if fl != nil {
+		path, err = report.WriteFleet(ctx, dir, fl, fmts)
+	} else {
+		path, err = report.WriteContext(ctx, dir, runs, report.Options{Labels: *labels, Formats: fmts})
+	}
 	if err != nil {
 		if e := ctx.interruptedf("report: interrupted by %[2]s: %[1]s is as it was", dir); e != nil {
 			return e

@@ -228,7 +228,7 @@ func TestRunGoesOnAfterAFailedPart(t *testing.T) {
 	useSyscallOnlyDoors(t)
 	old := studyRun
 	studyRun = func(ctx context.Context, cfg study.Config, r *runfile.Run) *probes.Doors {
-		cfg.Bench.Functions = []probes.Func{"frobnicate"}
+		cfg.Bench.Functions = []runfile.Function{"frobnicate"}
 		return old(ctx, cfg, r)
 	}
 	t.Cleanup(func() { studyRun = old })

@@ -65,6 +65,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	cpu := cpuFlag(fs, "the timed thread")
 	formats := fs.StringSlice("format", []string{plots.PNG}, "figure formats: png, svg or both")
 	jsonOut := jsonFlag(fs, "everything, as in its run.json")
+	metricsOut := metricsFlag(fs)
 	quiet := quietFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -82,13 +83,17 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	case *samples > 0:
 		nSamples = *samples
 	case *samples < -1:
-		return usageErrorf("run: --samples %d: give a positive count, or -1 to skip ASLR", *samples)
+		return usageErrorf("run: --samples %d: give a positive count (at most %d), or -1 to skip ASLR", *samples, aslr.MaxSamples)
 	case *samples == -1:
 		nSamples = 0
 	}
-
-	if err := checkCPU("run", *cpu); err != nil {
-		return err
+	scfg := study.Config{
+		Bench:       cfg,
+		VerifyBrief: true,
+		ASLR:        aslr.Config{Samples: nSamples, Ceiling: aslr.DefaultCeiling},
+	}
+	if err := scfg.Validate(); err != nil {
+		return configError("run", err)
 	}
 	if nSamples > 0 {
 		if err := checkASLRMemory("run", nSamples); err != nil {
@@ -102,6 +107,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err := checkOutFile("run", "--json", *jsonOut); err != nil {
 		return err
 	}
+	if err := checkMetricsFile("run", *metricsOut); err != nil {
+		return err
+	}
 	// With the run file on standard output, the summary goes to stderr.
 	summary := stdout
 	if toStdout(*jsonOut) {
@@ -111,28 +119,24 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	defer ctx.stop()
 	run := runfile.New(sysenv.Collect())
 	run.Label = *label
-	bars := map[string]*progress.Bar{}
-	studyRun(ctx, study.Config{
-		Bench:       cfg,
-		VerifyBrief: true,
-		ASLR:        aslr.Config{Samples: nSamples, Ceiling: aslr.DefaultCeiling},
-		Doors:       discoverDoors(),
-		Progress: func(part, unit string, done, total int) {
-			if _, ok := bars[part]; !ok {
-				bars[part] = progress.New(infoWriter(stderr, *quiet), part, unit, total)
-			}
-			bars[part].Set(done)
-			if done == total {
-				bars[part].Done()
-			}
-		},
-		Failed: func(part string, err error) {
-			if b := bars[part]; b != nil {
-				b.Done()
-			}
-			fmt.Fprintf(stderr, "vbench: %s: %v (going on)\n", part, err)
-		},
-	}, run)
+	bars := map[runfile.Part]*progress.Bar{}
+	scfg.Doors = discoverDoors()
+	scfg.Progress = func(part runfile.Part, unit string, done, total int) {
+		if _, ok := bars[part]; !ok {
+			bars[part] = progress.New(infoWriter(stderr, *quiet), string(part), unit, total)
+		}
+		bars[part].Set(done)
+		if done == total {
+			bars[part].Done()
+		}
+	}
+	scfg.Failed = func(part runfile.Part, err error) {
+		if b := bars[part]; b != nil {
+			b.Done()
+		}
+		fmt.Fprintf(stderr, "vbench: %s: %v (going on)\n", part, err)
+	}
+	studyRun(ctx, scfg, run)
 	for _, b := range bars {
 		b.Done()
 	}
@@ -153,6 +157,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		if err := writeOut(*jsonOut, stdout, run.Encode); err != nil {
 			return failedf("run: --json %v", err)
 		}
+	}
+	if err := writeMetrics("run", *metricsOut, run); err != nil {
+		return err
 	}
 	summarize(summary, run)
 	fmt.Fprintf(summary, "\nreport: %s\n", filepath.Join(dir, report.ReportFile))
@@ -179,13 +186,13 @@ func emptyParts(run *runfile.Run, aslrAsked bool) []string {
 	}
 	var out []string
 	if run.Bench == nil || len(run.Bench.Cells) == 0 {
-		out = append(out, "the bench part produced nothing ("+why(study.PartBench)+")")
+		out = append(out, "the bench part produced nothing ("+why(string(runfile.PartBench))+")")
 	}
 	if run.Verify == nil || len(run.Verify.Checks) == 0 {
-		out = append(out, "the verify part produced nothing ("+why(study.PartVerify)+")")
+		out = append(out, "the verify part produced nothing ("+why(string(runfile.PartVerify))+")")
 	}
 	if aslrAsked && (run.ASLR == nil || run.ASLR.Samples == 0) {
-		out = append(out, "the aslr part produced nothing ("+why(study.PartASLR)+")")
+		out = append(out, "the aslr part produced nothing ("+why(string(runfile.PartASLR))+")")
 	}
 	return out
 }
@@ -237,7 +244,7 @@ func writeRunDir(out string, run *runfile.Run, formats []string) (string, error)
 		return "", err
 	}
 	if run.Bench != nil {
-		if err := atomicfile.Write(filepath.Join(tmp, "bench.txt"), func(w io.Writer) error { return writeBenchfmt(w, run) }); err != nil {
+		if err := atomicfile.Write(filepath.Join(tmp, "bench.txt"), func(w io.Writer) error { return report.WriteBenchfmt(w, run) }); err != nil {
 			return "", err
 		}
 	}
@@ -255,27 +262,26 @@ func writeRunDir(out string, run *runfile.Run, formats []string) (string, error)
 }
 
 // summarize prints the headline of the run: every path of each call
-// (probes.Headlines: clock_gettime on MONOTONIC), the verify verdict, the
+// (runfile.Headlines: clock_gettime on MONOTONIC), the verify verdict, the
 // vDSO's entropy, and what failed.
 func summarize(w io.Writer, run *runfile.Run) {
 	fmt.Fprintf(w, "vbench: %s\n", run.DefaultLabel())
 	if b := run.Bench; b != nil {
-		for _, h := range probes.Headlines() {
-			fc := [2]string{string(h.Func), h.Clock}
+		for _, h := range runfile.Headlines() {
 			var parts []string
-			for _, p := range probes.BenchPaths {
-				c, ok := b.Find(fc[0], fc[1], p)
+			for _, p := range runfile.Paths {
+				c, ok := b.Find(h.Function, h.Clock, p)
 				switch {
 				case !ok:
 					continue
 				case c.Summary == nil:
-					parts = append(parts, p+" n/a")
+					parts = append(parts, string(p)+" n/a")
 				default:
 					parts = append(parts, fmt.Sprintf("%s %s ns", p, report.FormatNS(c.Summary.Median)))
 				}
 			}
 			if len(parts) > 0 {
-				fmt.Fprintf(w, "  %-24s %s\n", strings.TrimSpace(fc[0]+" "+fc[1]), strings.Join(parts, ", "))
+				fmt.Fprintf(w, "  %-24s %s\n", strings.TrimSpace(string(h.Function)+" "+string(h.Clock)), strings.Join(parts, ", "))
 			}
 		}
 	}

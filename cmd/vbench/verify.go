@@ -50,8 +50,9 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("verify: unexpected argument %q (see 'vbench verify --help')", fs.Arg(0))
 	}
-	if err := checkCPU("verify", *cpu); err != nil {
-		return err
+	vcfg := verify.Config{CPU: *cpu, Brief: *quick}
+	if err := vcfg.Validate(); err != nil {
+		return configError("verify", err)
 	}
 	if err := checkOutFile("verify", "--json", *jsonOut); err != nil {
 		return err
@@ -64,7 +65,8 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 
 	run := runfile.New(sysenv.Collect())
 	run.Label = *label
-	v := verify.Run(verify.Config{CPU: *cpu, Brief: *quick, Doors: discoverDoors()})
+	vcfg.Doors = discoverDoors()
+	v := verify.Run(vcfg)
 	run.Verify = v
 	run.Finished = time.Now().UTC()
 
@@ -77,13 +79,8 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if !v.Passed {
-		n := 0
-		for _, c := range v.Checks {
-			if c.Status == verify.Fail {
-				n++
-			}
-		}
-		return failedf("verify: %d of %d checks failed", n, len(v.Checks))
+		_, failed := v.Counts()
+		return failedf("verify: %d of %d checks failed", len(failed), len(v.Checks))
 	}
 	return nil
 }

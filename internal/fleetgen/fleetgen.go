@@ -45,7 +45,7 @@ var profiles = []profile{
 // fellBackFuncs are the calls whose vDSO path reads the clocksource
 // (do_hres in lib/vdso/gettimeofday.c): without a vDSO clock mode they
 // become a syscall.
-var hres = map[string]bool{"": true, "REALTIME": true, "MONOTONIC": true, "BOOTTIME": true, "TAI": true, "MONOTONIC_RAW": true}
+var hres = map[runfile.Clock]bool{"": true, "REALTIME": true, "MONOTONIC": true, "BOOTTIME": true, "TAI": true, "MONOTONIC_RAW": true}
 
 // Sources returns the real run files under root (the repository's top
 // directory) that a fleet is made from.
@@ -66,29 +66,42 @@ func Sources(root string) ([]string, error) {
 
 // Write writes n run files into dir (host-0000.json, ...) made from the
 // run files sources, varied by a generator seeded with seed, and returns
-// their paths. Only runs with timing results are used as sources.
+// their paths. Only runs with timing results are used as sources. Each
+// kind of x86-64 machine (profiles) is made from one source run, so that
+// the runs of a group differ by their machine factor only; runs of
+// another architecture (arm64) keep their own environment and make a kind
+// of their own.
 func Write(dir string, sources []string, n int, seed int64) ([]string, error) {
-	var base []*runfile.Run
+	var x86, other []*runfile.Run
 	for _, s := range sources {
 		r, err := runfile.ReadFile(s)
 		if err != nil {
 			return nil, err
 		}
-		if r.Bench != nil {
-			base = append(base, r)
+		switch {
+		case r.Bench == nil:
+		case r.Env.Machine == "x86_64":
+			x86 = append(x86, r)
+		default:
+			other = append(other, r)
 		}
 	}
-	if len(base) == 0 {
-		return nil, fmt.Errorf("fleetgen: no source with timing results")
+	if len(x86) == 0 {
+		return nil, fmt.Errorf("fleetgen: no x86-64 source with timing results")
 	}
 	rng := rand.New(rand.NewSource(seed))
 	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	paths := make([]string, 0, n)
 	for i := 0; i < n; i++ {
-		src := base[rng.Intn(len(base))]
-		r := clone(src)
-		p := profiles[rng.Intn(len(profiles))]
-		vary(r, p, i, rng)
+		var r *runfile.Run
+		k := rng.Intn(len(profiles) + len(other))
+		if k < len(profiles) {
+			r = clone(x86[k%len(x86)])
+			vary(r, profiles[k], i, rng)
+		} else {
+			r = clone(other[k-len(profiles)])
+			vary(r, profile{}, i, rng)
+		}
 		r.Started = t0.Add(time.Duration(i) * 37 * time.Second)
 		r.Finished = r.Started.Add(12 * time.Second)
 		path := filepath.Join(dir, fmt.Sprintf("host-%04d.json", i))
@@ -136,10 +149,18 @@ func clone(src *runfile.Run) *runfile.Run {
 	return &r
 }
 
+// vary makes r the run of host i, a machine of kind p (the zero profile:
+// the source's own environment).
 func vary(r *runfile.Run, p profile, i int, rng *rand.Rand) {
 	host := fmt.Sprintf("host-%04d", i)
 	r.Label = host
 	r.Env.Hostname = host
+	if p.kernel == "" {
+		p = profile{kernel: r.Env.KernelRelease, clocksource: r.Env.Clocksource, cpu: r.Env.CPUModel, vendor: r.Env.CPUVendor,
+			vsyscall: r.Env.VsyscallMode, pti: r.Env.CPUFlags["pti"], hypervisor: r.Env.CPUFlags["hypervisor"], scale: 1}
+	}
+	// Machines of a fleet, not vbench's QEMU guests.
+	r.Env.Guest, r.Env.Accel, r.Boot = false, "", nil
 	r.Env.KernelRelease = p.kernel
 	r.Env.Clocksource = p.clocksource
 	r.Env.CPUModel = p.cpu

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/vbench-dev/vbench/runfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -230,10 +231,10 @@ func stepWords(steps int) string {
 func (v *verifier) finish(name string, o roundOutcome, passDetail string) {
 	switch {
 	case o.gaveUp:
-		v.add(name, Skip, "CLOCK_REALTIME was set during %d rounds, more than the %d retries allowed: no round completed without a step", o.steps, v.maxStepRetries())
+		v.add(name, runfile.StatusSkip, "CLOCK_REALTIME was set during %d rounds, more than the %d retries allowed: no round completed without a step", o.steps, v.maxStepRetries())
 	case o.fail != "":
-		v.add(name, Fail, "%s%s", o.fail, stepWords(o.steps))
+		v.add(name, runfile.StatusFail, "%s%s", o.fail, stepWords(o.steps))
 	default:
-		v.add(name, Pass, "%s%s", passDetail, stepWords(o.steps))
+		v.add(name, runfile.StatusPass, "%s%s", passDetail, stepWords(o.steps))
 	}
 }

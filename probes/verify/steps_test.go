@@ -22,9 +22,9 @@ type earlierVDSO struct {
 	reads int // vDSO reads of clock so far: one per round
 }
 
-func (e *earlierVDSO) ClockGettime(p probes.Path, id int32) (unix.Timespec, error) {
-	if p == probes.PathVDSO {
-		p = probes.PathSyscall // the double needs no vDSO on the machine
+func (e *earlierVDSO) ClockGettime(p runfile.Path, id int32) (unix.Timespec, error) {
+	if p == runfile.PathVDSO {
+		p = runfile.PathSyscall // the double needs no vDSO on the machine
 		if id == e.clock {
 			round := e.reads
 			e.reads++
@@ -69,8 +69,8 @@ func TestEarlierTimeFails(t *testing.T) {
 	for _, clock := range []probes.Clock{{Name: "REALTIME", ID: unix.CLOCK_REALTIME}, {Name: "MONOTONIC", ID: unix.CLOCK_MONOTONIC}} {
 		dbl := &earlierVDSO{Doors: d, clock: clock.ID, bad: map[int]bool{3: true}}
 		v := Run(Config{CPU: -1, Brief: true, Doors: d, reader: dbl, watch: &fakeWatch{}})
-		c := checkNamed(t, v, "clock_gettime "+clock.Name+":")
-		if c.Status != Fail || !strings.Contains(c.Detail, "round 3") {
+		c := checkNamed(t, v, "clock_gettime "+string(clock.Name)+":")
+		if c.Status != runfile.StatusFail || !strings.Contains(c.Detail, "round 3") {
 			t.Errorf("%s: got %s %q, want a failure in round 3", clock.Name, c.Status, c.Detail)
 		}
 		if v.Passed || v.ClockSteps != 0 {
@@ -84,7 +84,7 @@ func TestEarlierTimeFails(t *testing.T) {
 // and says so, and the run counts the step.
 func TestSteppedRoundRetried(t *testing.T) {
 	d := probes.Discover()
-	if _, err := d.Target(probes.FuncClockGettime, probes.PathVDSO); err != nil {
+	if _, err := d.Target(runfile.FuncClockGettime, runfile.PathVDSO); err != nil {
 		// The double only needs the vDSO path to be listed.
 		t.Skipf("no vDSO clock_gettime here: %v", err)
 	}
@@ -95,7 +95,7 @@ func TestSteppedRoundRetried(t *testing.T) {
 	w := &stepAt{reader: dbl, bad: dbl.bad}
 	v := Run(Config{CPU: -1, Brief: true, Doors: d, reader: dbl, watch: w})
 	c := checkNamed(t, v, "clock_gettime REALTIME:")
-	if c.Status != Pass || !strings.Contains(c.Detail, "2 rounds taken again") {
+	if c.Status != runfile.StatusPass || !strings.Contains(c.Detail, "2 rounds taken again") {
 		t.Errorf("got %s %q, want a pass with 2 rounds taken again", c.Status, c.Detail)
 	}
 	if v.ClockSteps != 2 || !v.Passed {
@@ -105,7 +105,7 @@ func TestSteppedRoundRetried(t *testing.T) {
 	dbl = &earlierVDSO{Doors: d, clock: unix.CLOCK_MONOTONIC, bad: map[int]bool{3: true}}
 	w = &stepAt{reader: dbl, bad: dbl.bad, always: true}
 	v = Run(Config{CPU: -1, Brief: true, Doors: d, reader: dbl, watch: w})
-	if c := checkNamed(t, v, "clock_gettime MONOTONIC:"); c.Status != Fail {
+	if c := checkNamed(t, v, "clock_gettime MONOTONIC:"); c.Status != runfile.StatusFail {
 		t.Errorf("MONOTONIC with a step: got %s %q, want a failure", c.Status, c.Detail)
 	}
 }
@@ -133,7 +133,7 @@ func TestClockStepsGiveUp(t *testing.T) {
 	dbl := &earlierVDSO{Doors: d, clock: unix.CLOCK_REALTIME}
 	v := Run(Config{CPU: -1, Brief: true, Doors: d, reader: dbl, watch: &stepAt{reader: dbl, always: true}})
 	c := checkNamed(t, v, "clock_gettime REALTIME:")
-	if c.Status != Skip || !strings.Contains(c.Detail, "no round completed without a step") {
+	if c.Status != runfile.StatusSkip || !strings.Contains(c.Detail, "no round completed without a step") {
 		t.Errorf("got %s %q", c.Status, c.Detail)
 	}
 }

@@ -5,7 +5,7 @@
 //
 // Every call of the registry (probes.Calls) has one check function here
 // (checks; a test keeps the two in step). Per clock function, the paths
-// are read in the order syscall, vdso, vsyscall, syscall (probes.Paths),
+// are read in the order syscall, vdso, vsyscall, syscall (runfile.Paths),
 // and the results must be non-decreasing: a later read through any path
 // may never be earlier than a previous one. Timezones, time()'s stored
 // value and getcpu's answer (with the thread pinned) must agree; timespecs
@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -53,9 +54,9 @@ type Config struct {
 // timeReader is what the ordered checks read the time through:
 // *probes.Doors, or a test's double.
 type timeReader interface {
-	Gettimeofday(p probes.Path) (unix.Timeval, probes.Timezone, error)
-	TimeStore(p probes.Path) (result, stored int64, err error)
-	ClockGettime(p probes.Path, id int32) (unix.Timespec, error)
+	Gettimeofday(p runfile.Path) (unix.Timeval, probes.Timezone, error)
+	TimeStore(p runfile.Path) (result, stored int64, err error)
+	ClockGettime(p runfile.Path, id int32) (unix.Timespec, error)
 }
 
 // Repetitions of each ordered read sequence.
@@ -64,22 +65,14 @@ const (
 	briefRounds = 20
 )
 
-// Check statuses.
-const (
-	Pass = "pass"
-	Fail = "fail"
-	Skip = "skip"
-	Info = "info" // in Verify.Info only: not a check
-)
-
 // checks is each call's check, keyed by the registry's function.
-var checks = map[probes.Func]func(*verifier){
-	probes.FuncGettimeofday: (*verifier).gettimeofday,
-	probes.FuncTime:         (*verifier).time,
-	probes.FuncClockGettime: (*verifier).clockGettime,
-	probes.FuncClockGetres:  (*verifier).clockGetres,
-	probes.FuncGetcpu:       (*verifier).getcpu,
-	probes.FuncGetrandom:    (*verifier).getrandom,
+var checks = map[runfile.Function]func(*verifier){
+	runfile.FuncGettimeofday: (*verifier).gettimeofday,
+	runfile.FuncTime:         (*verifier).time,
+	runfile.FuncClockGettime: (*verifier).clockGettime,
+	runfile.FuncClockGetres:  (*verifier).clockGetres,
+	runfile.FuncGetcpu:       (*verifier).getcpu,
+	runfile.FuncGetrandom:    (*verifier).getrandom,
 }
 
 // InvalidClocks are the ids that must give EINVAL everywhere: the
@@ -118,12 +111,15 @@ func Run(cfg Config) *runfile.Verify {
 		defer restore()
 	}
 
+	d, release := probes.WithRseq(d) // getcpu's rseq path reads this thread's area
+	defer release()
+	v.d = d
 	v.cpu, v.allowed, v.pinErr = cpu, allowed, pinErr
 	v.doors()
 	for _, c := range probes.Calls {
 		check, ok := checks[c.Func]
 		if !ok {
-			v.add(string(c.Func), Fail, "no check in package verify for this call")
+			v.add(string(c.Func), runfile.StatusFail, "no check in package verify for this call")
 			continue
 		}
 		if v.noSyscall(c) {
@@ -132,13 +128,10 @@ func Run(cfg Config) *runfile.Verify {
 		check(v)
 	}
 
-	v.add("clock steps", Info, "%d seen during rounds of the wall clocks; CLOCK_REALTIME %s", v.steps, v.watch.how())
+	v.add("clock steps", runfile.StatusInfo, "%d seen during rounds of the wall clocks; CLOCK_REALTIME %s", v.steps, v.watch.how())
 	out := &runfile.Verify{Checks: v.checks, Info: v.info, Passed: true, ClockSteps: v.steps}
-	for _, c := range v.checks {
-		if c.Status == Fail {
-			out.Passed = false
-		}
-	}
+	_, failed := out.Counts()
+	out.Passed = len(failed) == 0
 	return out
 }
 
@@ -156,9 +149,9 @@ type verifier struct {
 	pinErr  error
 }
 
-func (v *verifier) add(name, status, format string, a ...any) {
+func (v *verifier) add(name string, status runfile.Status, format string, a ...any) {
 	c := runfile.Check{Name: name, Status: status, Detail: fmt.Sprintf(format, a...)}
-	if status == Info {
+	if status == runfile.StatusInfo {
 		v.info = append(v.info, c)
 		return
 	}
@@ -166,14 +159,14 @@ func (v *verifier) add(name, status, format string, a ...any) {
 }
 
 // paths returns the paths fn can be called through besides the syscall,
-// in the order of probes.Paths, after adding a skip check named
+// in the order of runfile.Paths, after adding a skip check named
 // "LABEL via PATH" for each one this process cannot call. A path no
 // kernel offers fn through is left out silently: it is no check.
-func (v *verifier) paths(fn probes.Func, label string) []probes.Path {
+func (v *verifier) paths(fn runfile.Function, label string) []runfile.Path {
 	c, _ := probes.CallOf(fn)
-	var ps []probes.Path
-	for _, p := range probes.Paths {
-		if p == probes.PathSyscall || !c.Has(p) {
+	var ps []runfile.Path
+	for _, p := range runfile.Paths {
+		if p == runfile.PathSyscall || !c.Has(p) {
 			continue
 		}
 		_, err := v.d.Target(fn, p)
@@ -181,7 +174,7 @@ func (v *verifier) paths(fn probes.Func, label string) []probes.Path {
 			ps = append(ps, p)
 			continue
 		}
-		v.add(fmt.Sprintf("%s via %s", label, p), Skip, "%v", err)
+		v.add(fmt.Sprintf("%s via %s", label, p), runfile.StatusSkip, "%v", err)
 	}
 	return ps
 }
@@ -191,27 +184,27 @@ func (v *verifier) paths(fn probes.Func, label string) []probes.Path {
 // reads the syscall first, as the selftests do, so without it there is
 // nothing to compare the other paths with.
 func (v *verifier) noSyscall(c probes.Call) bool {
-	_, err := v.d.Target(c.Func, probes.PathSyscall)
+	_, err := v.d.Target(c.Func, runfile.PathSyscall)
 	if err == nil {
 		return false
 	}
-	for _, p := range probes.Paths {
+	for _, p := range runfile.Paths {
 		if !c.Has(p) {
 			continue
 		}
 		why := err
-		if p != probes.PathSyscall {
+		if p != runfile.PathSyscall {
 			if _, perr := v.d.Target(c.Func, p); perr != nil {
 				why = perr
 			}
 		}
-		v.add(fmt.Sprintf("%s via %s", c.Func, p), Skip, "%v", why)
+		v.add(fmt.Sprintf("%s via %s", c.Func, p), runfile.StatusSkip, "%v", why)
 	}
 	return true
 }
 
 // orderName is "syscall <= vdso <= vsyscall <= syscall" for the paths used.
-func orderName(ps []probes.Path) string {
+func orderName(ps []runfile.Path) string {
 	parts := []string{"syscall"}
 	for _, p := range ps {
 		parts = append(parts, string(p))
@@ -225,41 +218,41 @@ func orderName(ps []probes.Path) string {
 func (v *verifier) doors() {
 	d := v.d
 	if d.VDSO != nil {
-		v.add("vdso found", Info, "%d symbols at %#x, read from the program headers", len(d.VDSO.Symbols()), d.VDSO.Base)
+		v.add("vdso found", runfile.StatusInfo, "%d symbols at %#x, read from the program headers", len(d.VDSO.Symbols()), d.VDSO.Base)
 	} else {
-		v.add("vdso found", Info, "no: %v", d.VDSOErr)
+		v.add("vdso found", runfile.StatusInfo, "no: %v", d.VDSOErr)
 	}
 	o := d.Vsyscall
 	switch {
 	case d.VsyscallErr != nil:
-		v.add("vsyscall mode confirmed", Skip, "probe failed: %v", d.VsyscallErr)
+		v.add("vsyscall mode confirmed", runfile.StatusSkip, "probe failed: %v", d.VsyscallErr)
 	case o.Mode == vsyscall.Absent:
-		v.add("vsyscall mode", Info, "%s", vsyscall.AbsentReason)
+		v.add("vsyscall mode", runfile.StatusInfo, "%s", vsyscall.AbsentReason)
 	case o.ModeSource == "probes":
-		v.add("vsyscall mode", Info, "%s, inferred from the probes (no /proc/self/maps to confirm it with): read %s, call %s", o.Mode, o.ReadProbe, o.CallProbe)
+		v.add("vsyscall mode", runfile.StatusInfo, "%s, inferred from the probes (no /proc/self/maps to confirm it with): read %s, call %s", o.Mode, o.ReadProbe, o.CallProbe)
 	case o.Consistent():
-		v.add("vsyscall mode confirmed", Pass, "maps say %s; child probes: read %s, call %s", o.Mode, o.ReadProbe, o.CallProbe)
+		v.add("vsyscall mode confirmed", runfile.StatusPass, "maps say %s; child probes: read %s, call %s", o.Mode, o.ReadProbe, o.CallProbe)
 	default:
-		v.add("vsyscall mode confirmed", Fail, "maps say %s but child probes gave read %s, call %s", o.Mode, o.ReadProbe, o.CallProbe)
+		v.add("vsyscall mode confirmed", runfile.StatusFail, "maps say %s but child probes gave read %s, call %s", o.Mode, o.ReadProbe, o.CallProbe)
 	}
 	if v.pinErr != nil {
-		v.add("pinned to one CPU", Fail, "%v", v.pinErr)
+		v.add("pinned to one CPU", runfile.StatusFail, "%v", v.pinErr)
 	} else {
-		v.add("pinned to one CPU", Info, "CPU %d", v.cpu)
+		v.add("pinned to one CPU", runfile.StatusInfo, "CPU %d", v.cpu)
 	}
 }
 
 func (v *verifier) gettimeofday() {
-	fn := probes.FuncGettimeofday
+	fn := runfile.FuncGettimeofday
 	ps := v.paths(fn, string(fn))
 	name := "gettimeofday: " + orderName(ps)
 	var tz0 probes.Timezone
 	tzName := "gettimeofday: timezone agrees"
 	first := true
 	o := v.eachRound(true, func(r int) string {
-		seq := append(append([]probes.Path{probes.PathSyscall}, ps...), probes.PathSyscall)
+		seq := append(append([]runfile.Path{runfile.PathSyscall}, ps...), runfile.PathSyscall)
 		var prev int64
-		var prevPath probes.Path
+		var prevPath runfile.Path
 		for i, p := range seq {
 			tv, tz, err := v.r.Gettimeofday(p)
 			if err != nil {
@@ -275,7 +268,7 @@ func (v *verifier) gettimeofday() {
 			if first {
 				tz0, first = tz, false
 			} else if tz != tz0 && tzName != "" {
-				v.add(tzName, Fail, "%s gave %+v, the syscall %+v", p, tz, tz0)
+				v.add(tzName, runfile.StatusFail, "%s gave %+v, the syscall %+v", p, tz, tz0)
 				tzName = ""
 			}
 			prev, prevPath = us, p
@@ -287,11 +280,11 @@ func (v *verifier) gettimeofday() {
 		return
 	}
 	if tzName != "" {
-		v.add(tzName, Pass, "minuteswest %d, dsttime %d through %s", tz0.Minuteswest, tz0.Dsttime, strings.Join(pathNames(ps), ", "))
+		v.add(tzName, runfile.StatusPass, "minuteswest %d, dsttime %d through %s", tz0.Minuteswest, tz0.Dsttime, strings.Join(pathNames(ps), ", "))
 	}
 }
 
-func pathNames(ps []probes.Path) []string {
+func pathNames(ps []runfile.Path) []string {
 	out := []string{"syscall"}
 	for _, p := range ps {
 		out = append(out, string(p))
@@ -300,21 +293,21 @@ func pathNames(ps []probes.Path) []string {
 }
 
 func (v *verifier) time() {
-	fn := probes.FuncTime
+	fn := runfile.FuncTime
 	ps := v.paths(fn, string(fn))
 	name := "time: " + orderName(ps)
 	storeName := "time: result equals the value stored through its pointer"
 	o := v.eachRound(true, func(r int) string {
-		seq := append(append([]probes.Path{probes.PathSyscall}, ps...), probes.PathSyscall)
+		seq := append(append([]runfile.Path{runfile.PathSyscall}, ps...), runfile.PathSyscall)
 		var prev int64
-		var prevPath probes.Path
+		var prevPath runfile.Path
 		for i, p := range seq {
 			t, stored, err := v.r.TimeStore(p)
 			if err != nil {
 				return fmt.Sprintf("round %d, %s: %v", r, p, err)
 			}
 			if t != stored && storeName != "" {
-				v.add(storeName, Fail, "%s returned %d but stored %d", p, t, stored)
+				v.add(storeName, runfile.StatusFail, "%s returned %d but stored %d", p, t, stored)
 				storeName = ""
 			}
 			if i > 0 && t < prev {
@@ -329,31 +322,31 @@ func (v *verifier) time() {
 		return
 	}
 	if storeName != "" {
-		v.add(storeName, Pass, "through %s", strings.Join(pathNames(ps), ", "))
+		v.add(storeName, runfile.StatusPass, "through %s", strings.Join(pathNames(ps), ", "))
 	}
 }
 
 func (v *verifier) getcpu() {
 	cpu, allowed, pinErr := v.cpu, v.allowed, v.pinErr
-	fn := probes.FuncGetcpu
+	fn := runfile.FuncGetcpu
 	ps := v.paths(fn, string(fn))
 	name := "getcpu: " + strings.Join(pathNames(ps), ", ") + " agree when pinned"
 	eachName := "getcpu: every allowed CPU, pinned in turn"
 	if pinErr != nil {
-		v.add(name, Skip, "not pinned: %v", pinErr)
-		v.add(eachName, Skip, "not pinned: %v", pinErr)
+		v.add(name, runfile.StatusSkip, "not pinned: %v", pinErr)
+		v.add(eachName, runfile.StatusSkip, "not pinned: %v", pinErr)
 		return
 	}
-	_, node0, err := v.d.Getcpu(probes.PathSyscall)
+	_, node0, err := v.d.Getcpu(runfile.PathSyscall)
 	if err != nil {
-		v.add(name, Fail, "syscall: %v", err)
+		v.add(name, runfile.StatusFail, "syscall: %v", err)
 		return
 	}
 	if err := v.getcpuOn(cpu, node0, ps, v.rounds); err != nil {
-		v.add(name, Fail, "%v", err)
+		v.add(name, runfile.StatusFail, "%v", err)
 		return
 	}
-	v.add(name, Pass, "cpu %d node %d, %d rounds", cpu, node0, v.rounds)
+	v.add(name, runfile.StatusPass, "cpu %d node %d, %d rounds%s", cpu, node0, v.rounds, v.rseqNode(ps))
 
 	// As test_vsyscall.c's test_getcpu: pinned to each allowed CPU in
 	// turn, every path names that CPU (and one node per CPU, whatever the
@@ -370,27 +363,41 @@ func (v *verifier) getcpu() {
 		if unix.SchedSetaffinity(0, &set) != nil {
 			continue // offline since the mask was read
 		}
-		_, node, err := v.d.Getcpu(probes.PathSyscall)
+		_, node, err := v.d.Getcpu(runfile.PathSyscall)
 		if err == nil {
 			err = v.getcpuOn(c, node, ps, 1)
 		}
 		if err != nil {
-			v.add(eachName, Fail, "%v", err)
+			v.add(eachName, runfile.StatusFail, "%v", err)
 			return
 		}
 		checked = append(checked, fmt.Sprint(c))
 	}
-	v.add(eachName, Pass, "CPUs %s", strings.Join(checked, ","))
+	v.add(eachName, runfile.StatusPass, "CPUs %s", strings.Join(checked, ","))
+}
+
+// rseqNode says, when ps holds rseq, whether its node_id was compared.
+func (v *verifier) rseqNode(ps []runfile.Path) string {
+	if !slices.Contains(ps, runfile.PathRseq) {
+		return ""
+	}
+	if v.d.RseqNode {
+		return "; rseq cpu_id and node_id compared"
+	}
+	return "; rseq cpu_id compared, node_id not (the kernel fills it since Linux 6.3: AT_RSEQ_FEATURE_SIZE)"
 }
 
 // getcpuOn checks, rounds times, that getcpu through the syscall and ps
 // gives cpu and node on a thread pinned to cpu.
-func (v *verifier) getcpuOn(cpu int, node uint32, ps []probes.Path, rounds int) error {
+func (v *verifier) getcpuOn(cpu int, node uint32, ps []runfile.Path, rounds int) error {
 	for r := 0; r < rounds; r++ {
-		for _, p := range append([]probes.Path{probes.PathSyscall}, ps...) {
+		for _, p := range append([]runfile.Path{runfile.PathSyscall}, ps...) {
 			c, n, err := v.d.Getcpu(p)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
+			}
+			if p == runfile.PathRseq && !v.d.RseqNode {
+				n = node // node_id is not filled before Linux 6.3: cpu_id alone
 			}
 			if int(c) != cpu || n != node {
 				return fmt.Errorf("pinned to CPU %d (node %d): %s says cpu %d node %d", cpu, node, p, c, n)
@@ -413,7 +420,7 @@ func (v *verifier) clockGettime() {
 	for _, c := range probes.Clocks {
 		v.clockGettimeOne(c)
 	}
-	v.invalidClocks(probes.FuncClockGettime)
+	v.invalidClocks(runfile.FuncClockGettime)
 }
 
 // clockGettimeOne: syscall <= vdso <= syscall for one clock, as
@@ -421,14 +428,14 @@ func (v *verifier) clockGettime() {
 // EINVAL (an ALARM clock without an RTC that can wake the machine,
 // kernel/time/alarmtimer.c) the vDSO must say so too.
 func (v *verifier) clockGettimeOne(c probes.Clock) {
-	fn := probes.FuncClockGettime
+	fn := runfile.FuncClockGettime
 	ps := v.paths(fn, fmt.Sprintf("%s %s", fn, c.Name))
 	name := fmt.Sprintf("clock_gettime %s: %s", c.Name, orderName(ps))
 	einvalOnly := true
 	o := v.eachRound(wallClock(c.ID), func(r int) string {
-		seq := append(append([]probes.Path{probes.PathSyscall}, ps...), probes.PathSyscall)
+		seq := append(append([]runfile.Path{runfile.PathSyscall}, ps...), runfile.PathSyscall)
 		var prev unix.Timespec
-		var prevPath probes.Path
+		var prevPath runfile.Path
 		var firstErr error
 		for i, p := range seq {
 			ts, err := v.r.ClockGettime(p, c.ID)
@@ -458,7 +465,7 @@ func (v *verifier) clockGettimeOne(c probes.Clock) {
 		return ""
 	})
 	if o.fail == "" && !o.gaveUp && einvalOnly {
-		v.add(name, Pass, "EINVAL through every path, as the syscall (no wake-capable RTC for an ALARM clock)")
+		v.add(name, runfile.StatusPass, "EINVAL through every path, as the syscall (no wake-capable RTC for an ALARM clock)")
 		return
 	}
 	v.finish(name, o, fmt.Sprintf("%d rounds, non-decreasing, normalized", v.rounds))
@@ -485,9 +492,9 @@ func errText(err error) string {
 
 // invalidClocks: ids the kernel does not know give EINVAL from fn (a call
 // that takes a clock id) through the syscall and every other path.
-func (v *verifier) invalidClocks(fn probes.Func) {
-	ps := []probes.Path{probes.PathSyscall}
-	for _, p := range probes.Paths[1:] {
+func (v *verifier) invalidClocks(fn runfile.Function) {
+	ps := []runfile.Path{runfile.PathSyscall}
+	for _, p := range runfile.Paths[1:] {
 		if _, err := v.d.Target(fn, p); err == nil {
 			ps = append(ps, p)
 		}
@@ -498,13 +505,13 @@ func (v *verifier) invalidClocks(fn probes.Func) {
 		for _, p := range ps {
 			_, err := v.d.Call(fn, p, id)
 			if !errors.Is(err, unix.EINVAL) {
-				v.add(name, Fail, "id %d via %s: %s", id, p, errText(err))
+				v.add(name, runfile.StatusFail, "id %d via %s: %s", id, p, errText(err))
 				ok = false
 			}
 		}
 	}
 	if ok {
-		v.add(name, Pass, "%d ids, each through %d paths", len(InvalidClocks), len(ps))
+		v.add(name, runfile.StatusPass, "%d ids, each through %d paths", len(InvalidClocks), len(ps))
 	}
 }
 
@@ -516,7 +523,7 @@ func idList() string {
 	return strings.Join(s, ", ")
 }
 
-func pathNamesOf(ps []probes.Path) []string {
+func pathNamesOf(ps []runfile.Path) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = string(p)
@@ -529,37 +536,37 @@ func (v *verifier) clockGetres() {
 	for _, c := range probes.Clocks {
 		v.clockGetresOne(c)
 	}
-	v.invalidClocks(probes.FuncClockGetres)
+	v.invalidClocks(runfile.FuncClockGetres)
 }
 
 // clockGetresOne: every other path gives the syscall's resolution (or its
 // error).
 func (v *verifier) clockGetresOne(c probes.Clock) {
-	fn := probes.FuncClockGetres
+	fn := runfile.FuncClockGetres
 	ps := v.paths(fn, fmt.Sprintf("%s %s", fn, c.Name))
 	if len(ps) == 0 {
 		return // the skips say why
 	}
 	name := fmt.Sprintf("clock_getres %s: %s agrees with syscall", c.Name, strings.Join(pathNamesOf(ps), ", "))
-	sys, serr := v.d.ClockGetres(probes.PathSyscall, c.ID)
+	sys, serr := v.d.ClockGetres(runfile.PathSyscall, c.ID)
 	for _, p := range ps {
 		got, err := v.d.ClockGetres(p, c.ID)
 		switch {
 		case !sameErr(serr, err):
-			v.add(name, Fail, "syscall %s, %s %s", errText(serr), p, errText(err))
+			v.add(name, runfile.StatusFail, "syscall %s, %s %s", errText(serr), p, errText(err))
 			return
 		case serr == nil && sys != got:
-			v.add(name, Fail, "syscall %s s, %s %s s", fmtTS(sys), p, fmtTS(got))
+			v.add(name, runfile.StatusFail, "syscall %s s, %s %s s", fmtTS(sys), p, fmtTS(got))
 			return
 		}
 	}
 	switch {
 	case serr != nil:
-		v.add(name, Pass, "%s from every path", errText(serr))
+		v.add(name, runfile.StatusPass, "%s from every path", errText(serr))
 	case !normalized(sys):
-		v.add(name, Fail, "%s not normalized", fmtTS(sys))
+		v.add(name, runfile.StatusFail, "%s not normalized", fmtTS(sys))
 	default:
-		v.add(name, Pass, "%s s", fmtTS(sys))
+		v.add(name, runfile.StatusPass, "%s s", fmtTS(sys))
 	}
 }
 
@@ -570,12 +577,12 @@ func (v *verifier) clockGetresOne(c probes.Clock) {
 // (lib/vdso/getrandom.c). So a passing vDSO check means no syscall was
 // made for the bytes, short of a reseed, which the state also records.
 func (v *verifier) getrandom() {
-	fn := probes.FuncGetrandom
-	ps := append([]probes.Path{probes.PathSyscall}, v.paths(fn, string(fn))...)
+	fn := runfile.FuncGetrandom
+	ps := append([]runfile.Path{runfile.PathSyscall}, v.paths(fn, string(fn))...)
 	for _, p := range ps {
 		name := fmt.Sprintf("getrandom via %s: %d fresh random bytes per call", p, probes.RandomLen)
 		stateName := ""
-		if p != probes.PathSyscall {
+		if p != runfile.PathSyscall {
 			stateName = fmt.Sprintf("getrandom via %s: served from its state, without the syscall", p)
 		}
 		var prev [probes.RandomLen]byte
@@ -584,20 +591,20 @@ func (v *verifier) getrandom() {
 			rep, err := v.d.Call(fn, p, 0)
 			switch {
 			case err != nil:
-				v.add(name, Fail, "call %d: %v", r, err)
+				v.add(name, runfile.StatusFail, "call %d: %v", r, err)
 				ok = false
 			case rep.R != probes.RandomLen:
-				v.add(name, Fail, "call %d returned %d, want %d", r, int64(rep.R), probes.RandomLen)
+				v.add(name, runfile.StatusFail, "call %d returned %d, want %d", r, int64(rep.R), probes.RandomLen)
 				ok = false
 			case rep.Random == [probes.RandomLen]byte{}:
-				v.add(name, Fail, "call %d gave %d zero bytes", r, probes.RandomLen)
+				v.add(name, runfile.StatusFail, "call %d gave %d zero bytes", r, probes.RandomLen)
 				ok = false
 			case r > 0 && rep.Random == prev:
-				v.add(name, Fail, "calls %d and %d gave the same bytes %x", r-1, r, prev)
+				v.add(name, runfile.StatusFail, "calls %d and %d gave the same bytes %x", r-1, r, prev)
 				ok = false
 			}
 			if ok && stateName != "" && !rep.StateWritten {
-				v.add(stateName, Fail, "call %d left the opaque state unchanged: the vDSO fell back to the syscall", r)
+				v.add(stateName, runfile.StatusFail, "call %d left the opaque state unchanged: the vDSO fell back to the syscall", r)
 				stateName = ""
 			}
 			prev = rep.Random
@@ -605,9 +612,9 @@ func (v *verifier) getrandom() {
 		if !ok {
 			continue
 		}
-		v.add(name, Pass, "%d calls, each returned %d, consecutive ones differ, none all zero", v.rounds+1, probes.RandomLen)
+		v.add(name, runfile.StatusPass, "%d calls, each returned %d, consecutive ones differ, none all zero", v.rounds+1, probes.RandomLen)
 		if stateName != "" {
-			v.add(stateName, Pass, "each of %d calls changed the opaque state, which the fallback to the syscall never touches", v.rounds+1)
+			v.add(stateName, runfile.StatusPass, "each of %d calls changed the opaque state, which the fallback to the syscall never touches", v.rounds+1)
 		}
 	}
 }

@@ -12,7 +12,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	vsyscall.RunChildIfAsked()
+	if code, child := probes.RunChild(); child {
+		os.Exit(code)
+	}
 	os.Exit(m.Run())
 }
 
@@ -25,16 +27,16 @@ func TestRunPassesHere(t *testing.T) {
 	}
 	var pass, skip int
 	for _, c := range res.Checks {
-		t.Logf("%-4s %s: %s", strings.ToUpper(c.Status), c.Name, c.Detail)
+		t.Logf("%-4s %s: %s", strings.ToUpper(string(c.Status)), c.Name, c.Detail)
 		switch c.Status {
-		case Fail:
+		case runfile.StatusFail:
 			t.Errorf("check failed: %s: %s", c.Name, c.Detail)
-		case Skip:
+		case runfile.StatusSkip:
 			skip++
 			if c.Detail == "" {
 				t.Errorf("%s skipped without a reason", c.Name)
 			}
-		case Pass:
+		case runfile.StatusPass:
 			pass++
 		default:
 			t.Errorf("%s: status %q", c.Name, c.Status)
@@ -45,7 +47,7 @@ func TestRunPassesHere(t *testing.T) {
 	}
 	// Every clock has an ordering check and a getres check.
 	for _, c := range probes.Clocks {
-		for _, prefix := range []string{"clock_gettime " + c.Name + ":", "clock_getres " + c.Name + ":"} {
+		for _, prefix := range []string{"clock_gettime " + string(c.Name) + ":", "clock_getres " + string(c.Name) + ":"} {
 			if !hasCheck(res.Checks, prefix) {
 				t.Errorf("no check named %q...", prefix)
 			}
@@ -70,7 +72,7 @@ func TestRunPassesHere(t *testing.T) {
 		}
 	}
 	for _, c := range res.Info {
-		if c.Status != Info {
+		if c.Status != runfile.StatusInfo {
 			t.Errorf("info %q has status %q", c.Name, c.Status)
 		}
 	}
@@ -78,7 +80,7 @@ func TestRunPassesHere(t *testing.T) {
 	// where this kernel has it, served from its state.
 	d := probes.Discover()
 	want := []string{"getrandom via syscall: "}
-	if _, err := d.Target(probes.FuncGetrandom, probes.PathVDSO); err == nil {
+	if _, err := d.Target(runfile.FuncGetrandom, runfile.PathVDSO); err == nil {
 		want = append(want, "getrandom via vdso: ", "getrandom via vdso: served from its state")
 	}
 	for _, w := range want {
@@ -102,7 +104,7 @@ func TestEveryCallHasCheck(t *testing.T) {
 
 func hasPassing(cs []runfile.Check, prefix string) bool {
 	for _, c := range cs {
-		if strings.HasPrefix(c.Name, prefix) && c.Status == Pass {
+		if strings.HasPrefix(c.Name, prefix) && c.Status == runfile.StatusPass {
 			return true
 		}
 	}
@@ -129,13 +131,13 @@ func TestUnavailablePathsSkip(t *testing.T) {
 	res := Run(Config{CPU: -1, Brief: true, Doors: d})
 	var sawNone, sawNoVDSO bool
 	for _, c := range res.Checks {
-		if c.Status == Fail {
+		if c.Status == runfile.StatusFail {
 			t.Errorf("%s failed: %s", c.Name, c.Detail)
 		}
-		if c.Status == Skip && strings.Contains(c.Detail, "vsyscall=none") {
+		if c.Status == runfile.StatusSkip && strings.Contains(c.Detail, "vsyscall=none") {
 			sawNone = true
 		}
-		if c.Status == Skip && strings.Contains(c.Detail, "no vDSO") {
+		if c.Status == runfile.StatusSkip && strings.Contains(c.Detail, "no vDSO") {
 			sawNoVDSO = true
 		}
 		if strings.Contains(c.Name, ": syscall <= vdso") || strings.Contains(c.Name, "<= vsyscall") {

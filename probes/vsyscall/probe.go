@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -70,7 +71,9 @@ const probeTimeout = 20 * time.Second
 // the page, one calls it. The parent never touches the page itself. The
 // children are this executable started again (os.Executable, or os.Args[0]
 // when /proc is not mounted, as under an initramfs /init) with
-// VBENCH_VSYSCALL_PROBE set; they must reach RunChildIfAsked first thing.
+// VBENCH_VSYSCALL_PROBE set; they must reach RunChild first thing
+// (probes.RunChild calls it). Where RunChild was never called in this
+// process no child is started: the copy would run the whole program.
 // The error reports probes that could not be run at all; a child killed by
 // a signal is an observation, not an error.
 //
@@ -119,6 +122,9 @@ func executable() (string, error) {
 // runChild runs one probe and returns "ok", the name of the signal that
 // killed the child, or "exit N: message" when it failed otherwise.
 func runChild(what string) (string, error) {
+	if !dispatching.Load() {
+		return "", errors.New("vsyscall probe: this program does not dispatch re-executed children: its main (or TestMain) must call probes.RunChild (or vsyscall.RunChild) first")
+	}
 	exe, err := executable()
 	if err != nil {
 		return "", err
@@ -150,30 +156,41 @@ func runChild(what string) (string, error) {
 	return "", fmt.Errorf("vsyscall %s probe: starting %s: %w", what, exe, err)
 }
 
-// RunChildIfAsked must be called first thing in main (and in TestMain of
-// packages that call Probe): in a child started by Probe it performs the
-// probe and exits; otherwise it returns at once.
+// RunChild must be called first thing in main (probes.RunChild does) and
+// in TestMain of packages that call Probe: in a child started by Probe it
+// performs the probe and returns the exit status with true (the caller
+// exits with it); otherwise it returns false at once.
 //
 // The child hands the faults it provokes straight to the kernel: it resets
 // SIGSEGV, SIGBUS and SIGILL to SIG_DFL with a raw rt_sigaction, so the Go
 // runtime's handler (which would turn the fault into a panic and exit 2)
 // never sees them and the parent observes the signal itself, as a C
 // program's parent would. Core dumps are switched off first.
-func RunChildIfAsked() {
+func RunChild() (code int, child bool) {
+	dispatching.Store(true)
 	what, ok := os.LookupEnv(probeEnv)
 	if !ok {
-		return
+		return 0, false
 	}
 	os.Unsetenv(probeEnv)
+	return probeChild(what), true
+}
+
+// dispatching is set once RunChild has run in this process.
+var dispatching atomic.Bool
+
+// probeChild is the child's side of Probe: it returns the exit status,
+// unless the probe kills it.
+func probeChild(what string) int {
 	if !Exists {
 		fmt.Fprintf(os.Stderr, "vsyscall probe: %s\n", AbsentReason)
-		os.Exit(5)
+		return 5
 	}
 	unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{})
 	for _, sig := range []unix.Signal{unix.SIGSEGV, unix.SIGBUS, unix.SIGILL} {
 		if err := setDefaultAction(sig); err != nil {
 			fmt.Fprintf(os.Stderr, "vsyscall probe: rt_sigaction(%v): %v\n", sig, err)
-			os.Exit(3)
+			return 3
 		}
 	}
 	switch what {
@@ -185,7 +202,7 @@ func RunChildIfAsked() {
 		r := callEntry(Gettimeofday, uintptr(unsafe.Pointer(&tv)), 0)
 		if r != 0 || tv.Sec <= 0 {
 			fmt.Fprintf(os.Stderr, "vsyscall gettimeofday returned %d, tv_sec %d\n", int64(r), tv.Sec)
-			os.Exit(4)
+			return 4
 		}
 	case "call-unmapped":
 		// For tests: what the call probe meets under vsyscall=none, a call
@@ -199,9 +216,9 @@ func RunChildIfAsked() {
 		select {}
 	default:
 		fmt.Fprintf(os.Stderr, "%s=%q: want read or call\n", probeEnv, what)
-		os.Exit(5)
+		return 5
 	}
-	os.Exit(0)
+	return 0
 }
 
 // sigaction is the kernel's struct sigaction for rt_sigaction on x86-64

@@ -12,7 +12,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	RunChildIfAsked()
+	if code, child := RunChild(); child {
+		os.Exit(code)
+	}
 	os.Exit(m.Run())
 }
 

@@ -1,0 +1,42 @@
+package probes
+
+import (
+	"errors"
+	"os"
+	"sync/atomic"
+
+	"github.com/vbench-dev/vbench/probes/vsyscall"
+)
+
+// Children: vbench measures some things in a copy of itself, started again
+// with an environment variable saying what to do, because a fault there
+// would kill the measuring process (the vsyscall page's read and call
+// probes, vsyscall.Probe) or because only a process stopped at exec can be
+// traced from its first instruction (the syscall-counting child,
+// syscount.go). RunChild is the one place those copies are told apart from
+// an ordinary start: no package init exits.
+
+// dispatching is set once RunChild has run in this process: only then may
+// a child be started, for only then does the copy know to do its job
+// rather than run the whole program (or every test of a test binary).
+var dispatching atomic.Bool
+
+// errNoDispatch is why no child is started where RunChild was not called.
+var errNoDispatch = errors.New("this program does not dispatch re-executed children: its main (or TestMain) must call probes.RunChild first")
+
+// RunChild must be called first thing in main, and in TestMain of every
+// test binary whose tests start children (Discover, Bench, verify.Run,
+// study.Run). In a child it does the child's job and returns the exit
+// status with true: the caller exits with it at once. Otherwise it returns
+// false and the process goes on.
+func RunChild() (code int, child bool) {
+	dispatching.Store(true)
+	if code, ok := vsyscall.RunChild(); ok {
+		return code, true
+	}
+	if spec, ok := os.LookupEnv(syscountEnv); ok {
+		os.Unsetenv(syscountEnv)
+		return syscountChild(spec), true
+	}
+	return 0, false
+}

@@ -1,0 +1,21 @@
+package verify
+
+import (
+	"errors"
+
+	"github.com/vbench-dev/vbench/internal/field"
+	"github.com/vbench-dev/vbench/probes"
+)
+
+// ErrBadConfig is wrapped by the error for a field of Config out of
+// bounds.
+var ErrBadConfig = errors.New("bad verify configuration")
+
+// Validate reports a CPU Run cannot pin to, as a *field.Error naming CPU
+// (wrapping probes.ErrBadCPU for a CPU this process may not run on).
+func (cfg Config) Validate() error {
+	if cfg.CPU < -1 {
+		return field.Errorf(ErrBadConfig, "CPU", cfg.CPU, "give a CPU number, or -1 for the one vbench starts on")
+	}
+	return probes.CheckCPU(cfg.CPU)
+}
