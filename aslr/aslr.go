@@ -22,9 +22,9 @@
 // that only exits, and the sampling rate is given as a fraction of it.
 //
 // Estimation is package analysis (aslr/analysis): the sampler hands it
-// every sample in columns (analysis.Columns, 66 bytes a sample), and it
-// fills the regions, pairs and words of the result; the kernel maxima and
-// the samples CSV are there too.
+// every sample in columns (analysis.Columns, compact: 18 bytes a sample
+// for vbench's target on 6.18), and it fills the regions, pairs and words
+// of the result; the kernel maxima and the samples CSV are there too.
 //
 // It assumes Linux with /proc mounted and permission to ptrace one's own
 // children (kernel.yama.ptrace_scope <= 2), even for the self-reporting
@@ -54,58 +54,142 @@ import (
 
 // Config controls a sampling run.
 type Config struct {
+	// Samples is the number of samples; 0 samples until every region's
+	// effective figure is an estimate with a 95% interval no wider than
+	// NarrowBits, or until Budget runs out (Narrow).
 	Samples     int
 	Target      string    // "": vbench's own tiny target
 	NoRandomize bool      // personality ADDR_NO_RANDOMIZE, the control run
 	CSV         io.Writer // if not nil, raw samples are streamed here
 	// Workers is the number of spawning threads; 0 means DefaultWorkers.
 	Workers int
-	// Ptrace reads every sample of vbench's own target through ptrace and
-	// /proc, as for a --target, instead of letting it report itself.
+	// Method is MethodChain, MethodSelfReport or MethodPtrace; "" picks
+	// the chain for vbench's own target where this architecture has one,
+	// and ptrace for a Target.
+	Method string
+	// Ptrace is Method = MethodPtrace (kept for callers from before Method).
 	Ptrace bool
-	// Ceiling, if positive, is how long to measure the spawn ceiling, half
-	// before sampling and half after (ceiling.go; DefaultCeiling). Not
-	// measured for a Target.
+	// Ceiling, if positive, is how long to measure the spawn ceilings,
+	// half before sampling and half after (ceiling.go; DefaultCeiling).
+	// Not measured for a Target.
 	Ceiling time.Duration
+	// Budget bounds sampling until narrow (Samples 0); 0 means
+	// DefaultBudget.
+	Budget time.Duration
+	// MaxSamples caps sampling until narrow (0: DefaultMaxSamples), for
+	// the memory it takes (BytesPerSample).
+	MaxSamples int
+	// keep, if set, receives the sample columns (CompareMethods).
+	keep **analysis.Columns
 }
+
+// DefaultBudget is how long sampling until narrow may take by default.
+const DefaultBudget = 20 * time.Second
+
+// DefaultMaxSamples caps sampling until narrow by default.
+const DefaultMaxSamples = 4_000_000
+
+// NarrowBits is the widest 95% interval that counts as measured.
+const NarrowBits = 0.2
 
 // DefaultWorkers is the number of spawning threads used when
 // Config.Workers is 0: one more than the CPUs, at most 4. Each spawn is
 // mostly kernel work (clone, exec, exit) done alternately in the child and
 // in the sampling thread, which waits in between; an extra thread fills
 // those waits. Measured on the project's 2-vCPU VM: 2 threads about 1.25x
-// the rate of one, 3 threads about 1.07x the rate of 2.
+// the rate of one, 3 threads about 1.07x the rate of 2. An exec chain
+// keeps its CPU busy by itself: DefaultChainWorkers.
 func DefaultWorkers() int {
 	return min(runtime.NumCPU()+1, 4)
+}
+
+// DefaultChainWorkers is the number of exec chains when Config.Workers is
+// 0: one per CPU, at most 4. A chain never waits for vbench (its pipe
+// holds 16,384 records), so a chain per CPU keeps every CPU busy.
+func DefaultChainWorkers() int {
+	return min(runtime.NumCPU(), 4)
 }
 
 // ErrConfig is wrapped by errors about the Config itself (bad sample count;
 // bad targets wrap ErrTarget).
 var ErrConfig = errors.New("bad aslr configuration")
 
+// method is the method a Config samples with; its errors are about
+// Method (Validate wraps them).
+func (cfg Config) method() (string, error) {
+	m := cfg.Method
+	if cfg.Ptrace {
+		if m != "" && m != MethodPtrace {
+			return "", fmt.Errorf("Ptrace and Method %q", m)
+		}
+		m = MethodPtrace
+	}
+	switch {
+	case m == "" && cfg.Target != "":
+		return MethodPtrace, nil
+	case m == "" && reportCode(true) != nil:
+		return MethodChain, nil
+	case m == "":
+		return MethodSelfReport, nil
+	case m != MethodChain && m != MethodSelfReport && m != MethodPtrace:
+		return "", fmt.Errorf("want %s, %s or %s", MethodChain, MethodSelfReport, MethodPtrace)
+	case m != MethodPtrace && cfg.Target != "":
+		return "", fmt.Errorf("a --target is sampled through ptrace only (method %s): it does not report itself", MethodPtrace)
+	case m == MethodChain && reportCode(true) == nil:
+		return "", fmt.Errorf("no exec-chain target for %s", targetArch)
+	}
+	return m, nil
+}
+
 // Study samples and estimates. progress, if not nil, is called with samples
-// done and the total. On ctx cancellation it returns what was gathered,
-// with Interrupted set.
+// done and the total (the cap, when sampling until narrow). On ctx
+// cancellation it returns what was gathered, with Interrupted set.
 //
 // --no-randomize: Go's SysProcAttr has no personality field, so each
 // sampling goroutine, locked to its own OS thread, sets ADDR_NO_RANDOMIZE
 // on that thread with personality(2) before spawning; personality is a
 // per-task attribute that fork copies (kernel/fork.c copies task_struct),
 // and the exec of the child then sees it (fs/binfmt_elf.c clears
-// PF_RANDOMIZE). The thread's personality is restored afterwards, or the
-// thread is discarded if that fails.
+// PF_RANDOMIZE); it survives the re-executions of a chain too. The
+// thread's personality is restored afterwards, or the thread is discarded
+// if that fails.
 func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*runfile.ASLR, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	t, err := openTarget(cfg.Target)
+	method, err := cfg.method()
+	if err != nil {
+		return nil, err
+	}
+	var t *target
+	if cfg.Target == "" && method == MethodChain {
+		t, err = builtinTarget(targetELF(true), "builtin self-reporting static-PIE exec chain", true)
+	} else {
+		t, err = openTarget(cfg.Target)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer t.cleanup()
+	if method == MethodSelfReport && !t.reports {
+		method = MethodPtrace
+	}
 
+	narrow := cfg.Samples == 0
+	limit := cfg.Samples
+	budget := time.Duration(0)
+	if narrow {
+		limit = cfg.MaxSamples
+		if limit <= 0 {
+			limit = DefaultMaxSamples
+		}
+		budget = cfg.Budget
+		if budget <= 0 {
+			budget = DefaultBudget
+		}
+	}
 	var (
-		agg     = analysis.NewColumns(min(cfg.Samples, maxPrealloc), analysis.AllRegions)
+		agg     = analysis.NewColumns(0, analysis.AllRegions)
 		csv     = analysis.NewCSV(cfg.CSV)
 		done    int
 		checked int
@@ -114,32 +198,27 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = DefaultWorkers()
+		if method == MethodChain {
+			workers = DefaultChainWorkers()
+		}
 	}
-	workers = min(workers, cfg.Samples)
-	selfReport := t.reports && !cfg.Ptrace
+	workers = min(workers, limit)
 	res := &runfile.ASLR{
 		Target:               t.label,
 		Requested:            cfg.Samples,
 		NoRandomize:          cfg.NoRandomize,
 		Workers:              workers,
-		Method:               runfile.MethodPtrace,
+		Method:               method,
 		InheritedNoRandomize: inheritedNoRandomize(),
 	}
-	if selfReport {
-		res.Method = runfile.MethodSelfReport
+	if narrow {
+		res.Budget, res.NarrowBits = budget, NarrowBits
 	}
-	measureCeiling := func(into *float64) error {
-		if cfg.Ceiling <= 0 || cfg.Target != "" {
-			return nil
+	var before, after ceilings
+	if cfg.Ceiling > 0 && cfg.Target == "" {
+		if before, err = measureCeilings(ctx, workers, cfg.NoRandomize, cfg.Ceiling/2); err != nil {
+			return nil, err
 		}
-		start := time.Now()
-		rate, _, err := ceiling(ctx, workers, cfg.NoRandomize, cfg.Ceiling/2)
-		res.CeilingDuration += time.Since(start)
-		*into = rate
-		return err
-	}
-	if err := measureCeiling(&res.CeilingBefore); err != nil {
-		return nil, err
 	}
 
 	// Workers spawn and inspect; this goroutine aggregates, so the
@@ -150,53 +229,40 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 	var (
 		claimed atomic.Int64
 		wg      sync.WaitGroup
-		ch      = make(chan sample, 64)
+		ch      = make(chan []sample, 64)
 		werrs   = make([]error, workers)
+		chks    = make([]*checker, workers)
 	)
+	send := func(b []sample) bool {
+		select {
+		case ch <- b:
+			return true
+		case <-wctx.Done():
+			// The aggregator may be gone (a panic that Study's caller
+			// recovers): never block on it.
+			return false
+		}
+	}
 	start := time.Now()
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			werrs[w] = lockedThread(cfg.NoRandomize, func() (err error) {
-				var take func(s *sample, i int64) error
-				if selfReport {
+				switch method {
+				case MethodChain:
+					return sampleChain(wctx, t, &claimed, int64(limit), send, &chks[w])
+				case MethodSelfReport:
 					r := newReporter(t)
+					chks[w] = &r.chk
 					defer func() { err = errors.Join(err, r.close()) }()
-					take = func(s *sample, i int64) error {
-						err := r.one(s, i < checkFirst || i%checkEvery == 0)
-						if errors.Is(err, ErrCheck) || errors.Is(err, errReport) {
-							return fmt.Errorf("sample %d: %w (Config.Ptrace, --ptrace, reads every sample through /proc instead)", i, err)
-						}
-						if err != nil {
-							return fmt.Errorf("sample %d: %w", i, err)
-						}
-						return nil
-					}
-				} else {
-					sp := newSpawner(t)
-					defer sp.reap()
-					take = func(s *sample, _ int64) error { return sp.one(s) }
+					return sampleEach(wctx, &claimed, int64(limit), send, func(s *sample, i int64) error {
+						return r.one(s, i < checkFirst || i%checkEvery == 0)
+					})
 				}
-				var s sample
-				for wctx.Err() == nil {
-					i := claimed.Add(1) - 1
-					if i >= int64(cfg.Samples) {
-						break
-					}
-					if err := take(&s, i); err != nil {
-						cancel()
-						return err
-					}
-					select {
-					case ch <- s:
-					case <-wctx.Done():
-						// The aggregator may be gone (a panic that
-						// Study's caller recovers): never block on it.
-						return nil
-					}
-				}
-				return nil
+				sp := newSpawner(t)
+				defer sp.reap()
+				return sampleEach(wctx, &claimed, int64(limit), send, func(s *sample, _ int64) error { return sp.one(s) })
 			})
 			if werrs[w] != nil {
 				cancel()
@@ -204,25 +270,67 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 		}()
 	}
 	go func() { wg.Wait(); close(ch) }()
-	for s := range ch {
-		if err != nil {
-			continue // draining after a write error
+
+	var (
+		deadline  time.Time
+		nextCheck = narrowFirst
+		checking  bool
+		narrowed  = make(chan narrowResult, 1)
+		stall     stallClock
+	)
+	if narrow {
+		deadline = start.Add(budget)
+	}
+	stall.start(start)
+	conts := watchSIGCONT()
+	defer conts.stop()
+	for b := range ch {
+		stall.arrived(time.Now())
+		for i := range b {
+			s := &b[i]
+			if err != nil {
+				break // draining after a write error
+			}
+			out := s.exported()
+			agg.Add(&out)
+			if s.checked {
+				checked++
+			}
+			if werr := csv.Add(done, &out); werr != nil {
+				err = fmt.Errorf("writing samples: %w", werr)
+				cancel()
+			}
+			done++
 		}
-		out := s.exported()
-		agg.Add(&out)
-		if s.checked {
-			checked++
+		if progress != nil {
+			progress(done, limit)
 		}
-		if werr := csv.Add(done, &out); werr != nil {
-			err = fmt.Errorf("writing samples: %w", werr)
+		if !narrow || err != nil {
+			continue
+		}
+		select {
+		case nr := <-narrowed:
+			checking = false
+			res.NarrowStatus = nr.status
+			if nr.all {
+				res.NarrowReached = true
+				cancel()
+			}
+		default:
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			deadline = time.Time{}
+			res.BudgetSpent = true
 			cancel()
 		}
-		done++
-		if progress != nil && (done%64 == 0 || done == cfg.Samples) {
-			progress(done, cfg.Samples)
+		if !checking && done >= nextCheck && wctx.Err() == nil {
+			checking = true
+			nextCheck = 2 * done
+			snap := agg.Snapshot()
+			go func() { narrowed <- checkNarrow(snap) }()
 		}
 	}
-	stopped = ctx.Err() != nil && done < cfg.Samples
+	stopped = ctx.Err() != nil && (narrow || done < cfg.Samples)
 	// One error, on one line: the aggregator's, else the first worker's
 	// (the others usually failed the same way, or were cancelled).
 	for _, werr := range werrs {
@@ -242,40 +350,95 @@ func Study(ctx context.Context, cfg Config, progress func(done, total int)) (*ru
 	}
 
 	res.Samples, res.Checked, res.Interrupted = done, checked, stopped
-	res.Duration, res.Rate = elapsed, float64(done)/elapsed.Seconds()
-	if err := measureCeiling(&res.CeilingAfter); err != nil {
-		return nil, err
+	res.Duration = elapsed
+	res.Stalled, res.Continued = stall.stalled(time.Now()), conts.count()
+	res.Rate = float64(done) / (elapsed - res.Stalled).Seconds()
+	for _, c := range chks {
+		if c != nil && c.skipped != "" {
+			res.CheckSkipped = c.skipped
+		}
+		if c != nil && c.spSkipped != "" {
+			res.SPCheckSkipped = c.spSkipped
+		}
 	}
-	switch {
-	case res.CeilingBefore > 0 && res.CeilingAfter > 0:
-		res.Ceiling = (res.CeilingBefore + res.CeilingAfter) / 2
-	default: // interrupted: one of them
-		res.Ceiling = max(res.CeilingBefore, res.CeilingAfter)
+	if cfg.Ceiling > 0 && cfg.Target == "" && ctx.Err() == nil {
+		if after, err = measureCeilings(ctx, workers, cfg.NoRandomize, cfg.Ceiling/2); err != nil {
+			return nil, err
+		}
 	}
-	if res.Ceiling > 0 {
-		res.CeilingFraction = res.Rate / res.Ceiling
+	before.fill(res, after)
+	if cfg.keep != nil {
+		*cfg.keep = agg
 	}
 	analysis.Analyze(agg, res)
+	if narrow {
+		res.NarrowStatus = narrowStatus(res)
+		res.NarrowReached = allNarrow(res.NarrowStatus)
+	}
 	analysis.Annotate(res, currentKernel())
 	return res, nil
 }
 
-// MethodWords says how the samples of res were read, for renderers; ""
-// for a result with no method recorded (samples read from a CSV, run files
-// from before self-reporting, which used ptrace).
-func MethodWords(res *runfile.ASLR) string {
-	switch res.Method {
-	case runfile.MethodSelfReport:
-		return fmt.Sprintf("self-report: the target wrote its own bases down a pipe, no ptrace and no /proc read per sample; %d of %d samples were also read through ptrace and /proc and found equal",
-			res.Checked, res.Samples)
-	case runfile.MethodPtrace:
-		return "ptrace: each spawn stopped at execve, its /proc/PID/maps, auxv and stat read, then killed"
+// sampleEach takes samples one spawn at a time until limit samples are
+// claimed or ctx ends.
+func sampleEach(ctx context.Context, claimed *atomic.Int64, limit int64, send func([]sample) bool, take func(*sample, int64) error) error {
+	for ctx.Err() == nil {
+		i := claimed.Add(1) - 1
+		if i >= limit {
+			return nil
+		}
+		b := make([]sample, 1)
+		if err := take(&b[0], i); err != nil {
+			if errors.Is(err, ErrCheck) || errors.Is(err, errReport) {
+				return fmt.Errorf("sample %d: %w (--method ptrace reads every sample through ptrace and /proc instead)", i, err)
+			}
+			return fmt.Errorf("sample %d: %w", i, err)
+		}
+		if !send(b) {
+			return nil
+		}
 	}
-	return ""
+	return nil
 }
 
-// maxPrealloc bounds the columns allocated before sampling starts (66 MB).
-const maxPrealloc = 1 << 20
+// sampleChain runs one exec chain until limit samples are claimed or ctx
+// ends; *chk is set to its checker, for its findings.
+func sampleChain(ctx context.Context, t *target, claimed *atomic.Int64, limit int64, send func([]sample) bool, chk **checker) error {
+	w, err := startChain(t)
+	if err != nil {
+		return err
+	}
+	*chk = &w.r.chk
+	defer w.close()
+	stop := context.AfterFunc(ctx, w.kill)
+	defer stop()
+	for ctx.Err() == nil {
+		var b []sample
+		full := false
+		err := w.next(func(s *sample) bool {
+			if claimed.Add(1) > limit {
+				full = true
+				return false
+			}
+			b = append(b, *s)
+			return true
+		})
+		if len(b) > 0 && !send(b) {
+			return nil
+		}
+		switch {
+		case errors.Is(err, errChainEnded) && ctx.Err() != nil:
+			return nil
+		case errors.Is(err, ErrCheck) || errors.Is(err, errReport):
+			return fmt.Errorf("exec chain: %w (--method ptrace reads every sample through ptrace and /proc instead)", err)
+		case err != nil:
+			return fmt.Errorf("exec chain: %w", err)
+		case full:
+			return nil
+		}
+	}
+	return nil
+}
 
 // currentKernel reads the running kernel's version and ASLR sysctls.
 func currentKernel() analysis.Kernel {

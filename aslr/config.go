@@ -21,6 +21,8 @@ const (
 	// MaxCeiling bounds Ceiling, the time spent measuring the spawn
 	// ceiling.
 	MaxCeiling = time.Minute
+	// MaxBudget bounds Budget, the time sampling until narrow may take.
+	MaxBudget = time.Hour
 )
 
 // Validate reports the first field of cfg that Study cannot run with, as a
@@ -32,12 +34,19 @@ func (cfg Config) Validate() error {
 		return field.Errorf(ErrConfig, name, v, format, a...)
 	}
 	switch {
-	case cfg.Samples < 1 || cfg.Samples > MaxSamples:
-		return bad("Samples", cfg.Samples, "want 1 to %d", MaxSamples)
+	case cfg.Samples < 0 || cfg.Samples > MaxSamples:
+		return bad("Samples", cfg.Samples, "want 1 to %d, or 0 to sample until every region is measured", MaxSamples)
+	case cfg.Budget < 0 || cfg.Budget > MaxBudget:
+		return bad("Budget", cfg.Budget, "want 0 (DefaultBudget) to %v", MaxBudget)
+	case cfg.MaxSamples < 0 || cfg.MaxSamples > MaxSamples:
+		return bad("MaxSamples", cfg.MaxSamples, "want 0 (DefaultMaxSamples) to %d", MaxSamples)
 	case cfg.Workers < 0 || cfg.Workers > MaxWorkers:
 		return bad("Workers", cfg.Workers, "want 0 (automatic) to %d", MaxWorkers)
 	case cfg.Ceiling < 0 || cfg.Ceiling > MaxCeiling:
 		return bad("Ceiling", cfg.Ceiling, "want 0 (do not measure) to %v", MaxCeiling)
+	}
+	if _, err := cfg.method(); err != nil {
+		return field.Errorf(ErrConfig, "Method", cfg.Method, "%v", err)
 	}
 	if cfg.Target != "" {
 		return checkTarget(cfg.Target)

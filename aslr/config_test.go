@@ -23,7 +23,10 @@ func TestConfigValidate(t *testing.T) {
 		field string
 		kind  error
 	}{
-		{Config{Samples: 0}, "Samples", ErrConfig},
+		{Config{Samples: -1}, "Samples", ErrConfig},
+		{Config{Samples: 1, Budget: -time.Second}, "Budget", ErrConfig},
+		{Config{Samples: 1, Method: "fork"}, "Method", ErrConfig},
+		{Config{Samples: 1, Method: MethodChain, Target: "/bin/sh"}, "Method", ErrConfig},
 		{Config{Samples: MaxSamples + 1}, "Samples", ErrConfig},
 		{Config{Samples: 1, Workers: -1}, "Workers", ErrConfig},
 		{Config{Samples: 1, Workers: MaxWorkers + 1}, "Workers", ErrConfig},

@@ -17,17 +17,27 @@ import (
 )
 
 // TestPtraceDeniedBySeccomp: where a seccomp filter makes ptrace fail
-// with EPERM (as some container runtimes do), sampling fails with one
-// line that names ptrace and the filter, not a bare "operation not
-// permitted". The filter is installed in a child test process, for all
-// its threads, so that this process keeps ptrace.
+// with EPERM (as some container runtimes do), the self-reporting methods
+// sample as usual, their samples checked against /proc without ptrace
+// (issue 24), and the ptrace method fails with one line that names ptrace
+// and the filter, not a bare "operation not permitted". The filter is
+// installed in a child test process, for all its threads, so that this
+// process keeps ptrace.
 func TestPtraceDeniedBySeccomp(t *testing.T) {
 	if os.Getenv("VBENCH_PTRACE_HELPER") == "1" {
 		if err := denyPtrace(); err != nil {
 			fmt.Println("SETUP", err)
 			return
 		}
-		_, err := Study(context.Background(), Config{Samples: 3}, nil)
+		for _, m := range []string{MethodChain, MethodSelfReport} {
+			res, err := Study(context.Background(), Config{Samples: 300, Method: m}, nil)
+			if err != nil {
+				fmt.Printf("%s FAILED: %v\n", m, err)
+				continue
+			}
+			fmt.Printf("%s SAMPLED %d checked %d skipped %q sp %q\n", m, res.Samples, res.Checked, res.CheckSkipped, res.SPCheckSkipped)
+		}
+		_, err := Study(context.Background(), Config{Samples: 3, Method: MethodPtrace}, nil)
 		fmt.Printf("IS_PTRACE=%v\n%v\n", errors.Is(err, ErrPtrace), err)
 		return
 	}
@@ -39,6 +49,11 @@ func TestPtraceDeniedBySeccomp(t *testing.T) {
 	}
 	if strings.Contains(string(out), "SETUP ") {
 		t.Skipf("cannot install a seccomp filter here: %s", out)
+	}
+	for _, m := range []string{MethodChain, MethodSelfReport} {
+		if !strings.Contains(string(out), m+` SAMPLED 300 checked `) || strings.Contains(string(out), m+" FAILED") || !strings.Contains(string(out), `skipped "" sp ""`) {
+			t.Errorf("%s without ptrace: not sampled and checked:\n%s", m, out)
+		}
 	}
 	if !strings.Contains(string(out), "IS_PTRACE=true") {
 		t.Errorf("the error does not wrap ErrPtrace:\n%s", out)

@@ -95,9 +95,7 @@ type spawner struct {
 	t    *target
 	argv []string
 	attr *syscall.ProcAttr
-	buf  []byte
-	path []byte
-	maps proc.Maps // the last child's, reused
+	rd   procReader
 	regs unix.PtraceRegs
 	// pending is a child killed but not yet reaped: its teardown (exit_mmap
 	// and the rest of do_exit) runs on the other CPU while the next child is
@@ -105,10 +103,14 @@ type spawner struct {
 	pending int
 	// pipeline enables the deferred reaping (on by default).
 	pipeline bool
-	// release, if set, takes over a child stopped at exec and inspected
-	// instead of killing it, and reaps it (selfreport.go: a checked sample
-	// of the reporting target runs on and reports).
-	release func(pid int) error
+}
+
+// procReader reads a child's /proc files into buffers it reuses.
+type procReader struct {
+	buf  []byte
+	path []byte
+	maps proc.Maps // the last child's, reused
+	root string    // "" for /proc; tests give another
 }
 
 func newSpawner(t *target) *spawner {
@@ -127,8 +129,8 @@ func newSpawner(t *target) *spawner {
 				// vbench, which stops cleanly, and not the children.
 				Setpgid: true,
 			},
+			Files: t.files(-1, -1, -1),
 		},
-		buf:      make([]byte, 16<<10),
 		pipeline: true,
 	}
 }
@@ -160,7 +162,7 @@ func (s *spawner) one(out *sample) error {
 		// bits and a noexec mount as execve does (fs/open.c
 		// do_faccessat). If the target may be executed, ptrace was the
 		// step refused.
-		if aerr := unix.Access(s.t.path, unix.X_OK); aerr != nil {
+		if aerr := unix.Access(s.t.ownPath(), unix.X_OK); aerr != nil {
 			return fmt.Errorf("%w: spawning %s: %w", ErrTarget, s.t.label, aerr)
 		}
 		return ptraceDenied(err, proc.Live, "/proc/thread-self/status")
@@ -182,14 +184,6 @@ func (s *spawner) one(out *sample) error {
 	}
 	if rerr == nil {
 		rerr = s.inspect(pid, out)
-	}
-	if rerr == nil && s.release != nil {
-		if err := s.reap(); err != nil {
-			unix.Kill(pid, unix.SIGKILL)
-			s.wait(pid)
-			return err
-		}
-		return s.release(pid)
 	}
 	// SIGKILL works on a ptrace-stopped child; wait4 then reaps it.
 	unix.Kill(pid, unix.SIGKILL)
@@ -307,8 +301,11 @@ func waitEnd(pid int) (unix.WaitStatus, error) {
 	}
 }
 
-func (s *spawner) read(pid int, name string) ([]byte, error) {
-	s.path = append(s.path[:0], "/proc/"...)
+func (s *procReader) read(pid int, name string) ([]byte, error) {
+	if s.buf == nil {
+		s.buf = make([]byte, 16<<10)
+	}
+	s.path = append(append(s.path[:0], s.root...), "/proc/"...)
 	s.path = strconv.AppendInt(s.path, int64(pid), 10)
 	s.path = append(s.path, '/')
 	s.path = append(s.path, name...)
@@ -337,6 +334,37 @@ func (s *spawner) read(pid int, name string) ([]byte, error) {
 }
 
 func (s *spawner) inspect(pid int, out *sample) error {
+	if err := s.rd.layout(pid, s.t.loader, out); err != nil {
+		return err
+	}
+	if err := unix.PtraceGetRegs(pid, &s.regs); err != nil {
+		return fmt.Errorf("PTRACE_GETREGS: %w", err)
+	}
+	out.base[rSP], out.present[rSP] = stackPointer(&s.regs), true
+	return nil
+}
+
+// syscallSP reads the user stack pointer of a child blocked or stopped in a
+// system call from /proc/PID/syscall ("nr arg1 ... arg6 sp pc", or "-1 sp
+// pc" outside one: fs/proc/base.c proc_pid_syscall).
+func (s *procReader) syscallSP(pid int) (uint64, error) {
+	b, err := s.read(pid, "syscall")
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return 0, fmt.Errorf("/proc/%d/syscall: %q: no stack pointer", pid, b)
+	}
+	sp, err := strconv.ParseUint(strings.TrimPrefix(f[len(f)-2], "0x"), 16, 64)
+	if err != nil {
+		return 0, fmt.Errorf("/proc/%d/syscall: %q: %w", pid, b, err)
+	}
+	return sp, nil
+}
+
+// layout reads every base but sp from /proc/PID/auxv, stat and maps.
+func (s *procReader) layout(pid int, loader bool, out *sample) error {
 	*out = sample{}
 	b, err := s.read(pid, "auxv")
 	if err != nil {
@@ -365,11 +393,7 @@ func (s *spawner) inspect(pid int, out *sample) error {
 		return fmt.Errorf("/proc/%d/maps: %w", pid, err)
 	}
 	s.maps = ms
-	if err := unix.PtraceGetRegs(pid, &s.regs); err != nil {
-		return fmt.Errorf("PTRACE_GETREGS: %w", err)
-	}
 	set := func(r int, v uint64) { out.base[r], out.present[r] = v, true }
-	set(rSP, stackPointer(&s.regs))
 	if st.StartBrk != 0 {
 		set(rHeap, st.StartBrk)
 	}
@@ -402,7 +426,7 @@ func (s *spawner) inspect(pid int, out *sample) error {
 	}
 	if base, _ := auxv.Get(proc.AT_BASE); base != 0 {
 		set(rMmap, base)
-	} else if s.t.loader && out.present[rExe] {
+	} else if loader && out.present[rExe] {
 		set(rMmap, out.base[rExe])
 	}
 	if !out.present[rVdso] {

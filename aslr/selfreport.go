@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // Self-reporting: vbench's own target (target.go, target_GOARCH.go) writes
@@ -47,14 +49,25 @@ import (
 // AT_RANDOM is reported too and checked to lie between sp and the top of
 // the stack (its 16 bytes are part of what create_elf_tables builds there).
 //
-// Checked, not trusted: the first sample of every spawning thread, the
-// first checkFirst samples of the run and one in checkEvery after that are
-// spawned under ptrace as well (sample.go): at the exec stop /proc/PID/maps,
-// auxv and stat and the registers give the bases the ptrace path reports;
-// then the target is released, reports, and every derived base must equal
-// the /proc one. A mismatch ends the run with ErrCheck, naming the region.
-// The layout offsets (vvar, stack size, vsyscall) come from the first
-// checked sample of each thread and are re-checked on every later one.
+// Checked, not trusted, and without ptrace: the first sample of every
+// spawning thread (or exec chain, chain.go), the first checkFirst samples
+// of the run and about one in checkEvery after that are checked. vbench
+// asks for one with a byte on the target's standard input (a pipe): the
+// target then sets recordStops in its record, writes it, and stops itself
+// with SIGSTOP before exiting or executing again, its layout still the one
+// it reported. vbench, its parent, sees the stop (wait4 WUNTRACED), reads
+// /proc/PID/maps, auxv and stat (access mode PTRACE_MODE_READ, which a
+// parent has over its own child of the same credentials, whatever
+// kernel.yama.ptrace_scope says: Yama restricts only attaching) and the
+// stack pointer from /proc/PID/syscall (the target stopped right after its
+// kill syscall, with sp recordSize below the initial one; this file needs
+// PTRACE_MODE_ATTACH, so under Yama's scope 2 or 3 the sp is not checked,
+// and the result says so), sends SIGCONT, and every derived base must
+// equal the /proc one. A mismatch ends the run with ErrCheck, naming the
+// region. The layout offsets (vvar, stack size, vsyscall) come from the
+// first checked sample and are re-checked on every later one. Where /proc
+// cannot be read at all, the samples are taken unchecked, without the
+// regions that need the layout, and the result says why (Checks).
 
 const (
 	// The record: recordWords native words, slot by slot.
@@ -70,6 +83,10 @@ const (
 	recordSize = recordWords * 8
 	// reportMagic is the low half of the first word ("rsbv" in memory).
 	reportMagic = 0x76627372
+	// recordFlagsByte is the byte of the first word holding the flags;
+	// recordStops says the target stops itself after writing the record.
+	recordFlagsByte = 4
+	recordStops     = 1
 
 	checkFirst = 8
 	checkEvery = 100
@@ -82,8 +99,26 @@ var ErrCheck = errors.New("self-report check failed")
 // errReport is wrapped by errors about a record that cannot be one.
 var errReport = errors.New("bad report from the target")
 
+// errShort is wrapped by errReport errors of a record cut short by
+// end-of-file: the target is gone.
+var errShort = errors.New("short record")
+
+// Method names, as run.json records them (runfile.ASLR.Method).
+const (
+	// MethodChain: exec chains of the self-reporting target (chain.go).
+	MethodChain = runfile.MethodChain
+	// MethodSelfReport: a fresh spawn of the self-reporting target per
+	// sample ("spawn" on the command line).
+	MethodSelfReport = runfile.MethodSelfReport
+	// MethodPtrace: a fresh spawn per sample, stopped at exec by ptrace.
+	MethodPtrace = runfile.MethodPtrace
+)
+
 // mapsLayout is what a record cannot tell and maps can, constant in a run.
 type mapsLayout struct {
+	// unknown: /proc could not be read (Checks says why), and the regions
+	// that need it are not derived.
+	unknown              bool
 	vvar, vclock         int64 // offsets from the vDSO
 	haveVvar, haveVclock bool
 	stackSize            uint64 // of the stack VMA at exec
@@ -100,48 +135,40 @@ type mapsLayout struct {
 // blocking on a child that is gone. And as in the ptrace path's pipeline
 // (sample.go), the child is reaped only after the next one is spawned: once
 // it has written, its exit and teardown (exit_mmap and the rest of
-// do_exit) overlap the next spawn instead of delaying it. (On the
-// project's VM, loaded by other work while this was written, the two ways
-// could not be told apart: the rates moved by more than their difference.)
+// do_exit) overlap the next spawn instead of delaying it.
 type reporter struct {
-	s       *spawner // traced spawns, for checked samples
+	t       *target
+	argv    []string
 	attr    *syscall.ProcAttr
-	files   []uintptr // the children's fds 0, 1, 2: closed, the pipe, closed
 	buf     [recordSize]byte
 	lay     *mapsLayout
+	chk     checker
 	page    uint64
 	execfn  uint64 // len(path) + 1 + one word: AT_EXECFN to the top of the stack
 	pending int    // the last child, which has reported and is not reaped yet
-	// released is the traced child release let run, for checked
-	released int
 }
 
 func newReporter(t *target) *reporter {
-	s := newSpawner(t)
-	s.pipeline = false
-	// Standard output is the pipe; standard input and error are closed
-	// (-1: syscall.forkAndExecInChild closes them), so nothing but /proc
-	// is needed on a bare guest.
-	closed := ^uintptr(0)
-	files := []uintptr{closed, closed, closed}
-	s.attr.Files = files
-	sys := *s.attr.Sys
-	sys.Ptrace = false // runs to its end: Pdeathsig and Setpgid as traced
-	r := &reporter{
-		s:      s,
-		attr:   &syscall.ProcAttr{Env: s.attr.Env, Files: files, Sys: &sys},
-		files:  files,
+	return &reporter{
+		t:    t,
+		argv: []string{targetName},
+		attr: &syscall.ProcAttr{
+			Env: []string{}, // the same small stack in every sample
+			Sys: &syscall.SysProcAttr{
+				// Killed if vbench's sampling thread dies, whatever the cause.
+				Pdeathsig: syscall.SIGKILL,
+				// Its own process group: a Ctrl-C at the terminal reaches
+				// vbench, which stops cleanly, and not the children.
+				Setpgid: true,
+			},
+		},
 		page:   uint64(os.Getpagesize()),
 		execfn: uint64(len(t.path)) + 1 + 8,
 	}
-	s.release = r.release
-	return r
 }
 
 // close reaps the last child. Every user of a reporter calls it.
-func (r *reporter) close() error {
-	return errors.Join(r.s.reap(), r.reap())
-}
+func (r *reporter) close() error { return r.reap() }
 
 // reap reaps the pending child, which must exit 0.
 func (r *reporter) reap() error {
@@ -153,21 +180,34 @@ func (r *reporter) reap() error {
 	return r.exited(pid)
 }
 
-// spawn runs start with a new pipe as the child's standard output, and
-// returns the record the child writes there. A child that started is
-// pending when the record is good, and reaped otherwise.
-func (r *reporter) spawn(start func() (pid int, err error)) (*[recordWords]uint64, error) {
-	var p [2]int
+// one takes a sample; checked asks the target to stop for a check.
+func (r *reporter) one(out *sample, checked bool) error {
+	checked = checked || r.lay == nil
+	var p, in [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		return nil, fmt.Errorf("pipe for the target's report: %w", err)
+		return fmt.Errorf("pipe for the target's report: %w", err)
 	}
-	r.files[1] = uintptr(p[1])
-	pid, err := start()
+	stdin := -1 // closed: read(0) fails, no check
+	if checked && !r.chk.off() {
+		// One byte, then end-of-file: the target reads it and stops.
+		if err := unix.Pipe2(in[:], unix.O_CLOEXEC); err != nil {
+			unix.Close(p[0])
+			unix.Close(p[1])
+			return fmt.Errorf("pipe for the target's control: %w", err)
+		}
+		unix.Write(in[1], []byte{1})
+		unix.Close(in[1])
+		stdin = in[0]
+	}
+	r.attr.Files = r.t.files(stdin, p[1], -1)
+	pid, err := syscall.ForkExec(r.t.path, r.argv, r.attr)
 	unix.Close(p[1]) // the child has its own: EOF when it is gone
-	r.files[1] = ^uintptr(0)
+	if stdin >= 0 {
+		unix.Close(stdin)
+	}
 	if err != nil {
 		unix.Close(p[0])
-		return nil, err
+		return fmt.Errorf("spawning %s: %w", r.t.label, err)
 	}
 	rec, rerr := r.read(p[0])
 	unix.Close(p[0])
@@ -175,75 +215,30 @@ func (r *reporter) spawn(start func() (pid int, err error)) (*[recordWords]uint6
 	// this one runs.
 	perr := r.reap()
 	if rerr != nil {
-		// Its exit status says more than the short read.
-		if werr := r.exited(pid); werr != nil {
-			return nil, werr
+		if !errors.Is(rerr, errShort) {
+			unix.Kill(pid, unix.SIGKILL) // a bad record: it may be stopped
 		}
-		return nil, rerr
+		// Its exit status says more than the short read.
+		if werr := r.exited(pid); werr != nil && errors.Is(rerr, errShort) {
+			return werr
+		}
+		return rerr
+	}
+	if rec[slotMagic]>>(8*recordFlagsByte)&recordStops != 0 {
+		cerr := r.chk.stopped(pid, r, rec, out)
+		if cerr != nil {
+			unix.Kill(pid, unix.SIGKILL)
+			waitEnd(pid)
+			return errors.Join(cerr, perr)
+		}
+		r.pending = pid
+		return perr
 	}
 	r.pending = pid
-	return rec, perr
-}
-
-// one takes a sample; checked spawns it under ptrace too and compares.
-func (r *reporter) one(out *sample, checked bool) error {
-	if checked || r.lay == nil {
-		return r.checked(out)
-	}
-	rec, err := r.spawn(func() (int, error) {
-		pid, err := syscall.ForkExec(r.s.t.path, r.s.argv, r.attr)
-		if err != nil {
-			return 0, fmt.Errorf("spawning %s: %w", r.s.t.label, err)
-		}
-		return pid, nil
-	})
-	if err != nil {
-		return err
-	}
-	return r.derive(rec, out)
-}
-
-// checked spawns the target traced: the spawner reads /proc at the exec
-// stop into out, then release lets the target run and report.
-func (r *reporter) checked(out *sample) error {
-	rec, err := r.spawn(func() (int, error) {
-		r.released = 0
-		if err := r.s.one(out); err != nil {
-			return 0, err // the spawner killed and reaped it
-		}
-		return r.released, nil
-	})
-	if err != nil {
-		return err
-	}
 	if r.lay == nil {
-		if r.lay, err = r.learn(rec, out); err != nil {
-			return err
-		}
+		r.lay = &mapsLayout{unknown: true}
 	}
-	var got sample
-	if err := r.derive(rec, &got); err != nil {
-		return err
-	}
-	got.checked = true
-	if err := compare(&got, out); err != nil {
-		return err
-	}
-	*out = got
-	return nil
-}
-
-// release is the spawner's hook for a traced child stopped at exec and
-// inspected: detach, so that it runs and reports. On error the child is
-// killed and reaped.
-func (r *reporter) release(pid int) error {
-	if err := unix.PtraceDetach(pid); err != nil {
-		unix.Kill(pid, unix.SIGKILL)
-		r.s.wait(pid)
-		return fmt.Errorf("PTRACE_DETACH: %w", err)
-	}
-	r.released = pid
-	return nil
+	return errors.Join(r.derive(rec, out), perr)
 }
 
 // exited reaps pid, which must exit 0 (it wrote its whole record).
@@ -254,9 +249,9 @@ func (r *reporter) exited(pid int) error {
 	}
 	switch {
 	case ws.Signaled():
-		return fmt.Errorf("%w: %s killed by %v", errReport, r.s.t.label, ws.Signal())
+		return fmt.Errorf("%w: %s killed by %v", errReport, r.t.label, ws.Signal())
 	case ws.ExitStatus() != 0:
-		return fmt.Errorf("%w: %s exited with status %d (its write to the pipe failed)", errReport, r.s.t.label, ws.ExitStatus())
+		return fmt.Errorf("%w: %s exited with status %d (its write to the pipe failed)", errReport, r.t.label, ws.ExitStatus())
 	}
 	return nil
 }
@@ -274,15 +269,21 @@ func (r *reporter) read(fd int) (*[recordWords]uint64, error) {
 			return nil, fmt.Errorf("reading the target's report: %w", err)
 		}
 		if m == 0 {
-			return nil, fmt.Errorf("%w: %d bytes, want %d", errReport, n, recordSize)
+			return nil, fmt.Errorf("%w: %w: %d bytes, want %d", errReport, errShort, n, recordSize)
 		}
 		n += m
 	}
+	return parseRecord(r.buf[:])
+}
+
+// parseRecord reads one record from b (recordSize bytes): its magic and
+// flags must be ones the target writes.
+func parseRecord(b []byte) (*[recordWords]uint64, error) {
 	var rec [recordWords]uint64
 	for i := range rec {
-		rec[i] = binary.NativeEndian.Uint64(r.buf[8*i:])
+		rec[i] = binary.NativeEndian.Uint64(b[8*i:])
 	}
-	if uint32(rec[slotMagic]) != reportMagic {
+	if uint32(rec[slotMagic]) != reportMagic || rec[slotMagic]>>32&^recordStops != 0 {
 		return nil, fmt.Errorf("%w: magic %#x", errReport, rec[slotMagic])
 	}
 	return &rec, nil
@@ -325,7 +326,9 @@ func (r *reporter) derive(rec *[recordWords]uint64, out *sample) error {
 		return err
 	}
 	set(rSP, rec[slotSP])
-	set(rStack, top-r.lay.stackSize)
+	if !r.lay.unknown {
+		set(rStack, top-r.lay.stackSize)
+	}
 	if v := rec[slotSysinfoEhdr]; v != 0 {
 		set(rVdso, v)
 		if r.lay.haveVvar {
@@ -366,5 +369,99 @@ func compare(derived, proc *sample) error {
 	if derived.vsyscall != proc.vsyscall || derived.vsyscallPerms != proc.vsyscallPerms {
 		return fmt.Errorf("%w: [vsyscall]: %#x %q at the first check, %#x %q now", ErrCheck, derived.vsyscall, derived.vsyscallPerms, proc.vsyscall, proc.vsyscallPerms)
 	}
+	return nil
+}
+
+// checker checks self-reported samples against /proc (see the file
+// comment), and remembers why it could not.
+type checker struct {
+	// skipped: why no sample could be checked ("" if checks work).
+	skipped string
+	// spSkipped: why sp was not checked in the checked samples.
+	spSkipped string
+	rd        procReader
+}
+
+// off reports that checks cannot be made here (skipped says why).
+func (c *checker) off() bool { return c.skipped != "" }
+
+// stopped checks the sample of a target that reported rec and stops
+// itself: it waits for the stop, reads /proc, continues the target and
+// compares, filling out. On success the target runs on (to its exit or
+// next exec); on error it has been killed and reaped.
+func (c *checker) stopped(pid int, r *reporter, rec *[recordWords]uint64, out *sample) error {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, unix.WUNTRACED, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			unix.Kill(pid, unix.SIGKILL)
+			waitEnd(pid)
+			return fmt.Errorf("waiting for the target to stop: wait4(%d): %w", pid, err)
+		}
+		break
+	}
+	if !ws.Stopped() {
+		return fmt.Errorf("%w: %s ended (status %#x) instead of stopping for its check", errReport, r.t.label, uint32(ws))
+	}
+	var p sample
+	ierr := c.inspect(pid, r.t, rec, &p)
+	if err := unix.Kill(pid, unix.SIGCONT); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		waitEnd(pid)
+		return fmt.Errorf("continuing the target after its check: %w", err)
+	}
+	if ierr != nil {
+		if !errors.Is(ierr, unix.EACCES) && !errors.Is(ierr, unix.EPERM) && !errors.Is(ierr, unix.ENOENT) {
+			unix.Kill(pid, unix.SIGKILL)
+			waitEnd(pid)
+			return ierr
+		}
+		// A sandbox hiding /proc: sample on, unchecked, and say so.
+		c.skipped = ierr.Error()
+		if r.lay == nil {
+			r.lay = &mapsLayout{unknown: true}
+		}
+		return r.derive(rec, out)
+	}
+	var err error
+	if r.lay == nil || r.lay.unknown {
+		if r.lay, err = r.learn(rec, &p); err != nil {
+			unix.Kill(pid, unix.SIGKILL)
+			waitEnd(pid)
+			return err
+		}
+	}
+	var got sample
+	if err = r.derive(rec, &got); err == nil {
+		err = compare(&got, &p)
+	}
+	if err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		waitEnd(pid)
+		return err
+	}
+	got.checked = true
+	*out = got
+	return nil
+}
+
+// inspect reads a stopped target's layout from /proc into p: the bases the
+// ptrace path reads (sample.go), with sp from /proc/PID/syscall.
+func (c *checker) inspect(pid int, t *target, rec *[recordWords]uint64, p *sample) error {
+	if err := c.rd.layout(pid, t.loader, p); err != nil {
+		return err
+	}
+	sp, err := c.rd.syscallSP(pid)
+	if err != nil {
+		// sp only: /proc/PID/syscall needs more (PTRACE_MODE_ATTACH).
+		c.spSkipped = err.Error()
+		p.base[rSP], p.present[rSP] = rec[slotSP], true
+		return nil
+	}
+	// Stopped in its kill(2), the record pushed below the initial sp.
+	p.base[rSP], p.present[rSP] = sp+recordSize, true
 	return nil
 }

@@ -117,16 +117,18 @@ func TestDeriveRefusesABadStack(t *testing.T) {
 }
 
 func TestCeiling(t *testing.T) {
-	rate, n, err := ceiling(context.Background(), 2, false, 30*time.Millisecond)
-	if err != nil || rate <= 0 || n <= 0 {
-		t.Errorf("ceiling: %v spawns/s, %d spawns, %v", rate, n, err)
+	c, err := measureCeilings(context.Background(), 2, false, 60*time.Millisecond)
+	if err != nil || c.vfork <= 0 || c.chain <= 0 {
+		t.Errorf("ceilings: vfork %v/s, chain %v/s, %v", c.vfork, c.chain, err)
 	}
 	noChildren(t, "after the ceiling")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, n, err := ceiling(ctx, 2, false, time.Hour); err != nil || n != 0 {
-		t.Errorf("cancelled: %d spawns, %v", n, err)
+	start := time.Now()
+	if c, err := measureCeilings(ctx, 2, false, time.Hour); err != nil || c.vfork != 0 || c.chain != 0 || time.Since(start) > 10*time.Second {
+		t.Errorf("cancelled: %+v, %v", c, err)
 	}
+	noChildren(t, "after a cancelled ceiling")
 }
 
 // Under an inherited ADDR_NO_RANDOMIZE (setarch -R), a run not asked to be
@@ -167,4 +169,36 @@ func TestInheritedNoRandomize(t *testing.T) {
 	if inheritedNoRandomize() {
 		t.Error("this process is not under ADDR_NO_RANDOMIZE, yet it says so")
 	}
+}
+
+// Where /proc cannot be read (a sandbox), self-reporting samples on,
+// unchecked, without the regions that need /proc, and says why.
+func TestSelfReportWithoutProc(t *testing.T) {
+	tg, err := openTarget("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.cleanup()
+	err = lockedThread(false, func() error {
+		r := newReporter(tg)
+		defer r.close()
+		r.chk.rd.root = t.TempDir() // no proc there
+		for i := range 20 {
+			var s sample
+			if err := r.one(&s, i == 0 || i == 10); err != nil {
+				return err
+			}
+			if s.checked || s.present[rStack] || s.present[rVvar] || !s.present[rVdso] || !s.present[rSP] || !s.present[rExe] {
+				t.Fatalf("sample %d: checked %v, regions %v", i, s.checked, s.present)
+			}
+		}
+		if !strings.Contains(r.chk.skipped, "no such file") {
+			t.Errorf("skipped: %q", r.chk.skipped)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noChildren(t, "after unchecked samples")
 }

@@ -6,6 +6,8 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -20,7 +22,6 @@ import (
 
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/proc"
-	"github.com/vbench-dev/vbench/runfile"
 )
 
 // children lists the processes whose parent is this test process, zombies
@@ -56,11 +57,17 @@ func noChildren(t *testing.T, when string) {
 }
 
 func TestTargetELF(t *testing.T) {
-	f, err := elf.NewFile(bytes.NewReader(targetELF()))
+	for _, chain := range []bool{false, true} {
+		targetELFOK(t, targetELF(chain))
+	}
+}
+
+func targetELFOK(t *testing.T, img []byte) {
+	f, err := elf.NewFile(bytes.NewReader(img))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Type != elf.ET_DYN || f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 || !isLoader(f) {
+	if f.Type != elf.ET_DYN || f.Machine != targetMachine || f.Class != elf.ELFCLASS64 || !isLoader(f) {
 		t.Errorf("type %v machine %v class %v loader %v", f.Type, f.Machine, f.Class, isLoader(f))
 	}
 	if len(f.Progs) != 2 || f.Progs[0].Type != elf.PT_LOAD || f.Entry != codeOffset || f.Progs[0].Filesz <= f.Entry {
@@ -80,7 +87,7 @@ func TestTargetRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tg.cleanup()
-	out, err := exec.Command(tg.path).Output()
+	out, err := runProgram(tg)
 	if err != nil {
 		t.Fatalf("running the built-in target: %v", err)
 	}
@@ -92,20 +99,53 @@ func TestTargetRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ex.cleanup()
-	if out, err := exec.Command(ex.path).Output(); err != nil || len(out) != 0 {
+	if out, err := runProgram(ex); err != nil || len(out) != 0 {
 		t.Errorf("the exiting program: %v, wrote %q", err, out)
 	}
 }
 
+// runProgram runs one of vbench's programs as the samplers do (its file at
+// chainFD, executed as chainPath, standard input closed) and returns what
+// it wrote to its standard output.
+func runProgram(tg *target) ([]byte, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	// A duplicate: an os.File closes its descriptor when collected.
+	fd, err := unix.FcntlInt(uintptr(tg.fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	prog := os.NewFile(uintptr(fd), "target")
+	defer prog.Close()
+	p, err := os.StartProcess(tg.path, []string{targetName}, &os.ProcAttr{
+		Env:   []string{},
+		Files: []*os.File{nil, w, os.Stderr, prog},
+	})
+	w.Close()
+	if err != nil {
+		return nil, err
+	}
+	out, rerr := io.ReadAll(r)
+	st, err := p.Wait()
+	if err == nil && !st.Success() {
+		err = fmt.Errorf("%v", st)
+	}
+	return out, errors.Join(rerr, err)
+}
+
 func TestStudyLive(t *testing.T) {
-	for _, ptrace := range []bool{false, true} {
-		t.Run(map[bool]string{false: runfile.MethodSelfReport, true: runfile.MethodPtrace}[ptrace], func(t *testing.T) { studyLive(t, ptrace) })
+	for _, m := range []string{MethodChain, MethodSelfReport, MethodPtrace} {
+		t.Run(m, func(t *testing.T) { studyLive(t, m) })
 	}
 }
 
-func studyLive(t *testing.T, ptrace bool) {
+func studyLive(t *testing.T, method string) {
 	const n = 300
-	res, err := Study(context.Background(), Config{Samples: n, Ptrace: ptrace, Ceiling: 20 * time.Millisecond}, nil)
+	ptrace := method == MethodPtrace
+	res, err := Study(context.Background(), Config{Samples: n, Method: method, Ceiling: 20 * time.Millisecond}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,11 +153,17 @@ func studyLive(t *testing.T, ptrace bool) {
 	if res.Samples != n || res.Interrupted || len(res.Regions) != nRegions || res.Rate <= 0 {
 		t.Fatalf("samples %d interrupted %v regions %d rate %v", res.Samples, res.Interrupted, len(res.Regions), res.Rate)
 	}
-	if ptrace && (res.Method != runfile.MethodPtrace || res.Checked != 0) || !ptrace && (res.Method != runfile.MethodSelfReport || res.Checked < checkFirst || res.Checked > n) {
+	// The chain checks its first image and 1 in about 100 after that;
+	// a fresh spawn its first 8 and 1 in 100.
+	minChecked := map[string]int{MethodChain: n / (checkEvery + 2), MethodSelfReport: checkFirst}[method]
+	if res.Method != method || ptrace && res.Checked != 0 || !ptrace && (res.Checked < minChecked || res.Checked > n) {
 		t.Errorf("method %q, %d samples checked", res.Method, res.Checked)
 	}
-	if res.Ceiling <= 0 || res.CeilingBefore <= 0 || res.CeilingAfter <= 0 || res.CeilingFraction <= 0 || res.CeilingDuration <= 0 {
-		t.Errorf("ceiling %v spawns/s over %v, fraction %v", res.Ceiling, res.CeilingDuration, res.CeilingFraction)
+	if res.CheckSkipped != "" || res.SPCheckSkipped != "" {
+		t.Errorf("checks skipped: %q, sp: %q", res.CheckSkipped, res.SPCheckSkipped)
+	}
+	if res.Ceiling <= 0 || res.CeilingBefore <= 0 || res.CeilingAfter <= 0 || res.CeilingFraction <= 0 || res.CeilingDuration <= 0 || res.ChainCeiling <= 0 || res.ChainFraction <= 0 {
+		t.Errorf("ceiling %v spawns/s over %v, fraction %v; chain %v, fraction %v", res.Ceiling, res.CeilingDuration, res.CeilingFraction, res.ChainCeiling, res.ChainFraction)
 	}
 	byName := map[string]int{}
 	for i, r := range res.Regions {
@@ -203,8 +249,14 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestStudyErrors(t *testing.T) {
-	if _, err := Study(context.Background(), Config{Samples: 0}, nil); !errors.Is(err, ErrConfig) {
-		t.Errorf("0 samples: %v", err)
+	if _, err := Study(context.Background(), Config{Samples: -1}, nil); !errors.Is(err, ErrConfig) {
+		t.Errorf("-1 samples: %v", err)
+	}
+	if _, err := Study(context.Background(), Config{Samples: 1, Method: "fork"}, nil); !errors.Is(err, ErrConfig) {
+		t.Errorf("an unknown method: %v", err)
+	}
+	if _, err := Study(context.Background(), Config{Samples: 1, Method: MethodChain, Target: "/bin/true"}, nil); !errors.Is(err, ErrConfig) {
+		t.Errorf("a --target through the chain: %v", err)
 	}
 	if _, err := Study(context.Background(), Config{Samples: 1, Target: "/no/such/file"}, nil); !errors.Is(err, ErrTarget) {
 		t.Errorf("missing target: %v", err)
@@ -260,19 +312,16 @@ func studySIGINT(t *testing.T, ptrace bool) {
 // met the closed pipe (SIGPIPE) between vbench's death and its own: it
 // still ends, at once, and is reaped.
 func TestNoOrphansWhenKilled(t *testing.T) {
-	switch os.Getenv("VBENCH_ASLR_HELPER") {
-	case "self-report":
-		Study(context.Background(), Config{Samples: MaxSamples}, nil)
-		return
-	case "ptrace":
-		Study(context.Background(), Config{Samples: MaxSamples, Ptrace: true}, nil)
+	switch m := os.Getenv("VBENCH_ASLR_HELPER"); m {
+	case MethodChain, MethodSelfReport, MethodPtrace:
+		Study(context.Background(), Config{Samples: MaxSamples, Method: m}, nil)
 		return
 	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		t.Skipf("PR_SET_CHILD_SUBREAPER: %v", err)
 	}
 	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
-	for _, method := range []string{runfile.MethodSelfReport, runfile.MethodPtrace} {
+	for _, method := range []string{MethodChain, MethodSelfReport, MethodPtrace} {
 		t.Run(method, func(t *testing.T) { noOrphansWhenKilled(t, method) })
 	}
 }
@@ -300,7 +349,7 @@ func noOrphansWhenKilled(t *testing.T, method string) {
 		}
 		switch {
 		case ws.Signaled() && ws.Signal() == unix.SIGKILL:
-		case method == runfile.MethodSelfReport && (ws.Exited() && ws.ExitStatus() == 0 || ws.Signaled() && ws.Signal() == unix.SIGPIPE):
+		case method != MethodPtrace && (ws.Exited() && ws.ExitStatus() == 0 || ws.Signaled() && ws.Signal() == unix.SIGPIPE):
 		default:
 			t.Errorf("orphan %d ended with status %#x, not by SIGKILL", pid, uint32(ws))
 		}
@@ -312,19 +361,19 @@ func noOrphansWhenKilled(t *testing.T, method string) {
 // bootmodes guest does for each part) must not leave workers blocked with
 // children unreaped: they see the cancelled context and stop.
 func TestStudyPanicRecoveredLeavesNoChildren(t *testing.T) {
-	for _, ptrace := range []bool{false, true} {
-		studyPanicRecovered(t, ptrace)
+	for _, m := range []string{MethodChain, MethodSelfReport, MethodPtrace} {
+		studyPanicRecovered(t, m)
 	}
 }
 
-func studyPanicRecovered(t *testing.T, ptrace bool) {
+func studyPanicRecovered(t *testing.T, method string) {
 	func() {
 		defer func() {
 			if recover() == nil {
 				t.Error("the progress callback's panic did not reach the caller")
 			}
 		}()
-		Study(context.Background(), Config{Samples: 100000, Ptrace: ptrace}, func(done, _ int) {
+		Study(context.Background(), Config{Samples: 100000, Method: method}, func(done, _ int) {
 			if done >= 64 {
 				// Let the workers fill the channel and block on it first.
 				time.Sleep(300 * time.Millisecond)

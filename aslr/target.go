@@ -22,15 +22,26 @@ import (
 // each architecture is in target_GOARCH.go (reportCode, exitCode), so a new
 // architecture is one file.
 //
-// There are two programs:
+// The programs:
 //
 //   - the reporting target (reportCode), what is sampled: at its entry
 //     point it reads its own initial stack and auxiliary vector, calls
 //     brk(0), writes one record (selfreport.go) to its standard output, a
-//     pipe, and exits; no ptrace and no /proc read is needed per sample;
+//     pipe, stops itself if asked to (a byte on its standard input), and
+//     exits; no ptrace and no /proc read is needed per sample. The chain
+//     variant (reportCode(true), chain.go) executes itself again instead
+//     of exiting;
 //   - the exiting program (exitCode): exit_group(0) and nothing else, the
 //     cheapest program the kernel can run, spawned to measure the ceiling
-//     (ceiling.go).
+//     (ceiling.go), by the vfork stub (vforkCode), which does what a C
+//     program would: vfork and execve in a loop, and by the no-op chain
+//     (noopChainCode), which only executes itself again.
+//
+// Every one of them is executed as chainPath, "/proc/self/fd/3": the child
+// is given the program's file at descriptor 3 (chainFD), so a fresh spawn
+// and a re-execution see the same file name (AT_EXECFN, the first string
+// at the top of the stack), the same argv and the same empty envp, and so
+// the same stack layout.
 //
 // Where the kernel puts them (fs/binfmt_elf.c:load_elf_binary): an ET_DYN
 // without PT_INTERP is a "loader", loaded with load_bias 0 and neither
@@ -57,14 +68,26 @@ const (
 	codeOffset = ehdrSize + targetPhnum*phdrSize
 	// targetPhoff is e_phoff: AT_PHDR - targetPhoff is the load base.
 	targetPhoff = ehdrSize
+	// chainFD is the descriptor of the program's file in its children, and
+	// chainPath the name they execute it by.
+	chainFD   = 3
+	chainPath = "/proc/self/fd/3"
+	// vforkBatch is how many spawns the vfork stub makes per byte written.
+	vforkBatch = 16
 )
 
-// targetELF returns the reporting target; nil where this architecture has
-// no machine code for it (target_GOARCH.go).
-func targetELF() []byte { return buildELF(reportCode()) }
+// targetELF returns the reporting target, the chain variant if chain; nil
+// where this architecture has no machine code for it (target_GOARCH.go).
+func targetELF(chain bool) []byte { return buildELF(reportCode(chain)) }
 
 // exitELF returns the program that only exits.
 func exitELF() []byte { return buildELF(exitCode()) }
+
+// noopChainELF returns the program that only executes itself again.
+func noopChainELF() []byte { return buildELF(noopChainCode()) }
+
+// vforkELF returns the vfork+execve stub.
+func vforkELF() []byte { return buildELF(vforkCode()) }
 
 // buildELF wraps code in a static-PIE ELF for targetMachine.
 func buildELF(code []byte) []byte {
@@ -115,6 +138,10 @@ func cat(parts ...[]byte) []byte {
 type target struct {
 	path  string // what execve is given
 	label string // what the result names
+	// fd, for vbench's programs, is a read-only descriptor of the file,
+	// which children get at chainFD and execute as path (chainPath); -1
+	// for a --target.
+	fd int
 	// loader is true for an ET_DYN without PT_INTERP: the kernel loads it
 	// in the mmap region, so its base stands for the mmap base.
 	loader bool
@@ -136,7 +163,7 @@ var ErrNoBuiltin = errors.New("no built-in target for this architecture")
 // when path is "".
 func openTarget(path string) (*target, error) {
 	if path == "" {
-		return builtinTarget(targetELF(), "builtin self-reporting static-PIE", true)
+		return builtinTarget(targetELF(false), "builtin self-reporting static-PIE", true)
 	}
 	if err := checkTarget(path); err != nil {
 		return nil, err
@@ -145,7 +172,7 @@ func openTarget(path string) (*target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrTarget, err)
 	}
-	t := &target{path: abs, label: path, cleanup: func() {}}
+	t := &target{path: abs, label: path, fd: -1, cleanup: func() {}}
 	if f, err := elf.Open(abs); err == nil { // not an ELF (a script): no loader
 		t.loader = isLoader(f)
 		f.Close()
@@ -194,12 +221,32 @@ func builtinTarget(img []byte, what string, reports bool) (*target, error) {
 		return tempTarget(img, label, reports)
 	}
 	return &target{
-		path:    "/proc/self/fd/" + strconv.Itoa(ro),
+		path:    chainPath,
+		fd:      ro,
 		label:   label + "memfd)",
 		loader:  true,
 		reports: reports,
 		cleanup: func() { unix.Close(ro) },
 	}, nil
+}
+
+// ownPath names the program's file in vbench itself (path names it in the
+// children).
+func (t *target) ownPath() string {
+	if t.fd >= 0 {
+		return "/proc/self/fd/" + strconv.Itoa(t.fd)
+	}
+	return t.path
+}
+
+// files is the children's descriptor table: fds 0, 1 and 2 as given (-1:
+// closed), then the program's file at chainFD.
+func (t *target) files(stdin, stdout, stderr int) []uintptr {
+	f := []uintptr{uintptr(stdin), uintptr(stdout), uintptr(stderr)}
+	if t.fd >= 0 {
+		f = append(f, uintptr(t.fd))
+	}
+	return f
 }
 
 func tempTarget(img []byte, label string, reports bool) (*target, error) {
@@ -214,6 +261,11 @@ func tempTarget(img []byte, label string, reports bool) (*target, error) {
 		os.Remove(name)
 		return nil, fmt.Errorf("writing the target: %w", err)
 	}
-	return &target{path: name, label: label + name + ")", loader: true, reports: reports,
-		cleanup: func() { os.Remove(name) }}, nil
+	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		os.Remove(name)
+		return nil, fmt.Errorf("opening the target: %w", err)
+	}
+	return &target{path: chainPath, fd: fd, label: label + name + ")", loader: true, reports: reports,
+		cleanup: func() { unix.Close(fd); os.Remove(name) }}, nil
 }

@@ -1,28 +1,41 @@
 package aslr
 
-import "testing"
+import (
+	"bytes"
+	"encoding/hex"
+	"os"
+	"strings"
+	"testing"
+)
 
-// The branch offsets of reportCode are hand-computed from its listing: the
-// code must still have the listing's length and its labels where the
-// branches land.
-func TestReportCodeListing(t *testing.T) {
-	c := reportCode()
-	if len(c) != 0xa0 {
-		t.Fatalf("%d bytes, the listing has 0xa0", len(c))
-	}
-	for _, l := range []struct {
-		name      string
-		branch    int // offset of the rel8 branch
-		target    int
-		firstByte byte
-	}{
-		{"jnz env", 0x26, 0x21, 0x48},
-		{"jz done", 0x32, 0x6d, 0xb8},
-		{"jne aux", 0x64, 0x28, 0x48},
-		{"jmp aux", 0x6b, 0x28, 0x48},
+// The machine code, constants patched in from x/sys/unix, proc and
+// selfreport.go, must be byte for byte what GNU as made of the listings in
+// testdata/amd64 (the listings of the comments in target_amd64.go).
+func TestAmd64CodeIsTheListing(t *testing.T) {
+	for name, code := range map[string][]byte{
+		"report":       reportCode(true),
+		"report_spawn": reportCode(false),
+		"noop":         noopChainCode(),
+		"stub":         vforkCode(),
 	} {
-		if got := l.branch + 2 + int(int8(c[l.branch+1])); got != l.target || c[got] != l.firstByte {
-			t.Errorf("%s at %#x lands at %#x (byte %#x), want %#x", l.name, l.branch, got, c[got], l.target)
+		b, err := os.ReadFile("testdata/amd64/" + name + ".hex")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := hex.DecodeString(strings.Join(strings.Fields(string(b)), ""))
+		if err != nil {
+			t.Fatalf("%s.hex: %v", name, err)
+		}
+		if !bytes.Equal(code, want) {
+			for i := range min(len(code), len(want)) {
+				if code[i] != want[i] {
+					t.Errorf("%s: byte %#x is %#x, the listing has %#x (%d bytes against %d)", name, i, code[i], want[i], len(code), len(want))
+					break
+				}
+			}
+			if len(code) != len(want) {
+				t.Errorf("%s: %d bytes, the listing %d", name, len(code), len(want))
+			}
 		}
 	}
 }

@@ -52,7 +52,10 @@ func TestA64CodeIsTheListing(t *testing.T) {
 		name, fixture string
 		code          []byte
 	}{
-		{"reportCode", "target_arm64_report.objdump", reportCode()},
+		{"reportCode(true)", "target_arm64_report.objdump", reportCode(true)},
+		{"reportCode(false)", "target_arm64_report_spawn.objdump", reportCode(false)},
+		{"noopChainCode", "target_arm64_noop.objdump", noopChainCode()},
+		{"vforkCode", "target_arm64_stub.objdump", vforkCode()},
 		{"exitCode", "target_arm64_exit.objdump", exitCode()},
 	} {
 		want, text := objdumpWords(t, c.fixture)
@@ -71,7 +74,7 @@ func TestA64CodeIsTheListing(t *testing.T) {
 // The image is a static-PIE for AArch64: ET_DYN, no PT_INTERP, entry at
 // the code.
 func TestA64TargetELF(t *testing.T) {
-	f, err := elf.NewFile(bytes.NewReader(targetELF()))
+	f, err := elf.NewFile(bytes.NewReader(targetELF(true)))
 	if err != nil {
 		t.Fatal(err)
 	}

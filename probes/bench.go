@@ -45,6 +45,13 @@ type BenchConfig struct {
 	// budget is spent.
 	RetryNoisy time.Duration
 
+	// Contexts are the contexts to measure the cells in besides plain,
+	// which is always measured (the others are shown against it): each in
+	// a child process placed in that context (remote.go), on the cells
+	// its definition applies to (contexts.Defs), samples interleaved with
+	// the plain context's. nil or plain alone: plain only.
+	Contexts []runfile.Context
+
 	// Doors, if not nil, is used instead of calling Discover.
 	Doors *Doors
 }
@@ -74,6 +81,9 @@ func (cfg BenchConfig) NormalizeNames() (BenchConfig, error) {
 		return cfg, err
 	}
 	if cfg.Clocks, err = pick("Clocks", cfg.Clocks, runfile.Clocks, runfile.ParseClock); err != nil {
+		return cfg, err
+	}
+	if err := cfg.normalizeContexts(); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
@@ -108,6 +118,12 @@ type benchCell struct {
 
 	iters, chunk int64 // calls per sample and per native loop; 0 until calibrated
 	retried      int   // samples added by RetryNoisy
+
+	// remote, if not nil, is the context child that measures the cell, as
+	// its cell ri; failed says why it stopped answering.
+	remote *contextChild
+	ri     int
+	failed string
 }
 
 // plan lists the cells of cfg (names already normalized), in table order,
@@ -230,7 +246,22 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 	defer release()
 
 	cells := plan(cfg, d)
-	out := &runfile.Bench{CPU: cpu, Count: cfg.Count, Benchtime: cfg.Benchtime, Order: runfile.OrderInterleaved, RetryNoisy: cfg.RetryNoisy}
+	var children []*contextChild
+	defer func() {
+		for _, ch := range children {
+			ch.Close()
+		}
+	}()
+	var infos []runfile.ContextInfo
+	for _, ctx := range cfg.Contexts[1:] {
+		more, ch, info := planRemote(cfg, ctx, cpu, d)
+		infos = append(infos, info)
+		if ch != nil {
+			children = append(children, ch)
+			cells = append(cells, more...)
+		}
+	}
+	out := &runfile.Bench{Contexts: infos, CPU: cpu, Count: cfg.Count, Benchtime: cfg.Benchtime, Order: runfile.OrderInterleaved, RetryNoisy: cfg.RetryNoisy}
 	if cfg.CellByCell {
 		out.Order = runfile.OrderCellByCell
 	}
@@ -324,13 +355,21 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 			if ctx.Err() != nil {
 				return interrupted()
 			}
-			bc.cell.Latency = latency(bc.op, cfg, out.TSCHz, rdtscp)
+			bc.latency(cfg, out.TSCHz, rdtscp)
 			step(1)
 		}
 	}
 	var counted map[*benchCell]float64
 	if !ctrs.has(evSyscalls) {
 		counted = countInChild(out, live)
+	}
+	counted = countRemote(children, live, counted)
+	for i := range out.Contexts {
+		for _, ch := range children {
+			if ch.ctx == out.Contexts[i].Name {
+				out.Contexts[i] = ch.info
+			}
+		}
 	}
 	finish(out, cells, ctrs, counted, false)
 	return out, nil
@@ -348,6 +387,9 @@ func finish(out *runfile.Bench, cells []benchCell, ctrs *counters, counted map[*
 		c := &bc.cell
 		if c.Unavailable == "" && len(c.Samples) == 0 {
 			c.Unavailable = "not measured: interrupted"
+			if bc.failed != "" {
+				c.Unavailable = "not measured: " + bc.failed
+			}
 			c.Iters, c.Notes = 0, nil
 		}
 		if c.Unavailable == "" {
@@ -375,8 +417,12 @@ func perCall(bc *benchCell, ctrs *counters, counted map[*benchCell]float64) *run
 		sum.Cycles += s.Cycles
 		sum.Instructions += s.Instructions
 	}
+	has := ctrs.has
+	if bc.remote != nil {
+		has = func(ev int) bool { return bc.remote.has[ev] }
+	}
 	per := func(ev int, v int64) *float64 {
-		if !ctrs.has(ev) {
+		if !has(ev) {
 			return nil
 		}
 		x := float64(v) / calls
@@ -404,7 +450,7 @@ func countInChild(out *runfile.Bench, live []*benchCell) map[*benchCell]float64 
 	var which []*benchCell
 	var cells []countCell
 	for _, bc := range live {
-		if bc.cell.Function == runfile.FuncFloor || len(bc.cell.Samples) == 0 {
+		if bc.cell.Function == runfile.FuncFloor || len(bc.cell.Samples) == 0 || bc.remote != nil {
 			continue
 		}
 		var c Clock
@@ -484,6 +530,10 @@ const (
 // calibrate checks whether one call fails (noting the errno) and warms the
 // cell up, setting how many calls a sample of about benchtime makes.
 func (bc *benchCell) calibrate(benchtime time.Duration) {
+	if bc.remote != nil {
+		bc.calibrateRemote(benchtime)
+		return
+	}
 	op := bc.op
 	// One call first: does it fail? (ALARM clocks without an RTC give
 	// EINVAL; the call still goes into the kernel and costs what it costs.)
@@ -524,6 +574,10 @@ var sampleHook func(*benchCell)
 func (bc *benchCell) sample(ctrs *counters) {
 	if sampleHook != nil {
 		sampleHook(bc)
+	}
+	if bc.remote != nil {
+		bc.sampleRemote()
+		return
 	}
 	var a, b snapshot
 	ctrs.take(&a, true)

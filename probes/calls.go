@@ -67,6 +67,10 @@ type Call struct {
 	// without the page (vsyscall.Exists false) the entries' cells exist
 	// and are unavailable, with the reason.
 	Vsyscall uintptr
+	// ClockData is true for the calls answered from the kernel's clock
+	// data (the time of day, a clock, a clock's resolution): a time
+	// namespace changes them (its VVAR page, its offsets), and only them.
+	ClockData bool
 	// Trap is the syscall number, from golang.org/x/sys/unix; noTrap where
 	// the architecture has no such call (sysTime, syscalls_*.go).
 	Trap uintptr
@@ -81,13 +85,13 @@ type Call struct {
 
 // Calls is the registry, in table order.
 var Calls = []Call{
-	{Func: runfile.FuncGettimeofday, VDSO: "gettimeofday", Vsyscall: vsyscall.Gettimeofday, Trap: unix.SYS_GETTIMEOFDAY,
+	{Func: runfile.FuncGettimeofday, ClockData: true, VDSO: "gettimeofday", Vsyscall: vsyscall.Gettimeofday, Trap: unix.SYS_GETTIMEOFDAY,
 		Args: []Arg{ArgTimeval, ArgZero}}, // gettimeofday(tv, NULL)
-	{Func: runfile.FuncTime, VDSO: "time", Vsyscall: vsyscall.Time, Trap: sysTime,
+	{Func: runfile.FuncTime, ClockData: true, VDSO: "time", Vsyscall: vsyscall.Time, Trap: sysTime,
 		Args: []Arg{ArgZero}}, // time(NULL)
-	{Func: runfile.FuncClockGettime, VDSO: "clock_gettime", Trap: unix.SYS_CLOCK_GETTIME,
+	{Func: runfile.FuncClockGettime, ClockData: true, VDSO: "clock_gettime", Trap: unix.SYS_CLOCK_GETTIME,
 		Args: []Arg{ArgClock, ArgTimespec}},
-	{Func: runfile.FuncClockGetres, VDSO: "clock_getres", Trap: unix.SYS_CLOCK_GETRES,
+	{Func: runfile.FuncClockGetres, ClockData: true, VDSO: "clock_getres", Trap: unix.SYS_CLOCK_GETRES,
 		Args: []Arg{ArgClock, ArgTimespec}},
 	{Func: runfile.FuncGetcpu, VDSO: "getcpu", Vsyscall: vsyscall.Getcpu, Trap: unix.SYS_GETCPU,
 		Args: []Arg{ArgCPU, ArgNode, ArgZero}}, // getcpu(cpu, node, NULL)

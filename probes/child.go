@@ -3,8 +3,10 @@ package probes
 import (
 	"errors"
 	"os"
+	"runtime"
 	"sync/atomic"
 
+	"github.com/vbench-dev/vbench/probes/contexts"
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 )
 
@@ -29,7 +31,12 @@ var errNoDispatch = errors.New("this program does not dispatch re-executed child
 // study.Run). In a child it does the child's job and returns the exit
 // status with true: the caller exits with it at once. Otherwise it returns
 // false and the process goes on.
-func RunChild() (code int, child bool) {
+func RunChild() (code int, child bool) { return RunChildWith(nil) }
+
+// RunChildWith is RunChild in a program whose context children (remote.go)
+// run the checks too, with verify (package verify's InContext; probes
+// cannot import it).
+func RunChildWith(verify ContextVerifier) (code int, child bool) {
 	dispatching.Store(true)
 	if code, ok := vsyscall.RunChild(); ok {
 		return code, true
@@ -37,6 +44,10 @@ func RunChild() (code int, child bool) {
 	if spec, ok := os.LookupEnv(syscountEnv); ok {
 		os.Unsetenv(syscountEnv)
 		return syscountChild(spec), true
+	}
+	if ctx, ok := contexts.Asked(); ok {
+		runtime.LockOSThread() // the main thread: a time namespace is entered from it
+		return serveContext(ctx, verify, os.Stdin, os.Stdout), true
 	}
 	return 0, false
 }

@@ -19,7 +19,7 @@ import (
 // TestMain lets the children of Discover and Bench (this test binary
 // started again) do their job and exit.
 func TestMain(m *testing.M) {
-	if code, child := RunChild(); child {
+	if code, child := RunChildWith(nil); child {
 		os.Exit(code)
 	}
 	os.Exit(m.Run())

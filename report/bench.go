@@ -62,6 +62,9 @@ func BenchTable(b *runfile.Bench) *Table {
 	}
 	for i := range b.Cells {
 		c := &b.Cells[i]
+		if c.Context.Or() != runfile.ContextPlain {
+			continue // ContextTable shows them
+		}
 		row := append([]string{string(c.Function), dash(c.Clock), dash(c.Path)}, benchData(b, c)...)
 		var notes []string
 		if !measured(c) {
@@ -241,7 +244,7 @@ func LatencyTable(b *runfile.Bench) *Table {
 	t := &Table{Cols: cols("function", "clock", "path", "calls>", "p50>", "p90>", "p99>", "p99.9>", "max>")}
 	for _, c := range b.Cells {
 		l := c.Latency
-		if l == nil {
+		if l == nil || c.Context.Or() != runfile.ContextPlain {
 			continue
 		}
 		t.Rows = append(t.Rows, []string{string(c.Function), dash(c.Clock), dash(c.Path), fmt.Sprint(l.N),

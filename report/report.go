@@ -243,6 +243,10 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 	} else {
 		show("cost.png", "cost per call by function and path")
 		BenchTable(r.Bench).Markdown(w)
+		if ct := ContextTable(r.Bench); ct != nil {
+			fmt.Fprintf(w, "\n%s# Contexts: a time namespace, seccomp filters\n\n", h)
+			ct.Markdown(w)
+		}
 		fmt.Fprintf(w, "\n%s# Latency of single calls\n\n", h)
 		if lt := LatencyTable(r.Bench); lt != nil {
 			show("latency.png", "latency distribution per cell")

@@ -25,9 +25,17 @@ func VerifyTable(v *runfile.Verify) *Table {
 		return slices.Index(runfile.Statuses, all[i].Status) < slices.Index(runfile.Statuses, all[j].Status)
 	})
 	for _, c := range all {
-		t.Rows = append(t.Rows, []string{strings.ToUpper(string(c.Status)), c.Name, oneLine(c.Detail)})
+		t.Rows = append(t.Rows, []string{strings.ToUpper(string(c.Status)), c.Label(), oneLine(c.Detail)})
+	}
+	for _, ci := range v.Contexts {
+		if ci.Unavailable != "" {
+			t.Notes = append(t.Notes, fmt.Sprintf("%s: unavailable: %s.", ci.Name, ci.Unavailable))
+		}
 	}
 	return t
+}
+
+	return "[" + string(c.Context) + "] " + c.Name
 }
 
 // VerifySummary is one line on the checks, the same wherever it is shown:

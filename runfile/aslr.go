@@ -43,6 +43,7 @@ type ASLR struct {
 	// The sentences for the reader (conclusions, a pair's conclusion, a
 	// rule's words) are not stored: renderers compute them from the data
 	// (package aslr/analysis), and the ones older files hold are not read.
+	ASLRSampling
 }
 
 // Region holds the estimators for one region's base address. Name is one

@@ -40,7 +40,10 @@ type Bench struct {
 	// (CounterPageFaults, ...), where it came from or why it could not be
 	// read; said once here rather than in every cell.
 	Counters []Counter `json:"counters,omitempty"`
-	Cells    []Cell    `json:"cells"`
+	// Contexts says, for each context asked for besides plain, how it was
+	// entered or why it could not be (context.go).
+	Contexts []ContextInfo `json:"contexts,omitempty"`
+	Cells    []Cell        `json:"cells"`
 }
 
 // Sample orders.
@@ -90,6 +93,8 @@ func (b *Bench) Counter(name string) (Counter, bool) {
 // "rdtsc", "rdtscp") for floor; empty otherwise. Path is "syscall", "vdso"
 // or "vsyscall"; "" for floor.
 type Cell struct {
+	// Context is where the cell was measured; empty for plain.
+	Context  Context  `json:"context,omitempty"`
 	Function Function `json:"function"`
 	Clock    Clock    `json:"clock,omitempty"`
 	Path     Path     `json:"path,omitempty"`
@@ -267,15 +272,10 @@ func (c Cell) Name() string {
 	return b.String()
 }
 
-// Find returns the cell with the given function, clock and path.
+// Find returns the plain context's cell with the given function, clock and
+// path (FindIn for another context).
 func (b *Bench) Find(function Function, clock Clock, path Path) (*Cell, bool) {
-	for i := range b.Cells {
-		c := &b.Cells[i]
-		if c.Function == function && c.Clock == clock && c.Path == path {
-			return c, true
-		}
-	}
-	return nil, false
+	return b.FindIn(ContextPlain, function, clock, path)
 }
 
 // TimerName is b.Timer, or "TSC" for runs that did not record it.

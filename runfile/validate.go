@@ -270,10 +270,12 @@ func (v *validator) bench(p string, b *Bench) {
 		v.real(p+".tsc_hz", b.TSCHz, 1e6, 1e11, " Hz")
 	}
 	v.ns(p+".tsc_step_ns", b.TSCStepNs)
+	v.contextInfos(p+".contexts", b.Contexts)
 	v.count(p+".cells", len(b.Cells), MaxItems)
 	for i := range b.Cells {
 		c := &b.Cells[i]
 		cp := idx(p+".cells", i)
+		v.context(cp+".context", c.Context)
 		known(v, cp+".function", c.Function, c.Function.Known(), true)
 		known(v, cp+".clock", c.Clock, c.Clock.Known(), false)
 		known(v, cp+".path", c.Path, c.Path.Known(), false)
@@ -325,6 +327,7 @@ func (v *validator) bench(p string, b *Bench) {
 
 func (v *validator) verify(p string, vr *Verify) {
 	v.nonNeg(p+".clock_steps", int64(vr.ClockSteps))
+	v.contextInfos(p+".contexts", vr.Contexts)
 	for _, list := range []struct {
 		name   string
 		checks []Check
@@ -332,6 +335,7 @@ func (v *validator) verify(p string, vr *Verify) {
 		v.count(p+list.name, len(list.checks), MaxItems)
 		for i, c := range list.checks {
 			cp := idx(p+list.name, i)
+			v.context(cp+".context", c.Context)
 			v.text(cp+".name", c.Name, MaxText)
 			known(v, cp+".status", c.Status, c.Status.Known(), true)
 			v.text(cp+".detail", c.Detail, MaxText)

@@ -13,12 +13,17 @@ type Verify struct {
 	// what follows it) thrown away and taken again because CLOCK_REALTIME
 	// was set while they ran: a step, not a kernel bug. Absent when 0.
 	ClockSteps int `json:"clock_steps,omitempty"`
+	// Contexts says, for each context asked for besides plain, how it was
+	// entered or why it could not be; each check names its context.
+	Contexts []ContextInfo `json:"contexts,omitempty"`
 }
 
 // Check is one correctness check, e.g. "clock_gettime MONOTONIC:
 // syscall <= vdso <= vsyscall <= syscall".
 type Check struct {
-	Name string `json:"name"`
+	// Context is where the check was made; empty for plain.
+	Context Context `json:"context,omitempty"`
+	Name    string  `json:"name"`
 	// Status is StatusPass, StatusFail or StatusSkip (StatusInfo in
 	// Verify.Info).
 	Status Status `json:"status"`
@@ -34,7 +39,7 @@ func (v *Verify) Counts() (n map[Status]int, failed []string) {
 	for _, c := range v.Checks {
 		n[c.Status]++
 		if c.Status == StatusFail {
-			failed = append(failed, c.Name)
+			failed = append(failed, c.Label())
 		}
 	}
 	return n, failed

@@ -222,13 +222,27 @@ func Headlines() []Headline {
 }
 
 // Context is the setting a call is made in: "plain" is a process of its
-// own, with nothing between it and the kernel.
+// own, with nothing between it and the kernel; the others are children
+// placed in a time namespace or under a seccomp filter (context.go).
 type Context string
 
-const ContextPlain Context = "plain"
+const (
+	ContextPlain Context = "plain"
+	// ContextTimens is a child in a new time namespace (and, unprivileged,
+	// a new user namespace) whose MONOTONIC and BOOTTIME clocks are
+	// offset (Bench.Contexts says by how much).
+	ContextTimens Context = "timens"
+	// ContextSeccompAllowlist is a child under a container-like seccomp
+	// allowlist that the kernel can cache per syscall.
+	ContextSeccompAllowlist Context = "seccomp-allowlist"
+	// ContextSeccompArgcheck is a child under the same allowlist plus a
+	// check of an argument of each timed syscall, which no cache can
+	// answer.
+	ContextSeccompArgcheck Context = "seccomp-argcheck"
+)
 
-// Contexts lists the known contexts.
-var Contexts = []Context{ContextPlain}
+// Contexts lists the known contexts, in table order.
+var Contexts = []Context{ContextPlain, ContextTimens, ContextSeccompAllowlist, ContextSeccompArgcheck}
 
 // Known reports whether x is one of Contexts.
 func (x Context) Known() bool { return slices.Contains(Contexts, x) }
@@ -296,6 +310,7 @@ func (r Rule) Known() bool { return slices.Contains(Rules, r) }
 
 // The ways an ASLR sample is read (ASLR.Method).
 const (
+	MethodChain      = "chain"       // vbench's target re-executes itself and reports each image down a pipe
 	MethodSelfReport = "self-report" // vbench's target writes its own bases down a pipe
 	MethodPtrace     = "ptrace"      // stopped at exec, /proc read
 )

@@ -111,7 +111,7 @@ func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
 
 	if cfg.runs(runfile.PartVerify) && ctx.Err() == nil {
 		if err := guard(func() error {
-			r.Verify = verify.Run(verify.Config{CPU: cpu, Brief: cfg.VerifyBrief, Doors: d})
+			r.Verify = verify.Run(verify.Config{CPU: cpu, Brief: cfg.VerifyBrief, Doors: d, Contexts: cfg.Bench.Contexts})
 			return nil
 		}); err != nil {
 			fail(runfile.PartVerify, err)

@@ -17,12 +17,7 @@ const diffBias = 1 << 63
 func pairResult(a, b int, col *Columns, regs []runfile.Region, scratch, buf []uint64, counts []int32) (runfile.Pair, []uint64) {
 	A, B := Regions[a], Regions[b]
 	r := runfile.Pair{A: A, B: B}
-	diffs := scratch[:0]
-	for i := range col.n {
-		if col.present[i]&(1<<a) != 0 && col.present[i]&(1<<b) != 0 {
-			diffs = append(diffs, col.base[b][i]-col.base[a][i]+diffBias)
-		}
-	}
+	diffs := col.appendDiffs(a, b, diffBias, scratch[:0])
 	if len(diffs) == 0 {
 		return r, diffs
 	}

@@ -21,30 +21,43 @@ func init() {
 	register(&command{name: "aslr", summary: "sample the vDSO base across spawns and measure its entropy", run: runAslr})
 }
 
-const aslrExamples = `  vbench aslr                                  5000 spawns of vbench's built-in target
+const aslrExamples = `  vbench aslr                                  sample until every region is measured (at most 20 s)
   vbench aslr --samples 100000 --json aslr.json
-  vbench aslr --no-randomize                   the control: as under 'setarch -R'
+  vbench aslr --budget 1m                      a minute to measure every region
+  vbench aslr --no-randomize --samples 2000    the control: as under 'setarch -R'
+  vbench aslr --method both --samples 40000    exec chains against fresh spawns, region by region
   vbench aslr --target /bin/true --samples 2000
-  vbench aslr --samples-csv samples.csv        raw bases, one line per spawn
+  vbench aslr --samples-csv samples.csv        raw bases, one line per sample
   vbench aslr --from-csv samples.csv           re-estimate from such a file, no spawning
 
 vbench's own target reports itself: it writes its stack pointer, auxv
-entries and brk(0) down a pipe and exits, so a sample is one vfork+exec and
-no more. The first samples of each thread and 1 in 100 after that are also
-stopped by ptrace at execve, and the bases read from /proc/PID/maps, auxv
-and stat must equal the self-reported ones, or the run stops. A --target
-(or --ptrace) is sampled that way every time, and killed at the stop.
-Before and after sampling, --ceiling measures how fast the same threads can
-spawn a program that only exits; the rate is shown as a fraction of that.
-Ctrl-C or SIGTERM stops early, reports on the samples gathered (marked
-interrupted) and exits 130 or 143. The region table fits 100 columns;
---wide shows every estimator, as report.md does.
+entries and brk(0) down a pipe. With --method chain (the default) each
+worker starts it once and every image executes itself again after
+reporting, so a sample is one execve: no fork, no exit, no wait. With
+--method spawn each sample is a fresh spawn that exits; --method ptrace
+stops every spawn at execve and reads /proc instead, as for a --target.
+The first sample of each worker, the first 8 and about 1 in 100 after
+that are checked without ptrace: the target stops itself, vbench reads
+/proc/PID/maps, auxv, stat and syscall and continues it, and the bases must
+equal the self-reported ones, or the run stops naming the region.
+Without --samples, sampling goes on until every region's figure is an
+estimate whose 95% interval is at most 0.2 bits wide, or --budget runs out;
+the output says which regions got there. Before and after sampling,
+--ceiling measures how fast the same number of workers can vfork+execve a
+program that only exits (vbench's own stub, no Go in the loop) and run the
+no-op exec chain; the rate is shown as a fraction of both. Ctrl-C or
+SIGTERM stops early, reports on the samples gathered (marked interrupted)
+and exits 130 or 143. Time in which vbench was stopped (SIGSTOP) is left
+out of the rate, and said. The region table fits 100 columns; --wide shows
+every estimator, as report.md does.
 
 ` + outRule
 
 func runAslr(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("aslr", "vbench aslr [flags]", aslrExamples, stdout)
-	samples := fs.Int("samples", 5000, "number of spawns to sample")
+	samples := fs.Int("samples", 0, "number of samples (0: until every region is measured, or --budget)")
+	budget := fs.Duration("budget", aslr.DefaultBudget, "without --samples: sample for at most `DURATION`")
+	method := fs.String("method", "", "`METHOD`: chain (the default for the built-in target), spawn, ptrace (the default for --target), or both (chain and spawn, compared)")
 	target := fs.String("target", "", "program `PATH` to spawn (default: a tiny static-PIE ELF vbench builds in memory)")
 	noRand := fs.Bool("no-randomize", false, "spawn with personality ADDR_NO_RANDOMIZE (as 'setarch -R'): the control run")
 	csvOut := fs.String("samples-csv", "", "stream the raw samples as CSV to `FILE` (written as FILE.partial, renamed at the end: a killed run leaves that, which --from-csv reads; '-': standard output)")
@@ -52,7 +65,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	metricsOut := metricsFlag(fs)
 	label := labelFlag(fs)
 	workers := fs.Int("workers", 0, fmt.Sprintf("spawning threads (0: %d here, CPUs+1, at most 4)", aslr.DefaultWorkers()))
-	ptrace := fs.Bool("ptrace", false, "read every sample of the built-in target through ptrace and /proc, as for --target (slower; to compare)")
+	ptrace := fs.Bool("ptrace", false, "the same as --method ptrace")
 	ceiling := fs.Duration("ceiling", aslr.DefaultCeiling, "measure the spawn ceiling for `DURATION`, half before sampling and half after (0: do not; not with --target)")
 	fromCSV := fs.String("from-csv", "", "re-estimate everything from a samples CSV `FILE` (as --samples-csv writes; some region columns are enough) instead of sampling")
 	wide := fs.Bool("wide", false, "every estimator in the region table (about 185 characters wide), as report.md shows it")
@@ -85,12 +98,44 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	if *fromCSV != "" {
 		return aslrFromCSV(*fromCSV, *jsonOut, *label, *wide, stdout, out)
 	}
-	cfg := aslr.Config{Samples: *samples, Target: *target, NoRandomize: *noRand, Workers: *workers, Ptrace: *ptrace, Ceiling: *ceiling}
-	if err := cfg.Validate(); err != nil {
+	if *budget <= 0 || *budget > aslr.MaxBudget {
+		return usageErrorf("aslr: --budget %s: want more than 0, at most %v", *budget, aslr.MaxBudget)
+	}
+	m := *method
+	switch {
+	case *ptrace && m != "" && m != aslr.MethodPtrace:
+		return usageErrorf("aslr: --ptrace and --method %s", m)
+	case *ptrace:
+		m = aslr.MethodPtrace
+	case m == "spawn":
+		m = aslr.MethodSelfReport
+	case m == "", m == aslr.MethodChain, m == aslr.MethodPtrace, m == "both":
+	default:
+		return usageErrorf("aslr: --method %q: want chain, spawn, ptrace or both", m)
+	}
+	if m == "both" {
+		if *samples == 0 {
+			return usageErrorf("aslr: --method both needs --samples N (N samples of each method)")
+		}
+		if *csvOut != "" || *jsonOut != "" || *metricsOut != "" {
+			return usageErrorf("aslr: --method both compares two runs: not with --samples-csv, --json or --openmetrics")
+		}
+	}
+	cfg := aslr.Config{Samples: *samples, Target: *target, NoRandomize: *noRand, Workers: *workers, Method: m, Ceiling: *ceiling, Budget: *budget}
+	check := cfg
+	if m == "both" {
+		check.Method = aslr.MethodChain // and spawn, which takes what the chain takes
+	}
+	if err := check.Validate(); err != nil {
 		return configError("aslr", err)
 	}
-	if err := checkASLRMemory("aslr", cfg.Samples); err != nil {
+	if m == "both" {
+		return aslrBoth(cfg, stdout, stderr, *quiet)
+	}
+	if note, err := checkASLRMemory("aslr", &cfg); err != nil {
 		return err
+	} else if note != "" {
+		fmt.Fprintf(infoWriter(stderr, *quiet), "aslr: %s\n", note)
 	}
 
 	// Ctrl-C or SIGTERM: stop sampling, estimate and write what was
@@ -99,7 +144,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	defer ctx.stop()
 	run := runfile.New(sysenv.Collect())
 	run.Label = *label
-	bar := progress.New(infoWriter(stderr, *quiet), "aslr", "samples", cfg.Samples)
+	bar := progress.New(infoWriter(stderr, *quiet), "aslr", "samples", max(cfg.Samples, maxSamples(cfg)*boolInt(cfg.Samples == 0)))
 	// Under a cgroup memory limit, spawning is paced to what the kernel
 	// frees (memPacer), and the unpaced ceiling is not measured.
 	sctx, scancel := context.WithCancel(ctx)
@@ -189,17 +234,19 @@ func aslrFromCSV(path, jsonOut, label string, wide bool, stdout, out io.Writer) 
 // (report.ASLRTables: regions, the pairs that move together, rules,
 // conclusions), narrow unless wide.
 func writeAslr(w io.Writer, env runfile.Env, a *runfile.ASLR, wide bool) error {
-	fmt.Fprintf(w, "target %s, %s: %d samples in %.2fs, %.0f samples/s (%d spawning threads)\n", a.Target, aslrMode(a), a.Samples,
+	fmt.Fprintf(w, "target %s, %s: %d samples in %.2fs, %.0f samples/s (%d workers)\n", a.Target, aslrMode(a), a.Samples,
 		a.Duration.Seconds(), a.Rate, a.Workers)
+	if a.Stalled > 0 || a.Continued > 0 {
+		fmt.Fprintf(w, "  the rate leaves out %.2fs in which no sample arrived (vbench stopped or suspended; %d SIGCONT received)\n", a.Stalled.Seconds(), a.Continued)
+	}
 	if m := aslr.MethodWords(a); m != "" {
 		fmt.Fprintf(w, "method: %s\n", m)
 	}
-	if a.Ceiling > 0 {
-		fmt.Fprintf(w, "ceiling: %.0f spawns/s of a program that only exits (same threads; %.0f before sampling, %.0f after, %.2fs in all): sampling ran at %.0f%% of it\n",
-			a.Ceiling, a.CeilingBefore, a.CeilingAfter, a.CeilingDuration.Seconds(), 100*a.CeilingFraction)
-		if lo, hi := min(a.CeilingBefore, a.CeilingAfter), max(a.CeilingBefore, a.CeilingAfter); lo > 0 && hi > 1.2*lo {
-			fmt.Fprintln(w, "  (the ceiling moved by more than 20% during the run: the machine's load changed; the fraction is rough)")
-		}
+	for _, l := range aslr.CeilingLines(a) {
+		fmt.Fprintln(w, l)
+	}
+	for _, l := range aslr.NarrowLines(a) {
+		fmt.Fprintln(w, l)
 	}
 	if a.InheritedNoRandomize {
 		fmt.Fprintln(w, "NOT RANDOMIZED: vbench runs with the ADDR_NO_RANDOMIZE personality (as under 'setarch -R'), inherited by every spawn: the figures below measure no ASLR")
@@ -220,4 +267,36 @@ func aslrMode(a *runfile.ASLR) string {
 		return "NOT randomized (ADDR_NO_RANDOMIZE inherited, as under 'setarch -R')"
 	}
 	return "randomized"
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// aslrBoth samples with the chain and with fresh spawns, alternating
+// halves so that both see the same load, and compares them region by
+// region.
+func aslrBoth(cfg aslr.Config, stdout, stderr io.Writer, quiet bool) error {
+	ctx := onInterrupt()
+	defer ctx.stop()
+	bar := progress.New(infoWriter(stderr, quiet), "aslr", "samples", 2*cfg.Samples)
+	cmp, runs, err := aslr.CompareMethods(ctx, cfg, aslr.MethodChain, aslr.MethodSelfReport, func(done, _ int) { bar.Set(done) })
+	bar.Done()
+	switch {
+	case errors.Is(err, aslr.ErrConfig), errors.Is(err, aslr.ErrTarget):
+		return usageErrorf("aslr: %v", err)
+	case err != nil:
+		return failedf("aslr: %v", err)
+	}
+	for _, r := range runs {
+		fmt.Fprintf(stdout, "%s: %d samples, %.0f samples/s (%d workers)\n", r.Method, r.Samples, r.Rate, r.Workers)
+	}
+	fmt.Fprintln(stdout)
+	for _, l := range aslr.ComparisonLines(cmp) {
+		fmt.Fprintln(stdout, l)
+	}
+	return ctx.interrupted("aslr")
 }

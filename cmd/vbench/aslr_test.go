@@ -21,8 +21,13 @@ func TestAslrBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--samples", "0"}, "--samples 0"},
 		{[]string{"--samples", "-5"}, "--samples -5"},
+		{[]string{"--budget", "0s"}, "--budget 0s"},
+		{[]string{"--method", "fork"}, `--method "fork"`},
+		{[]string{"--method", "both"}, "--method both needs --samples"},
+		{[]string{"--method", "both", "--samples", "10", "--json", "x.json"}, "not with --samples-csv, --json"},
+		{[]string{"--method", "chain", "--target", "/bin/true"}, "ptrace only"},
+		{[]string{"--method", "spawn", "--ptrace"}, "--ptrace and --method"},
 		{[]string{"--target", "/no/such/program"}, "no such file"},
 		{[]string{"--target", "/proc"}, "not a regular file"},
 		{[]string{"--target", notExec, "--samples", "2"}, "not executable"},
@@ -53,7 +58,7 @@ func TestAslrRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := stdout.String()
-	for _, want := range []string{"vdso", "effective", "conclusions:", "[vsyscall]", "samples/s", "method: self-report", "ceiling: "} {
+	for _, want := range []string{"vdso", "effective", "conclusions:", "[vsyscall]", "samples/s", "method: exec chain", "vfork ceiling: ", "chain ceiling: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -65,7 +70,7 @@ func TestAslrRun(t *testing.T) {
 	if r.ASLR == nil || r.ASLR.Samples != 200 || r.Finished.IsZero() || r.Env.KernelRelease == "" {
 		t.Fatalf("run file: %+v", r)
 	}
-	if a := r.ASLR; a.Method != runfile.MethodSelfReport || a.Checked == 0 || a.Ceiling <= 0 || a.CeilingFraction <= 0 {
+	if a := r.ASLR; a.Method != runfile.MethodChain || a.Checked == 0 || a.Ceiling <= 0 || a.CeilingFraction <= 0 || a.ChainCeiling <= 0 {
 		t.Errorf("run file: method %q, %d checked, ceiling %v (fraction %v)", a.Method, a.Checked, a.Ceiling, a.CeilingFraction)
 	}
 	if v := r.ASLR.Regions[0]; v.Name != "vdso" || v.Present != 200 || len(v.BitFreq) != 48 {

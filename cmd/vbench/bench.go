@@ -48,6 +48,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	functions := fs.StringSlice("functions", nil, "functions to time, comma-separated (default all: "+runfile.Join(runfile.BenchFunctions(), ",")+")")
 	paths := fs.StringSlice("paths", nil, "paths to take (default all: "+runfile.Join(runfile.Paths, ",")+")")
 	clocks := fs.StringSlice("clocks", nil, "clocks for clock_gettime and clock_getres (default all: "+runfile.Join(runfile.Clocks, ",")+")")
+	ctxNames := contextsFlag(fs)
 	cpu := cpuFlag(fs, "the timed thread")
 	count := fs.Int("count", def.Count, fmt.Sprintf("samples per cell (at most %d)", probes.MaxCount))
 	benchtime := fs.Duration("benchtime", def.Benchtime, fmt.Sprintf("target time per sample (at most %v)", probes.MaxBenchtime))
@@ -80,6 +81,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := def
 	cfg.Functions, cfg.Paths, cfg.Clocks = words[runfile.Function](*functions), words[runfile.Path](*paths), words[runfile.Clock](*clocks)
+	ctxs, err := parseContexts("bench", *ctxNames)
+	if err != nil {
+		return err
+	}
+	cfg.Contexts = ctxs
 	cfg.CPU, cfg.Count, cfg.Benchtime = *cpu, *count, *benchtime
 	cfg.CellByCell, cfg.RetryNoisy = *cellByCell, *retryNoisy
 	cfg.Latency = *latency && !*noLatency
@@ -143,6 +149,10 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 
 	tb := report.BenchTable(run.Bench)
 	tb.Text(table)
+	if ct := report.ContextTable(run.Bench); ct != nil {
+		fmt.Fprintln(table)
+		ct.Text(table)
+	}
 	if v != nil {
 		fmt.Fprintf(table, "\nverify: %s\n", report.VerifySummary(v))
 	}

@@ -181,8 +181,9 @@ func writeMetrics(cmd, path string, run *runfile.Run) error {
 // set them. A field no flag sets (LatencyCalls) keeps its Go name.
 var configFlags = map[string]string{
 	"Count": "--count", "Benchtime": "--benchtime", "RetryNoisy": "--retry-noisy", "CPU": "--cpu",
-	"Functions": "--functions", "Paths": "--paths", "Clocks": "--clocks",
+	"Functions": "--functions", "Paths": "--paths", "Clocks": "--clocks", "Contexts": "--contexts",
 	"Samples": "--samples", "Workers": "--workers", "Ceiling": "--ceiling", "Target": "--target",
+	"Method": "--method", "Budget": "--budget",
 }
 
 // configError is a configuration's Validate error as bad input for cmd,

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/limits"
 )
 
@@ -124,15 +125,20 @@ func TestASLRMemoryPreflight(t *testing.T) {
 	memoryFor = func() (limits.CgroupMemory, error) {
 		return limits.CgroupMemory{Limited: true, Max: 40 << 20, Current: 2 << 20}, nil
 	}
-	fits := (38<<20 - aslrBaseBytes - int64(spawnMargin(40<<20))) / aslrBytesPerSample
+	fits := aslr.MaxSamplesFor(aslr.MethodChain, 38<<20-int64(spawnMargin(40<<20)))
 	wantUsageError(t, []string{"aslr", "--samples", "1000000"}, fmt.Sprintf("at most --samples %d fits", fits))
-	if err := checkASLRMemory("aslr", int(fits)); err != nil {
+	if _, err := checkASLRMemory("aslr", &aslr.Config{Samples: fits}); err != nil {
 		t.Errorf("--samples %d (what fits): %v", fits, err)
+	}
+	// Sampling until narrow is capped to what fits instead.
+	cfg := aslr.Config{}
+	if note, err := checkASLRMemory("aslr", &cfg); err != nil || cfg.MaxSamples != fits || !strings.Contains(note, "stops at") {
+		t.Errorf("until narrow: MaxSamples %d (want %d), note %q, %v", cfg.MaxSamples, fits, note, err)
 	}
 	roomFor = func() limits.MemoryRoom {
 		return limits.MemoryRoom{Limited: true, Bytes: 500 << 20, Limit: "RLIMIT_AS of 1000 MiB", Used: "500 MiB of address space in use", Rlimit: true}
 	}
-	fits = (500<<20 - aslrBaseBytes - goArena) / aslrBytesPerSample
+	fits = aslr.MaxSamplesFor(aslr.MethodChain, 500<<20-goArena)
 	wantUsageError(t, []string{"aslr", "--samples", "10000000"}, fmt.Sprintf("RLIMIT_AS of 1000 MiB leaves 500 MiB (500 MiB of address space in use): at most --samples %d fits", fits))
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/probes/verify"
 )
 
 // command is one subcommand of vbench.
@@ -63,10 +64,11 @@ func failedf(format string, a ...any) error {
 }
 
 func main() {
-	// A copy of vbench that a measurement started (probes.RunChild: the
-	// vsyscall probes, the syscall-counting child) does its job and exits
-	// here, before anything else runs.
-	if code, child := probes.RunChild(); child {
+	// A copy of vbench that a measurement started (probes.RunChildWith:
+	// the vsyscall probes, the syscall-counting child, a child placed in a
+	// context, which runs the checks there with verify.InContext) does its
+	// job and exits here, before anything else runs.
+	if code, child := probes.RunChildWith(verify.InContext); child {
 		os.Exit(code)
 	}
 	if guestMain() {

@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/probes/verify"
 )
 
 func TestMain(m *testing.M) {
 	// Commands under test start child probes by re-executing this binary.
-	if code, child := probes.RunChild(); child {
+	if code, child := probes.RunChildWith(verify.InContext); child {
 		os.Exit(code)
 	}
 	// Tests that need vbench as a process of its own (in a cgroup, under

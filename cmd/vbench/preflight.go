@@ -6,23 +6,13 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/limits"
 )
 
-// Memory an ASLR run needs, checked against the limits before sampling
-// (limits.Room: the cgroup's memory limit, RLIMIT_AS, RLIMIT_DATA).
-const (
-	// aslrBytesPerSample: the sampler's columns (analysis.Columns, 66
-	// bytes a sample) and estimation's scratch column and counts (8 + 4).
-	aslrBytesPerSample = 66 + 12
-	// aslrBaseBytes: what a run needs besides: the Go runtime, the
-	// binary's pages, the target image, buffers (10.5 MB resident
-	// measured at 1,000 samples).
-	aslrBaseBytes = 12 << 20
-	// goArena: RLIMIT_AS and RLIMIT_DATA are met by the heap growing a
-	// 64 MiB arena at a time (runtime/malloc.go, heapArenaBytes).
-	goArena = 64 << 20
-)
+// goArena: RLIMIT_AS and RLIMIT_DATA are met by the heap growing a 64 MiB
+// arena at a time (runtime/malloc.go, heapArenaBytes).
+const goArena = 64 << 20
 
 // spawnMargin is the part of a cgroup memory limit kept free for the
 // kernel memory of spawned processes, charged to the cgroup until freed:
@@ -31,8 +21,9 @@ const (
 // a loaded machine leaves megabytes pending. Measured here (Linux 6.18,
 // cgroup v1 memory.kmem.usage_in_bytes): 3 MB rising to 24 MB within
 // 100 ms while 13,000 spawns/s ran in a 40 MiB cgroup, and the OOM
-// killer took vbench with 17 MB resident. 8 MiB and a sixth of the limit.
-func spawnMargin(limit uint64) uint64 { return 8<<20 + limit/6 }
+// killer took vbench with 17 MB resident. 4 MiB and a tenth of the limit,
+// with the pacer (memPacer) keeping spawning below it.
+func spawnMargin(limit uint64) uint64 { return 4<<20 + limit/10 }
 
 // roomFor is limits.Live.Room; tests replace it.
 var roomFor = limits.Live.Room
@@ -40,37 +31,68 @@ var roomFor = limits.Live.Room
 // memoryFor is limits.Live.Memory; tests replace it.
 var memoryFor = limits.Live.Memory
 
-// checkASLRMemory refuses, before any spawn, a sample count whose columns
-// cannot fit in what the limits leave, naming the largest count that
-// fits; otherwise it tells the garbage collector the limit
-// (debug.SetMemoryLimit), so that it collects before the cgroup's OOM
-// killer would act.
-func checkASLRMemory(cmd string, samples int) error {
+// sampleMethod is the method cfg samples with (aslr.Config.Method "":
+// the chain for the built-in target, ptrace for a --target).
+func sampleMethod(cfg *aslr.Config) string {
+	switch {
+	case cfg.Method != "":
+		return cfg.Method
+	case cfg.Ptrace || cfg.Target != "":
+		return aslr.MethodPtrace
+	}
+	return aslr.MethodChain
+}
+
+// maxSamples is the cap of sampling until narrow (Samples 0).
+func maxSamples(cfg aslr.Config) int {
+	if cfg.MaxSamples > 0 {
+		return cfg.MaxSamples
+	}
+	return aslr.DefaultMaxSamples
+}
+
+// checkASLRMemory checks, before any spawn, that the samples cfg asks for
+// fit in what the limits leave (limits.Room: the cgroup's memory limit,
+// RLIMIT_AS, RLIMIT_DATA; the sampler's own figures, aslr.MemoryFor). A
+// count that does not fit is refused, naming the largest that does; when
+// sampling until narrow, the cap is lowered to what fits instead, and the
+// note says so. The garbage collector is told the limit
+// (debug.SetMemoryLimit), so that it collects before the OOM killer acts.
+func checkASLRMemory(cmd string, cfg *aslr.Config) (note string, err error) {
 	room := roomFor()
 	if !room.Limited {
-		return nil
+		return "", nil
 	}
-	avail := int64(room.Bytes) - aslrBaseBytes
+	avail := int64(room.Bytes)
 	if room.Rlimit {
 		avail -= goArena
 	} else if m, err := memoryFor(); err == nil && m.Limited {
 		avail -= int64(spawnMargin(m.Max))
 	}
-	fits := max(avail/aslrBytesPerSample, 0)
-	need := int64(samples)*aslrBytesPerSample + aslrBaseBytes
-	if int64(samples) > fits {
-		if fits == 0 {
-			return usageErrorf("%s: --samples %d needs about %s; %s leaves %s (%s): not even one sample fits beside vbench itself and the spawned processes", cmd, samples,
-				limits.MiB(uint64(need)), room.Limit, limits.MiB(room.Bytes), room.Used)
+	method := sampleMethod(cfg)
+	fits := aslr.MaxSamplesFor(method, avail)
+	want := cfg.Samples
+	if want == 0 {
+		want = maxSamples(*cfg)
+	}
+	if want > fits {
+		need := limits.MiB(uint64(aslr.MemoryFor(method, want)))
+		switch {
+		case fits == 0:
+			return "", usageErrorf("%s: %d samples need about %s; %s leaves %s (%s): not even one sample fits beside vbench itself (%s) and the spawned processes",
+				cmd, want, need, room.Limit, limits.MiB(room.Bytes), room.Used, limits.MiB(aslr.FixedBytes))
+		case cfg.Samples > 0:
+			return "", usageErrorf("%s: --samples %d needs about %s; %s leaves %s (%s): at most --samples %d fits",
+				cmd, want, need, room.Limit, limits.MiB(room.Bytes), room.Used, fits)
 		}
-		return usageErrorf("%s: --samples %d needs about %s; %s leaves %s (%s): at most --samples %d fits", cmd, samples,
-			limits.MiB(uint64(need)), room.Limit, limits.MiB(room.Bytes), room.Used, fits)
+		cfg.MaxSamples = fits
+		note = fmt.Sprintf("sampling until narrow stops at %d samples at most, what fits in %s (%s)", fits, room.Limit, room.Used)
 	}
 	cur := debug.SetMemoryLimit(-1)
 	if lim := int64(room.Bytes) * 9 / 10; lim < cur {
 		debug.SetMemoryLimit(lim)
 	}
-	return nil
+	return note, nil
 }
 
 // memPacer slows spawning down under a cgroup memory limit: called

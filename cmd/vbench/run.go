@@ -63,6 +63,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	samples := fs.Int("samples", 0, "ASLR spawns (0: 5000, or 1000 with --quick; -1 skips the ASLR part)")
 	label := labelFlag(fs)
 	cpu := cpuFlag(fs, "the timed thread")
+	ctxNames := contextsFlag(fs)
 	formats := fs.StringSlice("format", []string{plots.PNG}, "figure formats: png, svg or both")
 	jsonOut := jsonFlag(fs, "everything, as in its run.json")
 	metricsOut := metricsFlag(fs)
@@ -79,6 +80,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg, nSamples := studyConfig(*quick)
 	cfg.CPU = *cpu
+	if cfg.Contexts, err = parseContexts("run", *ctxNames); err != nil {
+		return err
+	}
 	switch {
 	case *samples > 0:
 		nSamples = *samples
@@ -96,8 +100,10 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		return configError("run", err)
 	}
 	if nSamples > 0 {
-		if err := checkASLRMemory("run", nSamples); err != nil {
+		if note, err := checkASLRMemory("run", &scfg.ASLR); err != nil {
 			return err
+		} else if note != "" {
+			fmt.Fprintf(infoWriter(stderr, *quiet), "run: aslr: %s\n", note)
 		}
 	}
 	// Found out now, not after the study: where the results will go.
@@ -283,6 +289,11 @@ func summarize(w io.Writer, run *runfile.Run) {
 			if len(parts) > 0 {
 				fmt.Fprintf(w, "  %-24s %s\n", strings.TrimSpace(string(h.Function)+" "+string(h.Clock)), strings.Join(parts, ", "))
 			}
+		}
+	}
+	for _, h := range report.ContextHeadlines {
+		if v := h.Value(run.Bench); v != "" {
+			fmt.Fprintf(w, "  %-40s %s\n", h.Name(), v)
 		}
 	}
 	if run.Verify != nil {

@@ -42,6 +42,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", "vbench verify [--cpu N] [--quick] [--json FILE] [--label NAME]", verifyExamples, stdout)
 	cpu := cpuFlag(fs, "the checking thread")
 	quick := quickFlag(fs, "fewer rounds per check")
+	ctxNames := contextsFlag(fs)
 	jsonOut := jsonFlag(fs, "environment and checks")
 	label := labelFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -50,7 +51,11 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("verify: unexpected argument %q (see 'vbench verify --help')", fs.Arg(0))
 	}
-	vcfg := verify.Config{CPU: *cpu, Brief: *quick}
+	ctxs, err := parseContexts("verify", *ctxNames)
+	if err != nil {
+		return err
+	}
+	vcfg := verify.Config{CPU: *cpu, Brief: *quick, Contexts: ctxs}
 	if err := vcfg.Validate(); err != nil {
 		return configError("verify", err)
 	}

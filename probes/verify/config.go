@@ -5,6 +5,7 @@ import (
 
 	"github.com/vbench-dev/vbench/internal/field"
 	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // ErrBadConfig is wrapped by the error for a field of Config out of
@@ -16,6 +17,11 @@ var ErrBadConfig = errors.New("bad verify configuration")
 func (cfg Config) Validate() error {
 	if cfg.CPU < -1 {
 		return field.Errorf(ErrBadConfig, "CPU", cfg.CPU, "give a CPU number, or -1 for the one vbench starts on")
+	}
+	for _, c := range cfg.Contexts {
+		if !c.Known() {
+			return field.Errorf(ErrBadConfig, "Contexts", c, "not a context (valid: %s)", runfile.Join(runfile.Contexts, ", "))
+		}
 	}
 	return probes.CheckCPU(cfg.CPU)
 }

@@ -44,6 +44,9 @@ type Config struct {
 	// Doors, if not nil, is used instead of calling probes.Discover (which
 	// starts the vsyscall probe children).
 	Doors *probes.Doors
+	// Contexts are the contexts to check in besides plain, each in a
+	// child placed there (contexts.go); nil: plain only.
+	Contexts []runfile.Context
 
 	// Tests' doubles: what the ordered checks read the time through (nil:
 	// Doors) and what tells them the clock was set (nil: a realtimeWatch).
@@ -130,6 +133,7 @@ func Run(cfg Config) *runfile.Verify {
 
 	v.add("clock steps", runfile.StatusInfo, "%d seen during rounds of the wall clocks; CLOCK_REALTIME %s", v.steps, v.watch.how())
 	out := &runfile.Verify{Checks: v.checks, Info: v.info, Passed: true, ClockSteps: v.steps}
+	inContexts(cfg.Contexts, cpu, cfg.Brief, d, out)
 	_, failed := out.Counts()
 	out.Passed = len(failed) == 0
 	return out
@@ -618,3 +622,6 @@ func (v *verifier) getrandom() {
 		}
 	}
 }
+
+// InContext runs the checks in a context child (probes.ContextVerifier):
+// every check, with the child's doors, pinned to cpu.

@@ -12,7 +12,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if code, child := probes.RunChild(); child {
+	if code, child := probes.RunChildWith(InContext); child {
 		os.Exit(code)
 	}
 	os.Exit(m.Run())
