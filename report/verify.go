@@ -35,9 +35,6 @@ func VerifyTable(v *runfile.Verify) *Table {
 	return t
 }
 
-	return "[" + string(c.Context) + "] " + c.Name
-}
-
 // VerifySummary is one line on the checks, the same wherever it is shown:
 // "35 checks: 33 pass, 0 fail, 2 skip", and the failed checks by name.
 func VerifySummary(v *runfile.Verify) string {
