@@ -125,7 +125,7 @@ func TestASLRMemoryPreflight(t *testing.T) {
 	memoryFor = func() (limits.CgroupMemory, error) {
 		return limits.CgroupMemory{Limited: true, Max: 40 << 20, Current: 2 << 20}, nil
 	}
-	fits := aslr.MaxSamplesFor(aslr.MethodChain, 38<<20-int64(spawnMargin(40<<20)))
+	fits := fitsIn(aslr.MethodChain, 38<<20-int64(spawnMargin(40<<20)))
 	wantUsageError(t, []string{"aslr", "--samples", "1000000"}, fmt.Sprintf("at most --samples %d fits", fits))
 	if _, err := checkASLRMemory("aslr", &aslr.Config{Samples: fits}); err != nil {
 		t.Errorf("--samples %d (what fits): %v", fits, err)
@@ -138,7 +138,7 @@ func TestASLRMemoryPreflight(t *testing.T) {
 	roomFor = func() limits.MemoryRoom {
 		return limits.MemoryRoom{Limited: true, Bytes: 500 << 20, Limit: "RLIMIT_AS of 1000 MiB", Used: "500 MiB of address space in use", Rlimit: true}
 	}
-	fits = aslr.MaxSamplesFor(aslr.MethodChain, 500<<20-goArena)
+	fits = fitsIn(aslr.MethodChain, 500<<20-goArena)
 	wantUsageError(t, []string{"aslr", "--samples", "10000000"}, fmt.Sprintf("RLIMIT_AS of 1000 MiB leaves 500 MiB (500 MiB of address space in use): at most --samples %d fits", fits))
 }
 
