@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/perf/benchmath"
 
+	"github.com/vbench-dev/vbench/internal/console"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -505,24 +506,7 @@ func (c *Comparison) noneToCompare(have []int, what string) string {
 func wrap(s string, width int) string { return wrapIndent(s, width, "") }
 
 // wrapIndent is wrap with every line after the first indented.
-func wrapIndent(s string, width int, indent string) string {
-	var b strings.Builder
-	n := 0
-	for i, word := range strings.Fields(s) {
-		if i > 0 {
-			if n+1+len(word) > width {
-				b.WriteString("\n" + indent)
-				n = len(indent)
-			} else {
-				b.WriteString(" ")
-				n++
-			}
-		}
-		b.WriteString(word)
-		n += len(word)
-	}
-	return b.String()
-}
+func wrapIndent(s string, width int, indent string) string { return console.Wrap(s, width, indent) }
 
 func cells(n int) string {
 	if n == 1 {

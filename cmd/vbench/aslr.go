@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/aslr/analysis"
+	"github.com/vbench-dev/vbench/internal/console"
 	"github.com/vbench-dev/vbench/internal/progress"
 	"github.com/vbench-dev/vbench/limits"
 	"github.com/vbench-dev/vbench/report"
@@ -234,25 +236,32 @@ func aslrFromCSV(path, jsonOut, label string, wide bool, stdout, out io.Writer) 
 // (report.ASLRTables: regions, the pairs that move together, rules,
 // conclusions), narrow unless wide.
 func writeAslr(w io.Writer, env runfile.Env, a *runfile.ASLR, wide bool) error {
-	fmt.Fprintf(w, "target %s, %s: %d samples in %.2fs, %.0f samples/s (%d workers)\n", a.Target, aslrMode(a), a.Samples,
+	// Prose, wrapped at the console's width (report.ProseWidth).
+	// A line's leading spaces are kept, its further lines indented by two more.
+	say := func(format string, args ...any) {
+		line := fmt.Sprintf(format, args...)
+		lead := line[:len(line)-len(strings.TrimLeft(line, " "))]
+		fmt.Fprintln(w, lead+console.Wrap(line, report.ProseWidth()-len(lead), lead+"  "))
+	}
+	say("target %s, %s: %d samples in %.2fs, %.0f samples/s (%d workers)", a.Target, aslrMode(a), a.Samples,
 		a.Duration.Seconds(), a.Rate, a.Workers)
 	if a.Stalled > 0 || a.Continued > 0 {
-		fmt.Fprintf(w, "  the rate leaves out %.2fs in which no sample arrived (vbench stopped or suspended; %d SIGCONT received)\n", a.Stalled.Seconds(), a.Continued)
+		say("  the rate leaves out %.2fs in which no sample arrived (vbench stopped or suspended; %d SIGCONT received)", a.Stalled.Seconds(), a.Continued)
 	}
 	if m := aslr.MethodWords(a); m != "" {
-		fmt.Fprintf(w, "method: %s\n", m)
+		say("method: %s", m)
 	}
 	for _, l := range aslr.CeilingLines(a) {
-		fmt.Fprintln(w, l)
+		say("%s", l)
 	}
 	for _, l := range aslr.NarrowLines(a) {
-		fmt.Fprintln(w, l)
+		say("%s", l)
 	}
 	if a.InheritedNoRandomize {
-		fmt.Fprintln(w, "NOT RANDOMIZED: vbench runs with the ADDR_NO_RANDOMIZE personality (as under 'setarch -R'), inherited by every spawn: the figures below measure no ASLR")
+		say("NOT RANDOMIZED: vbench runs with the ADDR_NO_RANDOMIZE personality (as under 'setarch -R'), inherited by every spawn: the figures below measure no ASLR")
 	}
 	if a.Interrupted {
-		fmt.Fprintf(w, "INTERRUPTED after %d of %d samples\n", a.Samples, a.Requested)
+		say("INTERRUPTED after %d of %d samples", a.Samples, a.Requested)
 	}
 	fmt.Fprintln(w)
 	return report.ASLRTables(a, env, wide).Text(w)

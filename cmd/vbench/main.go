@@ -17,8 +17,11 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/vbench-dev/vbench/internal/console"
 	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/probes/verify"
+	"github.com/vbench-dev/vbench/report"
 )
 
 // command is one subcommand of vbench.
@@ -74,7 +77,20 @@ func main() {
 	if guestMain() {
 		return // ran as /init inside a bootmodes guest
 	}
-	os.Exit(exitCode(runChecked(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+	// Prose wraps at the terminal's width (100 columns when standard
+	// output is not a terminal); a locale without UTF-8 gets "+/-" for
+	// "±" (package console).
+	stdout, stderr := setConsole(os.Getenv, os.Stdout, os.Stderr)
+	os.Exit(exitCode(runChecked(os.Args[1:], stdout, stderr), stderr))
+}
+
+// setConsole sets the width prose wraps at (stdout's terminal's, else
+// 100 columns) and returns stdout and stderr writing only ASCII where the
+// locale getenv names has no UTF-8 (package console).
+func setConsole(getenv func(string) string, stdout, stderr io.Writer) (io.Writer, io.Writer) {
+	utf := console.UTF8(getenv)
+	report.SetConsole(console.Width(stdout), !utf)
+	return console.NewWriter(stdout, utf), console.NewWriter(stderr, utf)
 }
 
 // runChecked is run, failing when its standard output could not be written
@@ -102,6 +118,9 @@ func (c *checkedWriter) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Unwrap is the writer under c (console.Raw sees through it).
+func (c *checkedWriter) Unwrap() io.Writer { return c.w }
 
 // Fd lets the progress bar and others ask whether stdout is a terminal.
 func (c *checkedWriter) Fd() uintptr {
