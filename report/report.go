@@ -266,6 +266,7 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 			VerifyTable(v).Markdown(w)
 		}
 	}
+	lifecycleMarkdown(w, r, h)
 	fmt.Fprintf(w, "\n%s# ASLR: how well hidden is the vDSO\n\n", h)
 	if r.ASLR == nil {
 		fmt.Fprintf(w, "No ASLR results in this run.\n")

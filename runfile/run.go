@@ -50,6 +50,8 @@ type Run struct {
 	Bench  *Bench  `json:"bench,omitempty"`
 	Verify *Verify `json:"verify,omitempty"`
 	ASLR   *ASLR   `json:"aslr,omitempty"`
+	// Lifecycle is the vDSO lifecycle part (lifecycle.go).
+	Lifecycle *Lifecycle `json:"lifecycle,omitempty"`
 	// Boot is set on runs made inside a `vbench bootmodes` guest.
 	Boot *Boot `json:"boot,omitempty"`
 	// Errors are the parts of the study that failed in `vbench run`, one

@@ -213,6 +213,9 @@ func (v *validator) run(r *Run) {
 	if r.Boot != nil {
 		v.boot("boot", r.Boot)
 	}
+	if r.Lifecycle != nil {
+		v.lifecycle("lifecycle", r.Lifecycle)
+	}
 	v.texts("errors", r.Errors, MaxText)
 }
 

@@ -1,6 +1,7 @@
 // Package study runs vbench's study, the sequence of parts that makes one
 // result file: find the doors, time every call (bench), check that the doors
-// agree (verify), and sample the address-space layout (aslr).
+// agree (verify), map, move and unmap the vDSO (lifecycle), and sample the
+// address-space layout (aslr).
 //
 // It is the one orchestrator: `vbench run` on a host and /init in a
 // bootmodes guest both call Run, and differ only in their Config. The doors
@@ -22,6 +23,7 @@ import (
 
 	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/probes/lifecycle"
 	"github.com/vbench-dev/vbench/probes/verify"
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -39,6 +41,8 @@ type Config struct {
 	BenchBudget time.Duration
 
 	VerifyBrief bool
+
+	Lifecycle lifecycle.Config
 
 	ASLR aslr.Config
 	// ASLRBudget, if positive, ends sampling after this long: the part then
@@ -115,6 +119,15 @@ func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
 			return nil
 		}); err != nil {
 			fail(runfile.PartVerify, err)
+		}
+	}
+
+	if cfg.runs(runfile.PartLifecycle) && ctx.Err() == nil {
+		if err := guard(func() error {
+			r.Lifecycle = lifecycle.Run(cfg.Lifecycle)
+			return nil
+		}); err != nil {
+			fail(runfile.PartLifecycle, err)
 		}
 	}
 

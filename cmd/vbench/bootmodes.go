@@ -209,6 +209,7 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	var summary bytes.Buffer
 	bootlab.WriteSummaryMarkdown(&summary, accels, results)
 	bootlab.WriteASLRMarkdown(&summary, results)
+	bootlab.WriteLifecycleMarkdown(&summary, results)
 	var compareErr error
 	if len(runs) >= 2 {
 		// The comparison and the report are rendered by package report,

@@ -10,6 +10,7 @@ import (
 	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/bootlab"
 	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/probes/lifecycle"
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/study"
 	"github.com/vbench-dev/vbench/sysenv"
@@ -63,7 +64,9 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 	boot.Observed.MapsLine = r.Env.VsyscallMapsLine
 
 	budget := time.Duration(float64(gi.Timeout)*guestBudgetFraction) - time.Since(start)
-	cfg := study.Config{VerifyBrief: true}
+	// The fault-injection check needs debugfs, which no one else mounts in
+	// a guest.
+	cfg := study.Config{VerifyBrief: true, Lifecycle: lifecycle.Config{MountDebugFS: true}}
 	for _, p := range runfile.Parts {
 		if gi.Parts[p] {
 			cfg.Parts = append(cfg.Parts, p)

@@ -259,6 +259,9 @@ func summarize(w io.Writer, run *runfile.Run) {
 	if run.Verify != nil {
 		fmt.Fprintf(w, "  verify: %s\n", report.VerifySummary(run.Verify))
 	}
+	if run.Lifecycle != nil {
+		fmt.Fprintf(w, "  lifecycle: %s\n", report.LifecycleSummary(run.Lifecycle))
+	}
 	if a := run.ASLR; a != nil {
 		for _, r := range a.Regions {
 			if r.Name == "vdso" && r.Present > 0 {
