@@ -67,7 +67,7 @@ func (c Config) runs(part runfile.Part) bool {
 // the doors it used, so a guest can report what it saw of the vsyscall page.
 func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
 	fail := func(part runfile.Part, err error) {
-		msg := oneLine(err.Error())
+		msg := runfile.OneLine(err.Error())
 		if !strings.HasPrefix(msg, string(part)) { // most errors already name their part
 			msg = string(part) + ": " + msg
 		}
@@ -174,5 +174,3 @@ func guard(part func() error) (err error) {
 	}()
 	return part()
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -214,7 +215,7 @@ func writeRunDir(out string, run *runfile.Run, formats []string) (string, error)
 			return "", err
 		}
 	}
-	if _, err := report.WriteWith(tmp, []*runfile.Run{run}, report.Options{Formats: formats}); err != nil {
+	if _, err := report.Write(context.Background(), tmp, []*runfile.Run{run}, report.Options{Formats: formats}); err != nil {
 		return "", err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
