@@ -42,6 +42,9 @@ const (
 	exitOK      = 0
 	exitFailed  = 1 // a check failed, or the work could not be done
 	exitBadArgs = 2 // bad flags, names or input files
+	// exitPartial: `vbench run` wrote its results, but a part of the study
+	// (bench, verify, aslr) produced nothing; the message names it and why.
+	exitPartial = 3
 )
 
 // exitError carries an exit status with its message.

@@ -34,7 +34,9 @@ The study: the environment block, every clock call through every path
 and 5000 spawns for the ASLR entropy of the vDSO. It writes
 OUT/HOST-KERNEL-vsyscall-MODE-TIME/ with run.json, bench.txt (for
 benchstat), the PNG figures and report.md. A part that fails is reported
-in report.md and the rest goes on.
+in report.md and the rest goes on; if a part (bench, verify, aslr) then
+produced nothing, vbench run says which and why and exits with status 3
+once the rest is written (1: nothing at all could be measured).
 
 ` + outRule + `Here --out names the directory the run's own directory is made in.
 `
@@ -97,6 +99,13 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := scfg.Validate(); err != nil {
 		return configError("run", err)
+	}
+	if nSamples > 0 {
+		if note, err := checkASLRMemory("run", &scfg.ASLR); err != nil {
+			return err
+		} else if note != "" {
+			fmt.Fprintf(infoWriter(stderr, *quiet), "run: aslr: %s\n", note)
+		}
 	}
 	// Found out now, not after the study: where the results will go.
 	if err := atomicfile.CheckDir(*out); err != nil {
@@ -161,7 +170,38 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	summarize(summary, run)
 	fmt.Fprintf(summary, "\nreport: %s\n", filepath.Join(dir, report.ReportFile))
-	return ctx.interrupted("run")
+	if err := ctx.interrupted("run"); err != nil {
+		return err
+	}
+	if empty := emptyParts(run, nSamples > 0); len(empty) > 0 {
+		return &exitError{exitPartial, fmt.Errorf("run: %s; the rest is in %s (exit status %d)", strings.Join(empty, "; "), dir, exitPartial)}
+	}
+	return nil
+}
+
+// emptyParts names each part of the study that ran but produced nothing,
+// with why (its entry in run.Errors, or that none was recorded). aslr
+// counts only when it was asked for (--samples -1 skips it).
+func emptyParts(run *runfile.Run, aslrAsked bool) []string {
+	why := func(part string) string {
+		for _, e := range run.Errors {
+			if strings.HasPrefix(e, part+":") || strings.HasPrefix(e, part+" ") {
+				return e
+			}
+		}
+		return part + ": no reason recorded"
+	}
+	var out []string
+	if run.Bench == nil || len(run.Bench.Cells) == 0 {
+		out = append(out, "the bench part produced nothing ("+why(string(runfile.PartBench))+")")
+	}
+	if run.Verify == nil || len(run.Verify.Checks) == 0 {
+		out = append(out, "the verify part produced nothing ("+why(string(runfile.PartVerify))+")")
+	}
+	if aslrAsked && (run.ASLR == nil || run.ASLR.Samples == 0) {
+		out = append(out, "the aslr part produced nothing ("+why(string(runfile.PartASLR))+")")
+	}
+	return out
 }
 
 // studyRun is study.Run; tests wrap it to make a part fail.
