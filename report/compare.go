@@ -105,14 +105,10 @@ func Labels(runs []*runfile.Run, given []string) []string {
 	return out
 }
 
-// Compare lines the runs up with DefaultConfig.
-func Compare(runs []*runfile.Run, labels []string) *Comparison {
-	return CompareWith(runs, labels, DefaultConfig)
-}
-
-// CompareWith lines the runs up: timing cells in the order they first
-// appear (first run first), ASLR regions, verify checks, environment.
-func CompareWith(runs []*runfile.Run, labels []string, cfg Config) *Comparison {
+// Compare lines the runs up (cfg: DefaultConfig unless a caller wants
+// another): timing cells in the order they first appear (first run
+// first), ASLR regions, verify checks, environment.
+func Compare(runs []*runfile.Run, labels []string, cfg Config) *Comparison {
 	c := &Comparison{Runs: runs, Labels: Labels(runs, labels), Config: cfg, Tests: make([]int, len(runs))}
 	index := map[string]int{}
 	var untimed []string

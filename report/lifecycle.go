@@ -21,7 +21,7 @@ func LifecycleTable(l *runfile.Lifecycle) *Table {
 		}
 	}
 	for _, c := range rows {
-		t.Rows = append(t.Rows, []string{strings.ToUpper(string(c.Status)), c.Name, oneLine(c.Detail)})
+		t.Rows = append(t.Rows, []string{strings.ToUpper(string(c.Status)), c.Name, runfile.OneLine(c.Detail)})
 	}
 	t.Notes = []string{"Each check runs in a fresh child process vbench drives through ptrace. " +
 		"A SKIP says why the check could not run on this kernel; it is not a pass."}

@@ -346,5 +346,3 @@ func dash[T ~string](s T) string {
 	}
 	return string(s)
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

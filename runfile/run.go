@@ -250,3 +250,8 @@ func article(s string) string {
 	}
 	return "a " + s
 }
+
+// OneLine is s with every run of white space, newlines included, made one
+// space and none at either end: what a field or a cell that holds one line
+// holds (Run.Errors, a check's detail in a table, a bench.txt comment).
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

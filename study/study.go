@@ -67,7 +67,7 @@ func (c Config) runs(part runfile.Part) bool {
 // the doors it used, so a guest can report what it saw of the vsyscall page.
 func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
 	fail := func(part runfile.Part, err error) {
-		msg := oneLine(err.Error())
+		msg := runfile.OneLine(err.Error())
 		if !strings.HasPrefix(msg, string(part)) { // most errors already name their part
 			msg = string(part) + ": " + msg
 		}
@@ -131,8 +131,15 @@ func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
 		}
 	}
 
-	if cfg.runs(runfile.PartASLR) && cfg.ASLR.Samples > 0 && ctx.Err() == nil {
-		actx, cancel := withBudget(ctx, cfg.ASLRBudget)
+	if cfg.runs(runfile.PartASLR) && cfg.ASLR.Samples != SkipASLR && ctx.Err() == nil {
+		budget := cfg.ASLRBudget
+		if cfg.ASLR.Samples == 0 && budget > 0 {
+			// Sampling until narrow ends at its own budget, and says so;
+			// the context's, a little later, only bounds the ceilings.
+			cfg.ASLR.Budget = budget
+			budget += 2 * aslr.DefaultCeiling
+		}
+		actx, cancel := withBudget(ctx, budget)
 		err := guard(func() error {
 			a, err := aslr.Study(actx, cfg.ASLR, progress(runfile.PartASLR, "samples"))
 			if a != nil && a.Interrupted && ctx.Err() == nil {
@@ -174,5 +181,3 @@ func guard(part func() error) (err error) {
 	}()
 	return part()
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -215,12 +215,12 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 		// The comparison and the report are rendered by package report,
 		// as 'vbench compare' and 'vbench report' do.
 		fmt.Fprintf(stdout, "\n== comparison (first run is the base)\n")
-		cmp := report.Compare(runs, nil)
+		cmp := report.Compare(runs, nil, report.DefaultConfig)
 		if err := cmp.WriteText(stdout); err != nil {
 			return err
 		}
 		dir := filepath.Join(*out, "report")
-		md, err := report.Write(dir, runs, nil)
+		md, err := report.Write(context.Background(), dir, runs, report.Options{})
 		if err != nil {
 			compareErr = err
 			fmt.Fprintf(stdout, "report failed: %v\n", err)

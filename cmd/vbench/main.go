@@ -1,7 +1,8 @@
-// Command vbench measures what it costs to read the time on Linux x86-64
-// through each door the kernel offers (the syscall instruction, the legacy
-// vsyscall page, the vDSO) and how well the vDSO is hidden by address-space
-// randomization. See the README for the study and its report.
+// Command vbench measures what it costs to read the time on Linux (x86-64
+// and arm64) through each door the kernel offers (the syscall instruction,
+// the legacy vsyscall page on x86-64, the vDSO) and how well the vDSO is
+// hidden by address-space randomization. See the README for the study and
+// its report.
 //
 // main is thin: it calls run, which parses the subcommand and its flags and
 // returns an error; main prints that error on one line and picks the exit
@@ -29,7 +30,6 @@ type command struct {
 	name    string
 	summary string
 	run     func(args []string, stdout, stderr io.Writer) error
-	hidden  bool
 }
 
 // commands is filled in by each subcommand's file (see register).
@@ -42,6 +42,9 @@ const (
 	exitOK      = 0
 	exitFailed  = 1 // a check failed, or the work could not be done
 	exitBadArgs = 2 // bad flags, names or input files
+	// exitPartial: `vbench run` wrote its results, but a part of the study
+	// (bench, verify, aslr) produced nothing; the message names it and why.
+	exitPartial = 3
 )
 
 // exitError carries an exit status with its message.
@@ -173,18 +176,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 func commandNames() []string {
 	var names []string
-	for n, c := range commands {
-		if !c.hidden {
-			names = append(names, n)
-		}
+	for n := range commands {
+		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `vbench: what does it cost to read the time on Linux x86-64, through which
-door, and how well hidden is that door?
+	fmt.Fprint(w, `vbench: what does it cost to read the time on Linux (x86-64, arm64), through
+which door, and how well hidden is that door?
 
 Usage:
   vbench [run flags]        run the whole study and write a report (same as 'vbench run')
