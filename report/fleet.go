@@ -592,7 +592,7 @@ func (f *Fleet) WriteText(w io.Writer) error {
 			timed++
 		}
 	}
-	ew.printf("%s\n\n", wrap(fmt.Sprintf("fleet: %d runs (%d with timings) in %d groups.", len(f.Runs), timed, len(f.Groups)), FleetWidth))
+	ew.printf("%s\n\n", wrap(fmt.Sprintf("fleet: %s (%d with timings) in %s.", plural(len(f.Runs), "run"), timed, plural(len(f.Groups), "group")), FleetWidth))
 	if err := f.GroupsTable().Text(w); err != nil {
 		return err
 	}
@@ -603,7 +603,9 @@ func (f *Fleet) WriteText(w io.Writer) error {
 		}
 	}
 	ew.printf("\n")
-	f.FellBackText(w, 60)
+	if timed > 0 {
+		f.FellBackText(w, 60)
+	}
 	if len(f.Regions) > 0 {
 		ew.printf("\nlowest ASLR entropy per region:\n")
 		if err := f.ASLRTable().Text(w); err != nil {
@@ -637,7 +639,7 @@ func (f *Fleet) WriteText(w io.Writer) error {
 // WriteMarkdown writes the fleet view as Markdown (report.md).
 func (f *Fleet) WriteMarkdown(w io.Writer) error {
 	ew := &errWriter{w: w}
-	ew.printf("%d runs in %d groups.\n\n", len(f.Runs), len(f.Groups))
+	ew.printf("%s in %s.\n\n", plural(len(f.Runs), "run"), plural(len(f.Groups), "group"))
 	if err := f.GroupsTable().Markdown(w); err != nil {
 		return err
 	}
