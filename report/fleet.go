@@ -738,11 +738,25 @@ func plural(n int, one string) string {
 // distribution of the runs' medians per headline cell, and of the runs'
 // effective ASLR bits per region.
 func (f *Fleet) Figures() []*plots.Figure {
+	// The groups marked by colour: the largest first.
+	order := make([]int, len(f.Groups))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(f.Groups[order[a]].Runs) > len(f.Groups[order[b]].Runs) })
+	var names []string
+	for _, g := range order {
+		names = append(names, fmt.Sprintf("%s (%s)", f.Groups[g].Name, plural(len(f.Groups[g].Runs), "run")))
+	}
 	var cost []plots.FleetRow
 	for _, ci := range f.KeyCells() {
 		row := plots.FleetRow{Name: f.Cells[ci].label()}
 		for ri := range f.Runs {
 			row.Values = append(row.Values, f.median(ri, ci))
+		}
+		for _, g := range order {
+			_, med, _, _ := quartiles(f.groupValues(g, ci))
+			row.GroupMedians = append(row.GroupMedians, med)
 		}
 		cost = append(cost, row)
 	}
@@ -753,9 +767,18 @@ func (f *Fleet) Figures() []*plots.Figure {
 			v, _, _, _ := f.bits(ri, gi)
 			row.Values = append(row.Values, v)
 		}
+		for _, g := range order {
+			var vs []float64
+			for _, ri := range f.Groups[g].Runs {
+				v, _, _, _ := f.bits(ri, gi)
+				vs = append(vs, v)
+			}
+			_, med, _, _ := quartiles(vs)
+			row.GroupMedians = append(row.GroupMedians, med)
+		}
 		bits = append(bits, row)
 	}
-	return []*plots.Figure{plots.FleetCost(cost, len(f.Runs), len(f.Groups)), plots.FleetASLR(bits, len(f.Runs))}
+	return []*plots.Figure{plots.FleetCost(cost, len(f.Runs), names), plots.FleetASLR(bits, len(f.Runs), names)}
 }
 
 // WriteFleet renders a fleet's report into dir, whole or not at all
