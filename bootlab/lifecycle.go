@@ -142,7 +142,11 @@ func faultCells(l *runfile.Lifecycle) (string, string) {
 		for _, g := range k.Regions {
 			rs = append(rs, fmt.Sprintf("%s %d KiB at %s", g.Name, g.Size>>10, runfile.HexAddr(g.Start)))
 		}
-		ls = append(ls, fmt.Sprintf("**N=%d** (%s): %s", k.Point, k.Errno, strings.Join(rs, ", ")))
+		l := fmt.Sprintf("**N=%d** (%s): %s", k.Point, k.Errno, strings.Join(rs, ", "))
+		if k.Retry != "" {
+			l += "; a new ARCH_MAP_VDSO_64 then gives " + k.Retry
+		}
+		ls = append(ls, l)
 	}
 	return points, strings.Join(ls, "; ")
 }

@@ -100,18 +100,34 @@ type FleetRun struct {
 	HasVerify    bool
 }
 
-// FleetCell is a timing cell of the fleet.
-type FleetCell struct{ Name, Function, Clock, Path string }
+// FleetCell is a timing cell of the fleet; Name is runfile.Cell.Name,
+// with "/context=X" after it outside the plain context.
+type FleetCell struct{ Name, Function, Clock, Path, Context string }
 
 func (c FleetCell) label() string {
-	if c.Path == "" {
-		return "floor " + c.Clock
-	}
 	s := c.Function
+	if c.Path == "" {
+		s = "floor"
+	}
 	if c.Clock != "" {
 		s += " " + c.Clock
 	}
-	return s + " " + c.Path
+	if c.Path != "" {
+		s += " " + c.Path
+	}
+	if c.Context != string(runfile.ContextPlain) {
+		s += " (" + c.Context + ")"
+	}
+	return s
+}
+
+// fleetCellName is the fleet's name of a cell: Cell.Name, and its context
+// where it is not plain (two contexts' cells share a Name).
+func fleetCellName(c *runfile.Cell) string {
+	if ctx := c.Context.Or(); ctx != runfile.ContextPlain {
+		return c.Name() + "/context=" + string(ctx)
+	}
+	return c.Name()
 }
 
 // Fleet is the fleet view's data, filled by Add.
@@ -154,12 +170,12 @@ func (f *Fleet) Add(r *runfile.Run, label, file string) {
 		fr.Median = nans(len(f.Cells))
 		for k := range b.Cells {
 			c := &b.Cells[k]
-			name := c.Name()
+			name := fleetCellName(c)
 			i, ok := f.cellIdx[name]
 			if !ok {
 				i = len(f.Cells)
 				f.cellIdx[name] = i
-				f.Cells = append(f.Cells, FleetCell{name, string(c.Function), string(c.Clock), string(c.Path)})
+				f.Cells = append(f.Cells, FleetCell{name, string(c.Function), string(c.Clock), string(c.Path), string(c.Context.Or())})
 			}
 			for len(fr.Median) <= i {
 				fr.Median = append(fr.Median, math.NaN())
