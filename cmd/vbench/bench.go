@@ -102,7 +102,7 @@ func parseBench(args []string, stdout, stderr io.Writer) (*benchArgs, error) {
 	cfg.CellByCell, cfg.RetryNoisy = *cellByCell, *retryNoisy
 	cfg.Latency = *latency && !*noLatency
 	a := &benchArgs{study: study.Config{Parts: []runfile.Part{runfile.PartBench, runfile.PartVerify}, Bench: cfg, VerifyBrief: true},
-		jsonOut: *jsonOut, metricsOut: *metricsOut, benchOut: *benchOut, csv: *csvOut, label: *label, quiet: *quiet, table: stdout}
+		jsonOut: *jsonOut, metricsOut: *metricsOut, benchOut: *benchOut, csv: *csvOut, label: *label, quiet: *quiet}
 	if err := a.study.Validate(); err != nil {
 		return nil, configError("bench", err)
 	}
@@ -123,9 +123,7 @@ func parseBench(args []string, stdout, stderr io.Writer) (*benchArgs, error) {
 		return nil, usageErrorf("bench: %s would all write to standard output; give all but one a file", strings.Join(dashes, " and "))
 	}
 	deprecated(fs, stderr, "no-latency", "--latency=false")
-	if toStdout(a.jsonOut, a.benchOut, a.csv) {
-		a.table = stderr // with data on standard output, the table goes to standard error
-	}
+	a.table = textOut(stdout, stderr, a.jsonOut, a.benchOut, a.csv)
 	return a, nil
 }
 

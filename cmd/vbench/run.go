@@ -110,7 +110,7 @@ func parseRun(args []string, stdout, stderr io.Writer) (*runArgs, error) {
 	}
 	a := &runArgs{
 		study:   study.Config{Bench: cfg, VerifyBrief: true, ASLR: aslr.Config{Samples: nSamples, Ceiling: aslr.DefaultCeiling}},
-		samples: nSamples, out: *out, formats: fmts, jsonOut: *jsonOut, metricsOut: *metricsOut, label: *label, quiet: *quiet, summary: stdout,
+		samples: nSamples, out: *out, formats: fmts, jsonOut: *jsonOut, metricsOut: *metricsOut, label: *label, quiet: *quiet,
 	}
 	if nSamples == 0 {
 		a.study.ASLRBudget = aslr.DefaultBudget // until narrow, at most this long
@@ -135,9 +135,7 @@ func parseRun(args []string, stdout, stderr io.Writer) (*runArgs, error) {
 	if err := checkMetricsFile("run", *metricsOut); err != nil {
 		return nil, err
 	}
-	if toStdout(*jsonOut) {
-		a.summary = stderr // with the run file on standard output, the summary goes to stderr
-	}
+	a.summary = textOut(stdout, stderr, *jsonOut)
 	return a, nil
 }
 
