@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vbench-dev/vbench/bootlab"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -49,8 +50,12 @@ func TestLifecyclePair(t *testing.T) {
 		t.Fatalf("bootmodes: %v", err)
 	}
 	read := func(k string) *runfile.Lifecycle {
-		name := strings.TrimPrefix(filepath.Base(k), "vmlinuz-")
-		f, err := os.Open(filepath.Join(out, name, "xonly", "run.json"))
+		pk, err := bootlab.ParseKernels([]string{k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := pk[0].Name
+		f, err := os.Open(filepath.Join(out, pk[0].Dir(), "xonly", "run.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
