@@ -413,6 +413,10 @@ func pipeThrough(t *testing.T, dir string, ex example, words []string, stdinFile
 			t.Logf("%s: no jq here: checked the output is JSON", ex.where)
 			return
 		}
+		if words[0] == "promtool" {
+			t.Logf("%s: promtool is not installed: the output is not checked here (openmetrics' tests and .ci/metrics-check check the format)", ex.where)
+			return
+		}
 		t.Errorf("%s: %s is not installed and the output is not JSON", ex.where, words[0])
 		return
 	}
