@@ -425,8 +425,12 @@ func runExample(t *testing.T, dir string, ex example) {
 func pipeThrough(t *testing.T, dir string, ex example, words []string, stdinFile string, in []byte) {
 	t.Helper()
 	if _, err := exec.LookPath(words[0]); err != nil {
-		if words[0] == "jq" && json.Valid(in) {
+		switch {
+		case words[0] == "jq" && json.Valid(in):
 			t.Logf("%s: no jq here: checked the output is JSON", ex.where)
+			return
+		case words[0] == "promtool" && len(in) > 0:
+			t.Logf("%s: no promtool here: the metrics are not checked by it (openmetrics' tests check the format)", ex.where)
 			return
 		}
 		t.Errorf("%s: %s is not installed and the output is not JSON", ex.where, words[0])
