@@ -139,6 +139,11 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	} else if note != "" {
 		fmt.Fprintf(infoWriter(stderr, *quiet), "aslr: %s\n", note)
 	}
+	if note, err := sizeWorkers("aslr", &cfg); err != nil {
+		return err
+	} else if note != "" {
+		fmt.Fprintf(infoWriter(stderr, *quiet), "aslr: %s\n", note)
+	}
 
 	// Ctrl-C or SIGTERM: stop sampling, estimate and write what was
 	// gathered, marked interrupted, then exit 130 or 143.

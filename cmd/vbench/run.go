@@ -106,6 +106,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		} else if note != "" {
 			fmt.Fprintf(infoWriter(stderr, *quiet), "run: aslr: %s\n", note)
 		}
+		if note, err := sizeWorkers("run", &scfg.ASLR); err != nil {
+			return err
+		} else if note != "" {
+			fmt.Fprintf(infoWriter(stderr, *quiet), "run: aslr: %s\n", note)
+		}
 	}
 	// Found out now, not after the study: where the results will go.
 	if err := atomicfile.CheckDir(*out); err != nil {
