@@ -131,8 +131,15 @@ func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
 		}
 	}
 
-	if cfg.runs(runfile.PartASLR) && cfg.ASLR.Samples > 0 && ctx.Err() == nil {
-		actx, cancel := withBudget(ctx, cfg.ASLRBudget)
+	if cfg.runs(runfile.PartASLR) && cfg.ASLR.Samples != SkipASLR && ctx.Err() == nil {
+		budget := cfg.ASLRBudget
+		if cfg.ASLR.Samples == 0 && budget > 0 {
+			// Sampling until narrow ends at its own budget, and says so;
+			// the context's, a little later, only bounds the ceilings.
+			cfg.ASLR.Budget = budget
+			budget += 2 * aslr.DefaultCeiling
+		}
+		actx, cancel := withBudget(ctx, budget)
 		err := guard(func() error {
 			a, err := aslr.Study(actx, cfg.ASLR, progress(runfile.PartASLR, "samples"))
 			if a != nil && a.Interrupted && ctx.Err() == nil {

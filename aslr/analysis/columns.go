@@ -595,3 +595,14 @@ func pairByName(res *runfile.ASLR, a, b string) *runfile.Pair {
 	}
 	return nil
 }
+
+// Sample is sample i as it was added (its [vsyscall] page aside).
+func (c *Columns) Sample(i int) Sample {
+	s := Sample{Present: c.mask(i)}
+	for r := range NRegions {
+		if s.Has(r) {
+			s.Base[r] = c.get(r, i)
+		}
+	}
+	return s
+}

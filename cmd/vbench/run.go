@@ -43,12 +43,13 @@ once the rest is written (1: nothing at all could be measured).
 
 // studyConfig is what `vbench run` measures, sized to finish in well under
 // a minute on a 2-core VM: about 56 cells x 10 samples x 8 ms, a 15 ms
-// latency pass per cell, and 5000 ASLR spawns at about 1500/s.
+// latency pass per cell, and ASLR sampled until every region is measured
+// or aslr.DefaultBudget (20 s) runs out; --quick: 1000 samples.
 func studyConfig(quick bool) (probes.BenchConfig, int) {
 	cfg := probes.DefaultBenchConfig()
 	cfg.Count, cfg.Benchtime = 10, 8*time.Millisecond
 	cfg.LatencyCalls, cfg.LatencyTime = 5000, 15*time.Millisecond
-	samples := 5000
+	samples := 0
 	if quick {
 		cfg.Count, cfg.Benchtime = 6, 2*time.Millisecond
 		cfg.LatencyCalls, cfg.LatencyTime = 1000, 3*time.Millisecond
@@ -61,7 +62,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "vbench [run] [flags]", runExamples, stdout)
 	out := fs.String("out", resultsDir, "`DIR` to make the run's directory in")
 	quick := quickFlag(fs, "fewer samples: a rough study in a few seconds")
-	samples := fs.Int("samples", 0, "ASLR spawns (0: 5000, or 1000 with --quick; -1 skips the ASLR part)")
+	samples := fs.Int("samples", 0, "ASLR samples (0: until every region is measured, at most 20 s, or 1000 with --quick; -1 skips the ASLR part)")
 	label := labelFlag(fs)
 	cpu := cpuFlag(fs, "the timed thread")
 	ctxNames := contextsFlag(fs)
@@ -90,12 +91,15 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	case *samples < -1:
 		return usageErrorf("run: --samples %d: give a positive count (at most %d), or -1 to skip ASLR", *samples, aslr.MaxSamples)
 	case *samples == -1:
-		nSamples = 0
+		nSamples = study.SkipASLR
 	}
 	scfg := study.Config{
 		Bench:       cfg,
 		VerifyBrief: true,
 		ASLR:        aslr.Config{Samples: nSamples, Ceiling: aslr.DefaultCeiling},
+	}
+	if nSamples == 0 {
+		scfg.ASLRBudget = aslr.DefaultBudget // until narrow, at most this long
 	}
 	if err := scfg.Validate(); err != nil {
 		return configError("run", err)
