@@ -195,8 +195,8 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	if err := writeMetrics("aslr", *metricsOut, run); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "kernel %s, kernel.randomize_va_space=%d, vm.mmap_rnd_bits=%d, vsyscall=%s\n",
-		run.Env.KernelRelease, run.Env.RandomizeVASpace, run.Env.MmapRndBits, run.Env.VsyscallMode)
+	fmt.Fprintf(out, "kernel %s, kernel.randomize_va_space=%s, vm.mmap_rnd_bits=%s, vsyscall=%s\n",
+		run.Env.KernelRelease, run.Env.Shown("kernel.randomize_va_space", run.Env.RandomizeVASpace), run.Env.Shown("vm.mmap_rnd_bits", run.Env.MmapRndBits), run.Env.VsyscallMode)
 	if err := writeAslr(out, run.Env, res, *wide); err != nil {
 		return err
 	}
