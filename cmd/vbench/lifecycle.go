@@ -16,7 +16,7 @@ func init() {
 }
 
 const lifecycleExamples = `  vbench lifecycle                      every check, in child processes
-  vbench lifecycle --json lifecycle.json write the run (environment and checks) as JSON
+  vbench lifecycle --json lifecycle.json  write the run (environment and checks) as JSON
   vbench lifecycle --mount-debugfs       mount debugfs for the fault-injection check if needed
   vbench lifecycle --json - | jq '.lifecycle.fault_injection.leaks'
 

@@ -97,7 +97,7 @@ func TestLifecyclePair(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(md), "# The vDSO's lifecycle in each guest") || !strings.Contains(string(md), "): [vvar]") {
+	if !strings.Contains(string(md), "## The vDSO's lifecycle in each guest") || !strings.Contains(string(md), "): [vvar]") {
 		t.Errorf("bootmodes.md does not show the leak:\n%s", md)
 	}
 }

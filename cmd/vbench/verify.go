@@ -19,7 +19,7 @@ func init() {
 const verifyExamples = `  vbench verify                    every check, pinned to the CPU it starts on
   vbench verify --cpu 1            pinned to CPU 1
   vbench verify --quick            fewer rounds (what 'vbench bench' and 'vbench run' run)
-  vbench verify --json verify.json write the run (environment and checks) as JSON
+  vbench verify --json verify.json  write the run (environment and checks) as JSON
   vbench verify --json - | jq '.verify.checks[] | select(.status == "fail")'
 
 Checks, as the kernel's selftests vdso_test_correctness.c and test_vsyscall.c:
