@@ -600,7 +600,7 @@ func (bc *benchCell) sample(ctrs *counters) {
 		ctrs.take(&b, false)
 		sc := diff(&a, &b)
 		if watching != nil {
-			sc.Throttled, sc.Suspended = watching.end(m, sc.Preemptions)
+			sc.Throttled, sc.Suspended = watching.end(m, sc.Preemptions, sc.StealNs)
 			if (sc.Throttled > 0 || sc.Suspended) && watching.retake(attempt, sc.Throttled, time.Since(start)) {
 				if sc.Throttled > 0 {
 					bc.retakenThrottled++

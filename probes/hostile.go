@@ -35,9 +35,11 @@ import (
 const (
 	retakeBudget = 5 * time.Second
 	maxRetakes   = 3
-	// stopGap: wall time beyond the thread's CPU time that, with no
-	// preemption or throttling seen, means the process was stopped.
-	stopGap = 20 * time.Millisecond
+	// stopGap: wall time beyond the thread's CPU time (and the CPU's
+	// steal time) that, with no preemption or throttling seen, means the
+	// process was stopped. Large, so that a guest's vCPU descheduled by
+	// its host without steal accounting is not taken for a stop often.
+	stopGap = 200 * time.Millisecond
 )
 
 // sampleWatch follows throttling and stops for one Bench.
@@ -107,12 +109,12 @@ func (w *sampleWatch) begin() watchMark {
 // end says how many quota periods throttled the process since m, and
 // whether it was stopped; preemptions are the sample's involuntary
 // context switches.
-func (w *sampleWatch) end(m watchMark, preemptions int64) (throttled int64, suspended bool) {
+func (w *sampleWatch) end(m watchMark, preemptions, stealNs int64) (throttled int64, suspended bool) {
 	wall, cpu := nowNs(unix.CLOCK_MONOTONIC)-m.wall, nowNs(unix.CLOCK_THREAD_CPUTIME_ID)-m.cpu
 	if w.cpu.Active() {
 		throttled = int64(w.cpu.Read().Throttled - m.throttled)
 	}
-	gap := time.Duration(wall - cpu)
+	gap := time.Duration(wall - cpu - stealNs)
 	suspended = w.conts.Load() != m.conts ||
 		(throttled == 0 && preemptions == 0 && gap > stopGap && cpu < wall/2)
 	return throttled, suspended

@@ -59,7 +59,7 @@ func TestWatchSeesStop(t *testing.T) {
 	spin(300 * time.Millisecond)
 	stopper.Wait()
 	spin(20 * time.Millisecond) // the SIGCONT notification arrives
-	if _, suspended := w.end(m, 0); !suspended {
+	if _, suspended := w.end(m, 0, 0); !suspended {
 		t.Error("a SIGSTOP and SIGCONT during the sample were not seen")
 	}
 	// A sample with no stop: any wall time beyond CPU time is preemption
@@ -76,7 +76,7 @@ func TestWatchSeesStop(t *testing.T) {
 		m = w.begin()
 		spin(30 * time.Millisecond)
 		unix.Getrusage(unix.RUSAGE_THREAD, &r1)
-		if _, suspended := w.end(m, r1.Nivcsw-r0.Nivcsw); !suspended {
+		if _, suspended := w.end(m, r1.Nivcsw-r0.Nivcsw, 0); !suspended {
 			quiet++
 		}
 	}
@@ -125,7 +125,7 @@ func TestWatchSeesThrottling(t *testing.T) {
 	}
 	m := w.begin()
 	spin(400 * time.Millisecond)
-	throttled, _ := w.end(m, 0)
+	throttled, _ := w.end(m, 0, 0)
 	if throttled == 0 {
 		t.Errorf("400 ms of busy loop under a 10%% quota: not seen throttled (%s)", w.quotaWords())
 	}
