@@ -89,11 +89,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	if err := checkMetricsFile("aslr", *metricsOut); err != nil {
 		return err
 	}
-	// The tables go to stderr when a file takes standard output.
-	out := stdout
-	if toStdout(*jsonOut, *csvOut) {
-		out = stderr
-	}
+	out := textOut(stdout, stderr, *jsonOut, *csvOut)
 	if *fromCSV != "" && *metricsOut != "" {
 		return usageErrorf("aslr: --openmetrics with --from-csv: write --json and run 'vbench export' on it")
 	}

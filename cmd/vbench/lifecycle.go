@@ -55,10 +55,7 @@ func runLifecycle(args []string, stdout, stderr io.Writer) error {
 	if err := checkOutFile("lifecycle", "--json", *jsonOut); err != nil {
 		return err
 	}
-	lines := stdout
-	if toStdout(*jsonOut) {
-		lines = stderr
-	}
+	lines := textOut(stdout, stderr, *jsonOut)
 	run := runfile.New(sysenv.Collect())
 	run.Label = *label
 	l := lifecycle.Run(lifecycle.Config{MaxPoints: *maxPoints, MountDebugFS: *mount})

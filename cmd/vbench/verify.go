@@ -62,11 +62,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if err := checkOutFile("verify", "--json", *jsonOut); err != nil {
 		return err
 	}
-	// With the run file on standard output, the checks go to standard error.
-	lines := stdout
-	if toStdout(*jsonOut) {
-		lines = stderr
-	}
+	lines := textOut(stdout, stderr, *jsonOut)
 
 	run := runfile.New(sysenv.Collect())
 	run.Label = *label
