@@ -37,7 +37,9 @@ import (
 // (begin_new_exec clears pdeath_signal when bprm->secureexec, and
 // commit_creds when the credentials change); this target is none of these,
 // so every image is killed if vbench's sampling thread dies, SIGKILL of
-// vbench included (TestChainDiesWithVbench).
+// vbench included (TestNoOrphansWhenKilled/chain: vbench killed 300 ms
+// into sampling, thousands of re-executions later, every image dies of
+// SIGKILL).
 //
 // Records are framed by the pipe: a write of recordSize (64) bytes, under
 // PIPE_BUF, is atomic, and every record is checked as a fresh spawn's is
@@ -176,10 +178,16 @@ func (w *chainWorker) next(emit func(*sample) bool) error {
 			w.sinceChk = 0
 			w.mu.Lock()
 			err := w.r.chk.stopped(w.pid, w.r, rec, &s)
+			killed := w.killed
 			if err != nil {
 				w.alive = false // stopped() killed and reaped it
 			}
 			w.mu.Unlock()
+			if err != nil && killed {
+				// kill came first: the record was in the pipe before the
+				// SIGKILL, and the image died instead of stopping.
+				return errChainEnded
+			}
 			if err != nil {
 				return err
 			}

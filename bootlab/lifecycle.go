@@ -24,7 +24,7 @@ func WriteLifecycleMarkdown(w io.Writer, results []Result) {
 	if !some {
 		return
 	}
-	fmt.Fprintf(w, "\n# The vDSO's lifecycle in each guest\n\n")
+	fmt.Fprintf(w, "\n## The vDSO's lifecycle in each guest\n\n")
 	fmt.Fprintln(w, "mremap: the three mappings moved, clock_gettime through the moved vDSO agrees with the syscall. "+
 		"map: all unmapped, arch_prctl(ARCH_MAP_VDSO_64) at a free address gives the exec layout and agreeing calls. "+
 		"EEXIST: with one region left mapped the call is refused. Fault injection: the call's N-th allocation "+

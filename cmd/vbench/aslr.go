@@ -89,11 +89,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	if err := checkMetricsFile("aslr", *metricsOut); err != nil {
 		return err
 	}
-	// The tables go to stderr when a file takes standard output.
-	out := stdout
-	if toStdout(*jsonOut, *csvOut) {
-		out = stderr
-	}
+	out := textOut(stdout, stderr, *jsonOut, *csvOut)
 	if *fromCSV != "" && *metricsOut != "" {
 		return usageErrorf("aslr: --openmetrics with --from-csv: write --json and run 'vbench export' on it")
 	}
@@ -139,6 +135,11 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	} else if note != "" {
 		fmt.Fprintf(infoWriter(stderr, *quiet), "aslr: %s\n", note)
 	}
+	if note, err := sizeWorkers("aslr", &cfg); err != nil {
+		return err
+	} else if note != "" {
+		fmt.Fprintf(infoWriter(stderr, *quiet), "aslr: %s\n", note)
+	}
 
 	// Ctrl-C or SIGTERM: stop sampling, estimate and write what was
 	// gathered, marked interrupted, then exit 130 or 143.
@@ -160,7 +161,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	study := func(csv io.Writer) error {
 		cfg.CSV = csv
 		var err error
-		res, err = aslr.Study(sctx, cfg, func(done, _ int) { bar.Set(done); pacer.pace() })
+		res, err = aslrStudy(sctx, cfg, func(done, _ int) { bar.Set(done); pacer.pace() })
 		return err
 	}
 	var err error
@@ -190,8 +191,8 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	if err := writeMetrics("aslr", *metricsOut, run); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "kernel %s, kernel.randomize_va_space=%d, vm.mmap_rnd_bits=%d, vsyscall=%s\n",
-		run.Env.KernelRelease, run.Env.RandomizeVASpace, run.Env.MmapRndBits, run.Env.VsyscallMode)
+	fmt.Fprintf(out, "kernel %s, kernel.randomize_va_space=%s, vm.mmap_rnd_bits=%s, vsyscall=%s\n",
+		run.Env.KernelRelease, run.Env.Shown("kernel.randomize_va_space", run.Env.RandomizeVASpace), run.Env.Shown("vm.mmap_rnd_bits", run.Env.MmapRndBits), run.Env.VsyscallMode)
 	if err := writeAslr(out, run.Env, res, *wide); err != nil {
 		return err
 	}
@@ -292,7 +293,7 @@ func aslrBoth(cfg aslr.Config, stdout, stderr io.Writer, quiet bool) error {
 	ctx := onInterrupt()
 	defer ctx.stop()
 	bar := progress.New(infoWriter(stderr, quiet), "aslr", "samples", 2*cfg.Samples)
-	cmp, runs, err := aslr.CompareMethods(ctx, cfg, aslr.MethodChain, aslr.MethodSelfReport, func(done, _ int) { bar.Set(done) })
+	cmp, runs, err := aslrCompare(ctx, cfg, aslr.MethodChain, aslr.MethodSelfReport, func(done, _ int) { bar.Set(done) })
 	bar.Done()
 	switch {
 	case errors.Is(err, aslr.ErrConfig), errors.Is(err, aslr.ErrTarget):
@@ -309,3 +310,10 @@ func aslrBoth(cfg aslr.Config, stdout, stderr io.Writer, quiet bool) error {
 	}
 	return ctx.interrupted("aslr")
 }
+
+// aslrStudy and aslrCompare are aslr.Study and aslr.CompareMethods; the
+// examples' test shortens their configurations.
+var (
+	aslrStudy   = aslr.Study
+	aslrCompare = aslr.CompareMethods
+)
