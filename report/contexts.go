@@ -240,3 +240,12 @@ func (h ContextHeadline) Value(b *runfile.Bench) string {
 	}
 	return s
 }
+
+// pathIn is a cell's path, with its context when not plain: "vdso in
+// timens", as the comparison's rows name the cells it lines up by context.
+func pathIn(c *runfile.Cell) string {
+	if c.Context.Or() == runfile.ContextPlain {
+		return dash(c.Path)
+	}
+	return string(c.Path) + " in " + string(c.Context)
+}
