@@ -403,9 +403,23 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 	return f
 }
 
-// cdfFunctions are the calls the CDF figure shows, one panel each: those
-// that exist on more than one path.
-var cdfFunctions = []string{"gettimeofday", "time", "getcpu", "clock_gettime MONOTONIC"}
+// cdfFunctions are the calls the CDF figure shows, one panel each, as
+// their categories: those whose runfile.CallInfo says CDF, on
+// HeadlineClock when they take a clock.
+var cdfFunctions = func() []string {
+	var out []string
+	for _, c := range runfile.Calls {
+		if !c.CDF {
+			continue
+		}
+		cell := runfile.Cell{Function: c.Function}
+		if c.Clocked {
+			cell.Clock = runfile.HeadlineClock
+		}
+		out = append(out, Category(cell))
+	}
+	return out
+}()
 
 // LatencyCDF draws the cumulative distribution of single-call times: one
 // panel per function that exists on more than one path (gettimeofday,

@@ -80,7 +80,9 @@ func (cfg BenchConfig) NormalizeNames() (BenchConfig, error) {
 	if cfg.Paths, err = pick("Paths", cfg.Paths, runfile.Paths, runfile.ParsePath); err != nil {
 		return cfg, err
 	}
-	if cfg.Clocks, err = pick("Clocks", cfg.Clocks, runfile.Clocks, runfile.ParseClock); err != nil {
+	if len(cfg.Clocks) == 0 {
+		cfg.Clocks = runfile.DefaultClocks()
+	} else if cfg.Clocks, err = pick("Clocks", cfg.Clocks, runfile.Clocks, runfile.ParseClock); err != nil {
 		return cfg, err
 	}
 	if err := cfg.normalizeContexts(); err != nil {
