@@ -38,10 +38,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +46,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vbench-dev/vbench/aslr/analysis"
+	"github.com/vbench-dev/vbench/proc"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -440,7 +438,8 @@ func sampleChain(ctx context.Context, t *target, claimed *atomic.Int64, limit in
 	return nil
 }
 
-// currentKernel reads the running kernel's version and ASLR sysctls.
+// currentKernel reads the running kernel's version and ASLR sysctls
+// (through proc.FS, as package sysenv does).
 func currentKernel() analysis.Kernel {
 	var k analysis.Kernel
 	var uts unix.Utsname
@@ -449,19 +448,16 @@ func currentKernel() analysis.Kernel {
 		k.Release = unix.ByteSliceToString(uts.Release[:])
 		k.Version = unix.ByteSliceToString(uts.Version[:])
 	}
-	read := func(path string) int {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return -1
-		}
-		v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	// -1 for unreadable, as sysenv records it.
+	read := func(name string) int {
+		v, err := proc.Live.SysctlInt(name)
 		if err != nil {
 			return -1
 		}
 		return v
 	}
-	k.RandomizeVASpace = read("/proc/sys/kernel/randomize_va_space")
-	k.MmapRndBits = read("/proc/sys/vm/mmap_rnd_bits")
+	k.RandomizeVASpace = read("kernel.randomize_va_space")
+	k.MmapRndBits = read("vm.mmap_rnd_bits")
 	return k
 }
 

@@ -74,6 +74,9 @@ type Result struct {
 	Run     *runfile.Run // nil unless a good frame arrived
 	Guest   []string     // error lines the guest wrote
 	Err     error        // why there is no Run, or a timeout after it
+	Arch    *Arch        // the kernel's architecture
+	// Dir is where Lab.Run wrote the boot's console.log and run.json.
+	Dir string
 }
 
 // cmdline is the kernel command line for mode m.
@@ -105,7 +108,7 @@ func (c Config) qemuArgs(m Mode) []string {
 func (c Config) qemuBase() []string {
 	mem := c.MemoryMB
 	if mem <= 0 {
-		mem = 512
+		mem = GuestMemoryMB
 	}
 	a := c.arch()
 	args := append([]string{"-nographic", "-no-reboot"}, a.Machine...)
@@ -167,7 +170,7 @@ func RemoveStaleInitramfs(dir string) (int, error) {
 // Boot boots mode m once and decodes what the guest sent back. It never
 // panics on guest misbehaviour; Result.Err says what went wrong.
 func Boot(ctx context.Context, c Config, m Mode) Result {
-	res := Result{Kernel: strings.TrimPrefix(filepath.Base(c.Kernel), "vmlinuz-"), Mode: m, Cmdline: c.cmdline(m)}
+	res := Result{Kernel: strings.TrimPrefix(filepath.Base(c.Kernel), "vmlinuz-"), Mode: m, Cmdline: c.cmdline(m), Arch: c.arch()}
 	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout(), ErrTimeout)
 	defer cancel()
 	out := &capWriter{max: maxConsole}

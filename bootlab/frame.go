@@ -12,6 +12,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // The guest sends its result over the serial console, which also carries
@@ -69,7 +71,7 @@ func writeFrame(w io.Writer, payload []byte) error {
 
 // writeError writes err as one framed error line.
 func writeError(w io.Writer, err error) {
-	msg := strings.Join(strings.Fields(err.Error()), " ")
+	msg := runfile.OneLine(err.Error())
 	fmt.Fprintf(w, "\n%s%s\n", frameError, msg)
 }
 

@@ -25,20 +25,48 @@ func skipUnlessCI(t *testing.T, format string, args ...any) {
 	t.Skipf(format, args...)
 }
 
-// testKernel finds a kernel for the boot test: $VBENCH_TEST_KERNEL, else the
-// first .ci/fetch-kernel unpacked under .cache/kernel at the repository root.
+// testKernel finds a kernel for the boot test: $VBENCH_TEST_KERNEL, else
+// the newest 6.1 amd64 kernel .ci/fetch-kernel cached (CacheDir).
 func testKernel(t *testing.T) string {
-	if k := os.Getenv("VBENCH_TEST_KERNEL"); k != "" {
-		if err := checkKernel(k); err != nil {
-			t.Fatalf("VBENCH_TEST_KERNEL: %v", err)
+	return kernelFor(t, "VBENCH_TEST_KERNEL", "6.1", arches[0])
+}
+
+// kernelFor is $env if set (it must be a kernel of a), else the newest
+// cached kernel of series for a; a missing one skips the test (fails it
+// under VBENCH_REQUIRE_BOOT).
+func kernelFor(t *testing.T, env, series string, a *Arch) string {
+	t.Helper()
+	if k := os.Getenv(env); k != "" {
+		got, err := kernelArch(k)
+		if err != nil {
+			t.Fatalf("%s: %v", env, err)
+		}
+		if got != a {
+			t.Fatalf("%s: %s is an %s kernel, want %s", env, k, got.Name, a.Name)
 		}
 		return k
 	}
-	ks, _ := filepath.Glob("../.cache/kernel/*-amd64/boot/vmlinuz-*")
-	if len(ks) == 0 {
-		skipUnlessCI(t, "no kernel: set VBENCH_TEST_KERNEL or run .ci/fetch-kernel")
+	k, err := CachedKernel(CacheDir(), series, a)
+	if err != nil {
+		skipUnlessCI(t, "set %s or: %v", env, err)
 	}
-	return ks[0]
+	return k
+}
+
+// buildInit builds a static vbench for goarch as a guest's /init.
+func buildInit(t *testing.T, goarch string) string {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		skipUnlessCI(t, "no go command to build the guest's vbench")
+	}
+	vb := filepath.Join(t.TempDir(), "vbench-"+goarch)
+	build := exec.Command(gobin, "build", "-o", vb, "github.com/vbench-dev/vbench/cmd/vbench")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOARCH="+goarch)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building a static %s vbench: %v\n%s", goarch, err, out)
+	}
+	return vb
 }
 
 // TestBootAllModes boots a static vbench in each vsyscall= mode and checks
@@ -53,36 +81,9 @@ func TestBootAllModes(t *testing.T) {
 		skipUnlessCI(t, "%v", err)
 	}
 	kernel := testKernel(t)
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		skipUnlessCI(t, "no go command to build the guest's vbench")
-	}
-
-	dir := t.TempDir()
-	vb := filepath.Join(dir, "vbench")
-	build := exec.Command(gobin, "build", "-o", vb, "github.com/vbench-dev/vbench/cmd/vbench")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building a static vbench: %v\n%s", err, out)
-	}
+	vb := buildInit(t, "amd64")
 	if err := CheckInit(vb, arches[0]); err != nil {
 		t.Fatalf("CGO_ENABLED=0 build is not static: %v", err)
-	}
-	initrd, err := BuildInitramfs(dir, vb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	modes, err := ParseModes("emulate,xonly,none")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{
-		QEMU: qemu, Kernel: kernel, Initramfs: initrd,
-		// The short study: aslr spawns hundreds of processes, slow under TCG.
-		Append: "VBENCH_PARTS=vsyscall,bench,verify",
-		// Generous: under TCG on a loaded 2-core host a guest has taken
-		// 50 s; a quiet one takes 5 to 25.
-		Timeout: 120 * time.Second,
 	}
 	want := map[string]struct {
 		perms, read, call string // perms "" means no [vsyscall] line
@@ -99,20 +100,34 @@ func TestBootAllModes(t *testing.T) {
 	}
 	t.Logf("probe boot under tcg: kernel printed after %.1fs", time.Since(start).Seconds())
 
-	// The accelerator is chosen as `vbench bootmodes` chooses it: KVM only
-	// if a test boot prints under it here ($VBENCH_QEMU_ACCEL forces one).
-	acc, err := ChooseAccel(context.Background(), "", cfg, 0)
+	// The lab as `vbench bootmodes --kernel K` runs it: the accelerator
+	// chosen once (KVM only if a test boot prints under it here;
+	// $VBENCH_QEMU_ACCEL forces one), the three modes up to one guest per
+	// CPU at a time.
+	out := t.TempDir()
+	lab := Lab{Kernels: []string{kernel}, Modes: "emulate,xonly,none", Inits: []string{vb}, Out: out,
+		// The short study: aslr spawns hundreds of processes, slow under TCG.
+		Append: "VBENCH_PARTS=vsyscall,bench,verify",
+		// Generous: under TCG on a loaded 2-core host a guest has taken
+		// 50 s; a quiet one takes 5 to 25.
+		Timeout: 120 * time.Second}
+	res, err := lab.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("accel %s: %s", acc.Name, acc.Reason)
-	cfg.Accel, cfg.AccelReason = acc.Name, acc.Reason
-	if acc.Name == AccelKVM {
-		cfg.Silent = 20 * time.Second
+	acc := res.Accels[arches[0].Name]
+	t.Logf("accel %s: %s; %d boots, %d at a time, %.0f s", acc.Name, acc.Reason, len(res.Boots), res.Parallel, res.Seconds)
+	if len(res.Boots) != 3 {
+		t.Fatalf("%d boots, want one per mode", len(res.Boots))
 	}
-	for _, m := range modes {
-		res := Boot(context.Background(), cfg, m)
-		t.Logf("%s: %.1fs (%s)", m.Name, res.Seconds, cfg.accel())
+	checkWritten(t, res)
+	for i, name := range []string{"emulate", "xonly", "none"} {
+		res := res.Boots[i]
+		m := res.Mode
+		if m.Name != name {
+			t.Errorf("boot %d is %s, want %s (results in the order asked)", i, m.Name, name)
+		}
+		t.Logf("%s: %.1fs (%s)", m.Name, res.Seconds, acc.Name)
 		if res.Err != nil || res.Run == nil {
 			t.Errorf("%s: no result: %v\nconsole tail:\n%s", m.Name, res.Err, tail(res.Console, 15))
 			continue
@@ -220,31 +235,18 @@ func TestProbeBootArm64(t *testing.T) {
 }
 
 // arm64Kernel finds the arm64 kernel for the boot tests
-// ($VBENCH_TEST_KERNEL_ARM64, else .ci/fetch-kernel 6.1/arm64's under
-// .cache) and its QEMU, skipping (failing under VBENCH_REQUIRE_BOOT) when
-// either is missing.
+// ($VBENCH_TEST_KERNEL_ARM64, else the newest cached 6.1 arm64 kernel) and
+// its QEMU, skipping (failing under VBENCH_REQUIRE_BOOT) when either is
+// missing.
 func arm64Kernel(t *testing.T) (kernel string, arch *Arch, qemu string) {
 	t.Helper()
-	k := os.Getenv("VBENCH_TEST_KERNEL_ARM64")
-	if k == "" {
-		ks, _ := filepath.Glob("../.cache/kernel/*-arm64/boot/vmlinuz-*")
-		if len(ks) == 0 {
-			skipUnlessCI(t, "no arm64 kernel: set VBENCH_TEST_KERNEL_ARM64 or run .ci/fetch-kernel 6.1/arm64")
-		}
-		k = ks[0]
-	}
-	ks, err := ParseKernels([]string{k})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ks[0].Arch.GOARCH != "arm64" {
-		t.Fatalf("%s: read as %s", k, ks[0].Arch.Name)
-	}
-	qemu, err = FindQEMU("", ks[0].Arch)
+	arch = archByGOARCH("arm64")
+	k := kernelFor(t, "VBENCH_TEST_KERNEL_ARM64", "6.1", arch)
+	qemu, err := FindQEMU("", arch)
 	if err != nil {
 		skipUnlessCI(t, "%v", err)
 	}
-	return k, ks[0].Arch, qemu
+	return k, arch, qemu
 }
 
 // TestBootArm64 cross-builds a static arm64 vbench, boots it as /init of
@@ -268,37 +270,32 @@ func TestBootArm64(t *testing.T) {
 	if testing.Short() {
 		skipUnlessCI(t, "boots QEMU; skipped with -short")
 	}
-	kernel, arch, qemu := arm64Kernel(t)
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		skipUnlessCI(t, "no go command to build the guest's vbench")
-	}
-	dir := t.TempDir()
-	vb := filepath.Join(dir, "vbench")
-	build := exec.Command(gobin, "build", "-o", vb, "github.com/vbench-dev/vbench/cmd/vbench")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOARCH=arm64")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("cross-building a static arm64 vbench: %v\n%s", err, out)
-	}
+	kernel, arch, _ := arm64Kernel(t)
+	vb := buildInit(t, "arm64")
 	if err := CheckInit(vb, arch); err != nil {
 		t.Fatalf("GOARCH=arm64 CGO_ENABLED=0 build cannot be /init: %v", err)
-	}
-	initrd, err := BuildInitramfs(dir, vb)
-	if err != nil {
-		t.Fatal(err)
 	}
 	modes := ModesFor(arch, nil)
 	if len(modes) != 1 || modes[0] != DefaultMode {
 		t.Fatalf("arm64 boots %v, want the one default boot", modes)
 	}
-	cfg := Config{QEMU: qemu, Kernel: kernel, Arch: arch, Initramfs: initrd, Accel: AccelTCG,
-		AccelReason: "an aarch64 kernel on this host: tcg",
+	// The lab as `vbench bootmodes --kernel K --init vbench-arm64` runs
+	// it: one default boot, since arm64 has no vsyscall= modes.
+	lab := Lab{Kernels: []string{kernel}, Inits: []string{vb}, Accel: AccelTCG, Out: t.TempDir(),
 		// 240 s gives the guest a budget of 144 s (cmd/vbench guest.go):
 		// 72 s for the ASLR samples, 36 s for the bench, which needs about
 		// 12 s under TCG on an idle host.
 		Append:  "VBENCH_PARTS=vsyscall,bench,verify,aslr VBENCH_ASLR_METHOD=self-report VBENCH_ASLR_SAMPLES=" + strconv.Itoa(arm64ASLRSamples),
 		Timeout: 240 * time.Second}
-	res := Boot(context.Background(), cfg, modes[0])
+	all, err := lab.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Boots) != 1 || all.Boots[0].Mode != DefaultMode {
+		t.Fatalf("%d boots (%v), want the one default boot", len(all.Boots), all.Boots)
+	}
+	checkWritten(t, all)
+	res := all.Boots[0]
 	t.Logf("arm64 boot: %.1fs (tcg)", res.Seconds)
 	if res.Err != nil || res.Run == nil {
 		t.Fatalf("no result: %v\nconsole tail:\n%s", res.Err, tail(res.Console, 20))
@@ -434,4 +431,121 @@ func wantCheck(t *testing.T, v *runfile.Verify, name string, status runfile.Stat
 		}
 	}
 	t.Errorf("no check %q in verify", name)
+}
+
+// checkWritten checks what Lab.Run wrote: each boot's console.log, the
+// run.json of each boot that brought one back (read back whole), and
+// bootmodes.md.
+func checkWritten(t *testing.T, res *Results) {
+	t.Helper()
+	for _, b := range res.Boots {
+		if fi, err := os.Stat(filepath.Join(b.Dir, "console.log")); err != nil || fi.Size() != int64(len(b.Console)) {
+			t.Errorf("%s/%s: console.log: %v", b.Kernel, b.Mode.Name, err)
+		}
+		if b.Run == nil {
+			continue
+		}
+		r, err := runfile.ReadFile(filepath.Join(b.Dir, "run.json"))
+		if err != nil {
+			t.Errorf("%s/%s: run.json: %v", b.Kernel, b.Mode.Name, err)
+		} else if r.Boot == nil || r.Boot.Mode != b.Mode.Name {
+			t.Errorf("%s/%s: run.json is another boot's: %+v", b.Kernel, b.Mode.Name, r.Boot)
+		}
+	}
+	md, err := os.ReadFile(res.Summary)
+	if err != nil {
+		t.Fatalf("bootmodes.md: %v", err)
+	}
+	for _, b := range res.Boots {
+		if !strings.Contains(string(md), b.Kernel) {
+			t.Errorf("bootmodes.md does not name %s", b.Kernel)
+		}
+	}
+}
+
+// TestTimeline runs the lab as `vbench bootmodes --timeline` does, on the
+// oldest and newest x86-64 series the timeline boots (6.1 and 7.3) and on
+// an arm64 kernel, two guests at a time, and checks the timeline against
+// what the kernel sources say changed between them:
+//   - 6.1 maps [vvar] and [vdso]; 7.3 also [vvar_vclock] (split off in
+//     6.13, lib/vdso/datastore.c), between them;
+//   - 6.1 puts the x86-64 vDSO next to the stack (vdso_addr(), before 6.9);
+//     7.3 in the mmap region; arm64 in the mmap region in every version;
+//   - 7.3's vDSO has getrandom (6.11+), 6.1's has not;
+//   - every boot is in its default mode (no vsyscall= argument), and the
+//     table marks 7.3's changed cells;
+//   - timeline.png is drawn.
+func TestTimeline(t *testing.T) {
+	if testing.Short() {
+		skipUnlessCI(t, "boots QEMU; skipped with -short")
+	}
+	x86 := arches[0]
+	if _, err := FindQEMU("", x86); err != nil {
+		skipUnlessCI(t, "%v", err)
+	}
+	oldest := testKernel(t)
+	newest := kernelFor(t, "VBENCH_TEST_KERNEL_NEWEST", TimelineSeries[len(TimelineSeries)-1], x86)
+	arm, _, _ := arm64Kernel(t)
+	lab := Lab{Kernels: []string{newest, arm, oldest}, Timeline: true, Accel: AccelTCG, Out: t.TempDir(),
+		Inits:   []string{buildInit(t, "amd64"), buildInit(t, "arm64")},
+		Timeout: 240 * time.Second, Parallel: 2}
+	res, err := lab.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d boots, %d at a time, %.0f s", len(res.Boots), res.Parallel, res.Seconds)
+	checkWritten(t, res)
+	rows := timelineRows(res.Boots)
+	if len(rows) != 3 || rows[0].Result.Kernel != filepath.Base(oldest)[len("vmlinuz-"):] || rows[2].Arch.GOARCH != "arm64" {
+		t.Fatalf("timeline rows out of order: %v", rows)
+	}
+	for _, r := range rows {
+		if r.Err != nil || r.Run == nil {
+			t.Fatalf("%s: no result: %v\nconsole tail:\n%s", r.Kernel, r.Err, tail(r.Console, 15))
+		}
+		if r.Mode != DefaultMode || strings.Contains(r.Cmdline, "vsyscall=") {
+			t.Errorf("%s: booted %v (%q), want the default mode", r.Kernel, r.Mode, r.Cmdline)
+		}
+		t.Logf("%s %s: layout %s; vDSO %s, %s; getrandom %s; %.0f s", r.Arch.Name, r.Version, layoutCell(r.Run.Boot),
+			vdsoPlace(r.Run.ASLR), vdsoBits(r.Run.ASLR), vdsoHas(r.Run.Bench, "getrandom"), r.Seconds)
+	}
+	old, cur, a64 := rows[0], rows[1], rows[2]
+	for _, c := range []struct {
+		what, got, want string
+	}{
+		{"6.1 layout", names(old.Run.Boot.Layout), "[vvar] [vdso]"},
+		{"7.3 layout", names(cur.Run.Boot.Layout), "[vvar] [vvar_vclock] [vdso]"},
+		{"6.1 vDSO", vdsoPlace(old.Run.ASLR), "next to the stack"},
+		{"7.3 vDSO", vdsoPlace(cur.Run.ASLR), "in the mmap region"},
+		{"arm64 vDSO", vdsoPlace(a64.Run.ASLR), "in the mmap region"},
+		{"6.1 getrandom", vdsoHas(old.Run.Bench, "getrandom"), "no"},
+		{"7.3 getrandom", vdsoHas(cur.Run.Bench, "getrandom"), "yes"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %q, want %q", c.what, c.got, c.want)
+		}
+	}
+	md, err := os.ReadFile(res.Summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "**"+layoutCell(cur.Run.Boot)+"**") || !strings.Contains(string(md), "**in the mmap region**") {
+		t.Errorf("bootmodes.md does not mark what changed in 7.3:\n%s", md)
+	}
+	if len(res.Figures) != 1 || filepath.Base(res.Figures[0]) != "timeline.png" {
+		t.Errorf("figures %v, want timeline.png", res.Figures)
+	} else if fi, err := os.Stat(res.Figures[0]); err != nil || fi.Size() == 0 {
+		t.Errorf("timeline.png: %v", err)
+	}
+}
+
+// names lists a layout's mappings, in order, without the vsyscall page.
+func names(ms []runfile.Mapping) string {
+	var s []string
+	for _, m := range ms {
+		if m.Name != "[vsyscall]" {
+			s = append(s, m.Name)
+		}
+	}
+	return strings.Join(s, " ")
 }

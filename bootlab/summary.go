@@ -26,7 +26,7 @@ func Perms(mapsLine string) string {
 // took, one row per kernel and mode, as a Markdown section, with TCGNote
 // when any boot was emulated.
 func WriteSummaryMarkdown(w io.Writer, accels map[string]Accel, results []Result) {
-	fmt.Fprintf(w, "# vsyscall= boot modes under QEMU\n\n")
+	fmt.Fprintf(w, "## vsyscall= boot modes\n\n")
 	var kernels []string
 	for _, r := range results {
 		if !slices.Contains(kernels, r.Kernel) {

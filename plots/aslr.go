@@ -382,6 +382,7 @@ func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 		measured += fmt.Sprintf(" (%d regions have none)", noInterval)
 	}
 	legend := []legendItem{{measured, bm}, {"kernel maximum (? = not known)", bk}}
+	legend = append(legend, estimatorMarks(p, regs)...)
 	if aboveItem != nil {
 		legend = append(legend, *aboveItem)
 	}
@@ -390,6 +391,46 @@ func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 	p.Y.Min, p.Y.Max = 0, math.Max(top*1.15, 4)
 	f.withLegend(legend, p)
 	return f
+}
+
+// estimatorMarks draws, over each region's bar, a mark per estimator of
+// package analysis's registry that estimates an entropy (not the upper
+// bounds, whose figure the bar already meets), at its figure: one shape
+// per estimator, in the registry's order, so that a new estimator appears
+// in the figure with no change here. Infinite figures (a collision
+// estimate with no equal pair) are not drawn.
+func estimatorMarks(p *plot.Plot, regs []runfile.Region) []legendItem {
+	shapes := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.TriangleGlyph{}, draw.SquareGlyph{}, draw.PlusGlyph{}, draw.CrossGlyph{}, draw.RingGlyph{}}
+	var items []legendItem
+	k := 0
+	for _, e := range analysis.Estimators() {
+		if e.Kind == runfile.EntropyUpperBound {
+			continue
+		}
+		var xy plotter.XYs
+		for i := range regs {
+			if x, ok := regs[i].Estimate(e.Name); ok && x.Bits >= 0 && regs[i].Distinct > 1 {
+				xy = append(xy, plotter.XY{X: float64(i) - 0.18, Y: x.Bits})
+			}
+		}
+		shape := shapes[k%len(shapes)]
+		k++
+		if len(xy) == 0 {
+			continue
+		}
+		sc, err := plotter.NewScatter(xy)
+		if err != nil {
+			continue
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Shape: shape, Radius: vg.Points(3.5), Color: color.Black}
+		p.Add(sc)
+		label := e.Label + " (" + string(e.Kind) + ")"
+		if strings.EqualFold(e.Label, string(e.Kind)) {
+			label = e.Label
+		}
+		items = append(items, legendItem{label, sc})
+	}
+	return items
 }
 
 // errorBars feeds plotter.NewYErrorBars: points with distances down and up.

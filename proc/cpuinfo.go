@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -14,33 +15,40 @@ import (
 var ErrMalformedCPUInfo = errors.New("malformed cpuinfo")
 
 // CPUInfo is what vbench needs from the first processor block of
-// /proc/cpuinfo.
+// /proc/cpuinfo. x86-64 writes vendor_id, model name, flags and bugs
+// (arch/x86/kernel/cpu/proc.c, show_cpuinfo); arm64 writes no vendor or
+// model name but the hwcaps as Features and the MIDR_EL1 fields as CPU
+// implementer, variant, part and revision (arch/arm64/kernel/cpuinfo.c,
+// c_show). A field the architecture does not write stays empty.
 type CPUInfo struct {
 	VendorID  string
 	ModelName string
 	Flags     []string
 	Bugs      []string
+
+	Features    []string // arm64 hwcaps
+	Implementer string   // arm64 MIDR_EL1 fields, as written ("0x41", "0x3", "0xd0c", "1")
+	Variant     string
+	Part        string
+	Revision    string
 }
 
-// HasFlag reports whether the CPU advertises flag (e.g. "rdtscp").
+// HasFlag reports whether the CPU advertises flag: an x86 flag ("rdtscp")
+// or an arm64 feature ("sb").
 func (c CPUInfo) HasFlag(flag string) bool {
-	for _, f := range c.Flags {
-		if f == flag {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(c.Flags, flag) || slices.Contains(c.Features, flag)
 }
 
 // ParseCPUInfo reads the first processor block of /proc/cpuinfo text.
 func ParseCPUInfo(r io.Reader) (CPUInfo, error) {
 	var c CPUInfo
+	seen := false // a key of the block was read
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		if strings.TrimSpace(line) == "" {
-			if c.ModelName != "" || len(c.Flags) > 0 {
+			if seen {
 				break // end of the first processor block
 			}
 			continue
@@ -50,6 +58,7 @@ func ParseCPUInfo(r io.Reader) (CPUInfo, error) {
 			continue
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		seen = true
 		switch k {
 		case "vendor_id":
 			c.VendorID = v
@@ -59,6 +68,16 @@ func ParseCPUInfo(r io.Reader) (CPUInfo, error) {
 			c.Flags = strings.Fields(v)
 		case "bugs":
 			c.Bugs = strings.Fields(v)
+		case "Features":
+			c.Features = strings.Fields(v)
+		case "CPU implementer":
+			c.Implementer = v
+		case "CPU variant":
+			c.Variant = v
+		case "CPU part":
+			c.Part = v
+		case "CPU revision":
+			c.Revision = v
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -39,3 +39,23 @@ func TestParseCPUInfoFirstBlockOnly(t *testing.T) {
 		t.Errorf("got %+v, want the first block", c)
 	}
 }
+
+// TestParseCPUInfoArm64: an arm64 guest's cpuinfo (QEMU's max CPU, Linux
+// 6.1) gives the MIDR_EL1 fields and the hwcaps of the first block.
+func TestParseCPUInfoArm64(t *testing.T) {
+	f, err := os.Open("testdata/cpuinfo-qemu-arm64-6.1.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := ParseCPUInfo(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Implementer != "0x00" || c.Variant != "0x0" || c.Part != "0x051" || c.Revision != "0" || c.ModelName != "" {
+		t.Errorf("MIDR fields %+v", c)
+	}
+	if !c.HasFlag("sb") || !c.HasFlag("asimd") || c.HasFlag("rdtscp") {
+		t.Errorf("features %v", c.Features)
+	}
+}

@@ -52,7 +52,8 @@ func ASLRTables(a *runfile.ASLR, env runfile.Env, wide bool) *ASLRView {
 	}
 	v.Pairs = pairTable(a)
 	if !wide {
-		v.Regions.Width, v.Pairs.Width = narrowWidth, narrowWidth
+		// No wider than the console's prose (100 columns off a terminal).
+		v.Regions.Width, v.Pairs.Width = min(narrowWidth, noteWidth), min(narrowWidth, noteWidth)
 	}
 	return v
 }
@@ -244,7 +245,7 @@ func (v *ASLRView) Text(w io.Writer) error {
 			ew.printf("  %s\n", wrapIndent(r, noteWidth-2, "    "))
 		}
 	}
-	ew.printf("\n%s:\n", strings.ToLower(pairsHead[:1])+pairsHead[1:])
+	ew.printf("\n%s\n", wrap(strings.ToLower(pairsHead[:1])+pairsHead[1:]+":", noteWidth))
 	if ew.err != nil {
 		return ew.err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strings"
 	"time"
 
 	"golang.org/x/perf/benchfmt"
@@ -57,7 +56,7 @@ func WriteBenchfmt(w io.Writer, run *runfile.Run) error {
 	for _, k := range benchEnvKeys {
 		// One line each, whatever the value holds: a label with a newline
 		// must not start a line benchstat reads.
-		if v := strings.Join(strings.Fields(env[k]), " "); v != "" {
+		if v := runfile.OneLine(env[k]); v != "" {
 			ew.printf("# %s: %s\n", k, v)
 		}
 	}

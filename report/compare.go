@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/perf/benchmath"
 
+	"github.com/vbench-dev/vbench/internal/console"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -104,14 +105,10 @@ func Labels(runs []*runfile.Run, given []string) []string {
 	return out
 }
 
-// Compare lines the runs up with DefaultConfig.
-func Compare(runs []*runfile.Run, labels []string) *Comparison {
-	return CompareWith(runs, labels, DefaultConfig)
-}
-
-// CompareWith lines the runs up: timing cells in the order they first
-// appear (first run first), ASLR regions, verify checks, environment.
-func CompareWith(runs []*runfile.Run, labels []string, cfg Config) *Comparison {
+// Compare lines the runs up (cfg: DefaultConfig unless a caller wants
+// another): timing cells in the order they first appear (first run
+// first), ASLR regions, verify checks, environment.
+func Compare(runs []*runfile.Run, labels []string, cfg Config) *Comparison {
 	c := &Comparison{Runs: runs, Labels: Labels(runs, labels), Config: cfg, Tests: make([]int, len(runs))}
 	index := map[string]int{}
 	var untimed []string
@@ -505,24 +502,7 @@ func (c *Comparison) noneToCompare(have []int, what string) string {
 func wrap(s string, width int) string { return wrapIndent(s, width, "") }
 
 // wrapIndent is wrap with every line after the first indented.
-func wrapIndent(s string, width int, indent string) string {
-	var b strings.Builder
-	n := 0
-	for i, word := range strings.Fields(s) {
-		if i > 0 {
-			if n+1+len(word) > width {
-				b.WriteString("\n" + indent)
-				n = len(indent)
-			} else {
-				b.WriteString(" ")
-				n++
-			}
-		}
-		b.WriteString(word)
-		n += len(word)
-	}
-	return b.String()
-}
+func wrapIndent(s string, width int, indent string) string { return console.Wrap(s, width, indent) }
 
 func cells(n int) string {
 	if n == 1 {

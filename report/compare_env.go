@@ -180,7 +180,7 @@ func (c *Comparison) writeEnv(w io.Writer, md bool) {
 	if len(c.Env) == 0 {
 		line := "environment: no difference in the facts that can move a cost (PTI, mitigations, clocksource, vsyscall mode, kernel, CPU, virtualization, TSC flags, ASLR sysctls)."
 		if !md {
-			line = wrap(line, 100)
+			line = wrap(line, noteWidth)
 		}
 		fmt.Fprintln(w, line)
 		fmt.Fprintln(w)
@@ -196,7 +196,7 @@ func (c *Comparison) writeEnv(w io.Writer, md bool) {
 			line = "- " + mdEscape(line) // the list marker is ours, not the run's text
 		} else {
 			line = "- " + line
-			line = wrapIndent(line, 100, "  ")
+			line = wrapIndent(line, noteWidth, "  ")
 		}
 		fmt.Fprintln(w, line)
 	}

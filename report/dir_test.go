@@ -115,7 +115,7 @@ func TestWriteFailureLeavesDirAsItWas(t *testing.T) {
 	dir := oldReport(t, parent)
 	before := snapshot(t, dir)
 	failAfter(t, 3, boom, nil)
-	if _, err := Write(dir, []*runfile.Run{r}, nil); !errors.Is(err, boom) {
+	if _, err := Write(context.Background(), dir, []*runfile.Run{r}, Options{}); !errors.Is(err, boom) {
 		t.Fatalf("Write: %v, want the figure's error", err)
 	}
 	if after := snapshot(t, dir); !maps.Equal(before, after) {
@@ -124,7 +124,7 @@ func TestWriteFailureLeavesDirAsItWas(t *testing.T) {
 	entriesAre(t, parent, "rep")
 
 	parent = t.TempDir()
-	if _, err := Write(filepath.Join(parent, "new"), []*runfile.Run{r}, nil); !errors.Is(err, boom) {
+	if _, err := Write(context.Background(), filepath.Join(parent, "new"), []*runfile.Run{r}, Options{}); !errors.Is(err, boom) {
 		t.Fatalf("Write: %v, want the figure's error", err)
 	}
 	entriesAre(t, parent)
@@ -139,8 +139,8 @@ func TestWriteCancelledLeavesDirAsItWas(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	failAfter(t, 2, nil, cancel)
-	if _, err := WriteContext(ctx, dir, []*runfile.Run{loadFixture(t, "host")}, Options{}); !errors.Is(err, context.Canceled) {
-		t.Fatalf("WriteContext: %v, want context.Canceled", err)
+	if _, err := Write(ctx, dir, []*runfile.Run{loadFixture(t, "host")}, Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Write: %v, want context.Canceled", err)
 	}
 	if after := snapshot(t, dir); !maps.Equal(before, after) {
 		t.Errorf("the directory changed when cancelled:\nbefore %q\nafter  %q", slices.Sorted(maps.Keys(before)), slices.Sorted(maps.Keys(after)))
@@ -162,7 +162,7 @@ func TestWriteReplacesAndKeeps(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		path, err := Write(filepath.Join(parent, name), []*runfile.Run{loadFixture(t, "host")}, nil)
+		path, err := Write(context.Background(), filepath.Join(parent, name), []*runfile.Run{loadFixture(t, "host")}, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -101,7 +101,7 @@ func EnvMarkdown(w io.Writer, r *runfile.Run) {
 func EnvText(w io.Writer, r *runfile.Run) error {
 	ew := &errWriter{w: w}
 	for _, f := range EnvFields(r) {
-		ew.printf("%-22s %s\n", f.Key+":", oneLine(f.Value))
+		ew.printf("%-22s %s\n", f.Key+":", runfile.OneLine(f.Value))
 	}
 	return ew.err
 }

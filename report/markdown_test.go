@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -88,7 +89,7 @@ func TestHostileTextStaysText(t *testing.T) {
 		{"one run", []*runfile.Run{r}, nil},
 		{"two runs, labels given", []*runfile.Run{r, two}, []string{inject, inject}},
 	} {
-		path, err := Write(filepath.Join(t.TempDir(), "out"), tt.runs, tt.labels)
+		path, err := Write(context.Background(), filepath.Join(t.TempDir(), "out"), tt.runs, Options{Labels: tt.labels})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -101,26 +101,16 @@ type Options struct {
 	Formats []string
 }
 
-// Write renders the runs into dir as PNG figures and report.md; it returns
-// the path of report.md. Labels name the runs (nil: Labels' defaults).
-func Write(dir string, runs []*runfile.Run, labels []string) (string, error) {
-	return WriteWith(dir, runs, Options{Labels: labels})
-}
-
-// WriteWith renders the runs into dir: each run's figures, the comparison
+// Write renders the runs into dir: each run's figures, the comparison
 // figure when there are several runs, and report.md. A figure with nothing
 // to draw (plots.Figure.Empty) is not written: report.md says why instead.
 // It returns the path of report.md. dir gets the whole report or, on any
 // error, stays as it was (ReplaceDir): the report is written in a new
 // directory beside it, put in its place once complete; files dir already
-// held that the report does not write are kept.
-func WriteWith(dir string, runs []*runfile.Run, opt Options) (string, error) {
-	return WriteContext(context.Background(), dir, runs, opt)
-}
-
-// WriteContext is WriteWith, stopping between figures once ctx is done
-// (Ctrl-C): it then returns ctx's error and leaves dir as it was.
-func WriteContext(ctx context.Context, dir string, runs []*runfile.Run, opt Options) (string, error) {
+// held that the report does not write are kept. Write stops between
+// figures once ctx is done (Ctrl-C): it then returns ctx's error and
+// leaves dir as it was.
+func Write(ctx context.Context, dir string, runs []*runfile.Run, opt Options) (string, error) {
 	if len(runs) == 0 {
 		return "", fmt.Errorf("no runs to report on")
 	}
@@ -152,7 +142,7 @@ func writeInto(ctx context.Context, dir string, runs []*runfile.Run, opt Options
 	var cmp *Comparison
 	var cmpFig *plots.Figure
 	if len(runs) > 1 {
-		cmp = Compare(runs, labels)
+		cmp = Compare(runs, labels, DefaultConfig)
 		cmpFig = plots.Compare(runs, labels, cmp.Verdict)
 		if err := saveFigure(cmpFig, dir, formats); err != nil {
 			return err
@@ -270,6 +260,7 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 			VerifyTable(v).Markdown(w)
 		}
 	}
+	lifecycleMarkdown(w, r, h)
 	fmt.Fprintf(w, "\n%s# ASLR: how well hidden is the vDSO\n\n", h)
 	if r.ASLR == nil {
 		fmt.Fprintf(w, "No ASLR results in this run.\n")

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"image"
 	"image/color"
@@ -126,7 +127,7 @@ func listDir(t *testing.T, dir string) []string {
 func TestReportOneRun(t *testing.T) {
 	r := loadFixture(t, "host")
 	dir := filepath.Join(t.TempDir(), "out")
-	path, err := WriteWith(dir, []*runfile.Run{r}, Options{Formats: []string{plots.PNG, plots.SVG}})
+	path, err := Write(context.Background(), dir, []*runfile.Run{r}, Options{Formats: []string{plots.PNG, plots.SVG}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +164,7 @@ func TestReportOneRun(t *testing.T) {
 func TestReportNoEmptyFigures(t *testing.T) {
 	r := loadFixture(t, "xonly")
 	dir := t.TempDir()
-	path, err := Write(dir, []*runfile.Run{r}, nil)
+	path, err := Write(context.Background(), dir, []*runfile.Run{r}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func TestReportThreeRuns(t *testing.T) {
 	runs := fixtures(t)
 	labels := []string{"emulate", "xonly", "none"}
 	dir := t.TempDir()
-	path, err := Write(dir, runs, labels)
+	path, err := Write(context.Background(), dir, runs, Options{Labels: labels})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,13 +206,13 @@ func TestReportThreeRuns(t *testing.T) {
 			t.Errorf("report.md does not show %s", name)
 		}
 	}
-	cf := plots.Compare(runs, labels, Compare(runs, labels).Verdict)
+	cf := plots.Compare(runs, labels, Compare(runs, labels, DefaultConfig).Verdict)
 	w, h := cf.Pixels()
 	checkPNG(t, filepath.Join(dir, "compare.png"), w, h)
 }
 
 func TestCompareText(t *testing.T) {
-	c := Compare(fixtures(t), []string{"emulate", "xonly", "none"})
+	c := Compare(fixtures(t), []string{"emulate", "xonly", "none"}, DefaultConfig)
 	var b bytes.Buffer
 	if err := c.WriteText(&b); err != nil {
 		t.Fatal(err)
@@ -264,7 +265,7 @@ func TestCompareMismatched(t *testing.T) {
 	runs := fixtures(t)
 	runs[0] = withoutCell(runs[0], "Getcpu/path=vdso")
 	runs[2].Schema = runfile.SchemaVersion + 1 // as if read by a tolerant reader
-	c := Compare(runs, []string{"emulate", "xonly", "none"})
+	c := Compare(runs, []string{"emulate", "xonly", "none"}, DefaultConfig)
 	notes := strings.Join(c.Notes, "\n")
 	for _, want := range []string{
 		"schema versions differ: emulate has schema 1, none has 2",
@@ -310,7 +311,7 @@ func scaled(r *runfile.Run, name string, k float64) *runfile.Run {
 func TestCompareSignificance(t *testing.T) {
 	host := loadFixture(t, "host")
 	// A run against itself: nothing differs, whatever the treatment.
-	self := Compare([]*runfile.Run{host, host}, nil)
+	self := Compare([]*runfile.Run{host, host}, nil, DefaultConfig)
 	if after, unc := self.Flagged(1); after != 0 || unc != 0 {
 		t.Errorf("a run against itself: %d cells flagged (%d before correction)", after, unc)
 	}
@@ -319,7 +320,7 @@ func TestCompareSignificance(t *testing.T) {
 	}
 	// One cell 1.5x slower: the only one found, its ratio shown.
 	const cell = "Gettimeofday/path=syscall"
-	c := Compare([]*runfile.Run{host, scaled(host, cell, 1.5)}, nil)
+	c := Compare([]*runfile.Run{host, scaled(host, cell, 1.5)}, nil, DefaultConfig)
 	if after, _ := c.Flagged(1); after != 1 {
 		t.Errorf("one cell changed: %d flagged", after)
 	}
@@ -337,10 +338,10 @@ func TestCompareSignificance(t *testing.T) {
 		}
 	}
 	small := []*runfile.Run{tight, scaled(tight, cell, 1.02)}
-	if r := row(t, Compare(small, nil), cell); r.Significant[1] || !strings.HasPrefix(r.Vs[1], "~ (1.02x, p=") {
+	if r := row(t, Compare(small, nil, DefaultConfig), cell); r.Significant[1] || !strings.HasPrefix(r.Vs[1], "~ (1.02x, p=") {
 		t.Errorf("%s 2%% slower, 5%% threshold: %q", cell, r.Vs[1])
 	}
-	if r := row(t, CompareWith(small, nil, Config{MinChange: -1}), cell); !r.Significant[1] {
+	if r := row(t, Compare(small, nil, Config{MinChange: -1}), cell); !r.Significant[1] {
 		t.Errorf("%s 2%% slower, no threshold: %q", cell, r.Vs[1])
 	}
 	// Holm: adjusted p-values are at least the raw ones and keep their order.
@@ -360,12 +361,12 @@ func TestCompareSignificance(t *testing.T) {
 // the Holm correction: the comparison says so rather than look reassuring.
 func TestCompareSaysWhenItCannotFind(t *testing.T) {
 	runs := fixtures(t)
-	c := Compare(runs[:2], []string{"emulate", "xonly"})
+	c := Compare(runs[:2], []string{"emulate", "xonly"}, DefaultConfig)
 	if !strings.Contains(strings.Join(c.Notes, "\n"), "no cell can show a difference") {
 		t.Errorf("6+6 samples: notes do not say the test has no power:\n%s", strings.Join(c.Notes, "\n"))
 	}
 	host := loadFixture(t, "host")
-	if strings.Contains(strings.Join(Compare([]*runfile.Run{host, host}, nil).Notes, "\n"), "no cell can show") {
+	if strings.Contains(strings.Join(Compare([]*runfile.Run{host, host}, nil, DefaultConfig).Notes, "\n"), "no cell can show") {
 		t.Error("10+10 samples can pass the correction, but the note says not")
 	}
 }
@@ -375,7 +376,7 @@ func TestCompareSaysWhenItCannotFind(t *testing.T) {
 func TestCompareASLR(t *testing.T) {
 	static, norand := loadFixture(t, "aslr-static"), loadFixture(t, "aslr-norandomize")
 	host := loadFixture(t, "host")
-	c := Compare([]*runfile.Run{host, static, norand}, []string{"host", "static", "norandomize"})
+	c := Compare([]*runfile.Run{host, static, norand}, []string{"host", "static", "norandomize"}, DefaultConfig)
 	notes := strings.Join(c.Notes, "\n")
 	if strings.Contains(notes, "missing from some runs") || !strings.Contains(notes, "no timing results in static, norandomize") {
 		t.Errorf("ASLR-only runs in the timing comparison:\n%s", notes)
@@ -396,7 +397,7 @@ func TestCompareASLR(t *testing.T) {
 		_ = n
 	}
 	// Two runs with intervals: randomized against ADDR_NO_RANDOMIZE.
-	c = Compare([]*runfile.Run{static, norand}, nil)
+	c = Compare([]*runfile.Run{static, norand}, nil, DefaultConfig)
 	if len(c.Timed) != 0 || len(c.Rows) != 0 {
 		t.Errorf("timing rows from ASLR-only runs: %d", len(c.Rows))
 	}
@@ -414,7 +415,7 @@ func TestCompareASLR(t *testing.T) {
 		}
 	}
 	// A run against itself: no region differs.
-	for _, r := range Compare([]*runfile.Run{static, static}, nil).ASLR {
+	for _, r := range Compare([]*runfile.Run{static, static}, nil, DefaultConfig).ASLR {
 		if r.Significant[1] {
 			t.Errorf("%s differs from itself: %q", r.Region, r.Vs[1])
 		}
@@ -430,7 +431,7 @@ func TestCompareASLR(t *testing.T) {
 		}
 	}
 	minRun.ASLR = &a
-	for _, r := range Compare([]*runfile.Run{static, &minRun}, nil).ASLR {
+	for _, r := range Compare([]*runfile.Run{static, &minRun}, nil, DefaultConfig).ASLR {
 		if r.Regions[1].Rule == runfile.RuleMin && (r.Significant[1] || !strings.HasPrefix(r.Vs[1], "not comparable")) {
 			t.Errorf("%s: min-entropy against collision entropy: %q", r.Region, r.Vs[1])
 		}
@@ -448,7 +449,7 @@ func TestCompareASLR(t *testing.T) {
 // run's value as the run file has it.
 func TestCompareEnv(t *testing.T) {
 	host, guest := loadFixture(t, "host"), loadFixture(t, "xonly")
-	c := Compare([]*runfile.Run{host, guest}, []string{"host", "guest"})
+	c := Compare([]*runfile.Run{host, guest}, []string{"host", "guest"}, DefaultConfig)
 	got := map[string]EnvDiff{}
 	for _, d := range c.Env {
 		got[d.Fact] = d
@@ -484,7 +485,7 @@ func TestCompareEnv(t *testing.T) {
 			}
 		}
 	}
-	if len(Compare([]*runfile.Run{host, host}, nil).Env) != 0 {
+	if len(Compare([]*runfile.Run{host, host}, nil, DefaultConfig).Env) != 0 {
 		t.Error("a run against itself has environment differences")
 	}
 }
@@ -492,7 +493,7 @@ func TestCompareEnv(t *testing.T) {
 // Verify: the checks whose status is not the same everywhere, and only those.
 func TestCompareVerify(t *testing.T) {
 	runs := fixtures(t)
-	c := Compare(runs, []string{"emulate", "xonly", "none"})
+	c := Compare(runs, []string{"emulate", "xonly", "none"}, DefaultConfig)
 	if len(c.Verify) == 0 {
 		t.Fatal("none against emulate: no check changed status")
 	}
@@ -505,7 +506,7 @@ func TestCompareVerify(t *testing.T) {
 			t.Errorf("%s listed, but its status is the same in every run", row.Name)
 		}
 	}
-	if len(Compare(runs[:1:1], nil).Verify) != 0 {
+	if len(Compare(runs[:1:1], nil, DefaultConfig).Verify) != 0 {
 		t.Error("one run: checks listed as changed")
 	}
 }
@@ -532,7 +533,7 @@ func TestReportPartialRuns(t *testing.T) {
 	onlyBench.ASLR = nil
 	for name, run := range map[string]*runfile.Run{"aslr": &onlyASLR, "bench": &onlyBench} {
 		dir := t.TempDir()
-		path, err := Write(dir, []*runfile.Run{run}, nil)
+		path, err := Write(context.Background(), dir, []*runfile.Run{run}, Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

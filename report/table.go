@@ -4,8 +4,11 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/vbench-dev/vbench/internal/console"
 )
 
 // One table, three writers. Every table vbench shows (the bench cells, the
@@ -85,9 +88,23 @@ func cols(heads ...string) []Col {
 	return out
 }
 
-// noteWidth is where Text wraps the notes of a table narrower than that;
-// notes of a wider table wrap at its width.
-const noteWidth = 100
+// noteWidth is where Text wraps the notes of a table narrower than that
+// (notes of a wider table wrap at its width), and where the other prose of
+// the text writers wraps: 100 columns, or the terminal's width once the
+// command has called SetConsole.
+var noteWidth = console.DefaultWidth
+
+// asciiText is true where the locale's character set is not UTF-8: Text
+// then writes "+/-" for "±" (console.ASCII) before it aligns the columns.
+var asciiText = false
+
+// SetConsole sets, once at start-up and before any output, the width
+// prose wraps at (console.Width of standard output) and whether only ASCII
+// may be written (not console.UTF8). Markdown and CSV are not affected.
+func SetConsole(width int, ascii bool) { noteWidth, asciiText = width, ascii }
+
+// ProseWidth is the width prose is wrapped at (SetConsole).
+func ProseWidth() int { return noteWidth }
 
 // cell is row[i], or "" past the row's end.
 func cell(row []string, i int) string {
@@ -103,6 +120,9 @@ func cell(row []string, i int) string {
 // characters, whichever is wider, but not beyond a Width above 100.
 func (t *Table) Text(w io.Writer) error {
 	t = t.shown()
+	if asciiText {
+		t = t.ascii()
+	}
 	ew := &errWriter{w: w}
 	width := make([]int, len(t.Cols))
 	for i, c := range t.Cols {
@@ -233,6 +253,27 @@ func (t *Table) CSV(w io.Writer) error {
 	return cw.Error()
 }
 
+// ascii is the table with console.ASCII applied to every string.
+func (t *Table) ascii() *Table {
+	c := *t
+	c.Cols = slices.Clone(t.Cols)
+	for i := range c.Cols {
+		c.Cols[i].Head = console.ASCII(c.Cols[i].Head)
+	}
+	c.Rows = make([][]string, len(t.Rows))
+	for i, r := range t.Rows {
+		c.Rows[i] = make([]string, len(r))
+		for j, v := range r {
+			c.Rows[i][j] = console.ASCII(v)
+		}
+	}
+	c.Notes = make([]string, len(t.Notes))
+	for i, n := range t.Notes {
+		c.Notes[i] = console.ASCII(n)
+	}
+	return &c
+}
+
 // shown is the table without its Data columns: what Text and Markdown
 // lay out.
 func (t *Table) shown() *Table {
@@ -305,5 +346,3 @@ func dash[T ~string](s T) string {
 	}
 	return string(s)
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -94,7 +94,7 @@ func sameTable(t *testing.T, name string, tb *Table) {
 			}
 		}
 		for _, c := range r {
-			if c != "" && !strings.Contains(oneLine(rows[i]), oneLine(c)) {
+			if c != "" && !strings.Contains(runfile.OneLine(rows[i]), runfile.OneLine(c)) {
 				t.Errorf("%s: text row %d lacks %q: %q", name, i, c, rows[i])
 			}
 		}

@@ -25,7 +25,7 @@ func VerifyTable(v *runfile.Verify) *Table {
 		return slices.Index(runfile.Statuses, all[i].Status) < slices.Index(runfile.Statuses, all[j].Status)
 	})
 	for _, c := range all {
-		t.Rows = append(t.Rows, []string{strings.ToUpper(string(c.Status)), c.Label(), oneLine(c.Detail)})
+		t.Rows = append(t.Rows, []string{strings.ToUpper(string(c.Status)), c.Label(), runfile.OneLine(c.Detail)})
 	}
 	for _, ci := range v.Contexts {
 		if ci.Unavailable != "" {

@@ -15,6 +15,10 @@ type Boot struct {
 	// Errors are the parts of the study that failed inside the guest, one
 	// line each, e.g. "bench: ..."; the other parts still ran.
 	Errors []string `json:"errors,omitempty"`
+	// Layout is the kernel's special mappings in the guest's own
+	// /proc/self/maps, in address order (Mapping); empty in runs made
+	// before it was recorded.
+	Layout []Mapping `json:"layout,omitempty"`
 }
 
 // VsyscallObserved is the three facts that tell the vsyscall modes apart.

@@ -50,6 +50,8 @@ type Run struct {
 	Bench  *Bench  `json:"bench,omitempty"`
 	Verify *Verify `json:"verify,omitempty"`
 	ASLR   *ASLR   `json:"aslr,omitempty"`
+	// Lifecycle is the vDSO lifecycle part (lifecycle.go).
+	Lifecycle *Lifecycle `json:"lifecycle,omitempty"`
 	// Boot is set on runs made inside a `vbench bootmodes` guest.
 	Boot *Boot `json:"boot,omitempty"`
 	// Errors are the parts of the study that failed in `vbench run`, one
@@ -248,3 +250,8 @@ func article(s string) string {
 	}
 	return "a " + s
 }
+
+// OneLine is s with every run of white space, newlines included, made one
+// space and none at either end: what a field or a cell that holds one line
+// holds (Run.Errors, a check's detail in a table, a bench.txt comment).
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

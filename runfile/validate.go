@@ -213,6 +213,9 @@ func (v *validator) run(r *Run) {
 	if r.Boot != nil {
 		v.boot("boot", r.Boot)
 	}
+	if r.Lifecycle != nil {
+		v.lifecycle("lifecycle", r.Lifecycle)
+	}
 	v.texts("errors", r.Errors, MaxText)
 }
 
@@ -455,4 +458,16 @@ func (v *validator) boot(p string, b *Boot) {
 	v.text(p+".observed.read_probe", b.Observed.ReadProbe, MaxText)
 	v.text(p+".observed.call_probe", b.Observed.CallProbe, MaxText)
 	v.texts(p+".errors", b.Errors, MaxText)
+	v.count(p+".layout", len(b.Layout), MaxPoints)
+	for j, m := range b.Layout {
+		q := idx(p+".layout", j)
+		v.text(q+".name", m.Name, MaxText)
+		v.text(q+".perms", m.Perms, MaxText)
+		if m.Start+m.Size < m.Start {
+			v.failf(q+".size", "%d: past the end of the address space", m.Size)
+		}
+		if j > 0 && m.Start < b.Layout[j-1].Start {
+			v.failf(q+".start", "%#x: below the mapping before it (want address order)", m.Start)
+		}
+	}
 }

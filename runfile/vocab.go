@@ -378,11 +378,14 @@ const (
 	PartVsyscall Part = "vsyscall" // the vsyscall page's mode, confirmed in child processes
 	PartBench    Part = "bench"
 	PartVerify   Part = "verify"
-	PartASLR     Part = "aslr"
+	// PartLifecycle maps, moves and unmaps the vDSO in child processes
+	// (package probes/lifecycle).
+	PartLifecycle Part = "lifecycle"
+	PartASLR      Part = "aslr"
 )
 
 // Parts lists every part in the order they run.
-var Parts = []Part{PartVsyscall, PartBench, PartVerify, PartASLR}
+var Parts = []Part{PartVsyscall, PartBench, PartVerify, PartLifecycle, PartASLR}
 
 // Known reports whether p is one of Parts.
 func (p Part) Known() bool { return slices.Contains(Parts, p) }

@@ -8,6 +8,9 @@ import (
 	"github.com/vbench-dev/vbench/runfile"
 )
 
+// SkipASLR as ASLR.Samples skips the ASLR part.
+const SkipASLR = -1
+
 // ErrBadConfig is wrapped by the error for a field of Config itself out of
 // bounds; the parts' own errors wrap their packages' sentinels.
 var ErrBadConfig = errors.New("bad study configuration")
@@ -17,7 +20,8 @@ var ErrBadConfig = errors.New("bad study configuration")
 // "ASLR.Samples", "Parts"): the configuration of each part that runs is
 // validated by that part's package, as given (a zero Count is an error
 // here, though probes.Bench would fill it in), and an ASLR part with
-// Samples 0 is a part that does not run.
+// Samples SkipASLR is a part that does not run (Samples 0 samples until
+// every region is measured, within ASLRBudget).
 func (cfg Config) Validate() error {
 	for _, p := range cfg.Parts {
 		if !p.Known() {
@@ -40,7 +44,7 @@ func (cfg Config) Validate() error {
 			return field.In("Bench", err) // verify runs on the bench's CPU
 		}
 	}
-	if cfg.runs(runfile.PartASLR) && cfg.ASLR.Samples != 0 {
+	if cfg.runs(runfile.PartASLR) && cfg.ASLR.Samples != SkipASLR {
 		if err := cfg.ASLR.Validate(); err != nil {
 			return field.In("ASLR", err)
 		}

@@ -1,6 +1,7 @@
 // Package study runs vbench's study, the sequence of parts that makes one
 // result file: find the doors, time every call (bench), check that the doors
-// agree (verify), and sample the address-space layout (aslr).
+// agree (verify), map, move and unmap the vDSO (lifecycle), and sample the
+// address-space layout (aslr).
 //
 // It is the one orchestrator: `vbench run` on a host and /init in a
 // bootmodes guest both call Run, and differ only in their Config. The doors
@@ -22,6 +23,7 @@ import (
 
 	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/probes/lifecycle"
 	"github.com/vbench-dev/vbench/probes/verify"
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -39,6 +41,8 @@ type Config struct {
 	BenchBudget time.Duration
 
 	VerifyBrief bool
+
+	Lifecycle lifecycle.Config
 
 	ASLR aslr.Config
 	// ASLRBudget, if positive, ends sampling after this long: the part then
@@ -63,7 +67,7 @@ func (c Config) runs(part runfile.Part) bool {
 // the doors it used, so a guest can report what it saw of the vsyscall page.
 func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
 	fail := func(part runfile.Part, err error) {
-		msg := oneLine(err.Error())
+		msg := runfile.OneLine(err.Error())
 		if !strings.HasPrefix(msg, string(part)) { // most errors already name their part
 			msg = string(part) + ": " + msg
 		}
@@ -118,8 +122,24 @@ func Run(ctx context.Context, cfg Config, r *runfile.Run) *probes.Doors {
 		}
 	}
 
-	if cfg.runs(runfile.PartASLR) && cfg.ASLR.Samples > 0 && ctx.Err() == nil {
-		actx, cancel := withBudget(ctx, cfg.ASLRBudget)
+	if cfg.runs(runfile.PartLifecycle) && ctx.Err() == nil {
+		if err := guard(func() error {
+			r.Lifecycle = lifecycle.Run(cfg.Lifecycle)
+			return nil
+		}); err != nil {
+			fail(runfile.PartLifecycle, err)
+		}
+	}
+
+	if cfg.runs(runfile.PartASLR) && cfg.ASLR.Samples != SkipASLR && ctx.Err() == nil {
+		budget := cfg.ASLRBudget
+		if cfg.ASLR.Samples == 0 && budget > 0 {
+			// Sampling until narrow ends at its own budget, and says so;
+			// the context's, a little later, only bounds the ceilings.
+			cfg.ASLR.Budget = budget
+			budget += 2 * aslr.DefaultCeiling
+		}
+		actx, cancel := withBudget(ctx, budget)
 		err := guard(func() error {
 			a, err := aslr.Study(actx, cfg.ASLR, progress(runfile.PartASLR, "samples"))
 			if a != nil && a.Interrupted && ctx.Err() == nil {
@@ -161,5 +181,3 @@ func guard(part func() error) (err error) {
 	}()
 	return part()
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+
+	"github.com/vbench-dev/vbench/proc"
 )
 
 // What differs per machine architecture: which CPU flags matter to timing,
@@ -62,47 +64,6 @@ func FlagsFor(machine string) []string {
 	return nil
 }
 
-// armCPU is what vbench reads of an arm64 /proc/cpuinfo's first processor
-// block (arch/arm64/kernel/cpuinfo.c, c_show): no vendor or model name,
-// but the MIDR_EL1 fields and the hwcaps.
-type armCPU struct {
-	implementer, variant, part, revision string
-	features                             []string
-}
-
-// parseARMCPUInfo reads the first processor block of an arm64
-// /proc/cpuinfo.
-func parseARMCPUInfo(text string) armCPU {
-	var c armCPU
-	seen := false
-	for _, line := range strings.Split(text, "\n") {
-		if strings.TrimSpace(line) == "" {
-			if seen {
-				break
-			}
-			continue
-		}
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		switch k {
-		case "Features":
-			c.features, seen = strings.Fields(v), true
-		case "CPU implementer":
-			c.implementer, seen = v, true
-		case "CPU variant":
-			c.variant = v
-		case "CPU part":
-			c.part = v
-		case "CPU revision":
-			c.revision = v
-		}
-	}
-	return c
-}
-
 // armImplementers names the MIDR_EL1 implementer codes of Arm's list
 // (Arm ARM, "MIDR_EL1, Main ID Register") that Linux machines carry.
 var armImplementers = map[string]string{
@@ -112,31 +73,23 @@ var armImplementers = map[string]string{
 	"0x51": "Qualcomm", "0x61": "Apple", "0x6d": "Microsoft", "0xc0": "Ampere",
 }
 
-// vendor is the implementer code and, when known, its name: "0x41 (Arm)".
-func (c armCPU) vendor() string {
-	if n, ok := armImplementers[strings.ToLower(c.implementer)]; ok {
-		return c.implementer + " (" + n + ")"
+// armVendor is an arm64 CPU's implementer code and, when known, its name:
+// "0x41 (Arm)".
+func armVendor(c proc.CPUInfo) string {
+	if n, ok := armImplementers[strings.ToLower(c.Implementer)]; ok {
+		return c.Implementer + " (" + n + ")"
 	}
-	return c.implementer
+	return c.Implementer
 }
 
 // model is the part number with Arm's rNpM variant and revision, e.g.
 // "part 0xd0c r3p1"; "" when the block has no part.
-func (c armCPU) model() string {
-	if c.part == "" {
+func armModel(c proc.CPUInfo) string {
+	if c.Part == "" {
 		return ""
 	}
 	var v, r int
-	fmt.Sscanf(c.variant, "0x%x", &v)
-	fmt.Sscanf(c.revision, "%d", &r)
-	return fmt.Sprintf("part %s r%dp%d", c.part, v, r)
-}
-
-func (c armCPU) has(f string) bool {
-	for _, x := range c.features {
-		if x == f {
-			return true
-		}
-	}
-	return false
+	fmt.Sscanf(c.Variant, "0x%x", &v)
+	fmt.Sscanf(c.Revision, "%d", &r)
+	return fmt.Sprintf("part %s r%dp%d", c.Part, v, r)
 }

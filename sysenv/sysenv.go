@@ -116,20 +116,13 @@ func (m Machine) Collect() runfile.Env {
 	if s, err := readLine(filepath.Join(cs, "available_clocksource")); err == nil {
 		e.AvailableClocksources = strings.Fields(s)
 	}
-	if isARM64(e.Machine) {
-		if b, err := os.ReadFile(m.Proc.Path("cpuinfo")); err != nil {
-			miss("cpuinfo", err)
-		} else {
-			c := parseARMCPUInfo(string(b))
-			e.CPUModel, e.CPUVendor = c.model(), c.vendor()
-			for _, f := range ARM64Flags {
-				e.CPUFlags[f] = c.has(f)
-			}
-		}
-	} else if ci, err := m.Proc.CPUInfo(); err != nil {
+	if ci, err := m.Proc.CPUInfo(); err != nil {
 		miss("cpuinfo", err)
 	} else {
 		e.CPUModel, e.CPUVendor = ci.ModelName, ci.VendorID
+		if isARM64(e.Machine) {
+			e.CPUModel, e.CPUVendor = armModel(ci), armVendor(ci)
+		}
 		for _, f := range FlagsFor(e.Machine) {
 			e.CPUFlags[f] = ci.HasFlag(f)
 		}

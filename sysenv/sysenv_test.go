@@ -123,9 +123,9 @@ func TestFlagsFor(t *testing.T) {
 	if !slices.Equal(FlagsFor("x86_64"), TimingFlags) || !slices.Equal(FlagsFor("aarch64"), ARM64Flags) || FlagsFor("riscv64") != nil {
 		t.Errorf("x86_64 %v, aarch64 %v, riscv64 %v", FlagsFor("x86_64"), FlagsFor("aarch64"), FlagsFor("riscv64"))
 	}
-	c := parseARMCPUInfo("processor\t: 0\nFeatures\t: fp sb\nCPU implementer\t: 0x41\nCPU variant\t: 0x3\nCPU part\t: 0xd0c\nCPU revision\t: 1\n\nprocessor\t: 1\nFeatures\t: fp\nCPU implementer\t: 0x51\n")
-	if c.vendor() != "0x41 (Arm)" || c.model() != "part 0xd0c r3p1" || !c.has("sb") {
-		t.Errorf("first block: vendor %q model %q features %v", c.vendor(), c.model(), c.features)
+	c, err := proc.ParseCPUInfo(strings.NewReader("processor\t: 0\nFeatures\t: fp sb\nCPU implementer\t: 0x41\nCPU variant\t: 0x3\nCPU part\t: 0xd0c\nCPU revision\t: 1\n\nprocessor\t: 1\nFeatures\t: fp\nCPU implementer\t: 0x51\n"))
+	if err != nil || armVendor(c) != "0x41 (Arm)" || armModel(c) != "part 0xd0c r3p1" || !c.HasFlag("sb") {
+		t.Errorf("first block: vendor %q model %q features %v, %v", armVendor(c), armModel(c), c.Features, err)
 	}
 }
 

@@ -382,30 +382,158 @@ func EstimateRegions(c *Columns) []runfile.Region {
 }
 
 // Analyze fills res.Regions, res.Pairs and res.Vsyscall from the samples.
+//
+// Regions that move together (present in the same samples, one offset
+// between them in every one, as the vDSO, vvar, the executable and the
+// mmap base do since Linux 6.9) have the same values but for that offset:
+// one column is sorted, and the others' sorted values are that column
+// shifted (class, below), which orders them alike unless a value wraps
+// around 2^64 (then the column is sorted). Pairs likewise: the
+// differences of (x, y) and of (x', y'), x' moving with x and y' with y,
+// differ by one offset. Each estimate is then computed from the values
+// themselves, exactly as if sorted anew; at 6.18's layout 12 columns are
+// sorted instead of 36.
 func Analyze(c *Columns, res *runfile.ASLR) {
 	scratch := make([]uint64, 0, c.n)
 	buf := make([]uint64, c.n) // the radix sort's other half
 	counts := make([]int32, 0, c.n)
-	for r := range NRegions {
-		if c.have&(1<<r) == 0 {
+	rep, off := c.classes()
+
+	// Regions, class by class.
+	var regs [NRegions]*runfile.Region
+	for r0 := range NRegions {
+		if c.have&(1<<r0) == 0 || rep[r0] != r0 {
 			continue
 		}
-		vals := c.AppendPresent(r, scratch[:0])
-		res.Regions = append(res.Regions, estimate(Regions[r], distOf(vals, counts, buf)))
+		d := distOf(c.AppendPresent(r0, scratch[:0]), counts, buf)
+		g := estimate(Regions[r0], d)
+		regs[r0] = &g
+		at := off[r0]
+		for r := r0 + 1; r < NRegions; r++ {
+			if c.have&(1<<r) == 0 || rep[r] != r0 {
+				continue
+			}
+			if !shift(d.vals, off[r]-at) {
+				d = c.sortedRegion(r, scratch, counts, buf)
+			}
+			at = off[r]
+			g := estimate(Regions[r], d)
+			regs[r] = &g
+		}
+	}
+	for r := range NRegions {
+		if regs[r] != nil {
+			res.Regions = append(res.Regions, *regs[r])
+		}
+	}
+
+	// Pairs, grouped by the classes of their two regions.
+	var pairs [NRegions][NRegions]*runfile.Pair
+	for x := range NRegions {
+		for y := x + 1; y < NRegions; y++ {
+			if c.have&(1<<x) == 0 || c.have&(1<<y) == 0 || pairs[x][y] != nil {
+				continue
+			}
+			d := c.sortedDiffs(x, y, scratch, counts, buf)
+			p := pairOf(x, y, d, res.Regions)
+			pairs[x][y] = &p
+			at := off[y] - off[x]
+			for x2 := x; x2 < NRegions; x2++ {
+				for y2 := x2 + 1; y2 < NRegions; y2++ {
+					if pairs[x2][y2] != nil || rep[x2] != rep[x] || rep[y2] != rep[y] || c.have&(1<<x2) == 0 || c.have&(1<<y2) == 0 {
+						continue
+					}
+					if !shift(d.vals, off[y2]-off[x2]-at) {
+						d = c.sortedDiffs(x2, y2, scratch, counts, buf)
+					}
+					at = off[y2] - off[x2]
+					p := pairOf(x2, y2, d, res.Regions)
+					pairs[x2][y2] = &p
+				}
+			}
+		}
 	}
 	for x := range NRegions {
 		for y := x + 1; y < NRegions; y++ {
-			if c.have&(1<<x) == 0 || c.have&(1<<y) == 0 {
-				continue
-			}
-			var p runfile.Pair
-			p, scratch = pairResult(x, y, c, res.Regions, scratch, buf, counts)
-			if p.DistinctDiffs > 0 {
-				res.Pairs = append(res.Pairs, p)
+			if p := pairs[x][y]; p != nil && p.DistinctDiffs > 0 {
+				res.Pairs = append(res.Pairs, *p)
 			}
 		}
 	}
 	res.Vsyscall = c.vs.result(c.n)
+}
+
+// classes finds the regions that move together: rep[r] is the first
+// region r moves with (itself if none), off[r] = base[r] - base[rep[r]] in
+// every sample. Moving together means present in the same samples, at
+// least one, with one offset in all of them.
+func (c *Columns) classes() (rep [NRegions]int, off [NRegions]uint64) {
+	for r := range NRegions {
+		rep[r] = r
+		if c.have&(1<<r) == 0 {
+			continue
+		}
+		if k := c.col[r]; k.kind == colAlias { // present with it, one offset: known already
+			rep[r], off[r] = rep[k.alias], off[k.alias]+k.off
+			continue
+		}
+	next:
+		for r0 := range r {
+			if rep[r0] != r0 || c.have&(1<<r0) == 0 {
+				continue
+			}
+			both, first := false, uint64(0)
+			for i := range c.n {
+				m := c.mask(i)
+				pr, p0 := m&(1<<r) != 0, m&(1<<r0) != 0
+				if pr != p0 {
+					continue next
+				}
+				if !pr {
+					continue
+				}
+				d := c.get(r, i) - c.get(r0, i)
+				if !both {
+					both, first = true, d
+				} else if d != first {
+					continue next
+				}
+			}
+			if both {
+				rep[r], off[r] = r0, first
+				break
+			}
+		}
+	}
+	return rep, off
+}
+
+// shift adds delta (mod 2^64) to sorted values, and reports whether they
+// are still sorted: false when one wrapped around 2^64 (the values are
+// then unchanged, to be sorted anew).
+func shift(vals []uint64, delta uint64) bool {
+	if delta == 0 || len(vals) == 0 {
+		return true
+	}
+	lo, hi := vals[0], vals[len(vals)-1]
+	if lo+delta < lo != (hi+delta < hi) { // some wrap, some do not
+		return false
+	}
+	for i := range vals {
+		vals[i] += delta
+	}
+	return true
+}
+
+// sortedRegion is region r's values sorted, in scratch.
+func (c *Columns) sortedRegion(r int, scratch []uint64, counts []int32, buf []uint64) dist {
+	return distOf(c.AppendPresent(r, scratch[:0]), counts, buf)
+}
+
+// sortedDiffs is b - a + diffBias, over the samples with both, sorted in
+// scratch.
+func (c *Columns) sortedDiffs(a, b int, scratch []uint64, counts []int32, buf []uint64) dist {
+	return distOf(c.appendDiffs(a, b, diffBias, scratch[:0]), counts, buf)
 }
 
 // vsyscallAcc follows the [vsyscall] page across samples.
@@ -466,4 +594,15 @@ func pairByName(res *runfile.ASLR, a, b string) *runfile.Pair {
 		}
 	}
 	return nil
+}
+
+// Sample is sample i as it was added (its [vsyscall] page aside).
+func (c *Columns) Sample(i int) Sample {
+	s := Sample{Present: c.mask(i)}
+	for r := range NRegions {
+		if s.Has(r) {
+			s.Base[r] = c.get(r, i)
+		}
+	}
+	return s
 }

@@ -79,7 +79,40 @@ var ErrCSV = errors.New("bad samples CSV")
 // Regions without a column are left out of the result. Errors name the
 // line and wrap ErrCSV.
 func FromCSV(r io.Reader, name string) (*runfile.ASLR, error) {
-	sc := bufio.NewScanner(r)
+	res, _, err := ReadCSV(r, name)
+	return res, err
+}
+
+// CSVRead says what ReadCSV left out.
+type CSVRead struct {
+	// CutLine, if not 0, is the number of the last line, left out because
+	// no newline ended it: a file a killed or interrupted run was
+	// streaming to (CSVWriter ends every line with one).
+	CutLine int
+	CutText string // its first characters
+}
+
+// endReader remembers the last byte read.
+type endReader struct {
+	r    io.Reader
+	last byte
+}
+
+func (e *endReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if n > 0 {
+		e.last = p[n-1]
+	}
+	return n, err
+}
+
+// ReadCSV is FromCSV, saying also what it left out: a last line without
+// a newline is taken as cut short and left out, whether or not it parses
+// (a hex address cut short parses as another address).
+func ReadCSV(r io.Reader, name string) (*runfile.ASLR, CSVRead, error) {
+	var info CSVRead
+	er := &endReader{r: r, last: '\n'}
+	sc := bufio.NewScanner(er)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	line := 0
 	next := func() (string, bool) {
@@ -94,11 +127,10 @@ func FromCSV(r io.Reader, name string) (*runfile.ASLR, error) {
 	head, ok := next()
 	if !ok {
 		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCSV, err)
+			return nil, info, fmt.Errorf("%w: %v", ErrCSV, err)
 		}
-		return nil, fmt.Errorf("%w: empty file, no header", ErrCSV)
+		return nil, info, fmt.Errorf("%w: empty file, no header", ErrCSV)
 	}
-	const colSample, colVsyscall = -1, -2
 	var cols []int // region index, colSample or colVsyscall
 	var have uint16
 	for _, h := range strings.Split(head, ",") {
@@ -112,53 +144,73 @@ func FromCSV(r io.Reader, name string) (*runfile.ASLR, error) {
 			cols = append(cols, i)
 			have |= 1 << i
 		case i >= 0:
-			return nil, fmt.Errorf("%w: line %d: column %q twice", ErrCSV, line, h)
+			return nil, info, fmt.Errorf("%w: line %d: column %q twice", ErrCSV, line, h)
 		default:
-			return nil, fmt.Errorf("%w: line %d: unknown column %q (want sample, vsyscall or a region: %s)", ErrCSV, line, h, strings.Join(Regions, ", "))
+			return nil, info, fmt.Errorf("%w: line %d: unknown column %q (want sample, vsyscall or a region: %s)", ErrCSV, line, h, strings.Join(Regions, ", "))
 		}
 	}
 	if have == 0 {
-		return nil, fmt.Errorf("%w: line %d: no region column in the header", ErrCSV, line)
+		return nil, info, fmt.Errorf("%w: line %d: no region column in the header", ErrCSV, line)
 	}
 	agg := NewColumns(0, have)
 	vsCol := slices.Contains(cols, colVsyscall)
-	for {
-		t, ok := next()
-		if !ok {
+	// One line of lookahead: the last line is the one next() has nothing
+	// after, and by then er.last is the file's last byte.
+	pend, ok := next()
+	pendLine := line
+	for ok {
+		t, more := next()
+		if !more && er.last != '\n' {
+			info.CutLine, info.CutText = pendLine, pend[:min(len(pend), 40)]
 			break
 		}
-		fields := strings.Split(t, ",")
-		if len(fields) != len(cols) {
-			return nil, fmt.Errorf("%w: line %d: %d fields, the header has %d", ErrCSV, line, len(fields), len(cols))
+		if err := addCSVLine(agg, cols, pend, pendLine); err != nil {
+			return nil, info, err
 		}
-		var s Sample
-		for j, f := range fields {
-			f = strings.TrimSpace(f)
-			if cols[j] == colSample || f == "" {
-				continue
-			}
-			v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(f, "0x"), "0X"), 16, 64)
-			if err != nil {
-				return nil, fmt.Errorf("%w: line %d: column %d: %q is not a hex address", ErrCSV, line, j+1, f)
-			}
-			if cols[j] == colVsyscall {
-				s.Vsyscall, s.VsyscallPerms = v, "perms not in the CSV"
-				continue
-			}
-			s.Set(cols[j], v)
-		}
-		agg.Add(&s)
+		pend, pendLine, ok = t, line, more
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: line %d: %v", ErrCSV, line+1, err)
+		return nil, info, fmt.Errorf("%w: line %d: %v", ErrCSV, line+1, err)
 	}
 	if agg.n == 0 {
-		return nil, fmt.Errorf("%w: no samples after the header", ErrCSV)
+		if info.CutLine != 0 {
+			return nil, info, fmt.Errorf("%w: no samples after the header (line %d, cut short, left out)", ErrCSV, info.CutLine)
+		}
+		return nil, info, fmt.Errorf("%w: no samples after the header", ErrCSV)
 	}
 	res := &runfile.ASLR{Target: "samples from " + name, Samples: agg.n, Requested: agg.n}
 	Analyze(agg, res)
 	if !vsCol {
 		res.Vsyscall = nil
 	}
-	return res, nil
+	return res, info, nil
+}
+
+// The columns of a CSV header, besides regions.
+const colSample, colVsyscall = -1, -2
+
+// addCSVLine parses line number n, t, into agg.
+func addCSVLine(agg *Columns, cols []int, t string, n int) error {
+	fields := strings.Split(t, ",")
+	if len(fields) != len(cols) {
+		return fmt.Errorf("%w: line %d: %d fields, the header has %d", ErrCSV, n, len(fields), len(cols))
+	}
+	var s Sample
+	for j, f := range fields {
+		f = strings.TrimSpace(f)
+		if cols[j] == colSample || f == "" {
+			continue
+		}
+		v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(f, "0x"), "0X"), 16, 64)
+		if err != nil {
+			return fmt.Errorf("%w: line %d: column %d: %q is not a hex address", ErrCSV, n, j+1, f)
+		}
+		if cols[j] == colVsyscall {
+			s.Vsyscall, s.VsyscallPerms = v, "perms not in the CSV"
+			continue
+		}
+		s.Set(cols[j], v)
+	}
+	agg.Add(&s)
+	return nil
 }

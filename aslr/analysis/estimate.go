@@ -105,7 +105,8 @@ type Stats struct {
 	BitCount    [64]int
 	VaryingBits int
 
-	prior []runfile.Estimate
+	prior   []runfile.Estimate
+	profile [][2]int // count, values seen that often
 }
 
 // Prior is the estimate of an estimator earlier in the registry; it
@@ -123,18 +124,39 @@ func (s *Stats) Prior(name string) runfile.Estimate {
 // Profile calls f once per distinct count k > 0 with the number of values
 // seen exactly k times (the frequencies of frequencies), k ascending.
 func (s *Stats) Profile(f func(k int, values int)) {
+	if s.profile == nil {
+		s.profile = s.makeProfile()
+	}
+	for _, c := range s.profile {
+		f(c[0], c[1])
+	}
+}
+
+func (s *Stats) makeProfile() [][2]int {
+	var small [256]int // most counts are small: no map operation for them
 	m := map[int32]int{}
 	for _, c := range s.Counts {
-		m[c]++
+		if c < int32(len(small)) {
+			small[c]++
+		} else {
+			m[c]++
+		}
+	}
+	for k, v := range small {
+		if v > 0 {
+			m[int32(k)] = v
+		}
 	}
 	ks := make([]int, 0, len(m))
 	for k := range m {
 		ks = append(ks, int(k))
 	}
 	sortInts(ks)
+	out := make([][2]int, 0, len(ks))
 	for _, k := range ks {
-		f(k, m[int32(k)])
+		out = append(out, [2]int{k, m[int32(k)]})
 	}
+	return out
 }
 
 // stats makes one pass over d: the lattice, the top count, the collision

@@ -107,14 +107,15 @@ func rangeBits(s *Stats) runfile.Estimate {
 	return runfile.Estimate{Bits: b, Lo: b, Hi: hi}
 }
 
-// plugInShannon is -sum (c/n) log2 (c/n); it claims no interval.
+// plugInShannon is -sum (c/n) log2 (c/n), summed over the profile (one
+// logarithm per distinct count, not per value); it claims no interval.
 func plugInShannon(s *Stats) runfile.Estimate {
 	nf := float64(s.N)
 	h := 0.0
-	for _, c := range s.Counts {
-		p := float64(c) / nf
-		h -= p * math.Log2(p)
-	}
+	s.Profile(func(k, values int) {
+		p := float64(k) / nf
+		h -= float64(values) * p * math.Log2(p)
+	})
 	return runfile.Estimate{Bits: math.Max(h, 0), Lo: 0, Hi: -1}
 }
 

@@ -11,35 +11,35 @@ import (
 // the region estimators (min, max, range) apply to differences.
 const diffBias = 1 << 63
 
-// pairResult relates regions a and b (indexes into regionNames) from their
-// columns: every difference is kept (a sorted column, no cap), so a relation
-// is found at any sample count. scratch, buf and counts are reused buffers.
-func pairResult(a, b int, col *Columns, regs []runfile.Region, scratch, buf []uint64, counts []int32) (runfile.Pair, []uint64) {
+// pairOf relates regions a and b (indexes into Regions) from the sorted
+// histogram d of their differences b - a + diffBias: every difference is
+// kept (a sorted column, no cap), so a relation is found at any sample
+// count.
+func pairOf(a, b int, d dist, regs []runfile.Region) runfile.Pair {
 	A, B := Regions[a], Regions[b]
 	r := runfile.Pair{A: A, B: B}
-	diffs := col.appendDiffs(a, b, diffBias, scratch[:0])
-	if len(diffs) == 0 {
-		return r, diffs
+	if d.n == 0 {
+		return r
 	}
-	d := estimate(B+"-"+A, distOf(diffs, counts, buf))
-	r.DistinctDiffs = d.Distinct
-	r.MinDiff, r.MaxDiff = int64(d.Min-diffBias), int64(d.Max-diffBias)
-	r.DiffBits = d.Effective
-	if d.Distinct == 1 {
+	e := estimate(B+"-"+A, d)
+	r.DistinctDiffs = e.Distinct
+	r.MinDiff, r.MaxDiff = int64(e.Min-diffBias), int64(e.Max-diffBias)
+	r.DiffBits = e.Effective
+	if e.Distinct == 1 {
 		r.Offset = r.MinDiff
 	}
 	// H(B|A) = H(B-A | A) <= H(B-A), and <= H(B); equal to H(B-A) when
 	// B-A is independent of A (an offset added to A), to H(B) when B is
 	// independent of A.
 	rb := regionOf(regs, B)
-	r.OwnBits, r.OwnLo, r.OwnHi, r.OwnFrom = d.Effective, d.EffectiveLo, d.EffectiveHi, "difference"
-	if rb != nil && rb.Effective < d.Effective {
+	r.OwnBits, r.OwnLo, r.OwnHi, r.OwnFrom = e.Effective, e.EffectiveLo, e.EffectiveHi, "difference"
+	if rb != nil && rb.Effective < e.Effective {
 		r.OwnBits, r.OwnLo, r.OwnHi, r.OwnFrom = rb.Effective, rb.EffectiveLo, rb.EffectiveHi, "b"
 	}
 	if ra := regionOf(regs, A); ra != nil && rb != nil && ra.Distinct > 1 && rb.Distinct > 1 {
-		r.Related = d.Distinct == 1 || d.EffectiveHi < math.Min(ra.EffectiveLo, rb.EffectiveLo)
+		r.Related = e.Distinct == 1 || e.EffectiveHi < math.Min(ra.EffectiveLo, rb.EffectiveLo)
 	}
-	return r, diffs
+	return r
 }
 
 func regionOf(regs []runfile.Region, name string) *runfile.Region {

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/vbench-dev/vbench/aslr"
 	"github.com/vbench-dev/vbench/aslr/analysis"
+	"github.com/vbench-dev/vbench/internal/console"
 	"github.com/vbench-dev/vbench/internal/progress"
+	"github.com/vbench-dev/vbench/limits"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/sysenv"
@@ -58,7 +62,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	method := fs.String("method", "", "`METHOD`: chain (the default for the built-in target), spawn, ptrace (the default for --target), or both (chain and spawn, compared)")
 	target := fs.String("target", "", "program `PATH` to spawn (default: a tiny static-PIE ELF vbench builds in memory)")
 	noRand := fs.Bool("no-randomize", false, "spawn with personality ADDR_NO_RANDOMIZE (as 'setarch -R'): the control run")
-	csvOut := fs.String("samples-csv", "", "stream the raw samples as CSV to `FILE` (renamed into place at the end; '-': standard output)")
+	csvOut := fs.String("samples-csv", "", "stream the raw samples as CSV to `FILE` (written as FILE.partial, renamed at the end: a killed run leaves that, which --from-csv reads; '-': standard output)")
 	jsonOut := jsonFlag(fs, "environment and estimators")
 	metricsOut := metricsFlag(fs)
 	label := labelFlag(fs)
@@ -130,6 +134,11 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	if m == "both" {
 		return aslrBoth(cfg, stdout, stderr, *quiet)
 	}
+	if note, err := checkASLRMemory("aslr", &cfg); err != nil {
+		return err
+	} else if note != "" {
+		fmt.Fprintf(infoWriter(stderr, *quiet), "aslr: %s\n", note)
+	}
 
 	// Ctrl-C or SIGTERM: stop sampling, estimate and write what was
 	// gathered, marked interrupted, then exit 130 or 143.
@@ -137,17 +146,26 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	defer ctx.stop()
 	run := runfile.New(sysenv.Collect())
 	run.Label = *label
-	bar := progress.New(infoWriter(stderr, *quiet), "aslr", "samples", max(cfg.Samples, aslr.DefaultMaxSamples*boolInt(cfg.Samples == 0)))
+	bar := progress.New(infoWriter(stderr, *quiet), "aslr", "samples", max(cfg.Samples, maxSamples(cfg)*boolInt(cfg.Samples == 0)))
+	// Under a cgroup memory limit, spawning is paced to what the kernel
+	// frees (memPacer), and the unpaced ceiling is not measured.
+	sctx, scancel := context.WithCancel(ctx)
+	defer scancel()
+	pacer := newMemPacer(scancel)
+	if pacer != nil && pacer.m.Max < ceilingMemory && cfg.Ceiling > 0 {
+		cfg.Ceiling = 0
+		fmt.Fprintf(infoWriter(stderr, *quiet), "aslr: ceiling not measured: under the cgroup's %s memory limit, spawning at full speed would leave more kernel memory pending than it allows\n", limits.MiB(pacer.m.Max))
+	}
 	var res *runfile.ASLR
 	study := func(csv io.Writer) error {
 		cfg.CSV = csv
 		var err error
-		res, err = aslr.Study(ctx, cfg, func(done, _ int) { bar.Set(done) })
+		res, err = aslr.Study(sctx, cfg, func(done, _ int) { bar.Set(done); pacer.pace() })
 		return err
 	}
 	var err error
 	if *csvOut != "" {
-		err = writeOut(*csvOut, stdout, study)
+		err = writeStream(*csvOut, stdout, study)
 	} else {
 		err = study(nil)
 	}
@@ -157,6 +175,10 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("aslr: %v", err)
 	case err != nil:
 		return failedf("aslr: %v", err)
+	}
+	if pacer != nil && pacer.Stopped != "" && res != nil && ctx.Err() == nil {
+		// Stopped for memory, not by the user: say so, not "interrupted".
+		res.Interrupted = false
 	}
 	run.ASLR = res
 	run.Finished = time.Now().UTC()
@@ -173,6 +195,12 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	if err := writeAslr(out, run.Env, res, *wide); err != nil {
 		return err
 	}
+	if m := pacer.Summary(); m != "" {
+		fmt.Fprintln(out, m)
+	}
+	if pacer != nil && pacer.Stopped != "" {
+		return failedf("aslr: %d of %d samples: %s", res.Samples, cfg.Samples, pacer.Stopped)
+	}
 	return ctx.interrupted("aslr")
 }
 
@@ -184,7 +212,7 @@ func aslrFromCSV(path, jsonOut, label string, wide bool, stdout, out io.Writer) 
 		return usageErrorf("aslr: --from-csv: %v", err)
 	}
 	defer f.Close()
-	res, err := analysis.FromCSV(f, path)
+	res, info, err := analysis.ReadCSV(f, path)
 	if err != nil {
 		return usageErrorf("aslr: --from-csv %s: %v", path, err)
 	}
@@ -198,6 +226,9 @@ func aslrFromCSV(path, jsonOut, label string, wide bool, stdout, out io.Writer) 
 		}
 	}
 	fmt.Fprintf(out, "re-estimated from %s (the kernel it came from is not recorded there: no kernel maxima)\n", path)
+	if info.CutLine != 0 {
+		fmt.Fprintf(out, "line %d (%q...) has no newline at the end: cut short by a run that was stopped while writing, left out\n", info.CutLine, info.CutText)
+	}
 	return writeAslr(out, runfile.Env{}, res, wide)
 }
 
@@ -205,25 +236,32 @@ func aslrFromCSV(path, jsonOut, label string, wide bool, stdout, out io.Writer) 
 // (report.ASLRTables: regions, the pairs that move together, rules,
 // conclusions), narrow unless wide.
 func writeAslr(w io.Writer, env runfile.Env, a *runfile.ASLR, wide bool) error {
-	fmt.Fprintf(w, "target %s, %s: %d samples in %.2fs, %.0f samples/s (%d workers)\n", a.Target, aslrMode(a), a.Samples,
+	// Prose, wrapped at the console's width (report.ProseWidth).
+	// A line's leading spaces are kept, its further lines indented by two more.
+	say := func(format string, args ...any) {
+		line := fmt.Sprintf(format, args...)
+		lead := line[:len(line)-len(strings.TrimLeft(line, " "))]
+		fmt.Fprintln(w, lead+console.Wrap(line, report.ProseWidth()-len(lead), lead+"  "))
+	}
+	say("target %s, %s: %d samples in %.2fs, %.0f samples/s (%d workers)", a.Target, aslrMode(a), a.Samples,
 		a.Duration.Seconds(), a.Rate, a.Workers)
 	if a.Stalled > 0 || a.Continued > 0 {
-		fmt.Fprintf(w, "  the rate leaves out %.2fs in which no sample arrived (vbench stopped or suspended; %d SIGCONT received)\n", a.Stalled.Seconds(), a.Continued)
+		say("  the rate leaves out %.2fs in which no sample arrived (vbench stopped or suspended; %d SIGCONT received)", a.Stalled.Seconds(), a.Continued)
 	}
 	if m := aslr.MethodWords(a); m != "" {
-		fmt.Fprintf(w, "method: %s\n", m)
+		say("method: %s", m)
 	}
 	for _, l := range aslr.CeilingLines(a) {
-		fmt.Fprintln(w, l)
+		say("%s", l)
 	}
 	for _, l := range aslr.NarrowLines(a) {
-		fmt.Fprintln(w, l)
+		say("%s", l)
 	}
 	if a.InheritedNoRandomize {
-		fmt.Fprintln(w, "NOT RANDOMIZED: vbench runs with the ADDR_NO_RANDOMIZE personality (as under 'setarch -R'), inherited by every spawn: the figures below measure no ASLR")
+		say("NOT RANDOMIZED: vbench runs with the ADDR_NO_RANDOMIZE personality (as under 'setarch -R'), inherited by every spawn: the figures below measure no ASLR")
 	}
 	if a.Interrupted {
-		fmt.Fprintf(w, "INTERRUPTED after %d of %d samples\n", a.Samples, a.Requested)
+		say("INTERRUPTED after %d of %d samples", a.Samples, a.Requested)
 	}
 	fmt.Fprintln(w)
 	return report.ASLRTables(a, env, wide).Text(w)

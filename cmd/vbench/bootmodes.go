@@ -2,22 +2,19 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/vbench-dev/vbench/bootlab"
-	"github.com/vbench-dev/vbench/internal/atomicfile"
+	"github.com/vbench-dev/vbench/internal/field"
+	"github.com/vbench-dev/vbench/proc"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -30,18 +27,35 @@ const bootmodesExamples = `  vbench bootmodes --kernel /boot/vmlinuz-$(uname -r)
   vbench bootmodes --kernel vmlinuz-6.1.0-50-cloud-amd64 --kernel vmlinuz-6.12.57+deb12-cloud-amd64
   vbench bootmodes --kernel vmlinuz --modes emulate,xonly,none,vdso=0 --out results/bootmodes
   vbench bootmodes --kernel vmlinuz --modes none --append "VBENCH_PARTS=vsyscall,verify" --timeout 60s
+  .ci/fetch-kernel 6.1 6.12 6.16 6.19 7.0 7.3 6.1/arm64 6.12/arm64 6.16/arm64 6.19/arm64 7.0/arm64 7.3/arm64
+  vbench bootmodes --timeline --init vbench-arm64 --out results/timeline
+  vbench bootmodes --timeline --series 6.1,7.3 --parallel 2
 
 vbench must be a static binary to run as the guest's /init:
   CGO_ENABLED=0 go build ./cmd/vbench
 
-Each kernel boots once in each mode, one at a time, with "console=ttyS0
-vsyscall=MODE panic=-1 quiet" (+ --append); the guest runs the study
-(vsyscall probe, a short bench, verify, 20 s of ASLR sampling), sends its
-run back on the serial console and powers off.
-Results: OUT/KERNEL/MODE/run.json and console.log, OUT/bootmodes.md (a
-kernels x modes table of what each guest saw, boot times, and the ASLR
-figures per kernel), and the comparison and full report of the runs
-under OUT/report.
+Each kernel boots once in each mode with "console=ttyS0 vsyscall=MODE
+panic=-1 quiet" (+ --append), up to --parallel guests at a time; the guest
+runs the study (vsyscall probe, a short bench, verify, and ASLR sampling
+sized to the vDSO's interval: about 2,900 samples on arm64, 6,000 on
+x86-64, at most 20 s), sends its run back on the serial console and powers
+off.
+
+--timeline boots each kernel once in its default mode (no vsyscall=
+argument) and opens bootmodes.md with the timeline: per architecture, one
+row per kernel in version order (vsyscall default, the [vvar],
+[vvar_vclock] and [vdso] mappings, where the vDSO sits and its effective
+bits, getrandom in the vDSO, boot time), a cell that differs from the row
+above in bold, and timeline.png. Without --kernel it takes one kernel per
+--series (default 6.1,6.12,6.16,6.19,7.0,7.3) for each architecture there
+is a vbench for (this one's, and each --init's) from .ci/fetch-kernel's
+cache ($VBENCH_CACHE, else $XDG_CACHE_HOME/vbench, else ~/.cache/vbench).
+
+Results: OUT/KERNEL/MODE/run.json and console.log, OUT/bootmodes.md (the
+timeline, a kernels x modes table of what each guest saw, boot times, and
+the ASLR figures per kernel), and the comparison and full report of the
+runs under OUT/report. A boot that times out is a row saying so with its
+console's last line; the others go on.
 
 --accel auto (the default) uses KVM only if a test boot of the kernel
 prints under it within 10 s (a nested VM may have /dev/kvm and still abort
@@ -50,22 +64,21 @@ bootmodes.md and run.json. $VBENCH_QEMU_ACCEL sets the default. Under TCG
 QEMU emulates the CPU: timings from such a guest are not real-hardware
 numbers. A KVM boot silent for 20 s is given up.
 Guest knobs for --append: VBENCH_PARTS=vsyscall,bench,verify,aslr (default all),
-VBENCH_ASLR_SAMPLES=N (a count instead of 20 s of sampling),
+VBENCH_ASLR_SAMPLES=N (a count instead of the sized one),
 VBENCH_ASLR_METHOD=self-report (guests sample through ptrace by default).
 
 ` + outRule
 
-// kvmSilent is how long a KVM boot may stay silent before it is given up:
-// under KVM the guest's /init prints within a few seconds of QEMU starting.
-const kvmSilent = 20 * time.Second
-
 func runBootmodes(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bootmodes", "vbench bootmodes --kernel VMLINUZ [flags]", bootmodesExamples, stdout)
+	fs := newFlags("bootmodes", "vbench bootmodes --kernel VMLINUZ... | --timeline [flags]", bootmodesExamples, stdout)
 	kernelFlags := fs.StringArray("kernel", nil, "kernel image (bzImage) to boot, e.g. /boot/vmlinuz-...; repeat for several kernels")
-	modesFlag := fs.String("modes", "emulate,xonly,none", "comma-separated vsyscall= modes; an entry with '=' (e.g. vdso=0) is a boot argument used as is")
+	timeline := fs.Bool("timeline", false, "boot each kernel once in its default vsyscall mode and open bootmodes.md with the timeline table (without --kernel: one kernel per --series and architecture from .ci/fetch-kernel's cache)")
+	series := fs.StringSlice("series", bootlab.TimelineSeries, "the kernel series a --timeline without --kernel boots")
+	modesFlag := fs.String("modes", bootlab.DefaultModes, "comma-separated vsyscall= modes; an entry with '=' (e.g. vdso=0) is a boot argument used as is")
 	appendArgs := fs.String("append", "", "extra kernel command line for every boot")
 	out := fs.String("out", "", "output `DIR` (default results/bootmodes-TIME/)")
-	timeout := fs.Duration("timeout", 120*time.Second, "kill a boot that has not powered off after this long")
+	timeout := fs.Duration("timeout", bootlab.DefaultTimeout, "kill a boot that has not powered off after this long")
+	parallel := fs.Int("parallel", 0, "guests to run at once (0: one per CPU, as memory allows)")
 	qemu := fs.String("qemu", "", "QEMU binary (name on PATH or path; default qemu-system-x86_64 or qemu-system-aarch64 by the kernel's architecture)")
 	inits := fs.StringArray("init", nil, "static vbench to run as /init, for kernels of its architecture (default: this vbench for its own); repeat for several")
 	defAccel := os.Getenv(bootlab.EnvAccelChoice)
@@ -81,220 +94,152 @@ func runBootmodes(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("bootmodes: unexpected argument %q (see 'vbench bootmodes --help')", fs.Arg(0))
 	}
-	if len(*kernelFlags) == 0 {
-		return usageErrorf("bootmodes: --kernel is required (a vmlinuz, e.g. /boot/vmlinuz-$(uname -r))")
-	}
-	kernels, err := bootlab.ParseKernels(*kernelFlags)
-	if err != nil {
-		return usageErrorf("bootmodes: --kernel: %v", err)
-	}
-	modes, err := bootlab.ParseModes(*modesFlag)
-	if err != nil {
-		return usageErrorf("bootmodes: --modes: %v", err)
-	}
-	if *timeout <= 0 {
-		return usageErrorf("bootmodes: --timeout must be positive")
-	}
-	switch *accel {
-	case bootlab.AccelAuto, bootlab.AccelKVM, bootlab.AccelTCG:
-	default:
-		return usageErrorf("bootmodes: --accel %q (valid: auto, kvm, tcg)", *accel)
-	}
-	// Everything each architecture needs is checked before anything boots:
-	// its QEMU and its /init.
-	archs, err := prepareArchs(kernels, *qemu, *inits)
-	if err != nil {
-		return err
+	if len(*kernelFlags) == 0 && !*timeline {
+		return usageErrorf("bootmodes: --kernel is required (a vmlinuz, e.g. /boot/vmlinuz-$(uname -r)), or --timeline")
 	}
 	if *out == "" {
 		*out = defaultOut("bootmodes", time.Now())
 	}
-	if err := atomicfile.CheckDir(*out); err != nil {
-		return usageErrorf("bootmodes: --out %v", err)
+	self, _ := os.Executable()
+	lab := bootlab.Lab{Kernels: *kernelFlags, Modes: *modesFlag, Timeline: *timeline, Append: *appendArgs,
+		Timeout: *timeout, QEMU: *qemu, Inits: *inits, SelfInit: self, Accel: *accel, Parallel: *parallel, Out: *out}
+	if lab.Parallel == 0 {
+		avail, _ := proc.Live.MemAvailable()
+		lab.Parallel = bootlab.DefaultParallel(runtime.NumCPU(), avail, bootlab.GuestMemoryMB)
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return failedf("bootmodes: %v", err)
-	}
-	if n, err := bootlab.RemoveStaleInitramfs(*out); err != nil {
-		return failedf("bootmodes: %v", err)
-	} else if n > 0 {
-		fmt.Fprintf(infoWriter(stderr, *quiet), "vbench: removed %d initramfs file(s) a killed run left in %s\n", n, *out)
-	}
-	// SIGTERM too: QEMU is then killed and the temporary initramfs removed.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	accels := map[string]bootlab.Accel{}
-	for _, a := range archs {
-		cfg := bootlab.Config{QEMU: a.qemu, Kernel: a.kernel.Path, Arch: a.kernel.Arch, Timeout: *timeout}
-		// Decided once per architecture for every boot of the run: KVM only
-		// if a guest really prints under it here (a nested VM may have
-		// /dev/kvm and still abort QEMU, or start it and never run the
-		// guest), and only for the host's own architecture.
-		acc, err := bootlab.ChooseAccel(ctx, *accel, cfg, 0)
+	if *timeline && len(*kernelFlags) == 0 {
+		ks, err := timelineKernels(*series, *inits)
 		if err != nil {
-			if ctx.Err() != nil {
-				return failedf("bootmodes: interrupted")
-			}
-			return failedf("bootmodes: %v", err)
-		}
-		fmt.Fprintf(infoWriter(stderr, *quiet), "vbench: accel for %s kernels: %s: %s\n", a.kernel.Arch.Name, acc.Name, acc.Reason)
-		accels[a.kernel.Arch.Name] = acc
-		a.initrd, err = bootlab.BuildInitramfs(*out, a.init)
-		if err != nil {
-			return failedf("bootmodes: building the initramfs: %v", err)
-		}
-		defer os.Remove(a.initrd)
-	}
-
-	nboots := 0
-	for _, k := range kernels {
-		nboots += len(bootlab.ModesFor(k.Arch, modes))
-	}
-	fmt.Fprintf(stdout, "booting %d kernel(s), %d boot(s), one at a time, timeout %s each\n", len(kernels), nboots, *timeout)
-
-	var (
-		results []bootlab.Result
-		runs    []*runfile.Run
-		failed  []string
-	)
-	for _, k := range kernels {
-		a := archs[k.Arch.Name]
-		acc := accels[k.Arch.Name]
-		cfg := bootlab.Config{QEMU: a.qemu, Kernel: k.Path, Arch: k.Arch, Initramfs: a.initrd,
-			Accel: acc.Name, AccelReason: acc.Reason, Append: *appendArgs, Timeout: *timeout}
-		if acc.Name == bootlab.AccelKVM {
-			cfg.Silent = kvmSilent
-		}
-		if *console {
-			cfg.Console = escapeWriter{stderr}
-		}
-		for _, m := range bootlab.ModesFor(k.Arch, modes) {
-			fmt.Fprintf(stdout, "\n== %s, %s (%s)\n", k.Name, m.Name, m.Arg)
-			res := bootlab.Boot(ctx, cfg, m)
-			results = append(results, res)
-			dir := filepath.Join(*out, k.Dir(), m.Dir())
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return failedf("bootmodes: %v", err)
-			}
-			if err := atomicfile.WriteBytes(filepath.Join(dir, "console.log"), res.Console); err != nil {
-				return failedf("bootmodes: %v", err)
-			}
-			if res.Run != nil {
-				if len(kernels) > 1 {
-					// Labels must tell the kernels apart in the comparison.
-					res.Run.Label = k.Name + " " + res.Run.Label
-				}
-				p := filepath.Join(dir, "run.json")
-				if err := res.Run.WriteFile(p); err != nil {
-					return failedf("bootmodes: %v", err)
-				}
-				runs = append(runs, res.Run)
-			}
-			printBoot(stdout, res, dir)
-			if res.Err != nil {
-				failed = append(failed, k.Name+"/"+m.Name)
-			}
-			if ctx.Err() != nil {
-				return failedf("bootmodes: interrupted")
-			}
-		}
-	}
-
-	fmt.Fprintln(stdout)
-	printBootSummary(stdout, results)
-	if slices.ContainsFunc(results, func(r bootlab.Result) bool { return r.Run != nil && r.Run.Boot.Accel != bootlab.AccelKVM }) {
-		fmt.Fprintf(stdout, "\nnote: %s\n", bootlab.TCGNote)
-	}
-
-	var summary bytes.Buffer
-	bootlab.WriteSummaryMarkdown(&summary, accels, results)
-	bootlab.WriteASLRMarkdown(&summary, results)
-	var compareErr error
-	if len(runs) >= 2 {
-		// The comparison and the report are rendered by package report,
-		// as 'vbench compare' and 'vbench report' do.
-		fmt.Fprintf(stdout, "\n== comparison (first run is the base)\n")
-		cmp := report.Compare(runs, nil)
-		if err := cmp.WriteText(stdout); err != nil {
 			return err
 		}
-		dir := filepath.Join(*out, "report")
-		md, err := report.Write(dir, runs, nil)
-		if err != nil {
-			compareErr = err
-			fmt.Fprintf(stdout, "report failed: %v\n", err)
-		} else {
-			fmt.Fprintf(stdout, "\nreport: %s\n", md)
-			rel, _ := filepath.Rel(*out, md)
-			fmt.Fprintf(&summary, "\nFull report with the comparison: [%s](%s).\n", rel, filepath.ToSlash(rel))
-		}
-	} else {
-		fmt.Fprintf(stdout, "\nfewer than two runs: nothing to compare\n")
+		lab.Kernels = ks
 	}
-	sp := filepath.Join(*out, "bootmodes.md")
-	if err := atomicfile.WriteBytes(sp, summary.Bytes()); err != nil {
+	if err := lab.Validate(); err != nil {
+		return labError(err)
+	}
+	if *console {
+		lab.Console = escapeWriter{stderr}
+	}
+	info := infoWriter(stderr, *quiet)
+	lab.Progress = func(e bootlab.Event) { printEvent(stdout, info, e) }
+
+	ctx := onInterrupt()
+	defer ctx.stop()
+	res, err := lab.Run(ctx)
+	if res == nil {
+		if e := ctx.interruptedf("bootmodes: interrupted by %s before any boot"); e != nil {
+			return e
+		}
+		return labError(err)
+	}
+	if err := printResults(stdout, res); err != nil {
+		return err
+	}
+	if e := ctx.interruptedf("bootmodes: interrupted by %s; the boots that finished are written"); e != nil {
+		return e
+	}
+	if err != nil {
 		return failedf("bootmodes: %v", err)
 	}
-	fmt.Fprintf(stdout, "summary: %s\n", sp)
-
-	switch {
-	case len(failed) > 0:
-		return failedf("bootmodes: %d of %d boot(s) gave no result: %s", len(failed), len(results), strings.Join(failed, ", "))
-	case compareErr != nil:
-		return failedf("bootmodes: report: %v", compareErr)
+	if failed := res.Failed(); len(failed) > 0 {
+		return failedf("bootmodes: %d of %d boot(s) gave no result: %s", len(failed), len(res.Boots), strings.Join(failed, ", "))
+	}
+	if res.ReportErr != nil {
+		return failedf("bootmodes: report: %v", res.ReportErr)
 	}
 	return nil
 }
 
-// archSetup is what the boots of one architecture share.
-type archSetup struct {
-	kernel bootlab.Kernel // the first kernel of the architecture, for the KVM probe
-	qemu   string
-	init   string // the static vbench for /init
-	initrd string
+// printResults prints the lab's results: the summary table, the
+// comparison of the runs (package report, as 'vbench compare' renders
+// it), and where everything was written.
+func printResults(stdout io.Writer, res *bootlab.Results) error {
+	fmt.Fprintln(stdout)
+	printBootSummary(stdout, res.Boots)
+	if res.Emulated() {
+		fmt.Fprintf(stdout, "\nnote: %s\n", bootlab.TCGNote)
+	}
+	if runs := res.Runs(); len(runs) >= 2 {
+		fmt.Fprintf(stdout, "\n== comparison (first run is the base)\n")
+		if err := report.Compare(runs, nil, report.DefaultConfig).WriteText(stdout); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(stdout, "\nfewer than two runs: nothing to compare\n")
+	}
+	switch {
+	case res.Report != "":
+		fmt.Fprintf(stdout, "\nreport: %s\n", res.Report)
+	case res.ReportErr != nil:
+		fmt.Fprintf(stdout, "report failed: %v\n", res.ReportErr)
+	}
+	for _, f := range res.Figures {
+		fmt.Fprintf(stdout, "figure: %s\n", f)
+	}
+	if res.Summary != "" {
+		fmt.Fprintf(stdout, "summary: %s\n", res.Summary)
+	}
+	_, err := fmt.Fprintf(stdout, "%d boot(s) in %.0f s, %d at a time\n", len(res.Boots), res.Seconds, res.Parallel)
+	return err
 }
 
-// prepareArchs finds, for each architecture among kernels, its QEMU (qemu
-// if given, else the architecture's own) and its /init: the --init built
-// for it, or this vbench for its own architecture. What is missing is a
-// usage error naming the way to get it.
-func prepareArchs(kernels []bootlab.Kernel, qemu string, inits []string) (map[string]*archSetup, error) {
-	given := map[string]string{}
-	for _, p := range inits {
-		a, err := bootlab.BinaryArch(p)
-		if err != nil {
-			return nil, usageErrorf("bootmodes: --init: %v", err)
-		}
-		given[a.Name] = p
+// labFlags maps bootlab.Lab's fields to the flags that set them.
+var labFlags = map[string]string{
+	"Kernels": "--kernel", "Modes": "--modes", "Timeout": "--timeout", "Accel": "--accel",
+	"Parallel": "--parallel", "Inits": "--init", "QEMU": "--qemu", "Out": "--out",
+}
+
+// labError turns the lab's error into the CLI's: a setting that cannot work
+// is a usage error naming its flag.
+func labError(err error) error {
+	var fe *field.Error
+	if errors.As(err, &fe) {
+		return usageErrorf("bootmodes: %v", field.Rename(err, labFlags))
 	}
-	out := map[string]*archSetup{}
-	for _, k := range kernels {
-		if out[k.Arch.Name] != nil {
+	return failedf("bootmodes: %v", err)
+}
+
+// timelineKernels finds, in .ci/fetch-kernel's cache, one kernel per
+// series for each architecture there is a vbench for: this one's own, and
+// each --init's.
+func timelineKernels(series, inits []string) ([]string, error) {
+	have := map[string]bool{runtime.GOARCH: true}
+	for _, p := range inits {
+		if a, err := bootlab.BinaryArch(p); err == nil {
+			have[a.GOARCH] = true
+		}
+	}
+	var out []string
+	dir := bootlab.CacheDir()
+	for _, a := range bootlab.Arches() {
+		if !have[a.GOARCH] {
 			continue
 		}
-		a := &archSetup{kernel: k}
-		var err error
-		if a.qemu, err = bootlab.FindQEMU(qemu, k.Arch); err != nil {
-			return nil, usageErrorf("bootmodes: %v", err)
-		}
-		a.init = given[k.Arch.Name]
-		if a.init == "" {
-			if runtime.GOARCH != k.Arch.GOARCH {
-				return nil, usageErrorf("bootmodes: %s is an %s kernel: give --init PATH, a vbench built with GOARCH=%s CGO_ENABLED=0 go build ./cmd/vbench", k.Name, k.Arch.Name, k.Arch.GOARCH)
+		for _, s := range series {
+			k, err := bootlab.CachedKernel(dir, strings.TrimSpace(s), a)
+			if err != nil {
+				return nil, usageErrorf("bootmodes: --timeline: %v", err)
 			}
-			if a.init, err = os.Executable(); err != nil {
-				return nil, failedf("bootmodes: cannot find vbench's own executable: %v", err)
-			}
+			out = append(out, k)
 		}
-		if err := bootlab.CheckInit(a.init, k.Arch); err != nil {
-			if errors.Is(err, bootlab.ErrNotStatic) {
-				return nil, usageErrorf("bootmodes: %s is dynamically linked and cannot be the guest's /init: build it with CGO_ENABLED=0 go build ./cmd/vbench", a.init)
-			}
-			return nil, usageErrorf("bootmodes: %v", err)
-		}
-		out[k.Arch.Name] = a
 	}
 	return out, nil
+}
+
+// printEvent prints what the lab reports as it goes.
+func printEvent(stdout, info io.Writer, e bootlab.Event) {
+	switch e.Kind {
+	case bootlab.EventInfo:
+		fmt.Fprintf(info, "vbench: %s\n", e.Text)
+	case bootlab.EventAccel:
+		fmt.Fprintf(info, "vbench: accel for %s kernels: %s: %s\n", e.Arch.Name, e.Accel.Name, e.Accel.Reason)
+	case bootlab.EventStart:
+		fmt.Fprintf(stdout, "%d boot(s), %d at a time, timeout %s each\n", e.Boots, e.Parallel, e.Timeout)
+	case bootlab.EventBooted:
+		r := e.Result
+		fmt.Fprintf(stdout, "\n== %s, %s (%s)\n", r.Kernel, r.Mode.Name, orText(r.Mode.Arg, "no boot argument"))
+		printBoot(stdout, *r, r.Dir)
+	}
 }
 
 // printBoot prints what one guest saw.

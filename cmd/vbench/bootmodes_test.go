@@ -21,6 +21,7 @@ func TestBootmodesBadInput(t *testing.T) {
 	notKernel := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notKernel, []byte(strings.Repeat("hello\n", 200)), 0o644)
 
+	t.Setenv("VBENCH_CACHE", filepath.Join(dir, "cache"))
 	for _, c := range []struct {
 		name string
 		args []string
@@ -33,6 +34,9 @@ func TestBootmodesBadInput(t *testing.T) {
 		{"no qemu", []string{"bootmodes", "--kernel", kernel, "--qemu", filepath.Join(dir, "no-qemu")}, "not found"},
 		{"bad accel", []string{"bootmodes", "--kernel", kernel, "--accel", "hvf"}, "--accel"},
 		{"bad timeout", []string{"bootmodes", "--kernel", kernel, "--timeout", "0s"}, "--timeout"},
+		{"bad parallel", []string{"bootmodes", "--kernel", kernel, "--parallel", "-1"}, "--parallel: -1"},
+		{"no init", []string{"bootmodes", "--kernel", kernel, "--init", notKernel}, "--init"},
+		{"timeline, empty cache", []string{"bootmodes", "--timeline", "--series", "6.1,7.3"}, ".ci/fetch-kernel 6.1"},
 	} {
 		t.Run(c.name, func(t *testing.T) { wantUsageError(t, c.args, c.want) })
 	}

@@ -101,7 +101,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 			return usageErrorf("compare: --out: %v", err)
 		}
 	}
-	c := report.CompareWith(runs, *labels, report.Config{MinChange: mc})
+	c := report.Compare(runs, *labels, report.Config{MinChange: mc})
 	if err := c.WriteText(stdout); err != nil {
 		return err
 	}

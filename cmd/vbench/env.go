@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vbench-dev/vbench/internal/atomicfile"
 	"github.com/vbench-dev/vbench/report"
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/sysenv"
@@ -24,7 +23,7 @@ const envExamples = `  vbench env
 
 func runEnv(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("env", "vbench env [--json FILE]", envExamples, stdout)
-	jsonOut := fs.String("json", "", "write the block as a versioned JSON document (\"schema\", \"tool\", \"env\": a run file with no results) to `FILE`; - is standard output")
+	jsonOut := jsonFlag(fs, "the environment block only: a run file with no results")
 	version := fs.Bool("version", false, "print vbench's version and exit (as 'vbench version')")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -35,10 +34,8 @@ func runEnv(args []string, stdout, stderr io.Writer) error {
 	if *version {
 		return runVersion(nil, stdout, stderr)
 	}
-	if *jsonOut != "" && *jsonOut != "-" {
-		if err := atomicfile.Check(*jsonOut); err != nil {
-			return usageErrorf("env: --json %v", err)
-		}
+	if err := checkOutFile("env", "--json", *jsonOut); err != nil {
+		return err
 	}
 	e := sysenv.Collect()
 	if *jsonOut == "" {
@@ -51,11 +48,8 @@ func runEnv(args []string, stdout, stderr io.Writer) error {
 	// carries the schema version, and vbench report reads it.
 	doc := runfile.New(e)
 	doc.Finished = time.Now().UTC()
-	if *jsonOut == "-" {
-		return doc.Encode(stdout)
-	}
-	if err := doc.WriteFile(*jsonOut); err != nil {
-		return failedf("env: %v", err)
+	if err := writeOut(*jsonOut, stdout, doc.Encode); err != nil {
+		return failedf("env: --json %v", err)
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vbench-dev/vbench/internal/atomicfile"
+	"github.com/vbench-dev/vbench/internal/console"
 	"github.com/vbench-dev/vbench/internal/field"
 	"github.com/vbench-dev/vbench/openmetrics"
 	"github.com/vbench-dev/vbench/runfile"
@@ -135,7 +136,8 @@ func toStdout(paths ...string) bool {
 // writeOut writes an output file atomically, or to stdout for "-".
 func writeOut(path string, stdout io.Writer, fill func(io.Writer) error) error {
 	if path == "-" {
-		return fill(stdout)
+		// Data, not console text: unchanged whatever the locale.
+		return fill(console.Raw(stdout))
 	}
 	return atomicfile.Write(path, fill)
 }

@@ -3,13 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/vbench-dev/vbench/aslr"
+	"github.com/vbench-dev/vbench/aslr/analysis"
 	"github.com/vbench-dev/vbench/bootlab"
 	"github.com/vbench-dev/vbench/probes"
+	"github.com/vbench-dev/vbench/probes/lifecycle"
+	"github.com/vbench-dev/vbench/proc"
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/study"
 	"github.com/vbench-dev/vbench/sysenv"
@@ -28,14 +33,21 @@ func guestMain() bool {
 
 // Guest settings: the guest may run under software emulation (TCG), where
 // everything is tens of times slower, so the study is shortened: bench gets
-// a few samples per cell, and ASLR samples for a fixed time rather than a
-// fixed count, so that a slow guest still gathers what it can.
+// a few samples per cell, and ASLR takes as many samples as the vDSO's
+// interval needs (guestASLRSamples), within a time limit, so that a slow
+// guest still gathers what it can.
 const (
-	guestBenchCount     = 6 // the fewest samples with a 95% CI (runfile.MinSamplesForCI)
-	guestBenchtime      = 5 * time.Millisecond
-	guestASLRTime       = 20 * time.Second
-	guestASLRMax        = 200_000 // samples, if the time allows that many (13 MB of columns)
-	guestBudgetFraction = 0.6     // of the host's --timeout, for the whole study
+	guestBenchCount = 6 // the fewest samples with a 95% CI (runfile.MinSamplesForCI)
+	guestBenchtime  = 5 * time.Millisecond
+	guestASLRTime   = 20 * time.Second
+	// guestASLRCap is the most samples a guest takes: enough for the
+	// collision estimator's lower bound to pass 22 bits with no collision
+	// at all (log2(N^2/6) > 22 from N = 5,017), so that a vDSO in the mmap
+	// region (28 bits) is told from one next to the stack (at most 22
+	// bits before 6.9 on x86-64).
+	guestASLRCap        = 6000
+	guestASLRMin        = 500
+	guestBudgetFraction = 0.6 // of the host's --timeout, for the whole study
 )
 
 // guestStudy runs the study (package study) with the guest's settings and
@@ -63,7 +75,9 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 	boot.Observed.MapsLine = r.Env.VsyscallMapsLine
 
 	budget := time.Duration(float64(gi.Timeout)*guestBudgetFraction) - time.Since(start)
-	cfg := study.Config{VerifyBrief: true}
+	// The fault-injection check needs debugfs, which no one else mounts in
+	// a guest.
+	cfg := study.Config{VerifyBrief: true, Lifecycle: lifecycle.Config{MountDebugFS: true}}
 	for _, p := range runfile.Parts {
 		if gi.Parts[p] {
 			cfg.Parts = append(cfg.Parts, p)
@@ -75,7 +89,7 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 	cfg.Bench.Latency = false
 	// The spawn ceiling too (0.3 s of the budget): a guest's samples/s
 	// means little under TCG without it.
-	cfg.ASLR.Samples, cfg.ASLR.Ceiling = guestASLRMax, aslr.DefaultCeiling
+	cfg.ASLR.Samples, cfg.ASLR.Ceiling = guestASLRSamples(r.Env), aslr.DefaultCeiling
 	// Guests sample through ptrace unless VBENCH_ASLR_METHOD=self-report:
 	// on Debian's 6.1 kernel under TCG, self-reporting spawns after the
 	// bench or verify part brought soft lockups ("CPU#0 stuck for 25-60s")
@@ -96,7 +110,27 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 	}
 	// Boot.Errors keeps the failed parts with the boot record.
 	boot.Errors = append(boot.Errors, r.Errors...)
+	if ms, err := proc.Live.Maps(0); err == nil {
+		boot.Layout = specialMappings(ms)
+	} else {
+		boot.Errors = append(boot.Errors, fmt.Sprintf("layout: %v", err))
+	}
 	return r, nil
+}
+
+// guestASLRSamples is how many ASLR samples the vDSO's interval needs on
+// this kernel: were the vDSO at its kernel maximum of M bits (package
+// analysis, per version and architecture), 2^((M+5)/2) samples give about
+// 16 colliding pairs, and the collision estimator an interval about 1.6
+// bits wide; at most guestASLRCap (what TCG gathers in about 15 s), at
+// least guestASLRMin. arm64's 18 bits: 2,896; x86-64's 22 or 28: the cap.
+func guestASLRSamples(env runfile.Env) int {
+	m := analysis.KernelMax("vdso", analysis.KernelOf(env))
+	if !m.Known || m.Bits <= 0 {
+		return guestASLRCap
+	}
+	n := int(math.Round(math.Exp2((m.Bits + 5) / 2)))
+	return max(guestASLRMin, min(n, guestASLRCap))
 }
 
 // settleClocksource waits, at most max, while the clocksource is still an
@@ -111,4 +145,23 @@ func settleClocksource(max time.Duration) {
 			return
 		}
 	}
+}
+
+// specialNames are the kernel's special mappings the boot lab's timeline
+// shows.
+var specialNames = []string{"[vvar]", "[vvar_vclock]", "[vdso]", "[vsyscall]"}
+
+// specialMappings picks the kernel's special mappings ([vvar],
+// [vvar_vclock], [vdso], [vsyscall]) out of a process's maps, in address
+// order, for runfile.Boot.Layout. /proc/PID/maps lists mappings in address
+// order (fs/proc/task_mmu.c walks the VMA tree in order), the gate VMA
+// [vsyscall] last.
+func specialMappings(ms proc.Maps) []runfile.Mapping {
+	var out []runfile.Mapping
+	for _, m := range ms {
+		if slices.Contains(specialNames, m.Path) {
+			out = append(out, runfile.Mapping{Name: m.Path, Start: m.Start, Size: m.Size(), Perms: m.Perms})
+		}
+	}
+	return out
 }

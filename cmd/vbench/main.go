@@ -1,7 +1,8 @@
-// Command vbench measures what it costs to read the time on Linux x86-64
-// through each door the kernel offers (the syscall instruction, the legacy
-// vsyscall page, the vDSO) and how well the vDSO is hidden by address-space
-// randomization. See the README for the study and its report.
+// Command vbench measures what it costs to read the time on Linux (x86-64
+// and arm64) through each door the kernel offers (the syscall instruction,
+// the legacy vsyscall page on x86-64, the vDSO) and how well the vDSO is
+// hidden by address-space randomization. See the README for the study and
+// its report.
 //
 // main is thin: it calls run, which parses the subcommand and its flags and
 // returns an error; main prints that error on one line and picks the exit
@@ -17,8 +18,11 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/vbench-dev/vbench/internal/console"
 	"github.com/vbench-dev/vbench/probes"
 	"github.com/vbench-dev/vbench/probes/verify"
+	"github.com/vbench-dev/vbench/report"
 )
 
 // command is one subcommand of vbench.
@@ -26,7 +30,6 @@ type command struct {
 	name    string
 	summary string
 	run     func(args []string, stdout, stderr io.Writer) error
-	hidden  bool
 }
 
 // commands is filled in by each subcommand's file (see register).
@@ -39,6 +42,9 @@ const (
 	exitOK      = 0
 	exitFailed  = 1 // a check failed, or the work could not be done
 	exitBadArgs = 2 // bad flags, names or input files
+	// exitPartial: `vbench run` wrote its results, but a part of the study
+	// (bench, verify, aslr) produced nothing; the message names it and why.
+	exitPartial = 3
 )
 
 // exitError carries an exit status with its message.
@@ -71,7 +77,20 @@ func main() {
 	if guestMain() {
 		return // ran as /init inside a bootmodes guest
 	}
-	os.Exit(exitCode(runChecked(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+	// Prose wraps at the terminal's width (100 columns when standard
+	// output is not a terminal); a locale without UTF-8 gets "+/-" for
+	// "±" (package console).
+	stdout, stderr := setConsole(os.Getenv, os.Stdout, os.Stderr)
+	os.Exit(exitCode(runChecked(os.Args[1:], stdout, stderr), stderr))
+}
+
+// setConsole sets the width prose wraps at (stdout's terminal's, else
+// 100 columns) and returns stdout and stderr writing only ASCII where the
+// locale getenv names has no UTF-8 (package console).
+func setConsole(getenv func(string) string, stdout, stderr io.Writer) (io.Writer, io.Writer) {
+	utf := console.UTF8(getenv)
+	report.SetConsole(console.Width(stdout), !utf)
+	return console.NewWriter(stdout, utf), console.NewWriter(stderr, utf)
 }
 
 // runChecked is run, failing when its standard output could not be written
@@ -99,6 +118,9 @@ func (c *checkedWriter) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Unwrap is the writer under c (console.Raw sees through it).
+func (c *checkedWriter) Unwrap() io.Writer { return c.w }
 
 // Fd lets the progress bar and others ask whether stdout is a terminal.
 func (c *checkedWriter) Fd() uintptr {
@@ -154,18 +176,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 func commandNames() []string {
 	var names []string
-	for n, c := range commands {
-		if !c.hidden {
-			names = append(names, n)
-		}
+	for n := range commands {
+		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `vbench: what does it cost to read the time on Linux x86-64, through which
-door, and how well hidden is that door?
+	fmt.Fprint(w, `vbench: what does it cost to read the time on Linux (x86-64, arm64), through
+which door, and how well hidden is that door?
 
 Usage:
   vbench [run flags]        run the whole study and write a report (same as 'vbench run')

@@ -16,6 +16,11 @@ func TestMain(m *testing.M) {
 	if code, child := probes.RunChildWith(verify.InContext); child {
 		os.Exit(code)
 	}
+	// Tests that need vbench as a process of its own (in a cgroup, under
+	// a ulimit) run this binary with VBENCH_TEST_MAIN=1 (vbenchProcess).
+	if os.Getenv("VBENCH_TEST_MAIN") == "1" {
+		os.Exit(exitCode(runChecked(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+	}
 	os.Exit(m.Run())
 }
 

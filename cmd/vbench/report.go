@@ -91,7 +91,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if fl != nil {
 		path, err = report.WriteFleet(ctx, dir, fl, fmts)
 	} else {
-		path, err = report.WriteContext(ctx, dir, runs, report.Options{Labels: *labels, Formats: fmts})
+		path, err = report.Write(ctx, dir, runs, report.Options{Labels: *labels, Formats: fmts})
 	}
 	if err != nil {
 		if e := ctx.interruptedf("report: interrupted by %[2]s: %[1]s is as it was", dir); e != nil {

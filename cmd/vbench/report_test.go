@@ -234,8 +234,11 @@ func TestRunGoesOnAfterAFailedPart(t *testing.T) {
 	t.Cleanup(func() { studyRun = old })
 	out := t.TempDir()
 	stdout, stderr, code := runCLI(t, "run", "--quick", "--samples", "50", "--out", out)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr)
+	if code != exitPartial {
+		t.Fatalf("exit %d, want %d (a part produced nothing): %s", code, exitPartial, stderr)
+	}
+	if !strings.Contains(stderr, "the bench part produced nothing (bench: ") || strings.Contains(stderr, "aslr part") {
+		t.Errorf("the empty part is not named, with why, in the last line:\n%s", stderr)
 	}
 	if !strings.Contains(stderr, "bench:") || !strings.Contains(stdout, "failed: bench:") {
 		t.Errorf("the failed part is not reported:\nstdout %s\nstderr %s", stdout, stderr)
@@ -253,5 +256,33 @@ func TestRunGoesOnAfterAFailedPart(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, ents[0].Name(), "bench.txt")); err == nil {
 		t.Error("bench.txt written without bench results")
+	}
+}
+
+// An ASLR part that gathers nothing (here: a target that cannot be
+// spawned) makes run exit 3, naming the part and why, after writing the
+// rest.
+func TestRunExitsPartialWithoutASLR(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the study")
+	}
+	useSyscallOnlyDoors(t)
+	old := studyRun
+	studyRun = func(ctx context.Context, cfg study.Config, r *runfile.Run) *probes.Doors {
+		cfg.ASLR.Target = filepath.Join(t.TempDir(), "no-such-target")
+		cfg.ASLR.Ceiling = 0
+		return old(ctx, cfg, r)
+	}
+	t.Cleanup(func() { studyRun = old })
+	out := t.TempDir()
+	_, stderr, code := runCLI(t, "run", "--quick", "--samples", "20", "--out", out)
+	if code != exitPartial {
+		t.Fatalf("exit %d, want %d: %s", code, exitPartial, stderr)
+	}
+	if !strings.Contains(stderr, "the aslr part produced nothing (aslr") || strings.Contains(stderr, "bench part") {
+		t.Errorf("stderr does not name the aslr part and why:\n%s", stderr)
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 1 {
+		t.Errorf("the rest was not written: %v", ents)
 	}
 }

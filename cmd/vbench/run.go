@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -33,19 +34,22 @@ The study: the environment block, every clock call through every path
 and 5000 spawns for the ASLR entropy of the vDSO. It writes
 OUT/HOST-KERNEL-vsyscall-MODE-TIME/ with run.json, bench.txt (for
 benchstat), the PNG figures and report.md. A part that fails is reported
-in report.md and the rest goes on.
+in report.md and the rest goes on; if a part (bench, verify, aslr) then
+produced nothing, vbench run says which and why and exits with status 3
+once the rest is written (1: nothing at all could be measured).
 
 ` + outRule + `Here --out names the directory the run's own directory is made in.
 `
 
 // studyConfig is what `vbench run` measures, sized to finish in well under
 // a minute on a 2-core VM: about 56 cells x 10 samples x 8 ms, a 15 ms
-// latency pass per cell, and 5000 ASLR spawns at about 1500/s.
+// latency pass per cell, and ASLR sampled until every region is measured
+// or aslr.DefaultBudget (20 s) runs out; --quick: 1000 samples.
 func studyConfig(quick bool) (probes.BenchConfig, int) {
 	cfg := probes.DefaultBenchConfig()
 	cfg.Count, cfg.Benchtime = 10, 8*time.Millisecond
 	cfg.LatencyCalls, cfg.LatencyTime = 5000, 15*time.Millisecond
-	samples := 5000
+	samples := 0
 	if quick {
 		cfg.Count, cfg.Benchtime = 6, 2*time.Millisecond
 		cfg.LatencyCalls, cfg.LatencyTime = 1000, 3*time.Millisecond
@@ -58,7 +62,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "vbench [run] [flags]", runExamples, stdout)
 	out := fs.String("out", resultsDir, "`DIR` to make the run's directory in")
 	quick := quickFlag(fs, "fewer samples: a rough study in a few seconds")
-	samples := fs.Int("samples", 0, "ASLR spawns (0: 5000, or 1000 with --quick; -1 skips the ASLR part)")
+	samples := fs.Int("samples", 0, "ASLR samples (0: until every region is measured, at most 20 s, or 1000 with --quick; -1 skips the ASLR part)")
 	label := labelFlag(fs)
 	cpu := cpuFlag(fs, "the timed thread")
 	ctxNames := contextsFlag(fs)
@@ -87,15 +91,25 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	case *samples < -1:
 		return usageErrorf("run: --samples %d: give a positive count (at most %d), or -1 to skip ASLR", *samples, aslr.MaxSamples)
 	case *samples == -1:
-		nSamples = 0
+		nSamples = study.SkipASLR
 	}
 	scfg := study.Config{
 		Bench:       cfg,
 		VerifyBrief: true,
 		ASLR:        aslr.Config{Samples: nSamples, Ceiling: aslr.DefaultCeiling},
 	}
+	if nSamples == 0 {
+		scfg.ASLRBudget = aslr.DefaultBudget // until narrow, at most this long
+	}
 	if err := scfg.Validate(); err != nil {
 		return configError("run", err)
+	}
+	if nSamples > 0 {
+		if note, err := checkASLRMemory("run", &scfg.ASLR); err != nil {
+			return err
+		} else if note != "" {
+			fmt.Fprintf(infoWriter(stderr, *quiet), "run: aslr: %s\n", note)
+		}
 	}
 	// Found out now, not after the study: where the results will go.
 	if err := atomicfile.CheckDir(*out); err != nil {
@@ -160,7 +174,38 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	summarize(summary, run)
 	fmt.Fprintf(summary, "\nreport: %s\n", filepath.Join(dir, report.ReportFile))
-	return ctx.interrupted("run")
+	if err := ctx.interrupted("run"); err != nil {
+		return err
+	}
+	if empty := emptyParts(run, nSamples > 0); len(empty) > 0 {
+		return &exitError{exitPartial, fmt.Errorf("run: %s; the rest is in %s (exit status %d)", strings.Join(empty, "; "), dir, exitPartial)}
+	}
+	return nil
+}
+
+// emptyParts names each part of the study that ran but produced nothing,
+// with why (its entry in run.Errors, or that none was recorded). aslr
+// counts only when it was asked for (--samples -1 skips it).
+func emptyParts(run *runfile.Run, aslrAsked bool) []string {
+	why := func(part string) string {
+		for _, e := range run.Errors {
+			if strings.HasPrefix(e, part+":") || strings.HasPrefix(e, part+" ") {
+				return e
+			}
+		}
+		return part + ": no reason recorded"
+	}
+	var out []string
+	if run.Bench == nil || len(run.Bench.Cells) == 0 {
+		out = append(out, "the bench part produced nothing ("+why(string(runfile.PartBench))+")")
+	}
+	if run.Verify == nil || len(run.Verify.Checks) == 0 {
+		out = append(out, "the verify part produced nothing ("+why(string(runfile.PartVerify))+")")
+	}
+	if aslrAsked && (run.ASLR == nil || run.ASLR.Samples == 0) {
+		out = append(out, "the aslr part produced nothing ("+why(string(runfile.PartASLR))+")")
+	}
+	return out
 }
 
 // studyRun is study.Run; tests wrap it to make a part fail.
@@ -214,7 +259,7 @@ func writeRunDir(out string, run *runfile.Run, formats []string) (string, error)
 			return "", err
 		}
 	}
-	if _, err := report.WriteWith(tmp, []*runfile.Run{run}, report.Options{Formats: formats}); err != nil {
+	if _, err := report.Write(context.Background(), tmp, []*runfile.Run{run}, report.Options{Formats: formats}); err != nil {
 		return "", err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
@@ -258,6 +303,9 @@ func summarize(w io.Writer, run *runfile.Run) {
 	}
 	if run.Verify != nil {
 		fmt.Fprintf(w, "  verify: %s\n", report.VerifySummary(run.Verify))
+	}
+	if run.Lifecycle != nil {
+		fmt.Fprintf(w, "  lifecycle: %s\n", report.LifecycleSummary(run.Lifecycle))
 	}
 	if a := run.ASLR; a != nil {
 		for _, r := range a.Regions {
