@@ -51,6 +51,9 @@ type BenchConfig struct {
 	// its definition applies to (contexts.Defs), samples interleaved with
 	// the plain context's. nil or plain alone: plain only.
 	Contexts []runfile.Context
+	// ContextHeadlinesOnly limits the other contexts to the cells of
+	// runfile.ContextHeadlines (a guest under TCG, short of time).
+	ContextHeadlinesOnly bool
 
 	// Doors, if not nil, is used instead of calling Discover.
 	Doors *Doors

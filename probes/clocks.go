@@ -34,7 +34,7 @@ const (
 
 const (
 	alarmEINVAL = "no wake-capable RTC for an ALARM clock"
-	auxEINVAL   = "an auxiliary clock not enabled (/sys/kernel/time/aux_clocks/N/enable), or a kernel without CONFIG_POSIX_AUX_CLOCKS (Linux 6.17+)"
+	auxEINVAL   = "an auxiliary clock not enabled (/sys/kernel/time/aux_clocks/N/enable): ENODEV; a kernel without CONFIG_POSIX_AUX_CLOCKS (Linux 6.17+): EINVAL"
 )
 
 // clockAux is CLOCK_AUX (include/uapi/linux/time.h: MAX_CLOCKS, 16), which

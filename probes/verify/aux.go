@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -60,4 +61,12 @@ func (v *verifier) auxFinding() {
 	}
 	v.add("auxiliary clocks (ids 16-23)", runfile.StatusInfo,
 		"this kernel has none (no /sys/kernel/time/aux_clocks): id %d through %s; lib/vdso answers clock_getres for these ids whatever the kernel's configuration", c.ID, strings.Join(parts, "; "))
+}
+
+// refused reports whether err is how the kernel refuses clock c: EINVAL
+// for any clock it does not have (an ALARM clock without an RTC, an id the
+// kernel lacks), ENODEV for an auxiliary clock that is not enabled
+// (kernel/time/timekeeping.c, aux_get_timespec).
+func refused(c probes.Clock, err error) bool {
+	return errors.Is(err, unix.EINVAL) || (c.Class == probes.ClassAux && errors.Is(err, unix.ENODEV))
 }
