@@ -203,10 +203,19 @@ func countRate(ctx context.Context, workers int, noRandomize bool, d time.Durati
 	case <-time.After(d):
 	case <-ctx.Done():
 	}
-	var n1 int64
-	for _, w := range ws {
-		n1 += w.n.Load()
+	count := func() int64 {
+		var n int64
+		for _, w := range ws {
+			n += w.n.Load()
+		}
+		return n
 	}
+	// A slow machine (a guest under TCG: tens of spawns a second) may
+	// write nothing in d: wait for a few units more, up to 20 d.
+	for count()-n0 < 4*int64(unit) && time.Since(t0) < 20*d && ctx.Err() == nil {
+		time.Sleep(d / 10)
+	}
+	n1 := count()
 	el := time.Since(t0)
 	close(stop)
 	wg.Wait()

@@ -37,7 +37,9 @@ import (
 // (begin_new_exec clears pdeath_signal when bprm->secureexec, and
 // commit_creds when the credentials change); this target is none of these,
 // so every image is killed if vbench's sampling thread dies, SIGKILL of
-// vbench included (TestChainDiesWithVbench).
+// vbench included (TestNoOrphansWhenKilled/chain: vbench killed 300 ms
+// into sampling, thousands of re-executions later, every image dies of
+// SIGKILL).
 //
 // Records are framed by the pipe: a write of recordSize (64) bytes, under
 // PIPE_BUF, is atomic, and every record is checked as a fresh spawn's is

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -150,8 +151,28 @@ func RunGuest(study func(GuestInfo) (*runfile.Run, error)) {
 func powerOff(con *os.File) {
 	_ = unix.IoctlSetInt(int(con.Fd()), unix.TCSBRK, 1)
 	unix.Sync()
+	if !canPowerOff() {
+		_ = unix.Reboot(unix.LINUX_REBOOT_CMD_RESTART)
+	}
 	err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 	fmt.Fprintf(con, "\nvbench guest: power off failed (%v), restarting\n", err)
 	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_RESTART)
 	os.Exit(1)
+}
+
+// canPowerOff reports whether reboot(LINUX_REBOOT_CMD_POWER_OFF) can power
+// this machine off. Where the kernel has no way to (no pm_power_off and no
+// sys-off handler), the call halts instead and never returns
+// (kernel/reboot.c: "Power off not available: System halted instead"), so
+// QEMU would run on until the host's timeout. Under QEMU an x86-64 kernel
+// powers off through ACPI only: a kernel built without CONFIG_ACPI (the
+// fault-injection pair of .ci/build-kernel) has no /sys/firmware/acpi and
+// is restarted instead, which ends QEMU too (-no-reboot). arm64 powers off
+// through PSCI, ACPI or not.
+func canPowerOff() bool {
+	if runtime.GOARCH != "amd64" {
+		return true
+	}
+	_, err := os.Stat("/sys/firmware/acpi")
+	return err == nil
 }

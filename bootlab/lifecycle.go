@@ -24,7 +24,7 @@ func WriteLifecycleMarkdown(w io.Writer, results []Result) {
 	if !some {
 		return
 	}
-	fmt.Fprintf(w, "\n# The vDSO's lifecycle in each guest\n\n")
+	fmt.Fprintf(w, "\n## The vDSO's lifecycle in each guest\n\n")
 	fmt.Fprintln(w, "mremap: the three mappings moved, clock_gettime through the moved vDSO agrees with the syscall. "+
 		"map: all unmapped, arch_prctl(ARCH_MAP_VDSO_64) at a free address gives the exec layout and agreeing calls. "+
 		"EEXIST: with one region left mapped the call is refused. Fault injection: the call's N-th allocation "+
@@ -142,7 +142,11 @@ func faultCells(l *runfile.Lifecycle) (string, string) {
 		for _, g := range k.Regions {
 			rs = append(rs, fmt.Sprintf("%s %d KiB at %s", g.Name, g.Size>>10, runfile.HexAddr(g.Start)))
 		}
-		ls = append(ls, fmt.Sprintf("**N=%d** (%s): %s", k.Point, k.Errno, strings.Join(rs, ", ")))
+		l := fmt.Sprintf("**N=%d** (%s): %s", k.Point, k.Errno, strings.Join(rs, ", "))
+		if k.Retry != "" {
+			l += "; a new ARCH_MAP_VDSO_64 then gives " + k.Retry
+		}
+		ls = append(ls, l)
 	}
 	return points, strings.Join(ls, "; ")
 }

@@ -225,9 +225,9 @@ func cellLabels(c *runfile.Cell) []Label {
 	}
 }
 
-// Context is the context a cell ran in ("plain": an ordinary process, no
-// namespace or filter of vbench's own).
-func Context(c *runfile.Cell) string { return string(runfile.ContextPlain) }
+// Context is the context a cell ran in (runfile.Context: "plain", an
+// ordinary process, for a cell that names none).
+func Context(c *runfile.Cell) string { return string(c.Context.Or()) }
 
 // FellBack says whether a vDSO cell's calls entered the kernel: from the
 // syscalls counted per call where counted (a fallback makes one per call,

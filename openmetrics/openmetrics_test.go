@@ -228,3 +228,24 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("err = %v, want one naming x.prom", err)
 	}
 }
+
+// TestContexts: the same call measured in two contexts is two series,
+// told apart by the context label.
+func TestContexts(t *testing.T) {
+	r := readRun(t, reference)
+	c, _ := r.Bench.Find("clock_gettime", "MONOTONIC", "vdso")
+	tn := *c
+	tn.Context = runfile.ContextTimens
+	r.Bench.Cells = append(r.Bench.Cells, tn)
+	var b bytes.Buffer
+	if err := WriteRuns(&b, []*runfile.Run{r}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p := parse(t, b.String()) // fails on a series written twice
+	for _, ctx := range []string{"plain", "timens"} {
+		key := CallSeconds + `{function="clock_gettime",clock="MONOTONIC",path="vdso",context="` + ctx + `"}`
+		if _, ok := p.samples[key]; !ok {
+			t.Errorf("no %s", key)
+		}
+	}
+}

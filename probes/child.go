@@ -18,6 +18,24 @@ import (
 // syscount.go). RunChild is the one place those copies are told apart from
 // an ordinary start: no package init exits.
 
+// init keeps a syscall-counting child (and a context child) on the main
+// thread, the one the counting child's tracer follows: package
+// initialization runs locked to it, and a LockOSThread made here lasts
+// into main (the runtime's documented way to run main on the main
+// thread). Without it the main goroutine may move to another thread
+// between initialization and RunChild: sysmon asks a goroutine that ran
+// 10 ms to yield, and a test binary's initialization (fonts for the
+// figures) can take longer; seen once in about 40 counting children of
+// TestHelpExamplesRun under load. It only locks; RunChild does the
+// child's work.
+func init() {
+	_, count := os.LookupEnv(syscountEnv)
+	_, ctx := contexts.Asked()
+	if count || ctx {
+		runtime.LockOSThread()
+	}
+}
+
 // dispatching is set once RunChild has run in this process: only then may
 // a child be started, for only then does the copy know to do its job
 // rather than run the whole program (or every test of a test binary).

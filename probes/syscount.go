@@ -24,9 +24,8 @@ import (
 // strace -c does. The child is stopped at exec (PTRACE_TRACEME through
 // SysProcAttr.Ptrace) and told what to call through the environment; it
 // does its work when main (or TestMain) calls RunChild first thing, on the
-// main thread (runtime.main starts main.main on it, and the child locks
-// itself there before anything can move it; it checks gettid() == getpid()),
-// and that thread is the only one traced: threads the runtime clones are
+// main thread (child.go's init locks it there; the child checks gettid() ==
+// getpid()), and that thread is the only one traced: threads the runtime clones are
 // not (no PTRACE_O_TRACECLONE). Asynchronous preemption is off in the
 // child (GODEBUG=asyncpreemptoff=1), so no SIGURG handler's rt_sigreturn is
 // counted.

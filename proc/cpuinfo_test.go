@@ -6,8 +6,10 @@ import (
 	"testing"
 )
 
-func TestParseCPUInfoFixture(t *testing.T) {
-	f, err := os.Open("testdata/cpuinfo-epyc.txt")
+// cpuinfoFixture parses testdata/NAME.
+func cpuinfoFixture(t *testing.T, name string) CPUInfo {
+	t.Helper()
+	f, err := os.Open("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -16,6 +18,11 @@ func TestParseCPUInfoFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+func TestParseCPUInfoFixture(t *testing.T) {
+	c := cpuinfoFixture(t, "cpuinfo-epyc.txt")
 	if c.VendorID != "AuthenticAMD" || c.ModelName != "AMD EPYC" {
 		t.Errorf("vendor %q model %q", c.VendorID, c.ModelName)
 	}
@@ -43,15 +50,7 @@ func TestParseCPUInfoFirstBlockOnly(t *testing.T) {
 // TestParseCPUInfoArm64: an arm64 guest's cpuinfo (QEMU's max CPU, Linux
 // 6.1) gives the MIDR_EL1 fields and the hwcaps of the first block.
 func TestParseCPUInfoArm64(t *testing.T) {
-	f, err := os.Open("testdata/cpuinfo-qemu-arm64-6.1.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	c, err := ParseCPUInfo(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := cpuinfoFixture(t, "cpuinfo-qemu-arm64-6.1.txt")
 	if c.Implementer != "0x00" || c.Variant != "0x0" || c.Part != "0x051" || c.Revision != "0" || c.ModelName != "" {
 		t.Errorf("MIDR fields %+v", c)
 	}

@@ -100,18 +100,34 @@ type FleetRun struct {
 	HasVerify    bool
 }
 
-// FleetCell is a timing cell of the fleet.
-type FleetCell struct{ Name, Function, Clock, Path string }
+// FleetCell is a timing cell of the fleet; Name is runfile.Cell.Name,
+// with "/context=X" after it outside the plain context.
+type FleetCell struct{ Name, Function, Clock, Path, Context string }
 
 func (c FleetCell) label() string {
-	if c.Path == "" {
-		return "floor " + c.Clock
-	}
 	s := c.Function
+	if c.Path == "" {
+		s = "floor"
+	}
 	if c.Clock != "" {
 		s += " " + c.Clock
 	}
-	return s + " " + c.Path
+	if c.Path != "" {
+		s += " " + c.Path
+	}
+	if c.Context != string(runfile.ContextPlain) {
+		s += " (" + c.Context + ")"
+	}
+	return s
+}
+
+// fleetCellName is the fleet's name of a cell: Cell.Name, and its context
+// where it is not plain (two contexts' cells share a Name).
+func fleetCellName(c *runfile.Cell) string {
+	if ctx := c.Context.Or(); ctx != runfile.ContextPlain {
+		return c.Name() + "/context=" + string(ctx)
+	}
+	return c.Name()
 }
 
 // Fleet is the fleet view's data, filled by Add.
@@ -154,12 +170,12 @@ func (f *Fleet) Add(r *runfile.Run, label, file string) {
 		fr.Median = nans(len(f.Cells))
 		for k := range b.Cells {
 			c := &b.Cells[k]
-			name := c.Name()
+			name := fleetCellName(c)
 			i, ok := f.cellIdx[name]
 			if !ok {
 				i = len(f.Cells)
 				f.cellIdx[name] = i
-				f.Cells = append(f.Cells, FleetCell{name, string(c.Function), string(c.Clock), string(c.Path)})
+				f.Cells = append(f.Cells, FleetCell{name, string(c.Function), string(c.Clock), string(c.Path), string(c.Context.Or())})
 			}
 			for len(fr.Median) <= i {
 				fr.Median = append(fr.Median, math.NaN())
@@ -576,7 +592,7 @@ func (f *Fleet) WriteText(w io.Writer) error {
 			timed++
 		}
 	}
-	ew.printf("%s\n\n", wrap(fmt.Sprintf("fleet: %d runs (%d with timings) in %d groups.", len(f.Runs), timed, len(f.Groups)), FleetWidth))
+	ew.printf("%s\n\n", wrap(fmt.Sprintf("fleet: %s (%d with timings) in %s.", plural(len(f.Runs), "run"), timed, plural(len(f.Groups), "group")), FleetWidth))
 	if err := f.GroupsTable().Text(w); err != nil {
 		return err
 	}
@@ -587,7 +603,9 @@ func (f *Fleet) WriteText(w io.Writer) error {
 		}
 	}
 	ew.printf("\n")
-	f.FellBackText(w, 60)
+	if timed > 0 {
+		f.FellBackText(w, 60)
+	}
 	if len(f.Regions) > 0 {
 		ew.printf("\nlowest ASLR entropy per region:\n")
 		if err := f.ASLRTable().Text(w); err != nil {
@@ -621,7 +639,7 @@ func (f *Fleet) WriteText(w io.Writer) error {
 // WriteMarkdown writes the fleet view as Markdown (report.md).
 func (f *Fleet) WriteMarkdown(w io.Writer) error {
 	ew := &errWriter{w: w}
-	ew.printf("%d runs in %d groups.\n\n", len(f.Runs), len(f.Groups))
+	ew.printf("%s in %s.\n\n", plural(len(f.Runs), "run"), plural(len(f.Groups), "group"))
 	if err := f.GroupsTable().Markdown(w); err != nil {
 		return err
 	}
@@ -720,11 +738,25 @@ func plural(n int, one string) string {
 // distribution of the runs' medians per headline cell, and of the runs'
 // effective ASLR bits per region.
 func (f *Fleet) Figures() []*plots.Figure {
+	// The groups marked by colour: the largest first.
+	order := make([]int, len(f.Groups))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(f.Groups[order[a]].Runs) > len(f.Groups[order[b]].Runs) })
+	var names []string
+	for _, g := range order {
+		names = append(names, fmt.Sprintf("%s (%s)", f.Groups[g].Name, plural(len(f.Groups[g].Runs), "run")))
+	}
 	var cost []plots.FleetRow
 	for _, ci := range f.KeyCells() {
 		row := plots.FleetRow{Name: f.Cells[ci].label()}
 		for ri := range f.Runs {
 			row.Values = append(row.Values, f.median(ri, ci))
+		}
+		for _, g := range order {
+			_, med, _, _ := quartiles(f.groupValues(g, ci))
+			row.GroupMedians = append(row.GroupMedians, med)
 		}
 		cost = append(cost, row)
 	}
@@ -735,9 +767,18 @@ func (f *Fleet) Figures() []*plots.Figure {
 			v, _, _, _ := f.bits(ri, gi)
 			row.Values = append(row.Values, v)
 		}
+		for _, g := range order {
+			var vs []float64
+			for _, ri := range f.Groups[g].Runs {
+				v, _, _, _ := f.bits(ri, gi)
+				vs = append(vs, v)
+			}
+			_, med, _, _ := quartiles(vs)
+			row.GroupMedians = append(row.GroupMedians, med)
+		}
 		bits = append(bits, row)
 	}
-	return []*plots.Figure{plots.FleetCost(cost, len(f.Runs), len(f.Groups)), plots.FleetASLR(bits, len(f.Runs))}
+	return []*plots.Figure{plots.FleetCost(cost, len(f.Runs), names), plots.FleetASLR(bits, len(f.Runs), names)}
 }
 
 // WriteFleet renders a fleet's report into dir, whole or not at all

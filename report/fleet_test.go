@@ -121,3 +121,29 @@ func TestFleetMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetContexts: a cell measured in another context is a cell of its
+// own, not one overwriting the plain one.
+func TestFleetContexts(t *testing.T) {
+	paths := fleetgen.MustWrite(t, t.TempDir(), "..", 2, 9)
+	f := NewFleet()
+	for _, p := range paths {
+		r, err := runfile.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := r.Bench.Find("clock_gettime", "MONOTONIC", "vdso")
+		tn := *c
+		tn.Context = runfile.ContextTimens
+		s := *c.Summary
+		s.Median *= 1.25
+		tn.Summary = &s
+		r.Bench.Cells = append(r.Bench.Cells, tn)
+		f.Add(r, "", p)
+		plain, timens := f.cellIdx["ClockGettime/clock=MONOTONIC/path=vdso"], f.cellIdx["ClockGettime/clock=MONOTONIC/path=vdso/context=timens"]
+		ri := len(f.Runs) - 1
+		if f.median(ri, plain) != c.Summary.Median || f.median(ri, timens) != s.Median {
+			t.Errorf("plain %v timens %v, want %v and %v", f.median(ri, plain), f.median(ri, timens), c.Summary.Median, s.Median)
+		}
+	}
+}

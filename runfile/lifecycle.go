@@ -76,6 +76,10 @@ type FaultLeak struct {
 	Point   int               `json:"point"`
 	Errno   string            `json:"errno,omitempty"`
 	Regions []LifecycleRegion `json:"regions"`
+	// Retry is what ARCH_MAP_VDSO_64 gave when called again, with no
+	// fault injected, in the process left so: "EEXIST" when the leaked
+	// mapping keeps it from ever getting a vDSO back, "" if it succeeded.
+	Retry string `json:"retry,omitempty"`
 }
 
 func (v *validator) lifecycle(p string, l *Lifecycle) {
@@ -107,6 +111,7 @@ func (v *validator) lifecycle(p string, l *Lifecycle) {
 		kp := idx(fp+".leaks", i)
 		v.between(kp+".point", int64(k.Point), 1, MaxItems)
 		v.name(kp+".errno", k.Errno, false)
+		v.name(kp+".retry", k.Retry, false)
 		v.regions(kp+".regions", k.Regions)
 	}
 }

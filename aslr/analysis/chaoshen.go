@@ -28,7 +28,9 @@ import (
 // bound that holds for non-uniform data, 97.5% one-sided) is a lower end
 // of H; H <= the range and the bit-entropy sum, so the smaller of their
 // upper ends (97.5% each) is an upper end. The estimate is clamped into
-// it. A percentile bootstrap from the coverage-adjusted population (seen
+// it. A basic bootstrap (the estimate minus the 97.5% and 2.5% points of
+// 200 replicates' errors against their population's own entropy), drawn
+// from the coverage-adjusted population (seen
 // values at C c/N, Chao1's unseen values sharing 1 - C), as Chao and Shen
 // suggest, was tried and measured over 100 seeded trials each: it held
 // the truth in 92-94 of 100 for uniform 2^12 to 2^16, but in 80 for

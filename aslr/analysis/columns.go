@@ -391,7 +391,7 @@ func EstimateRegions(c *Columns) []runfile.Region {
 // around 2^64 (then the column is sorted). Pairs likewise: the
 // differences of (x, y) and of (x', y'), x' moving with x and y' with y,
 // differ by one offset. Each estimate is then computed from the values
-// themselves, exactly as if sorted anew; at 6.18's layout 12 columns are
+// themselves, exactly as if sorted anew; at 6.18's layout 13 columns are
 // sorted instead of 36.
 func Analyze(c *Columns, res *runfile.ASLR) {
 	scratch := make([]uint64, 0, c.n)

@@ -89,11 +89,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	if err := checkMetricsFile("aslr", *metricsOut); err != nil {
 		return err
 	}
-	// The tables go to stderr when a file takes standard output.
-	out := stdout
-	if toStdout(*jsonOut, *csvOut) {
-		out = stderr
-	}
+	out := textOut(stdout, stderr, *jsonOut, *csvOut)
 	if *fromCSV != "" && *metricsOut != "" {
 		return usageErrorf("aslr: --openmetrics with --from-csv: write --json and run 'vbench export' on it")
 	}
@@ -160,7 +156,7 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	study := func(csv io.Writer) error {
 		cfg.CSV = csv
 		var err error
-		res, err = aslr.Study(sctx, cfg, func(done, _ int) { bar.Set(done); pacer.pace() })
+		res, err = aslrStudy(sctx, cfg, func(done, _ int) { bar.Set(done); pacer.pace() })
 		return err
 	}
 	var err error
@@ -292,7 +288,7 @@ func aslrBoth(cfg aslr.Config, stdout, stderr io.Writer, quiet bool) error {
 	ctx := onInterrupt()
 	defer ctx.stop()
 	bar := progress.New(infoWriter(stderr, quiet), "aslr", "samples", 2*cfg.Samples)
-	cmp, runs, err := aslr.CompareMethods(ctx, cfg, aslr.MethodChain, aslr.MethodSelfReport, func(done, _ int) { bar.Set(done) })
+	cmp, runs, err := aslrCompare(ctx, cfg, aslr.MethodChain, aslr.MethodSelfReport, func(done, _ int) { bar.Set(done) })
 	bar.Done()
 	switch {
 	case errors.Is(err, aslr.ErrConfig), errors.Is(err, aslr.ErrTarget):
@@ -309,3 +305,10 @@ func aslrBoth(cfg aslr.Config, stdout, stderr io.Writer, quiet bool) error {
 	}
 	return ctx.interrupted("aslr")
 }
+
+// aslrStudy and aslrCompare are aslr.Study and aslr.CompareMethods; the
+// examples' test shortens their configurations.
+var (
+	aslrStudy   = aslr.Study
+	aslrCompare = aslr.CompareMethods
+)

@@ -183,3 +183,31 @@ func TestAslrSIGTERMKeepsWhatWasGathered(t *testing.T) {
 		t.Errorf("directory holds %v: a temporary file was left", ents)
 	}
 }
+
+// --method both samples the chain and fresh spawns and shows the
+// comparison region by region.
+func TestAslrMethodBoth(t *testing.T) {
+	stdout, stderr, code := runCLI(t, "aslr", "--method", "both", "--samples", "2000")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"chain: 2000 samples", "self-report: 2000 samples", "range: chi²", "low bits", "vdso", "heap", "samples are"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// Without --samples, sampling runs until every region is measured or the
+// budget runs out, and says which.
+func TestAslrUntilNarrow(t *testing.T) {
+	stdout, stderr, code := runCLI(t, "aslr", "--budget", "1s", "--ceiling", "0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"sampled until narrow: ", "sp: "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+}

@@ -42,7 +42,19 @@ status 130 or 143).
 
 ` + outRule
 
-func runBench(args []string, stdout, stderr io.Writer) error {
+// benchArgs is what bench's flags ask for, checked.
+type benchArgs struct {
+	study                              study.Config
+	jsonOut, metricsOut, benchOut, csv string
+	label                              string
+	quiet                              bool
+	table                              io.Writer // where the table goes: stdout, or stderr when data take stdout
+}
+
+// parseBench parses and checks bench's flags, before any work: names,
+// bounds (the configuration's Validate, in flags' words) and where the
+// results will go.
+func parseBench(args []string, stdout, stderr io.Writer) (*benchArgs, error) {
 	def := probes.DefaultBenchConfig()
 	fs := newFlags("bench", "vbench bench [flags]", benchExamples, stdout)
 	functions := fs.StringSlice("functions", nil, "functions to time, comma-separated (default all: "+runfile.Join(runfile.BenchFunctions(), ",")+")")
@@ -64,10 +76,10 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	label := labelFlag(fs)
 	quiet := quietFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return usageErrorf("bench: unexpected argument %q (see 'vbench bench --help')", fs.Arg(0))
+		return nil, usageErrorf("bench: unexpected argument %q (see 'vbench bench --help')", fs.Arg(0))
 	}
 	// An empty list given is a mistake, as an empty name in a list is
 	// ("--functions ," and "--functions ''" alike); leave the flag out for all.
@@ -76,59 +88,63 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		names []string
 	}{{"functions", *functions}, {"paths", *paths}, {"clocks", *clocks}} {
 		if fs.Changed(l.flag) && (len(l.names) == 0 || slices.Contains(l.names, "")) {
-			return usageErrorf("bench: --%s: an empty name (leave the flag out for all)", l.flag)
+			return nil, usageErrorf("bench: --%s: an empty name (leave the flag out for all)", l.flag)
 		}
 	}
 	cfg := def
 	cfg.Functions, cfg.Paths, cfg.Clocks = words[runfile.Function](*functions), words[runfile.Path](*paths), words[runfile.Clock](*clocks)
 	ctxs, err := parseContexts("bench", *ctxNames)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cfg.Contexts = ctxs
 	cfg.CPU, cfg.Count, cfg.Benchtime = *cpu, *count, *benchtime
 	cfg.CellByCell, cfg.RetryNoisy = *cellByCell, *retryNoisy
 	cfg.Latency = *latency && !*noLatency
-	scfg := study.Config{Parts: []runfile.Part{runfile.PartBench, runfile.PartVerify}, Bench: cfg, VerifyBrief: true}
-	if err := scfg.Validate(); err != nil {
-		return configError("bench", err)
+	a := &benchArgs{study: study.Config{Parts: []runfile.Part{runfile.PartBench, runfile.PartVerify}, Bench: cfg, VerifyBrief: true},
+		jsonOut: *jsonOut, metricsOut: *metricsOut, benchOut: *benchOut, csv: *csvOut, label: *label, quiet: *quiet}
+	if err := a.study.Validate(); err != nil {
+		return nil, configError("bench", err)
 	}
 	// Found out now, not after the measuring: where the results will go.
-	outs := []struct{ flag, path string }{{"--json", *jsonOut}, {"--benchfmt", *benchOut}, {"--csv", *csvOut}}
 	var dashes []string
-	for _, o := range outs {
+	for _, o := range []struct{ flag, path string }{{"--json", a.jsonOut}, {"--benchfmt", a.benchOut}, {"--csv", a.csv}} {
 		if o.path == "-" {
 			dashes = append(dashes, o.flag+" -")
 		}
 		if err := checkOutFile("bench", o.flag, o.path); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if err := checkMetricsFile("bench", *metricsOut); err != nil {
-		return err
+	if err := checkMetricsFile("bench", a.metricsOut); err != nil {
+		return nil, err
 	}
 	if len(dashes) > 1 {
-		return usageErrorf("bench: %s would all write to standard output; give all but one a file", strings.Join(dashes, " and "))
+		return nil, usageErrorf("bench: %s would all write to standard output; give all but one a file", strings.Join(dashes, " and "))
 	}
 	deprecated(fs, stderr, "no-latency", "--latency=false")
-	// With data on standard output, the table goes to standard error.
-	table := stdout
-	if toStdout(*jsonOut, *benchOut, *csvOut) {
-		table = stderr
-	}
+	a.table = textOut(stdout, stderr, a.jsonOut, a.benchOut, a.csv)
+	return a, nil
+}
 
+func runBench(args []string, stdout, stderr io.Writer) error {
+	a, err := parseBench(args, stdout, stderr)
+	if err != nil {
+		return err
+	}
 	// The study's bench and verify parts: the same checks as `vbench
 	// verify --quick` after the bench, not after a Ctrl-C.
 	ctx := onInterrupt()
 	defer ctx.stop()
 	run := runfile.New(sysenv.Collect())
-	run.Label = *label
+	run.Label = a.label
+	scfg := a.study
 	scfg.Doors = discoverDoors()
 	var bar *progress.Bar
 	var benchErr error
 	scfg.Progress = func(_ runfile.Part, unit string, done, total int) {
 		if bar == nil {
-			bar = progress.New(infoWriter(stderr, *quiet), "bench", unit, total)
+			bar = progress.New(infoWriter(stderr, a.quiet), "bench", unit, total)
 		}
 		bar.Set(done)
 	}
@@ -145,41 +161,46 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	case run.Bench == nil:
 		return ctx.interruptedf("bench: interrupted by %s before anything was measured")
 	}
-	v := run.Verify
-
-	tb := report.BenchTable(run.Bench)
-	tb.Text(table)
-	if ct := report.ContextTable(run.Bench); ct != nil {
-		fmt.Fprintln(table)
-		ct.Text(table)
-	}
-	if v != nil {
-		fmt.Fprintf(table, "\nverify: %s\n", report.VerifySummary(v))
-	}
-
-	if *jsonOut != "" {
-		if err := writeOut(*jsonOut, stdout, run.Encode); err != nil {
-			return failedf("bench: --json %v", err)
-		}
-	}
-	if err := writeMetrics("bench", *metricsOut, run); err != nil {
+	if err := a.write(run, stdout); err != nil {
 		return err
-	}
-	if *benchOut != "" {
-		if err := writeOut(*benchOut, stdout, func(w io.Writer) error { return report.WriteBenchfmt(w, run) }); err != nil {
-			return failedf("bench: --benchfmt %v", err)
-		}
-	}
-	if *csvOut != "" {
-		if err := writeOut(*csvOut, stdout, tb.CSV); err != nil {
-			return failedf("bench: --csv %v", err)
-		}
 	}
 	if err := ctx.interrupted("bench"); err != nil {
 		return err // a signal: what was measured is written
 	}
-	if v != nil && !v.Passed {
+	if v := run.Verify; v != nil && !v.Passed {
 		return failedf("bench: verify failed (run 'vbench verify' for every check)")
+	}
+	return nil
+}
+
+// write prints the tables and writes the files asked for.
+func (a *benchArgs) write(run *runfile.Run, stdout io.Writer) error {
+	tb := report.BenchTable(run.Bench)
+	tb.Text(a.table)
+	if ct := report.ContextTable(run.Bench); ct != nil {
+		fmt.Fprintln(a.table)
+		ct.Text(a.table)
+	}
+	if v := run.Verify; v != nil {
+		fmt.Fprintf(a.table, "\nverify: %s\n", report.VerifySummary(v))
+	}
+	if a.jsonOut != "" {
+		if err := writeOut(a.jsonOut, stdout, run.Encode); err != nil {
+			return failedf("bench: --json %v", err)
+		}
+	}
+	if err := writeMetrics("bench", a.metricsOut, run); err != nil {
+		return err
+	}
+	if a.benchOut != "" {
+		if err := writeOut(a.benchOut, stdout, func(w io.Writer) error { return report.WriteBenchfmt(w, run) }); err != nil {
+			return failedf("bench: --benchfmt %v", err)
+		}
+	}
+	if a.csv != "" {
+		if err := writeOut(a.csv, stdout, tb.CSV); err != nil {
+			return failedf("bench: --csv %v", err)
+		}
 	}
 	return nil
 }

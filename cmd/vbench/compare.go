@@ -20,6 +20,7 @@ func init() {
 const compareExamples = `  vbench compare results/*/run.json
   vbench compare emulate.json xonly.json none.json --label emulate,xonly,none --out modes
   vbench compare a.json b.json --min-change 10% --out cmp --format png,svg
+  vbench compare fleet/*.json --csv matrix.csv    a fleet: grouped, 120 columns
 
 The first run is the base. Timing: each cell's median, and for the other
 runs the ratio to the base when they differ, "~" when not. A difference
@@ -31,6 +32,14 @@ are disjoint. Verify: the checks whose status changed. Environment: every
 difference that can move a cost (PTI, mitigations, clocksource, kernel,
 CPU, virtualization, vsyscall mode). The tables are the ones report.md
 shows for several runs.
+
+From 9 runs on (--fleet, --fleet=false to choose), the fleet view instead:
+runs grouped by kernel, clocksource, vsyscall mode, PTI and mitigations=,
+virtualization and CPU model; per group and headline cell the number of
+runs, the median of their medians and [first-third quartile]; the runs
+whose vDSO fell back where others' did not, the lowest ASLR entropy per
+region, and the outliers, each with its label. --csv FILE writes the full
+matrix. Files are read one at a time.
 
 ` + outRule
 

@@ -12,7 +12,7 @@ func init() {
 
 const exportExamples = `  vbench export results/*/run.json --openmetrics /var/lib/prometheus/node-exporter/vbench.prom
   vbench export run.json --openmetrics -          print them
-  promtool check metrics < vbench.prom
+  vbench export run.json --openmetrics - | promtool check metrics
 
 The file is written whole and renamed into place, in the same directory,
 as node_exporter's textfile collector requires (it reads *.prom; the

@@ -133,6 +133,15 @@ func toStdout(paths ...string) bool {
 	return false
 }
 
+// textOut is where a command prints its tables: stdout, or stderr when one
+// of the output files it was given is "-" (standard output).
+func textOut(stdout, stderr io.Writer, paths ...string) io.Writer {
+	if toStdout(paths...) {
+		return stderr
+	}
+	return stdout
+}
+
 // writeOut writes an output file atomically, or to stdout for "-".
 func writeOut(path string, stdout io.Writer, fill func(io.Writer) error) error {
 	if path == "-" {

@@ -16,7 +16,7 @@ func init() {
 }
 
 const lifecycleExamples = `  vbench lifecycle                      every check, in child processes
-  vbench lifecycle --json lifecycle.json write the run (environment and checks) as JSON
+  vbench lifecycle --json lifecycle.json  write the run (environment and checks) as JSON
   vbench lifecycle --mount-debugfs       mount debugfs for the fault-injection check if needed
   vbench lifecycle --json - | jq '.lifecycle.fault_injection.leaks'
 
@@ -55,10 +55,7 @@ func runLifecycle(args []string, stdout, stderr io.Writer) error {
 	if err := checkOutFile("lifecycle", "--json", *jsonOut); err != nil {
 		return err
 	}
-	lines := stdout
-	if toStdout(*jsonOut) {
-		lines = stderr
-	}
+	lines := textOut(stdout, stderr, *jsonOut)
 	run := runfile.New(sysenv.Collect())
 	run.Label = *label
 	l := lifecycle.Run(lifecycle.Config{MaxPoints: *maxPoints, MountDebugFS: *mount})

@@ -19,6 +19,12 @@ func init() {
 const reportExamples = `  vbench report results/myhost-6.18.0-vsyscall-xonly-20261123T091500Z/run.json
   vbench report emulate.json xonly.json none.json --out modes --label emulate,xonly,none
   vbench report run.json --out web --format png,svg
+  vbench report fleet/*.json --out fleet-report   9 runs or more: the fleet view
+
+From 9 runs on (--fleet, --fleet=false to choose), report.md holds the
+fleet view of 'vbench compare' and two figures for all the runs: the
+distribution of the runs' medians per headline cell, and of their
+effective ASLR bits per region, each group's median marked.
 
 A figure with nothing to draw (no per-call latencies in a run, a vDSO
 that never moved) is not written; report.md says why instead. Its tables

@@ -58,7 +58,22 @@ func studyConfig(quick bool) (probes.BenchConfig, int) {
 	return cfg, samples
 }
 
-func runRun(args []string, stdout, stderr io.Writer) error {
+// runArgs is what run's flags ask for, checked.
+type runArgs struct {
+	study               study.Config
+	samples             int // the ASLR samples asked for: 0 until narrow, study.SkipASLR
+	out                 string
+	formats             []string
+	jsonOut, metricsOut string
+	label               string
+	quiet               bool
+	summary             io.Writer // stdout, or stderr when the run file takes stdout
+}
+
+// parseRun parses and checks run's flags, before any work: the study's
+// configuration (its Validate, in flags' words), the memory ASLR sampling
+// needs, and where the results will go.
+func parseRun(args []string, stdout, stderr io.Writer) (*runArgs, error) {
 	fs := newFlags("run", "vbench [run] [flags]", runExamples, stdout)
 	out := fs.String("out", resultsDir, "`DIR` to make the run's directory in")
 	quick := quickFlag(fs, "fewer samples: a rough study in a few seconds")
@@ -71,86 +86,74 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	metricsOut := metricsFlag(fs)
 	quiet := quietFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	fmts, err := plots.ParseFormats(*formats)
 	if err != nil {
-		return usageErrorf("run: --format: %v", err)
+		return nil, usageErrorf("run: --format: %v", err)
 	}
 	if fs.NArg() > 0 {
-		return usageErrorf("run: unexpected argument %q (see 'vbench run --help')", fs.Arg(0))
+		return nil, usageErrorf("run: unexpected argument %q (see 'vbench run --help')", fs.Arg(0))
 	}
 	cfg, nSamples := studyConfig(*quick)
 	cfg.CPU = *cpu
 	if cfg.Contexts, err = parseContexts("run", *ctxNames); err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case *samples > 0:
 		nSamples = *samples
 	case *samples < -1:
-		return usageErrorf("run: --samples %d: give a positive count (at most %d), or -1 to skip ASLR", *samples, aslr.MaxSamples)
+		return nil, usageErrorf("run: --samples %d: give a positive count (at most %d), or -1 to skip ASLR", *samples, aslr.MaxSamples)
 	case *samples == -1:
 		nSamples = study.SkipASLR
 	}
-	scfg := study.Config{
-		Bench:       cfg,
-		VerifyBrief: true,
-		ASLR:        aslr.Config{Samples: nSamples, Ceiling: aslr.DefaultCeiling},
+	a := &runArgs{
+		study:   study.Config{Bench: cfg, VerifyBrief: true, ASLR: aslr.Config{Samples: nSamples, Ceiling: aslr.DefaultCeiling}},
+		samples: nSamples, out: *out, formats: fmts, jsonOut: *jsonOut, metricsOut: *metricsOut, label: *label, quiet: *quiet,
 	}
 	if nSamples == 0 {
-		scfg.ASLRBudget = aslr.DefaultBudget // until narrow, at most this long
+		a.study.ASLRBudget = aslr.DefaultBudget // until narrow, at most this long
 	}
-	if err := scfg.Validate(); err != nil {
-		return configError("run", err)
+	if err := a.study.Validate(); err != nil {
+		return nil, configError("run", err)
 	}
 	if nSamples > 0 {
-		if note, err := checkASLRMemory("run", &scfg.ASLR); err != nil {
-			return err
+		if note, err := checkASLRMemory("run", &a.study.ASLR); err != nil {
+			return nil, err
 		} else if note != "" {
 			fmt.Fprintf(infoWriter(stderr, *quiet), "run: aslr: %s\n", note)
 		}
 	}
 	// Found out now, not after the study: where the results will go.
 	if err := atomicfile.CheckDir(*out); err != nil {
-		return usageErrorf("run: --out %v", err)
+		return nil, usageErrorf("run: --out %v", err)
 	}
 	if err := checkOutFile("run", "--json", *jsonOut); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkMetricsFile("run", *metricsOut); err != nil {
-		return err
+		return nil, err
 	}
-	// With the run file on standard output, the summary goes to stderr.
-	summary := stdout
-	if toStdout(*jsonOut) {
-		summary = stderr
+	a.summary = textOut(stdout, stderr, *jsonOut)
+	return a, nil
+}
+
+func runRun(args []string, stdout, stderr io.Writer) error {
+	a, err := parseRun(args, stdout, stderr)
+	if err != nil {
+		return err
 	}
 	ctx := onInterrupt()
 	defer ctx.stop()
 	run := runfile.New(sysenv.Collect())
-	run.Label = *label
-	bars := map[runfile.Part]*progress.Bar{}
+	run.Label = a.label
+	scfg := a.study
 	scfg.Doors = discoverDoors()
-	scfg.Progress = func(part runfile.Part, unit string, done, total int) {
-		if _, ok := bars[part]; !ok {
-			bars[part] = progress.New(infoWriter(stderr, *quiet), string(part), unit, total)
-		}
-		bars[part].Set(done)
-		if done == total {
-			bars[part].Done()
-		}
-	}
-	scfg.Failed = func(part runfile.Part, err error) {
-		if b := bars[part]; b != nil {
-			b.Done()
-		}
-		fmt.Fprintf(stderr, "vbench: %s: %v (going on)\n", part, err)
-	}
+	bars := &partBars{w: infoWriter(stderr, a.quiet), stderr: stderr}
+	scfg.Progress, scfg.Failed = bars.progress, bars.failed
 	studyRun(ctx, scfg, run)
-	for _, b := range bars {
-		b.Done()
-	}
+	bars.done()
 
 	if run.Bench == nil && run.ASLR == nil {
 		if err := ctx.interruptedf("run: interrupted by %s before anything was measured"); err != nil {
@@ -160,27 +163,60 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	// Signals are still caught while the results are written, and ignored:
 	// the directory is complete or absent, never a temporary left behind.
-	dir, err := writeRunDir(*out, run, fmts)
+	dir, err := writeRunDir(a.out, run, a.formats)
 	if err != nil {
 		return failedf("run: %v", err)
 	}
-	if *jsonOut != "" {
-		if err := writeOut(*jsonOut, stdout, run.Encode); err != nil {
+	if a.jsonOut != "" {
+		if err := writeOut(a.jsonOut, stdout, run.Encode); err != nil {
 			return failedf("run: --json %v", err)
 		}
 	}
-	if err := writeMetrics("run", *metricsOut, run); err != nil {
+	if err := writeMetrics("run", a.metricsOut, run); err != nil {
 		return err
 	}
-	summarize(summary, run)
-	fmt.Fprintf(summary, "\nreport: %s\n", filepath.Join(dir, report.ReportFile))
+	summarize(a.summary, run)
+	fmt.Fprintf(a.summary, "\nreport: %s\n", filepath.Join(dir, report.ReportFile))
 	if err := ctx.interrupted("run"); err != nil {
 		return err
 	}
-	if empty := emptyParts(run, nSamples > 0); len(empty) > 0 {
+	if empty := emptyParts(run, a.samples > 0); len(empty) > 0 {
 		return &exitError{exitPartial, fmt.Errorf("run: %s; the rest is in %s (exit status %d)", strings.Join(empty, "; "), dir, exitPartial)}
 	}
 	return nil
+}
+
+// partBars draws a progress bar per part of the study on w (nothing where
+// w is not a terminal), and says on stderr what failed.
+type partBars struct {
+	w, stderr io.Writer
+	bars      map[runfile.Part]*progress.Bar
+}
+
+func (p *partBars) progress(part runfile.Part, unit string, done, total int) {
+	if p.bars == nil {
+		p.bars = map[runfile.Part]*progress.Bar{}
+	}
+	if _, ok := p.bars[part]; !ok {
+		p.bars[part] = progress.New(p.w, string(part), unit, total)
+	}
+	p.bars[part].Set(done)
+	if done == total {
+		p.bars[part].Done()
+	}
+}
+
+func (p *partBars) failed(part runfile.Part, err error) {
+	if b := p.bars[part]; b != nil {
+		b.Done()
+	}
+	fmt.Fprintf(p.stderr, "vbench: %s: %v (going on)\n", part, err)
+}
+
+func (p *partBars) done() {
+	for _, b := range p.bars {
+		b.Done()
+	}
 }
 
 // emptyParts names each part of the study that ran but produced nothing,

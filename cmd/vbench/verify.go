@@ -19,7 +19,7 @@ func init() {
 const verifyExamples = `  vbench verify                    every check, pinned to the CPU it starts on
   vbench verify --cpu 1            pinned to CPU 1
   vbench verify --quick            fewer rounds (what 'vbench bench' and 'vbench run' run)
-  vbench verify --json verify.json write the run (environment and checks) as JSON
+  vbench verify --json verify.json  write the run (environment and checks) as JSON
   vbench verify --json - | jq '.verify.checks[] | select(.status == "fail")'
 
 Checks, as the kernel's selftests vdso_test_correctness.c and test_vsyscall.c:
@@ -62,11 +62,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if err := checkOutFile("verify", "--json", *jsonOut); err != nil {
 		return err
 	}
-	// With the run file on standard output, the checks go to standard error.
-	lines := stdout
-	if toStdout(*jsonOut) {
-		lines = stderr
-	}
+	lines := textOut(stdout, stderr, *jsonOut)
 
 	run := runfile.New(sysenv.Collect())
 	run.Label = *label

@@ -617,7 +617,7 @@ func (r *runner) faults() {
 	fi := &runfile.FaultInjection{Setup: fs.setup, Results: []runfile.FaultPoint{}, Leaks: []runfile.FaultLeak{}}
 	var errnos []string
 	for n := 1; n <= r.cfg.MaxPoints; n++ {
-		p, reached, err := r.point(n)
+		p, retry, reached, err := r.point(n)
 		if err != nil {
 			r.out.FaultInjection = fi
 			r.add(CheckFaults, statusFail, fmt.Sprintf("point %d: %v", n, err))
@@ -631,7 +631,7 @@ func (r *runner) faults() {
 		fi.Results = append(fi.Results, p)
 		errnos = append(errnos, orOK(p.Errno))
 		if p.Errno != "" && len(p.Left) > 0 {
-			fi.Leaks = append(fi.Leaks, runfile.FaultLeak{Point: n, Errno: p.Errno, Regions: p.Left})
+			fi.Leaks = append(fi.Leaks, runfile.FaultLeak{Point: n, Errno: p.Errno, Regions: p.Left, Retry: retry})
 		}
 	}
 	r.out.FaultInjection = fi
@@ -643,7 +643,11 @@ func (r *runner) faults() {
 			for _, g := range k.Regions {
 				rs = append(rs, fmt.Sprintf("%s %d KiB at %s", g.Name, g.Size>>10, hex(g.Start)))
 			}
-			parts = append(parts, fmt.Sprintf("point %d (%s) left %s", k.Point, k.Errno, strings.Join(rs, ", ")))
+			again := "the call made again succeeds"
+			if k.Retry != "" {
+				again = "the call made again gives " + k.Retry
+			}
+			parts = append(parts, fmt.Sprintf("point %d (%s) left %s (%s)", k.Point, k.Errno, strings.Join(rs, ", "), again))
 		}
 		r.add(CheckFaults, statusFail, fmt.Sprintf("%d failure points (%s): %s", fi.Points, strings.Join(errnos, ", "), strings.Join(parts, "; ")))
 	case !fi.Complete:
@@ -662,17 +666,19 @@ func orOK(s string) string {
 
 // point runs the call in a fresh child with its n-th fault point failed.
 // reached is false when the call had fewer than n points (it then ran with
-// no failure and must have succeeded).
-func (r *runner) point(n int) (runfile.FaultPoint, bool, error) {
+// no failure and must have succeeded). When the failed call left a mapping,
+// the call is made once more with nothing injected, and retry is its errno
+// ("" for success).
+func (r *runner) point(n int) (runfile.FaultPoint, string, bool, error) {
 	p := runfile.FaultPoint{N: n}
 	t, err := r.child()
 	if err != nil {
-		return p, false, err
+		return p, "", false, err
 	}
 	defer t.kill()
 	a, err := r.freeRange(t)
 	if err != nil {
-		return p, false, err
+		return p, "", false, err
 	}
 	path := append([]byte("/proc/thread-self/fail-nth"), 0)
 	num := []byte(strconv.Itoa(n))
@@ -682,20 +688,20 @@ func (r *runner) point(n int) (runfile.FaultPoint, bool, error) {
 		b  []byte
 	}{{pathAt, path}, {numAt, num}, {zeroAt, []byte("0")}, {bufAt, make([]byte, 16)}} {
 		if err := t.poke(w.at, w.b); err != nil {
-			return p, false, err
+			return p, "", false, err
 		}
 	}
 	cwd := int64(unix.AT_FDCWD)
 	res, err := t.chain(call(unix.SYS_OPENAT, uint64(cwd), pathAt, unix.O_RDWR|unix.O_CLOEXEC))
 	if err != nil {
-		return p, false, err
+		return p, "", false, err
 	}
 	if e := errnoOf(res[0]); e != 0 {
-		return p, false, fmt.Errorf("the child's open of /proc/thread-self/fail-nth: %s", errnoName(e))
+		return p, "", false, fmt.Errorf("the child's open of /proc/thread-self/fail-nth: %s", errnoName(e))
 	}
 	fd := uint64(res[0])
 	if err := r.unmap(t, ""); err != nil {
-		return p, false, err
+		return p, "", false, err
 	}
 	// One chain: arm fail-nth, the call, read what is left of the count,
 	// disarm. Nothing runs in the child in between.
@@ -706,36 +712,46 @@ func (r *runner) point(n int) (runfile.FaultPoint, bool, error) {
 		call(unix.SYS_PWRITE64, fd, zeroAt, 1, 0),
 	)
 	if err != nil {
-		return p, false, err
+		return p, "", false, err
 	}
 	for i, what := range []string{"arming fail-nth", "", "reading fail-nth", "disarming fail-nth"} {
 		if e := errnoOf(res[i]); i != 1 && e != 0 {
-			return p, false, fmt.Errorf("%s: %s", what, errnoName(e))
+			return p, "", false, fmt.Errorf("%s: %s", what, errnoName(e))
 		}
 	}
 	b, err := t.peek(bufAt, int(res[2]))
 	if err != nil {
-		return p, false, err
+		return p, "", false, err
 	}
 	left, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil {
-		return p, false, fmt.Errorf("fail-nth read back %q", b)
+		return p, "", false, fmt.Errorf("fail-nth read back %q", b)
 	}
 	e := errnoOf(res[1])
 	if left > 0 {
 		// No n-th point: the call ran with nothing failed.
 		if e != 0 {
-			return p, false, fmt.Errorf("with no fault injected (fail-nth %d not reached, %d left) the call failed: %s", n, left, errnoName(e))
+			return p, "", false, fmt.Errorf("with no fault injected (fail-nth %d not reached, %d left) the call failed: %s", n, left, errnoName(e))
 		}
-		return p, false, nil
+		return p, "", false, nil
 	}
+	retry := ""
 	if e != 0 {
 		p.Errno = errnoName(e)
 		ms, err := t.maps()
 		if err != nil {
-			return p, false, err
+			return p, "", false, err
 		}
 		p.Left = toRegions(vdsoRegions(ms))
+		if len(p.Left) > 0 {
+			res, err := t.chain(call(sysArchPrctl, archMapVDSO64, a))
+			if err != nil {
+				return p, "", false, err
+			}
+			if e := errnoOf(res[0]); e != 0 {
+				retry = errnoName(e)
+			}
+		}
 	}
-	return p, true, nil
+	return p, retry, true, nil
 }
