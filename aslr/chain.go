@@ -178,10 +178,16 @@ func (w *chainWorker) next(emit func(*sample) bool) error {
 			w.sinceChk = 0
 			w.mu.Lock()
 			err := w.r.chk.stopped(w.pid, w.r, rec, &s)
+			killed := w.killed
 			if err != nil {
 				w.alive = false // stopped() killed and reaped it
 			}
 			w.mu.Unlock()
+			if err != nil && killed {
+				// kill came first: the record was in the pipe before the
+				// SIGKILL, and the image died instead of stopping.
+				return errChainEnded
+			}
 			if err != nil {
 				return err
 			}

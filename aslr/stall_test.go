@@ -56,3 +56,15 @@ func TestStoppedTimeLeftOutOfTheRate(t *testing.T) {
 		t.Errorf("rate %.0f, want samples / (duration - stalled) = %.0f", res.Rate, want)
 	}
 }
+
+// Ending a chain while an image's check is pending (the budget runs out,
+// the chain is killed, and a stopping image's record is still in the
+// pipe) ends sampling cleanly, not with "ended instead of stopping".
+func TestChainEndsCleanlyAtTheBudget(t *testing.T) {
+	for i := range 20 {
+		if _, err := Study(context.Background(), Config{Budget: 50 * time.Millisecond}, nil); err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	noChildren(t, "after runs ended by their budget")
+}

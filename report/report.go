@@ -286,5 +286,8 @@ func aslrHead(a *runfile.ASLR) string {
 	if a.Interrupted {
 		s += fmt.Sprintf(", interrupted (%d requested)", a.Requested)
 	}
+	if w := aslrSamplingWords(a); w != "" {
+		return s + ". " + w
+	}
 	return s + "."
 }

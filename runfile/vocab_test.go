@@ -90,3 +90,31 @@ func TestParse(t *testing.T) {
 		t.Errorf("ParsePath(int80): %v", err)
 	}
 }
+
+// TestCallInfoHas: the syscall and the vDSO for every call, the vsyscall
+// page for its three entries, rseq for getcpu only.
+func TestCallInfoHas(t *testing.T) {
+	for _, c := range Calls {
+		if !c.Has(PathSyscall) || !c.Has(PathVDSO) || c.Has("int80") {
+			t.Errorf("%s: syscall %v, vdso %v, int80 %v", c.Function, c.Has(PathSyscall), c.Has(PathVDSO), c.Has("int80"))
+		}
+		wantV := c.Function == FuncGettimeofday || c.Function == FuncTime || c.Function == FuncGetcpu
+		if c.Has(PathVsyscall) != wantV || c.Has(PathRseq) != (c.Function == FuncGetcpu) {
+			t.Errorf("%s: vsyscall %v, rseq %v", c.Function, c.Has(PathVsyscall), c.Has(PathRseq))
+		}
+	}
+	for _, p := range Parts {
+		if !p.Known() {
+			t.Errorf("part %s not Known", p)
+		}
+	}
+	if Part("lifecycles").Known() {
+		t.Error("an unknown part is Known")
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	if got := OneLine("  aslr:\tspawn failed\n  at sample 3 \r\n"); got != "aslr: spawn failed at sample 3" {
+		t.Errorf("OneLine = %q", got)
+	}
+}
