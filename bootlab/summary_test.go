@@ -43,7 +43,7 @@ func TestWriteSummaryMarkdown(t *testing.T) {
 func TestWriteASLRMarkdown(t *testing.T) {
 	guest := func(kernel, version string, samples int, vdso runfile.Region, pairs ...runfile.Pair) *runfile.Run {
 		return &runfile.Run{
-			Env: runfile.Env{KernelRelease: kernel, KernelVersion: version, RandomizeVASpace: 2, MmapRndBits: 28},
+			Env: runfile.Env{KernelRelease: kernel, KernelVersion: version, RandomizeVASpace: runfile.Int(2), MmapRndBits: runfile.Int(28)},
 			ASLR: &runfile.ASLR{Samples: samples, Regions: []runfile.Region{
 				vdso,
 				{Name: "mmap", Present: samples, Distinct: samples, Effective: 28, EffectiveLo: 21.7, EffectiveHi: 28},

@@ -146,3 +146,19 @@ func TestLive(t *testing.T) {
 	t.Logf("room: %+v", Live.Room())
 	t.Logf("rlimits: %+v", ReadRlimits())
 }
+
+func TestUserTasks(t *testing.T) {
+	fs := FS{Proc: "testdata/tasks/proc", Root: "testdata/tasks"}
+	if n, err := fs.UserTasks(65534); err != nil || n != 6 {
+		t.Errorf("UserTasks(65534) = %d, %v; want 6 (bash 1 + vbench 5; self is not a pid)", n, err)
+	}
+	if n, _ := fs.UserTasks(0); n != 1 {
+		t.Errorf("UserTasks(0) = %d", n)
+	}
+	if fs.Privileged() {
+		t.Error("CapEff 0 is not privileged")
+	}
+	if n, err := Live.OpenFiles(); err != nil || n < 3 {
+		t.Logf("open files: %d, %v", n, err)
+	}
+}

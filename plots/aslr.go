@@ -254,8 +254,8 @@ func byteSize(b float64) string {
 // "ABOVE MAX", and named in the title: never silent.
 func Effective(a *runfile.ASLR, env runfile.Env, subtitle string) *Figure {
 	f := &Figure{Name: "aslr-effective.png", Width: 11, Height: 6}
-	title := fmt.Sprintf("ASLR entropy per region: measured vs the kernel's maximum\nrandomize_va_space=%d, vm.mmap_rnd_bits=%d",
-		env.RandomizeVASpace, env.MmapRndBits)
+	title := fmt.Sprintf("ASLR entropy per region: measured vs the kernel's maximum\nrandomize_va_space=%s, vm.mmap_rnd_bits=%s",
+		env.Shown("kernel.randomize_va_space", env.RandomizeVASpace), env.Shown("vm.mmap_rnd_bits", env.MmapRndBits))
 	if subtitle != "" {
 		title += "\n" + subtitle
 	}

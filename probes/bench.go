@@ -124,6 +124,9 @@ type benchCell struct {
 	iters, chunk int64 // calls per sample and per native loop; 0 until calibrated
 	retried      int   // samples added by RetryNoisy
 
+	// Samples thrown away and taken again (hostile.go).
+	retakenThrottled, retakenSuspended int
+
 	// remote, if not nil, is the context child that measures the cell, as
 	// its cell ri; failed says why it stopped answering.
 	remote *contextChild
@@ -272,6 +275,8 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 	}
 	ctrs := openCounters(cpu)
 	defer ctrs.close()
+	watching = newSampleWatch()
+	defer func() { watching.close(); watching = nil }()
 	out.Counters = ctrs.info
 	rdtscp := hasRDTSCP(d)
 	if cfg.Latency {
@@ -401,6 +406,8 @@ func finish(out *runfile.Bench, cells []benchCell, ctrs *counters, counted map[*
 			c.Summary = summarize(c.Samples)
 			c.PerCall = perCall(bc, ctrs, counted)
 			c.Noise = judge(c, bc.retried)
+			hostileNoise(c, c.Noise, watching.quotaWords())
+			c.Notes = append(c.Notes, retakeNotes(bc)...)
 		}
 		out.Cells = append(out.Cells, *c)
 	}
@@ -584,14 +591,34 @@ func (bc *benchCell) sample(ctrs *counters) {
 		bc.sampleRemote()
 		return
 	}
-	var a, b snapshot
-	ctrs.take(&a, true)
-	a.perf[evSyscalls] = ctrs.read(evSyscalls)
-	d := bc.op.timed(bc.iters, bc.chunk)
-	b.perf[evSyscalls] = ctrs.read(evSyscalls)
-	ctrs.take(&b, false)
-	bc.cell.Samples = append(bc.cell.Samples, float64(d)/float64(bc.iters))
-	bc.cell.SampleCounts = append(bc.cell.SampleCounts, diff(&a, &b))
+	for attempt := 0; ; attempt++ {
+		var a, b snapshot
+		var m watchMark
+		if watching != nil {
+			m = watching.begin()
+		}
+		start := time.Now()
+		ctrs.take(&a, true)
+		a.perf[evSyscalls] = ctrs.read(evSyscalls)
+		d := bc.op.timed(bc.iters, bc.chunk)
+		b.perf[evSyscalls] = ctrs.read(evSyscalls)
+		ctrs.take(&b, false)
+		sc := diff(&a, &b)
+		if watching != nil {
+			sc.Throttled, sc.Suspended = watching.end(m, sc.Preemptions, sc.StealNs)
+			if (sc.Throttled > 0 || sc.Suspended) && watching.retake(attempt, sc.Throttled, time.Since(start)) {
+				if sc.Throttled > 0 {
+					bc.retakenThrottled++
+				} else {
+					bc.retakenSuspended++
+				}
+				continue
+			}
+		}
+		bc.cell.Samples = append(bc.cell.Samples, float64(d)/float64(bc.iters))
+		bc.cell.SampleCounts = append(bc.cell.SampleCounts, sc)
+		return
+	}
 }
 
 // chunkFor is how many calls of est ns each last about chunkTime.

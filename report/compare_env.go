@@ -101,9 +101,9 @@ var envFacts = []envFact{
 	{"tsc_reliable (cpu flag)", "whether the kernel watches the TSC against another clock", flagFact("tsc_reliable")},
 	{"tsc_known_freq (cpu flag)", "whether the TSC rate comes from the hypervisor or CPUID", flagFact("tsc_known_freq")},
 	{"randomize_va_space", "ASLR on (2), partial (1) or off (0)",
-		func(e runfile.Env) string { return fmt.Sprint(e.RandomizeVASpace) }},
+		func(e runfile.Env) string { return e.Shown("kernel.randomize_va_space", e.RandomizeVASpace) }},
 	{"vm.mmap_rnd_bits", "the mmap base's (and, since 6.9, the vDSO's) ASLR bits",
-		func(e runfile.Env) string { return fmt.Sprint(e.MmapRndBits) }},
+		func(e runfile.Env) string { return e.Shown("vm.mmap_rnd_bits", e.MmapRndBits) }},
 }
 
 // envDiffs lists each fact whose value is not the same in every run, then

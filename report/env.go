@@ -62,9 +62,9 @@ func EnvFields(r *runfile.Run) []EnvField {
 	for _, k := range vulns {
 		kv("vuln "+k, e.Vulnerabilities[k])
 	}
-	kv("randomize_va_space", fmt.Sprint(e.RandomizeVASpace))
-	kv("mmap_rnd_bits", fmt.Sprint(e.MmapRndBits))
-	kv("mmap_rnd_compat_bits", fmt.Sprint(e.MmapRndCompatBits))
+	kv("randomize_va_space", e.Shown("kernel.randomize_va_space", e.RandomizeVASpace))
+	kv("mmap_rnd_bits", e.Shown("vm.mmap_rnd_bits", e.MmapRndBits))
+	kv("mmap_rnd_compat_bits", e.Shown("vm.mmap_rnd_compat_bits", e.MmapRndCompatBits))
 	kv("go", e.GoVersion)
 	v := e.VbenchVersion
 	if e.VbenchRelease != "" && !strings.Contains(v, e.VbenchRelease) {

@@ -131,6 +131,13 @@ type SampleCounts struct {
 	Syscalls        int64 `json:"syscalls,omitempty"` // tracepoint only
 	Cycles          int64 `json:"cycles,omitempty"`
 	Instructions    int64 `json:"instructions,omitempty"`
+	// Throttled counts the CPU-quota periods in which the cgroup (or an
+	// ancestor) was throttled during the sample (cpu.stat nr_throttled);
+	// Suspended is set when the process was stopped during it (a SIGCONT
+	// seen, or CPU time far short of wall time). Such samples are taken
+	// again within a budget; these are the ones kept.
+	Throttled int64 `json:"throttled,omitempty"`
+	Suspended bool  `json:"suspended,omitempty"`
 }
 
 // PerCall is counted events per call; a nil field was not counted.
@@ -161,6 +168,10 @@ type Noise struct {
 	Migrations  int64   `json:"migrations,omitempty"`
 	// Retried is how many samples --retry-noisy added beyond the count.
 	Retried int `json:"retried,omitempty"`
+	// Throttled and Suspended count the samples kept although taken while
+	// a CPU quota throttled the process, or while it was stopped.
+	Throttled int `json:"throttled,omitempty"`
+	Suspended int `json:"suspended,omitempty"`
 }
 
 // NoisyCI is the widest 95% interval, as a fraction of the median, that a

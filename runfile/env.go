@@ -35,10 +35,11 @@ type Env struct {
 	// to its one-line content.
 	Vulnerabilities map[string]string `json:"vulnerabilities,omitempty"`
 
-	// The randomization sysctls; -1 when unreadable.
-	RandomizeVASpace  int `json:"randomize_va_space"`
-	MmapRndBits       int `json:"mmap_rnd_bits"`
-	MmapRndCompatBits int `json:"mmap_rnd_compat_bits"`
+	// The randomization sysctls; nil (absent in the file) when unreadable,
+	// with why in Missing (unknown.go). Files written before held -1.
+	RandomizeVASpace  *int `json:"randomize_va_space,omitempty"`
+	MmapRndBits       *int `json:"mmap_rnd_bits,omitempty"`
+	MmapRndCompatBits *int `json:"mmap_rnd_compat_bits,omitempty"`
 
 	GoVersion     string `json:"go_version"`
 	VbenchVersion string `json:"vbench_version"`

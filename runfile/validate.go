@@ -244,9 +244,14 @@ func (v *validator) env(p string, e *Env) {
 	}
 	// -1 stands for unreadable (sysenv); randomize_va_space is 0, 1 or 2
 	// today (Documentation/admin-guide/sysctl/kernel.rst).
-	v.between(p+".randomize_va_space", int64(e.RandomizeVASpace), -1, MaxBits)
-	v.between(p+".mmap_rnd_bits", int64(e.MmapRndBits), -1, MaxBits)
-	v.between(p+".mmap_rnd_compat_bits", int64(e.MmapRndCompatBits), -1, MaxBits)
+	for _, f := range []struct {
+		name string
+		v    *int
+	}{{".randomize_va_space", e.RandomizeVASpace}, {".mmap_rnd_bits", e.MmapRndBits}, {".mmap_rnd_compat_bits", e.MmapRndCompatBits}} {
+		if f.v != nil {
+			v.between(p+f.name, int64(*f.v), -1, MaxBits) // -1: unknown, in older files
+		}
+	}
 	v.text(p+".go_version", e.GoVersion, MaxName)
 	v.name(p+".vbench_version", e.VbenchVersion, false)
 	v.name(p+".vbench_release", e.VbenchRelease, false)

@@ -104,7 +104,7 @@ func TestValidateRejects(t *testing.T) {
 		{"unknown entropy", func(r *Run) { r.ASLR.Regions[0].Entropy = "hartley" }, "aslr.regions[0].entropy", "not a value"},
 		{"unknown word, 1 MB", func(r *Run) { r.Bench.Cells[0].Path = Path(strings.Repeat("p", 1<<20)) }, "bench.cells[0].path", "128"},
 		{"long host name", func(r *Run) { r.Env.Hostname = strings.Repeat("h", 65) }, "env.hostname", "64"},
-		{"mmap_rnd_bits 99", func(r *Run) { r.Env.MmapRndBits = 99 }, "env.mmap_rnd_bits", "[-1, 64]"},
+		{"mmap_rnd_bits 99", func(r *Run) { r.Env.MmapRndBits = Int(99) }, "env.mmap_rnd_bits", "[-1, 64]"},
 		{"negative boot seconds", func(r *Run) { r.Boot.Seconds = -2 }, "boot.seconds", "negative"},
 	}
 	for _, tt := range tests {

@@ -138,7 +138,7 @@ func (m Machine) Collect() runfile.Env {
 	}
 	for _, s := range []struct {
 		sysctl string
-		dst    *int
+		dst    **int
 	}{
 		{"kernel.randomize_va_space", &e.RandomizeVASpace},
 		{"vm.mmap_rnd_bits", &e.MmapRndBits},
@@ -149,10 +149,10 @@ func (m Machine) Collect() runfile.Env {
 			// Named by the file, as before: "mmap_rnd_bits: ...".
 			_, file, _ := strings.Cut(s.sysctl, ".")
 			miss(file, err)
-			*s.dst = -1
+			*s.dst = nil // unknown: absent in the run file
 			continue
 		}
-		*s.dst = v
+		*s.dst = runfile.Int(v)
 	}
 	return e
 }

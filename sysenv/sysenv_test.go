@@ -1,6 +1,7 @@
 package sysenv
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -67,9 +68,9 @@ func TestCollectFixture(t *testing.T) {
 		NumCPU:                2,
 		CPUFlags: map[string]bool{"constant_tsc": true, "nonstop_tsc": true, "rdtscp": false, "tsc_reliable": true,
 			"tsc_known_freq": true, "pti": true, "hypervisor": true},
-		RandomizeVASpace:  2,
-		MmapRndBits:       28,
-		MmapRndCompatBits: 8,
+		RandomizeVASpace:  runfile.Int(2),
+		MmapRndBits:       runfile.Int(28),
+		MmapRndCompatBits: runfile.Int(8),
 	}
 	got := e
 	// Facts of the build, not of the fixture, and the long texts checked
@@ -114,8 +115,8 @@ func TestCollectARM64Fixture(t *testing.T) {
 	if e.CPUVendor != "0x00 (software (an emulator, e.g. QEMU's max CPU))" || e.CPUModel != "part 0x051 r0p0" {
 		t.Errorf("vendor %q model %q", e.CPUVendor, e.CPUModel)
 	}
-	if e.Clocksource != "arch_sys_counter" || e.MmapRndBits != 18 || e.Vulnerabilities["meltdown"] != "Not affected" {
-		t.Errorf("clocksource %q mmap_rnd_bits %d meltdown %q", e.Clocksource, e.MmapRndBits, e.Vulnerabilities["meltdown"])
+	if e.Clocksource != "arch_sys_counter" || runfile.Or(e.MmapRndBits, -1) != 18 || e.Vulnerabilities["meltdown"] != "Not affected" {
+		t.Errorf("clocksource %q mmap_rnd_bits %v meltdown %q", e.Clocksource, e.MmapRndBits, e.Vulnerabilities["meltdown"])
 	}
 }
 
@@ -131,7 +132,7 @@ func TestFlagsFor(t *testing.T) {
 
 // TestCollectEmptyMachine: a tree with nothing in it (no /proc or /sys
 // mounted) and a failing uname still give an Env, every unreadable fact named in Missing and
-// the sysctls -1.
+// the sysctls unknown (absent from the JSON).
 func TestCollectEmptyMachine(t *testing.T) {
 	m := fixture(t, "vm-6.18-xonly")
 	empty := t.TempDir()
@@ -151,8 +152,16 @@ func TestCollectEmptyMachine(t *testing.T) {
 			t.Errorf("%s not named in Missing %q", what, e.Missing)
 		}
 	}
-	if e.RandomizeVASpace != -1 || e.MmapRndBits != -1 || e.MmapRndCompatBits != -1 {
-		t.Errorf("sysctls %d %d %d, want -1", e.RandomizeVASpace, e.MmapRndBits, e.MmapRndCompatBits)
+	// Unknown, not -1: absent in the run file, and shown as unknown with
+	// the reason.
+	if e.RandomizeVASpace != nil || e.MmapRndBits != nil || e.MmapRndCompatBits != nil {
+		t.Errorf("sysctls %v %v %v, want unknown (nil)", e.RandomizeVASpace, e.MmapRndBits, e.MmapRndCompatBits)
+	}
+	if s := e.Shown("vm.mmap_rnd_bits", e.MmapRndBits); !strings.HasPrefix(s, "unknown (") {
+		t.Errorf("shown as %q, want unknown with the reason", s)
+	}
+	if b, err := json.Marshal(e); err != nil || bytes.Contains(b, []byte(`"mmap_rnd_bits":`)) || bytes.Contains(b, []byte(`"randomize_va_space":`)) {
+		t.Errorf("unknown sysctls are in the JSON: %s, %v", b, err)
 	}
 	if (e.VsyscallMode != "" && e.VsyscallMode != "absent") || e.Vulnerabilities != nil || len(e.CPUFlags) != 0 {
 		t.Errorf("facts invented from nothing: %+v", e)
@@ -188,8 +197,8 @@ func TestCollectLive(t *testing.T) {
 			t.Errorf("flag %s not recorded", f)
 		}
 	}
-	if e.RandomizeVASpace < 0 || e.RandomizeVASpace > 2 {
-		t.Errorf("randomize_va_space = %d", e.RandomizeVASpace)
+	if v, ok := runfile.Known(e.RandomizeVASpace); ok && v > 2 {
+		t.Errorf("randomize_va_space = %d", v)
 	}
 	b, err := json.Marshal(e)
 	if err != nil {

@@ -123,7 +123,7 @@ func TestConcludeArm64(t *testing.T) {
 	x86 := Conclusions(res)
 	has(t, x86, "mmap region (Linux 6.9+)", true)
 	has(t, x86, "(vsyscall=none)", true)
-	Annotate(res, KernelOf(runfile.Env{Machine: "aarch64", KernelRelease: "6.1.0-50-cloud-arm64", RandomizeVASpace: 2, MmapRndBits: 18}))
+	Annotate(res, KernelOf(runfile.Env{Machine: "aarch64", KernelRelease: "6.1.0-50-cloud-arm64", RandomizeVASpace: runfile.Int(2), MmapRndBits: runfile.Int(18)}))
 	cs := Conclusions(res)
 	has(t, cs, "mmap region (arm64: get_unmapped_area() in arch/arm64/kernel/vdso.c", true)
 	has(t, cs, "6.9+", false)

@@ -24,7 +24,14 @@ type Kernel struct {
 
 // KernelOf takes the fields of a run's environment.
 func KernelOf(env runfile.Env) Kernel {
-	return Kernel{Machine: env.Machine, Release: env.KernelRelease, Version: env.KernelVersion, RandomizeVASpace: env.RandomizeVASpace, MmapRndBits: env.MmapRndBits}
+	// An unreadable sysctl is -1 here, as sysenv recorded it before it
+	// could be absent; an environment with no kernel at all (samples from
+	// a CSV) stays the zero Kernel, which knows nothing.
+	unknown := -1
+	if env.KernelRelease == "" {
+		unknown = 0
+	}
+	return Kernel{Machine: env.Machine, Release: env.KernelRelease, Version: env.KernelVersion, RandomizeVASpace: runfile.Or(env.RandomizeVASpace, unknown), MmapRndBits: runfile.Or(env.MmapRndBits, unknown)}
 }
 
 // arm64 reports whether the kernel runs arm64 (uname -m says aarch64).

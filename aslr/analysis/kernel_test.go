@@ -87,7 +87,7 @@ func TestMaxInHeap(t *testing.T) {
 // Debian's 6.1 arm64 kernel, 4 KiB pages, vm.mmap_rnd_bits 18.
 func TestKernelMaxArm64(t *testing.T) {
 	k := KernelOf(runfile.Env{Machine: "aarch64", KernelRelease: "6.1.0-50-cloud-arm64",
-		KernelVersion: "#1 SMP Debian 6.1.176-1 (2026-07-02)", RandomizeVASpace: 2, MmapRndBits: 18})
+		KernelVersion: "#1 SMP Debian 6.1.176-1 (2026-07-02)", RandomizeVASpace: runfile.Int(2), MmapRndBits: runfile.Int(18)})
 	for _, tt := range []struct {
 		region string
 		want   float64

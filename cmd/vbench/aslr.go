@@ -135,6 +135,11 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	} else if note != "" {
 		fmt.Fprintf(infoWriter(stderr, *quiet), "aslr: %s\n", note)
 	}
+	if note, err := sizeWorkers("aslr", &cfg); err != nil {
+		return err
+	} else if note != "" {
+		fmt.Fprintf(infoWriter(stderr, *quiet), "aslr: %s\n", note)
+	}
 
 	// Ctrl-C or SIGTERM: stop sampling, estimate and write what was
 	// gathered, marked interrupted, then exit 130 or 143.
@@ -186,8 +191,8 @@ func runAslr(args []string, stdout, stderr io.Writer) error {
 	if err := writeMetrics("aslr", *metricsOut, run); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "kernel %s, kernel.randomize_va_space=%d, vm.mmap_rnd_bits=%d, vsyscall=%s\n",
-		run.Env.KernelRelease, run.Env.RandomizeVASpace, run.Env.MmapRndBits, run.Env.VsyscallMode)
+	fmt.Fprintf(out, "kernel %s, kernel.randomize_va_space=%s, vm.mmap_rnd_bits=%s, vsyscall=%s\n",
+		run.Env.KernelRelease, run.Env.Shown("kernel.randomize_va_space", run.Env.RandomizeVASpace), run.Env.Shown("vm.mmap_rnd_bits", run.Env.MmapRndBits), run.Env.VsyscallMode)
 	if err := writeAslr(out, run.Env, res, *wide); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -184,4 +185,86 @@ func TestSamplesCSVSurvivesKill(t *testing.T) {
 		t.Errorf("the cut-short last line is not named:\n%s", stdout)
 	}
 	t.Logf("%d bytes; %s", len(b), strings.SplitN(stdout, "\n", 3)[:2])
+}
+
+// noTrace fails if output holds a Go runtime trace.
+func noTrace(t *testing.T, what, out string) {
+	t.Helper()
+	for _, s := range []string{"goroutine ", "runtime: ", "fatal error", "panic:"} {
+		if strings.Contains(out, s) {
+			t.Errorf("%s: a runtime trace reached the user:\n%s", what, out)
+			return
+		}
+	}
+}
+
+// Under ulimit -n 16 (issue 24: "too many open files" at sample 1) the
+// workers are sized to the descriptors, saying so; under 12, one line.
+func TestASLRUnderNofile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	for _, tc := range []struct {
+		n    int
+		code int
+		want string
+	}{
+		{16, exitOK, "RLIMIT_NOFILE 16"},
+		{12, exitBadArgs, "raise ulimit -n to at least"},
+	} {
+		cmd := vbenchProcess(t, fmt.Sprintf("ulimit -n %d", tc.n), "aslr", "--samples", "3000", "--method", "spawn")
+		out, _ := cmd.CombinedOutput()
+		noTrace(t, fmt.Sprintf("ulimit -n %d", tc.n), string(out))
+		if cmd.ProcessState.ExitCode() != tc.code || !strings.Contains(string(out), tc.want) {
+			t.Errorf("ulimit -n %d: exit %d, want %d and %q:\n%s", tc.n, cmd.ProcessState.ExitCode(), tc.code, tc.want, out)
+		}
+	}
+}
+
+// Under ulimit -u, as an unprivileged user (RLIMIT_NPROC does not bind
+// root): one line, or a run with fewer workers, never a runtime trace
+// (issue 24: a 133-line trace under -u 4, EAGAIN under -u 8). Below what
+// the Go runtime needs to start at all (-u 4 with a shell of the user's
+// already running), no program of Go can help it: not tested.
+func TestASLRUnderNproc(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to run vbench as uid 65534 (root is exempt from RLIMIT_NPROC)")
+	}
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash for ulimit -u")
+	}
+	exe, _ := os.Executable()
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755) // t.TempDir's parent is 0700
+	copyExe := filepath.Join(dir, "vbench.test")
+	b, err := os.ReadFile(exe)
+	if err != nil || os.WriteFile(copyExe, b, 0o755) != nil {
+		t.Fatalf("copying the test binary: %v", err)
+	}
+	for _, u := range []int{6, 8, 12, 20} {
+		cmd := exec.Command(bash, "-c", fmt.Sprintf(`ulimit -u %d; cd /; exec "$0" aslr --samples 2000`, u), copyExe)
+		cmd.Env = append(os.Environ(), "VBENCH_TEST_MAIN=1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, _ := cmd.CombinedOutput()
+		code := cmd.ProcessState.ExitCode()
+		noTrace(t, fmt.Sprintf("ulimit -u %d", u), string(out))
+		switch code {
+		case exitOK:
+			if !strings.Contains(string(out), "2000 samples in") {
+				t.Errorf("ulimit -u %d: exit 0 without the samples:\n%s", u, out)
+			}
+		case exitBadArgs:
+			if strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), "RLIMIT_NPROC") {
+				t.Errorf("ulimit -u %d: exit 2 but not one line naming RLIMIT_NPROC:\n%s", u, out)
+			}
+		default:
+			t.Errorf("ulimit -u %d: exit %d:\n%s", u, code, out)
+		}
+		t.Logf("ulimit -u %d: exit %d: %s", u, code, strings.SplitN(string(out), "\n", 2)[0])
+	}
 }

@@ -143,9 +143,26 @@ func exitCode(err error, stderr io.Writer) int {
 	return exitFailed
 }
 
+// spawns are the commands that start threads and child processes, checked
+// against RLIMIT_NPROC before they start (checkNPROC).
+var spawns = map[string]bool{"run": true, "bench": true, "verify": true, "aslr": true, "bootmodes": true}
+
+// helpAsked reports whether args ask for --help (no work is done).
+func helpAsked(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			return true
+		}
+	}
+	return false
+}
+
 // run is vbench without the process around it: tests call it directly.
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
+		if err := checkNPROC("run"); err != nil {
+			return err
+		}
 		return commands["run"].run(nil, stdout, stderr)
 	}
 	name := args[0]
@@ -165,11 +182,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if strings.HasPrefix(name, "-") {
 		// Flags without a subcommand belong to the main job.
+		if !helpAsked(args) {
+			if err := checkNPROC("run"); err != nil {
+				return err
+			}
+		}
 		return commands["run"].run(args, stdout, stderr)
 	}
 	c, ok := commands[name]
 	if !ok {
 		return usageErrorf("unknown command %q (valid: %s)", name, strings.Join(commandNames(), ", "))
+	}
+	if spawns[name] && !helpAsked(args[1:]) {
+		if err := checkNPROC(name); err != nil {
+			return err
+		}
 	}
 	return c.run(args[1:], stdout, stderr)
 }

@@ -118,8 +118,13 @@ func parseRun(args []string, stdout, stderr io.Writer) (*runArgs, error) {
 	if err := a.study.Validate(); err != nil {
 		return nil, configError("run", err)
 	}
-	if nSamples > 0 {
+	if nSamples != study.SkipASLR {
 		if note, err := checkASLRMemory("run", &a.study.ASLR); err != nil {
+			return nil, err
+		} else if note != "" {
+			fmt.Fprintf(infoWriter(stderr, *quiet), "run: aslr: %s\n", note)
+		}
+		if note, err := sizeWorkers("run", &a.study.ASLR); err != nil {
 			return nil, err
 		} else if note != "" {
 			fmt.Fprintf(infoWriter(stderr, *quiet), "run: aslr: %s\n", note)
@@ -180,7 +185,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err := ctx.interrupted("run"); err != nil {
 		return err
 	}
-	if empty := emptyParts(run, a.samples > 0); len(empty) > 0 {
+	if empty := emptyParts(run, a.samples != study.SkipASLR); len(empty) > 0 {
 		return &exitError{exitPartial, fmt.Errorf("run: %s; the rest is in %s (exit status %d)", strings.Join(empty, "; "), dir, exitPartial)}
 	}
 	return nil
