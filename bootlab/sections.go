@@ -45,6 +45,10 @@ var DefaultSections = []Section{
 		WriteLifecycleMarkdown(w, d.Results.Boots)
 		return nil
 	}},
+	{"contexts", func(w io.Writer, d *Doc) error {
+		WriteContextsMarkdown(w, d.Results.Boots) // contexts.go
+		return nil
+	}},
 }
 
 // writeTimelineSection writes the timeline tables (one per architecture)

@@ -45,7 +45,10 @@ var CompareCells = func() []CompareCell {
 		}
 	}
 	// The counter floor of each architecture; a run has one of them.
-	return append(cells, CompareCell{runfile.FuncFloor, runfile.OpRdtsc, ""}, CompareCell{runfile.FuncFloor, runfile.OpCntvct, ""})
+	for _, op := range runfile.FloorLines {
+		cells = append(cells, CompareCell{runfile.FuncFloor, op, ""})
+	}
+	return cells
 }()
 
 // Verdict says how run (1, 2, ...) compares with the first run on the

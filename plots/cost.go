@@ -101,14 +101,14 @@ func Cost(b *runfile.Bench, subtitle string) *Figure {
 	}
 	p := newPlot(title, "ns per call (log scale)", "")
 	logX(p)
-	names, idx := categories(b.Cells, nil)
+	names, idx := categories(b.Cells, plainCell)
 	p.Add(gridLines{})
 	lo, hi := math.Inf(1), math.Inf(-1)
 	var legend []legendItem
 	for _, path := range pathOrder {
 		var w whiskers
 		for _, c := range b.Cells {
-			if c.Path != path || c.Summary == nil || c.Function == runfile.FuncFloor {
+			if c.Path != path || c.Summary == nil || c.Function == runfile.FuncFloor || !plainCell(c) {
 				continue
 			}
 			_, _, off := pathStyle(path)
@@ -352,7 +352,7 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 		title += "\n" + subtitle
 	}
 	floor := latencyFloor(b)
-	has := func(c runfile.Cell) bool { _, ok := statsOf(c.Latency, floor); return ok }
+	has := func(c runfile.Cell) bool { _, ok := statsOf(c.Latency, floor); return ok && plainCell(c) }
 	if b == nil {
 		return f.empty("no timing results in this run")
 	}
@@ -373,7 +373,7 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 		bx := &boxes{width: vg.Points(7), step: step}
 		bx.col, _, _ = pathStyle(path)
 		for _, c := range b.Cells {
-			if c.Path != path || c.Function == runfile.FuncFloor {
+			if c.Path != path || c.Function == runfile.FuncFloor || !plainCell(c) {
 				continue
 			}
 			s, ok := statsOf(c.Latency, floor)
@@ -403,9 +403,23 @@ func Latency(b *runfile.Bench, subtitle string) *Figure {
 	return f
 }
 
-// cdfFunctions are the calls the CDF figure shows, one panel each: those
-// that exist on more than one path.
-var cdfFunctions = []string{"gettimeofday", "time", "getcpu", "clock_gettime MONOTONIC"}
+// cdfFunctions are the calls the CDF figure shows, one panel each, as
+// their categories: those whose runfile.CallInfo says CDF, on
+// HeadlineClock when they take a clock.
+var cdfFunctions = func() []string {
+	var out []string
+	for _, c := range runfile.Calls {
+		if !c.CDF {
+			continue
+		}
+		cell := runfile.Cell{Function: c.Function}
+		if c.Clocked {
+			cell.Clock = runfile.HeadlineClock
+		}
+		out = append(out, Category(cell))
+	}
+	return out
+}()
 
 // LatencyCDF draws the cumulative distribution of single-call times: one
 // panel per function that exists on more than one path (gettimeofday,
@@ -434,7 +448,7 @@ func LatencyCDF(b *runfile.Bench, subtitle string) *Figure {
 			for _, path := range pathOrder {
 				var c *runfile.Cell
 				for i := range b.Cells {
-					if Category(b.Cells[i]) == fn && b.Cells[i].Path == path {
+					if Category(b.Cells[i]) == fn && b.Cells[i].Path == path && plainCell(b.Cells[i]) {
 						c = &b.Cells[i]
 					}
 				}

@@ -2,6 +2,7 @@ package probes
 
 import (
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -14,16 +15,16 @@ import (
 // are the two generic ones and this architecture's counter reads, among
 // them CounterFloor.
 func TestArchTables(t *testing.T) {
-	for _, m := range []map[runfile.Function]string{vdsoLacks, syscallLacks} {
-		for f, why := range m {
-			if _, ok := CallOf(f); !ok || why == "" {
-				t.Errorf("%s: registry row %v, reason %q", f, ok, why)
+	for _, c := range Calls {
+		for _, m := range []map[string]string{c.NoVDSO, c.NoSyscall} {
+			for arch, why := range m {
+				if (arch != "amd64" && arch != "arm64") || why == "" {
+					t.Errorf("%s: a gap on %q with reason %q", c.Func, arch, why)
+				}
 			}
 		}
-	}
-	for _, c := range Calls {
-		if (c.Trap == noTrap) != (syscallLacks[c.Func] != "") {
-			t.Errorf("%s: trap %#x but syscallLacks %q", c.Func, c.Trap, syscallLacks[c.Func])
+		if why := c.NoSyscall[runtime.GOARCH]; (c.Trap == noTrap) != (why != "") {
+			t.Errorf("%s: trap %#x but NoSyscall says %q", c.Func, c.Trap, why)
 		}
 	}
 	var ops []runfile.Clock
@@ -44,16 +45,20 @@ func TestArchTables(t *testing.T) {
 // refuses it with ErrUnavailable, so it is never called. The gaps are
 // made up here, on whatever architecture runs the test.
 func TestArchLacks(t *testing.T) {
-	saveV, saveS, saveCalls := vdsoLacks, syscallLacks, Calls
-	defer func() { vdsoLacks, syscallLacks, Calls = saveV, saveS, saveCalls }()
+	saveCalls := Calls
+	defer func() { Calls = saveCalls }()
 	Calls = slices.Clone(Calls)
+	arch := runtime.GOARCH
 	for i := range Calls {
-		if Calls[i].Func == runfile.FuncTime {
+		switch Calls[i].Func {
+		case runfile.FuncTime:
 			Calls[i].Trap = noTrap
+			Calls[i].NoVDSO = map[string]string{arch: "made up: no vDSO time"}
+			Calls[i].NoSyscall = map[string]string{arch: "made up: no time syscall"}
+		case runfile.FuncGetcpu:
+			Calls[i].NoVDSO = map[string]string{arch: "made up: no vDSO getcpu"}
 		}
 	}
-	vdsoLacks = map[runfile.Function]string{runfile.FuncTime: "made up: no vDSO time", runfile.FuncGetcpu: "made up: no vDSO getcpu"}
-	syscallLacks = map[runfile.Function]string{runfile.FuncTime: "made up: no time syscall"}
 
 	d := &Doors{} // no vDSO, no vsyscall page: the gaps must win over those reasons
 	for _, tc := range []struct {

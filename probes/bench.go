@@ -51,6 +51,9 @@ type BenchConfig struct {
 	// its definition applies to (contexts.Defs), samples interleaved with
 	// the plain context's. nil or plain alone: plain only.
 	Contexts []runfile.Context
+	// ContextHeadlinesOnly limits the other contexts to the cells of
+	// runfile.ContextHeadlines (a guest under TCG, short of time).
+	ContextHeadlinesOnly bool
 
 	// Doors, if not nil, is used instead of calling Discover.
 	Doors *Doors
@@ -80,7 +83,9 @@ func (cfg BenchConfig) NormalizeNames() (BenchConfig, error) {
 	if cfg.Paths, err = pick("Paths", cfg.Paths, runfile.Paths, runfile.ParsePath); err != nil {
 		return cfg, err
 	}
-	if cfg.Clocks, err = pick("Clocks", cfg.Clocks, runfile.Clocks, runfile.ParseClock); err != nil {
+	if len(cfg.Clocks) == 0 {
+		cfg.Clocks = runfile.DefaultClocks()
+	} else if cfg.Clocks, err = pick("Clocks", cfg.Clocks, runfile.Clocks, runfile.ParseClock); err != nil {
 		return cfg, err
 	}
 	if err := cfg.normalizeContexts(); err != nil {

@@ -44,7 +44,7 @@ func TestBenchEveryCell(t *testing.T) {
 	for _, call := range Calls {
 		clocks := []runfile.Clock{""}
 		if call.Clocked() {
-			clocks = runfile.Clocks
+			clocks = runfile.DefaultClocks() // the auxiliary clocks only when named
 		}
 		for _, c := range clocks {
 			for _, p := range runfile.Paths {

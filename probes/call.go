@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"unsafe"
 
-	"github.com/vbench-dev/vbench/runfile"
 	"golang.org/x/sys/unix"
+
+	"github.com/vbench-dev/vbench/probes/vdso"
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // callC calls the C-ABI function at fn with five integer arguments and
@@ -107,12 +110,15 @@ func (d *Doors) Target(fn runfile.Function, p runfile.Path) (uintptr, error) {
 	}
 	switch p {
 	case runfile.PathSyscall:
+		if why, ok := c.NoSyscall[runtime.GOARCH]; ok {
+			return 0, unavailable("%s", why)
+		}
 		if c.Trap == noTrap {
-			return 0, unavailable("%s", syscallLacks[fn])
+			return 0, unavailable("no %s system call on %s", fn, runtime.GOARCH)
 		}
 		return 0, nil
 	case runfile.PathVDSO:
-		if why, ok := vdsoLacks[fn]; ok {
+		if why, ok := c.NoVDSO[runtime.GOARCH]; ok {
 			return 0, unavailable("%s", why)
 		}
 		if d.VDSO == nil {
@@ -123,7 +129,7 @@ func (d *Doors) Target(fn runfile.Function, p runfile.Path) (uintptr, error) {
 		}
 		fnAddr, ok := d.VDSO.Lookup(c.Symbol())
 		if !ok || fnAddr == 0 {
-			return 0, unavailable("no vDSO symbol %s (version %s)", c.Symbol(), vdsoVersion)
+			return 0, unavailable("no vDSO symbol %s (version %s)", c.Symbol(), vdso.Version)
 		}
 		if c.prepare != nil {
 			if err := c.prepare(fnAddr); err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vbench-dev/vbench/probes/vdso"
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -49,15 +50,15 @@ const maxArgs = 5
 
 // noTrap is Call.Trap where the architecture has no such system call
 // (time on arm64): the syscall path is then unavailable, with the reason
-// syscallLacks gives (syscalls_*.go).
+// the row's NoSyscall gives.
 const noTrap = ^uintptr(0)
 
 // Call is one row of the registry.
 type Call struct {
 	Func runfile.Function
-	// VDSO is the vDSO function's base name; the symbol is vdsoPrefix+VDSO
+	// VDSO is the vDSO function's base name; the symbol is vdso.Prefix+VDSO
 	// (vdso_amd64.go, vdso_arm64.go). Where an architecture's vDSO has no
-	// such function, vdsoLacks says why and the path is unavailable.
+	// such function, NoVDSO says why and the path is unavailable.
 	VDSO string
 	// Vsyscall is the entry on the vsyscall page; 0 when the page has
 	// none (it has only gettimeofday, time and getcpu:
@@ -67,6 +68,17 @@ type Call struct {
 	// without the page (vsyscall.Exists false) the entries' cells exist
 	// and are unavailable, with the reason.
 	Vsyscall uintptr
+	// NoVDSO and NoSyscall say, by GOARCH, why that architecture never has
+	// the call through the vDSO or as a system call (arm64's vDSO has no
+	// time or getcpu, arm64 no time syscall): those cells are unavailable
+	// with the reason rather than "no symbol", which would suggest an old
+	// kernel. A given kernel may still lack a symbol elsewhere (getrandom
+	// before 6.11): Target then says the symbol is missing.
+	NoVDSO, NoSyscall map[string]string
+	// Fallback is what lib/vdso does with the call: in user space, from
+	// the clocksource, or handed to the kernel (fallback.go), by the
+	// clock's Class for calls that take one.
+	Fallback Fallback
 	// ClockData is true for the calls answered from the kernel's clock
 	// data (the time of day, a clock, a clock's resolution): a time
 	// namespace changes them (its VVAR page, its offsets), and only them.
@@ -86,16 +98,30 @@ type Call struct {
 // Calls is the registry, in table order.
 var Calls = []Call{
 	{Func: runfile.FuncGettimeofday, ClockData: true, VDSO: "gettimeofday", Vsyscall: vsyscall.Gettimeofday, Trap: unix.SYS_GETTIMEOFDAY,
-		Args: []Arg{ArgTimeval, ArgZero}}, // gettimeofday(tv, NULL)
+		Fallback: Fallback{Plan: planClocksource}, // do_hres(CLOCK_REALTIME)
+		Args:     []Arg{ArgTimeval, ArgZero}},     // gettimeofday(tv, NULL)
 	{Func: runfile.FuncTime, ClockData: true, VDSO: "time", Vsyscall: vsyscall.Time, Trap: sysTime,
-		Args: []Arg{ArgZero}}, // time(NULL)
+		NoVDSO:    map[string]string{"arm64": "the arm64 vDSO has no time (arch/arm64/kernel/vdso/vdso.lds.S exports none)"},
+		NoSyscall: map[string]string{"arm64": "arm64 has no time syscall (include/uapi/asm-generic/unistd.h defines none for 64-bit ports)"},
+		Fallback:  Fallback{Plan: planUserSpace}, // __cvdso_time reads the stored seconds of CLOCK_REALTIME
+		Args:      []Arg{ArgZero}},               // time(NULL)
 	{Func: runfile.FuncClockGettime, ClockData: true, VDSO: "clock_gettime", Trap: unix.SYS_CLOCK_GETTIME,
-		Args: []Arg{ArgClock, ArgTimespec}},
+		Fallback: Fallback{ByClass: map[ClockClass]vdsoPlan{ClassHres: planClocksource, ClassCoarse: planUserSpace, ClassKernel: planSyscall, ClassAux: planEnabled}},
+		Args:     []Arg{ArgClock, ArgTimespec}},
 	{Func: runfile.FuncClockGetres, ClockData: true, VDSO: "clock_getres", Trap: unix.SYS_CLOCK_GETRES,
-		Args: []Arg{ArgClock, ArgTimespec}},
+		// __cvdso_clock_getres_common answers the HRES, RAW, COARSE and
+		// AUX ids from the data page (hrtimer_res, LOW_RES_NSEC,
+		// aux_clock_resolution_ns) without reading the clocksource.
+		Fallback: Fallback{ByClass: map[ClockClass]vdsoPlan{ClassHres: planUserSpace, ClassCoarse: planUserSpace, ClassKernel: planSyscall, ClassAux: planUserSpace}},
+		Args:     []Arg{ArgClock, ArgTimespec}},
 	{Func: runfile.FuncGetcpu, VDSO: "getcpu", Vsyscall: vsyscall.Getcpu, Trap: unix.SYS_GETCPU,
-		Args: []Arg{ArgCPU, ArgNode, ArgZero}}, // getcpu(cpu, node, NULL)
+		NoVDSO: map[string]string{"arm64": "the arm64 vDSO has no getcpu (arch/arm64/kernel/vdso/vdso.lds.S exports none; the syscall exists)"},
+		// arch/x86/entry/vdso/vgetcpu.c reads the CPU and node from RDPID
+		// or the segment limit of the per-CPU GDT entry (LSL).
+		Fallback: Fallback{Plan: planUserSpace},
+		Args:     []Arg{ArgCPU, ArgNode, ArgZero}}, // getcpu(cpu, node, NULL)
 	{Func: runfile.FuncGetrandom, VDSO: "getrandom", Trap: unix.SYS_GETRANDOM,
+		Fallback: Fallback{Plan: planUnknown}, // depends on the RNG's state
 		// getrandom(buf, 32, 0, state, state_len), lib/vdso/getrandom.c
 		Args: []Arg{ArgRandom, ArgRandomLen, ArgZero, ArgRandomState, ArgRandomStateLen}, prepare: prepareGetrandom},
 }
@@ -123,8 +149,9 @@ func (c Call) Clocked() bool { return c.Info().Clocked }
 // Has reports whether any kernel offers c through p (runfile.CallInfo.Has).
 func (c Call) Has(p runfile.Path) bool { return c.Info().Has(p) }
 
-// Symbol is the vDSO symbol of c, e.g. "__vdso_clock_gettime".
-func (c Call) Symbol() string { return vdsoPrefix + c.VDSO }
+// Symbol is the vDSO symbol of c, e.g. "__vdso_clock_gettime"
+// (vdso.Prefix: "__kernel_" on arm64).
+func (c Call) Symbol() string { return vdso.Prefix + c.VDSO }
 
 // args builds the argument registers of c for clock id and buffer b.
 func (c Call) args(id int32, b *callBuf) [maxArgs]uintptr {

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vbench-dev/vbench/probes/vdso"
 	"github.com/vbench-dev/vbench/runfile"
 )
 
@@ -23,7 +24,7 @@ func TestRegistryComplete(t *testing.T) {
 			t.Errorf("row %+v: empty, floor or repeated function", c)
 		}
 		seen[c.Func] = true
-		if c.VDSO == "" || strings.HasPrefix(c.VDSO, vdsoPrefix) {
+		if c.VDSO == "" || strings.HasPrefix(c.VDSO, vdso.Prefix) {
 			t.Errorf("%s: vDSO base name %q", c.Func, c.VDSO)
 		}
 		if c.Trap == 0 || len(c.Args) == 0 || len(c.Args) > maxArgs {
@@ -118,8 +119,8 @@ func TestVDSOSymbolsVersioned(t *testing.T) {
 		for _, s := range d.VDSO.Symbols() {
 			if s.Name == c.Symbol() && s.Addr == a {
 				found = true
-				if s.Version != vdsoVersion {
-					t.Errorf("%s has version %q, want %q", s.Name, s.Version, vdsoVersion)
+				if s.Version != vdso.Version {
+					t.Errorf("%s has version %q, want %q", s.Name, s.Version, vdso.Version)
 				}
 			}
 		}
@@ -193,7 +194,7 @@ func TestGetrandomWithoutSymbol(t *testing.T) {
 	c.Func = "getrandom-test"
 	Calls[len(Calls)-1] = c
 	_, err = d.Target(c.Func, runfile.PathVDSO)
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no vDSO symbol "+vdsoPrefix+"getrandom_not_here") {
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no vDSO symbol "+vdso.Prefix+"getrandom_not_here") {
 		t.Errorf("missing symbol: %v", err)
 	}
 }

@@ -43,7 +43,7 @@ func TestDiscover(t *testing.T) {
 	if d.VDSOErr != nil {
 		t.Fatal(d.VDSOErr)
 	}
-	if _, ok := d.VDSOFunc(vdsoPrefix + "clock_gettime"); !ok {
+	if _, ok := d.VDSOFunc(vdso.Prefix + "clock_gettime"); !ok {
 		t.Error("Discover did not find __vdso_clock_gettime")
 	}
 	mode, _, err := vsyscall.CurrentMode()

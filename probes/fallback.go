@@ -2,7 +2,6 @@ package probes
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -28,51 +27,39 @@ const (
 	planUserSpace                   // answered in user space whatever the clocksource
 	planClocksource                 // in user space if the clocksource has a vDSO clock mode, else the syscall
 	planSyscall                     // always the syscall
+	planEnabled                     // in user space if the (auxiliary) clock is enabled, else the syscall
 )
 
-// Clock ids by how lib/vdso/gettimeofday.c treats them (the masks
-// VDSO_HRES, VDSO_COARSE and VDSO_RAW of include/vdso/datapage.h):
-// do_hres reads the clocksource and returns false (fallback) when
-// vdso_clocksource_ok says its clock mode is VDSO_CLOCKMODE_NONE; do_coarse
-// only reads the time the kernel stored at the last tick and never falls
-// back; every other id (the CPUTIME and ALARM clocks) is handed to the
-// kernel at once.
-var (
-	hresClocks   = []runfile.Clock{runfile.ClockRealtime, runfile.ClockMonotonic, runfile.ClockBoottime, runfile.ClockTAI, runfile.ClockMonotonicRaw}
-	coarseClocks = []runfile.Clock{runfile.ClockRealtimeCoarse, runfile.ClockMonotonicCoarse}
-)
+// Fallback is what the vDSO does with a call (Call.Fallback): Plan for a
+// call without a clock, else ByClass by the clock's Class (a class it
+// lacks: the syscall).
+type Fallback struct {
+	Plan    vdsoPlan
+	ByClass map[ClockClass]vdsoPlan
+}
 
-// planOf predicts what the vDSO does with fn on clock.
-func planOf(fn runfile.Function, clock runfile.Clock) vdsoPlan {
-	in := func(list []runfile.Clock) bool { return slices.Contains(list, clock) }
-	switch fn {
-	case runfile.FuncTime:
-		// __cvdso_time reads the stored seconds of CLOCK_REALTIME.
-		return planUserSpace
-	case runfile.FuncGetcpu:
-		// arch/x86/entry/vdso/vgetcpu.c reads the CPU and node from RDPID
-		// or the segment limit of the per-CPU GDT entry (LSL).
-		return planUserSpace
-	case runfile.FuncGettimeofday:
-		return planClocksource // do_hres(CLOCK_REALTIME)
-	case runfile.FuncClockGettime:
-		switch {
-		case in(hresClocks):
-			return planClocksource
-		case in(coarseClocks):
-			return planUserSpace
-		}
-		return planSyscall
-	case runfile.FuncClockGetres:
-		// __cvdso_clock_getres_common answers the HRES, RAW and COARSE
-		// ids from the data page (hrtimer_res, LOW_RES_NSEC) without
-		// reading the clocksource; other ids fall back.
-		if in(hresClocks) || in(coarseClocks) {
-			return planUserSpace
-		}
-		return planSyscall
+// plan is what the vDSO does with the call on clock ("" for none).
+func (f Fallback) plan(clock runfile.Clock) vdsoPlan {
+	if f.ByClass == nil {
+		return f.Plan
 	}
-	return planUnknown
+	c, ok := ClockOf(clock)
+	if !ok {
+		return planUnknown
+	}
+	if p, ok := f.ByClass[c.Class]; ok {
+		return p
+	}
+	return planSyscall
+}
+
+// planOf predicts what the vDSO does with fn on clock, from fn's row.
+func planOf(fn runfile.Function, clock runfile.Clock) vdsoPlan {
+	c, ok := CallOf(fn)
+	if !ok {
+		return planUnknown
+	}
+	return c.Fallback.plan(clock)
 }
 
 // noteFallbacks notes, on every measured vDSO cell, whether it fell back:
@@ -104,6 +91,8 @@ func noteFallbacks(b *runfile.Bench) {
 			c.Notes = append(c.Notes, fmt.Sprintf("unexpected: lib/vdso hands this clock to the kernel, yet %s syscalls per call were counted", runfile.FormatCount(n)))
 		case fell && plan == planClocksource:
 			c.Notes = append(c.Notes, "the clocksource has no vDSO clock mode")
+		case fell && plan == planEnabled:
+			c.Notes = append(c.Notes, "the clock is not enabled: the vDSO hands it to the kernel")
 		}
 	}
 }

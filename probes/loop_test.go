@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vbench-dev/vbench/probes/vdso"
 	"github.com/vbench-dev/vbench/probes/vsyscall"
 	"github.com/vbench-dev/vbench/runfile"
 )
@@ -42,7 +43,7 @@ func TestLoopSyscallErrno(t *testing.T) {
 
 func TestLoopSyscallTime(t *testing.T) {
 	if sysTime == noTrap {
-		t.Skip(syscallLacks[runfile.FuncTime])
+		t.Skip(timeCall().NoSyscall[runtime.GOARCH])
 	}
 	r := loopSyscall(sysTime, 2, 0, 0, 0, 0, 0)
 	now := time.Now().Unix()
@@ -123,11 +124,12 @@ func TestLoopCallVDSO(t *testing.T) {
 	}
 	defer guardSignals()() // as Bench does around vDSO loops (signals_arm64.go)
 	// time and getcpu only where this architecture's vDSO has them.
-	_, noTime := vdsoLacks[runfile.FuncTime]
-	_, noGetcpu := vdsoLacks[runfile.FuncGetcpu]
-	cg, ok1 := d.VDSOFunc(vdsoPrefix + "clock_gettime")
-	tm, ok2 := d.VDSOFunc(vdsoPrefix + "time")
-	gc, ok3 := d.VDSOFunc(vdsoPrefix + "getcpu")
+	_, noTime := timeCall().NoVDSO[runtime.GOARCH]
+	gcRow, _ := CallOf(runfile.FuncGetcpu)
+	_, noGetcpu := gcRow.NoVDSO[runtime.GOARCH]
+	cg, ok1 := d.VDSOFunc(vdso.Prefix + "clock_gettime")
+	tm, ok2 := d.VDSOFunc(vdso.Prefix + "time")
+	gc, ok3 := d.VDSOFunc(vdso.Prefix + "getcpu")
 	if !ok1 || ok2 == noTime || ok3 == noGetcpu {
 		t.Fatalf("vDSO has clock_gettime/time/getcpu: %v %v %v; the architecture lacks time %v getcpu %v", ok1, ok2, ok3, noTime, noGetcpu)
 	}
@@ -208,4 +210,10 @@ func TestLoopCallVsyscall(t *testing.T) {
 			t.Errorf("vsyscall getcpu: returned %d, cpu %d; syscall said %d", int64(r), loopBuf.CPU, sysCPU)
 		}
 	})
+}
+
+// timeCall is time's row.
+func timeCall() Call {
+	c, _ := CallOf(runfile.FuncTime)
+	return c
 }

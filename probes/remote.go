@@ -45,7 +45,9 @@ type request struct {
 	CPU      int                `json:"cpu,omitempty"`
 	Vsyscall *vsyscall.Observed `json:"vsyscall,omitempty"`
 	Callable bool               `json:"callable,omitempty"`
-	RDTSCP   bool               `json:"rdtscp,omitempty"`
+	// VsyscallErr is why the parent's vsyscall probe failed, if it did.
+	VsyscallErr string `json:"vsyscall_err,omitempty"`
+	RDTSCP      bool   `json:"rdtscp,omitempty"`
 	// calibrate
 	Benchtime time.Duration `json:"benchtime,omitempty"`
 	// latency
@@ -229,7 +231,7 @@ func (c *contextChild) Info() runfile.ContextInfo { return c.info }
 // setup hands the child its cells and returns, per cell, why it cannot be
 // called there ("" when it can).
 func (c *contextChild) setup(cells []countCell, cpu int, d *Doors) ([]string, error) {
-	r := request{Op: "setup", CPU: cpu, Vsyscall: &d.Vsyscall, Callable: d.VsyscallCallable, RDTSCP: hasRDTSCP(d)}
+	r := request{Op: "setup", CPU: cpu, Vsyscall: &d.Vsyscall, Callable: d.VsyscallCallable, VsyscallErr: errString(d.VsyscallErr), RDTSCP: hasRDTSCP(d)}
 	for _, cc := range cells {
 		r.Cells = append(r.Cells, countCellWire{cc.fn, cc.clock.Name, cc.path})
 	}
@@ -257,7 +259,7 @@ func (c *contextChild) ReadClocks(cpu int, d *Doors) ([]Reading, error) {
 // Verify asks the child to run the checks in its context.
 func (c *contextChild) Verify(cpu int, brief bool, d *Doors) (*runfile.Verify, error) {
 	var resp response
-	if err := c.call(request{Op: "verify", CPU: cpu, Brief: brief, Vsyscall: &d.Vsyscall, Callable: d.VsyscallCallable, RDTSCP: hasRDTSCP(d)}, &resp); err != nil {
+	if err := c.call(request{Op: "verify", CPU: cpu, Brief: brief, Vsyscall: &d.Vsyscall, Callable: d.VsyscallCallable, VsyscallErr: errString(d.VsyscallErr), RDTSCP: hasRDTSCP(d)}, &resp); err != nil {
 		return nil, err
 	}
 	if resp.Verify == nil {
@@ -337,6 +339,9 @@ func (st *childState) doors(r request) {
 	d := &Doors{RDTSCP: r.RDTSCP && cpuHasRDTSCP(), VsyscallCallable: r.Callable}
 	if r.Vsyscall != nil {
 		d.Vsyscall = *r.Vsyscall
+	}
+	if r.VsyscallErr != "" {
+		d.VsyscallErr = errors.New(r.VsyscallErr + " (the parent's probe)")
 	}
 	d.VDSO, d.VDSOErr = vdso.Open()
 	d.RseqErr = probeRseq()
@@ -619,6 +624,11 @@ func (cfg *BenchConfig) normalizeContexts() error {
 	return nil
 }
 
+// headline reports whether the cell is one of runfile.ContextHeadlines.
+func headline(ctx runfile.Context, f runfile.Function, c runfile.Clock, p runfile.Path) bool {
+	return slices.Contains(runfile.ContextHeadlines, runfile.ContextHeadline{Context: ctx, Function: f, Clock: c, Path: p})
+}
+
 // planContext lists the cells of cfg (names normalized) that context ctx
 // (not plain) measures, in table order: those its definition applies to,
 // never a floor.
@@ -640,11 +650,18 @@ func planContext(cfg BenchConfig, ctx runfile.Context) []countCell {
 		}
 		for _, c := range clocks {
 			for _, p := range cfg.Paths {
-				if call.Has(p) && def.Applies(call.ClockData, c.Name, p) {
+				if call.Has(p) && def.Applies(call.ClockData, c.Name, p) && (!cfg.ContextHeadlinesOnly || headline(ctx, f, c.Name, p)) {
 					out = append(out, countCell{f, c, p})
 				}
 			}
 		}
 	}
 	return out
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -1,9 +1,6 @@
 package probes
 
-import (
-	"github.com/vbench-dev/vbench/runfile"
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // What differs per architecture about system calls: the numbers the
 // registry cannot take from golang.org/x/sys/unix on every port, and how a
@@ -12,10 +9,6 @@ import (
 // sysTime is time(2)'s number: x86-64 has it
 // (arch/x86/entry/syscalls/syscall_64.tbl).
 const sysTime = unix.SYS_TIME
-
-// syscallLacks names the registry's functions with no system call on this
-// architecture (Call.Trap is noTrap): none on x86-64.
-var syscallLacks = map[runfile.Function]string{}
 
 // syscallRegs reads a syscall-entry stop: the number (orig_rax: rax
 // already holds -ENOSYS there, arch/x86/entry/common.c), the first two

@@ -1,9 +1,6 @@
 package probes
 
-import (
-	"github.com/vbench-dev/vbench/runfile"
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // What differs per architecture about system calls (see syscalls_amd64.go).
 
@@ -11,11 +8,6 @@ import (
 // (include/uapi/asm-generic/unistd.h), which has no time(2) for 64-bit
 // ports, and golang.org/x/sys/unix defines no SYS_TIME there.
 const sysTime = noTrap
-
-// syscallLacks says why a function has no system call on arm64.
-var syscallLacks = map[runfile.Function]string{
-	runfile.FuncTime: "arm64 has no time syscall (include/uapi/asm-generic/unistd.h defines none for 64-bit ports)",
-}
 
 // syscallRegs reads a syscall-entry stop from the NT_PRSTATUS register set
 // (unix.PtraceGetRegs uses PTRACE_GETREGSET on arm64): the number is in

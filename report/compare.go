@@ -379,7 +379,7 @@ func (c *Comparison) timingTable() *Table {
 				break
 			}
 		}
-		t.Rows = append(t.Rows, vsBaseRow([]string{string(id.Function), dash(id.Clock), dash(id.Path)}, c.Timed,
+		t.Rows = append(t.Rows, vsBaseRow([]string{string(id.Function), dash(id.Clock), pathIn(id)}, c.Timed,
 			func(ri int) string { return median(row.Cells[ri]) }, row.Vs))
 	}
 	return t

@@ -195,32 +195,17 @@ func abs(x float64) float64 {
 	return x
 }
 
-// ContextHeadline is one cell the summaries and the boot lab's context
-// table show per context: what each context changes most plainly.
-type ContextHeadline struct {
-	Context  runfile.Context
-	Function runfile.Function
-	Clock    runfile.Clock
-	Path     runfile.Path
-}
+// ContextHeadline is runfile's: the summaries and the boot lab show the
+// context cells runfile.ContextHeadlines lists.
+type ContextHeadline = runfile.ContextHeadline
 
-// ContextHeadlines are the three cells that say what each context costs:
-// the vDSO's MONOTONIC in a time namespace (do_hres_timens), and the
-// syscall under each seccomp filter (cached, and not).
-var ContextHeadlines = []ContextHeadline{
-	{runfile.ContextTimens, runfile.FuncClockGettime, runfile.ClockMonotonic, runfile.PathVDSO},
-	{runfile.ContextSeccompAllowlist, runfile.FuncClockGettime, runfile.ClockMonotonic, runfile.PathSyscall},
-	{runfile.ContextSeccompArgcheck, runfile.FuncClockGettime, runfile.ClockMonotonic, runfile.PathSyscall},
-}
+// ContextHeadlines are runfile.ContextHeadlines.
+var ContextHeadlines = runfile.ContextHeadlines
 
-// Name is "timens: clock_gettime MONOTONIC vdso".
-func (h ContextHeadline) Name() string {
-	return fmt.Sprintf("%s: %s %s %s", h.Context, h.Function, h.Clock, h.Path)
-}
-
-// Value is the headline cell of b as "19.4 ns (1.09x plain)", or why there
-// is none ("unavailable: ..."); "" when b did not ask for the context.
-func (h ContextHeadline) Value(b *runfile.Bench) string {
+// HeadlineValue is the headline cell h of b as "19.4 ns (plain 17.9,
+// 1.09x)", or why there is none ("unavailable: ..."); "" when b did not ask
+// for the context.
+func HeadlineValue(h runfile.ContextHeadline, b *runfile.Bench) string {
 	if b == nil {
 		return ""
 	}
@@ -234,9 +219,18 @@ func (h ContextHeadline) Value(b *runfile.Bench) string {
 	if !measured(c) {
 		return "-"
 	}
-	s := FormatNS(c.Summary.Median) + " ns"
+	v := FormatNS(c.Summary.Median) + " ns"
 	if p, ok := b.Find(h.Function, h.Clock, h.Path); ok && measured(p) && p.Summary.Median > 0 {
-		s += fmt.Sprintf(" (plain %s, %s)", FormatNS(p.Summary.Median), fmtRatio(c.Summary.Median/p.Summary.Median))
+		v += fmt.Sprintf(" (plain %s, %s)", FormatNS(p.Summary.Median), fmtRatio(c.Summary.Median/p.Summary.Median))
 	}
-	return s
+	return v
+}
+
+// pathIn is a cell's path, with its context when not plain: "vdso in
+// timens", as the comparison's rows name the cells it lines up by context.
+func pathIn(c *runfile.Cell) string {
+	if c.Context.Or() == runfile.ContextPlain {
+		return dash(c.Path)
+	}
+	return string(c.Path) + " in " + string(c.Context)
 }

@@ -121,14 +121,9 @@ func (c FleetCell) label() string {
 	return s
 }
 
-// fleetCellName is the fleet's name of a cell: Cell.Name, and its context
-// where it is not plain (two contexts' cells share a Name).
-func fleetCellName(c *runfile.Cell) string {
-	if ctx := c.Context.Or(); ctx != runfile.ContextPlain {
-		return c.Name() + "/context=" + string(ctx)
-	}
-	return c.Name()
-}
+// fleetCellName is the fleet's name of a cell: Cell.Name, which ends in
+// "/context=X" outside the plain context.
+func fleetCellName(c *runfile.Cell) string { return c.Name() }
 
 // Fleet is the fleet view's data, filled by Add.
 type Fleet struct {

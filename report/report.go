@@ -37,6 +37,9 @@ func Figures(r *runfile.Run, prefix string) []*plots.Figure {
 	sub := subtitle(r)
 	if r.Bench != nil {
 		figs = append(figs, plots.Cost(r.Bench, sub), plots.Latency(r.Bench, sub), plots.LatencyCDF(r.Bench, sub))
+		if nonPlain(r.Bench) {
+			figs = append(figs, plots.ContextCost(r.Bench, sub))
+		}
 	}
 	if r.ASLR != nil {
 		short := labelled(r, machine(r, false))
@@ -235,6 +238,7 @@ func writeRun(w io.Writer, r *runfile.Run, label string, figs []*plots.Figure, h
 		BenchTable(r.Bench).Markdown(w)
 		if ct := ContextTable(r.Bench); ct != nil {
 			fmt.Fprintf(w, "\n%s# Contexts: a time namespace, seccomp filters\n\n", h)
+			show("cost-contexts.png", "cost per call in each context")
 			ct.Markdown(w)
 		}
 		fmt.Fprintf(w, "\n%s# Latency of single calls\n\n", h)

@@ -280,6 +280,9 @@ func (c Cell) Name() string {
 	default:
 		b.WriteString("/path=" + string(c.Path))
 	}
+	if c.Context.Or() != ContextPlain {
+		b.WriteString("/context=" + string(c.Context)) // context.go
+	}
 	return b.String()
 }
 

@@ -157,3 +157,26 @@ func (c Check) Label() string {
 	}
 	return "[" + string(c.Context) + "] " + c.Name
 }
+
+// ContextHeadline is one cell the summaries and the boot lab's context
+// table show per context: what each context changes most plainly.
+type ContextHeadline struct {
+	Context  Context
+	Function Function
+	Clock    Clock
+	Path     Path
+}
+
+// ContextHeadlines are the three cells that say what each context costs:
+// the vDSO's MONOTONIC in a time namespace (do_hres_timens), and the
+// syscall under each seccomp filter (cached, and not).
+var ContextHeadlines = []ContextHeadline{
+	{ContextTimens, FuncClockGettime, ClockMonotonic, PathVDSO},
+	{ContextSeccompAllowlist, FuncClockGettime, ClockMonotonic, PathSyscall},
+	{ContextSeccompArgcheck, FuncClockGettime, ClockMonotonic, PathSyscall},
+}
+
+// Name is "timens: clock_gettime MONOTONIC vdso".
+func (h ContextHeadline) Name() string {
+	return fmt.Sprintf("%s: %s %s %s", h.Context, h.Function, h.Clock, h.Path)
+}

@@ -51,15 +51,19 @@ type CallInfo struct {
 	// Rseq is true when the answer can be read from a registered struct
 	// rseq (getcpu's cpu_id and node_id): the rseq path, a load.
 	Rseq bool
+	// CDF is true when the latency CDF figure gives the call a panel (on
+	// HeadlineClock when Clocked): the calls that exist on more than one
+	// path and whose single-call times differ in shape between them.
+	CDF bool
 }
 
 // Calls lists the calls in table order.
 var Calls = []CallInfo{
-	{Function: FuncGettimeofday, Vsyscall: true},
-	{Function: FuncTime, Vsyscall: true},
-	{Function: FuncClockGettime, Clocked: true},
+	{Function: FuncGettimeofday, Vsyscall: true, CDF: true},
+	{Function: FuncTime, Vsyscall: true, CDF: true},
+	{Function: FuncClockGettime, Clocked: true, CDF: true},
 	{Function: FuncClockGetres, Clocked: true},
-	{Function: FuncGetcpu, Vsyscall: true, Rseq: true},
+	{Function: FuncGetcpu, Vsyscall: true, Rseq: true, CDF: true},
 	{Function: FuncGetrandom},
 }
 
@@ -164,11 +168,35 @@ const (
 	ClockTAI              Clock = "TAI"
 )
 
+// The auxiliary clocks (Linux 6.17+, CONFIG_POSIX_AUX_CLOCKS): CLOCK_AUX
+// (16) to CLOCK_AUX_LAST (23), include/uapi/linux/time.h, each enabled in
+// /sys/kernel/time/aux_clocks/N/enable. They are measured only when named
+// (--clocks AUX0): not among DefaultClocks.
+const (
+	ClockAux0 Clock = "AUX0"
+	ClockAux1 Clock = "AUX1"
+	ClockAux2 Clock = "AUX2"
+	ClockAux3 Clock = "AUX3"
+	ClockAux4 Clock = "AUX4"
+	ClockAux5 Clock = "AUX5"
+	ClockAux6 Clock = "AUX6"
+	ClockAux7 Clock = "AUX7"
+)
+
+// AuxClocks lists the auxiliary clocks.
+var AuxClocks = []Clock{ClockAux0, ClockAux1, ClockAux2, ClockAux3, ClockAux4, ClockAux5, ClockAux6, ClockAux7}
+
 // Clocks lists the clock names in id order.
-var Clocks = []Clock{
+var Clocks = append([]Clock{
 	ClockRealtime, ClockMonotonic, ClockProcessCPUTimeID, ClockThreadCPUTimeID,
 	ClockMonotonicRaw, ClockRealtimeCoarse, ClockMonotonicCoarse, ClockBoottime,
 	ClockRealtimeAlarm, ClockBoottimeAlarm, ClockTAI,
+}, AuxClocks...)
+
+// DefaultClocks are the clocks bench takes when none is named: all but
+// the auxiliary ones.
+func DefaultClocks() []Clock {
+	return slices.DeleteFunc(slices.Clone(Clocks), func(c Clock) bool { return slices.Contains(AuxClocks, c) })
 }
 
 // The floor operations (Cell.Clock of FuncFloor cells), named for what
@@ -190,6 +218,10 @@ var FloorOps = []Clock{OpEmpty, OpCall, OpRdtsc, OpRdtscp, OpCntvct, OpCntvctNoi
 // isb; cntvct_noisb, without), in the order figures draw them. The first
 // of them a run has is its floor line.
 var CounterOps = []Clock{OpRdtsc, OpRdtscp, OpCntvct, OpCntvctNoisb}
+
+// FloorLines are the counter reads the comparison figure draws as each
+// architecture's floor: the first of CounterOps per counter (rdtsc, cntvct).
+var FloorLines = []Clock{OpRdtsc, OpCntvct}
 
 // HeadlineClock is the clock the summaries show for calls that take one.
 const HeadlineClock = ClockMonotonic

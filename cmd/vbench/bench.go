@@ -59,7 +59,7 @@ func parseBench(args []string, stdout, stderr io.Writer) (*benchArgs, error) {
 	fs := newFlags("bench", "vbench bench [flags]", benchExamples, stdout)
 	functions := fs.StringSlice("functions", nil, "functions to time, comma-separated (default all: "+runfile.Join(runfile.BenchFunctions(), ",")+")")
 	paths := fs.StringSlice("paths", nil, "paths to take (default all: "+runfile.Join(runfile.Paths, ",")+")")
-	clocks := fs.StringSlice("clocks", nil, "clocks for clock_gettime and clock_getres (default all: "+runfile.Join(runfile.Clocks, ",")+")")
+	clocks := fs.StringSlice("clocks", nil, "clocks for clock_gettime and clock_getres (default all but the auxiliary ones: "+runfile.Join(runfile.DefaultClocks(), ",")+"; or "+runfile.Join(runfile.AuxClocks, ",")+")")
 	ctxNames := contextsFlag(fs)
 	cpu := cpuFlag(fs, "the timed thread")
 	count := fs.Int("count", def.Count, fmt.Sprintf("samples per cell (at most %d)", probes.MaxCount))

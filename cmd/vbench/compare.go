@@ -20,7 +20,7 @@ func init() {
 const compareExamples = `  vbench compare results/*/run.json
   vbench compare emulate.json xonly.json none.json --label emulate,xonly,none --out modes
   vbench compare a.json b.json --min-change 10% --out cmp --format png,svg
-  vbench compare fleet/*.json --csv matrix.csv    a fleet: grouped, 120 columns
+  vbench compare results/*/run.json --fleet --csv matrix.csv    the fleet view (9 runs on without --fleet)
 
 The first run is the base. Timing: each cell's median, and for the other
 runs the ratio to the base when they differ, "~" when not. A difference

@@ -434,6 +434,10 @@ func pipeThrough(t *testing.T, dir string, ex example, words []string, stdinFile
 			t.Logf("%s: no promtool here: the metrics are not checked by it (openmetrics' tests check the format)", ex.where)
 			return
 		}
+		if words[0] == "promtool" {
+			t.Logf("%s: promtool is not installed: the output is not checked here (openmetrics' tests and .ci/metrics-check check the format)", ex.where)
+			return
+		}
 		t.Errorf("%s: %s is not installed and the output is not JSON", ex.where, words[0])
 		return
 	}

@@ -91,6 +91,14 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 	cfg.Bench.Count = guestBenchCount
 	cfg.Bench.Benchtime = guestBenchtime
 	cfg.Bench.Latency = false
+	// Every context, on the cells each applies to (probes/contexts), and
+	// the first auxiliary clock where the kernel has them, enabled here
+	// (a guest's machine is its own): the others stay disabled, to show
+	// what a disabled one gives.
+	cfg.Bench.Contexts, cfg.Bench.ContextHeadlinesOnly = runfile.Contexts, true
+	if enableAux0() {
+		cfg.Bench.Clocks = append(runfile.DefaultClocks(), runfile.ClockAux0)
+	}
 	// The spawn ceiling too (0.3 s of the budget): a guest's samples/s
 	// means little under TCG without it.
 	cfg.ASLR.Samples, cfg.ASLR.Ceiling = guestASLRSamples(r.Env), aslr.DefaultCeiling
@@ -176,6 +184,18 @@ func specialMappings(ms proc.Maps) []runfile.Mapping {
 		}
 	}
 	return out
+}
+
+// enableAux0 enables the auxiliary clock 0 (/sys/kernel/time/aux_clocks/0/enable,
+// kernel/time/timekeeping.c) where the kernel has auxiliary clocks, and
+// reports whether it is enabled.
+func enableAux0() bool {
+	const p = "/sys/kernel/time/aux_clocks/0/enable"
+	if err := os.WriteFile(p, []byte("1\n"), 0); err != nil {
+		return false
+	}
+	b, err := os.ReadFile(p)
+	return err == nil && strings.TrimSpace(string(b)) == "1"
 }
 
 // sinceBoot is how long the kernel has been running (CLOCK_BOOTTIME), or 0

@@ -19,7 +19,7 @@ func init() {
 const reportExamples = `  vbench report results/myhost-6.18.0-vsyscall-xonly-20261123T091500Z/run.json
   vbench report emulate.json xonly.json none.json --out modes --label emulate,xonly,none
   vbench report run.json --out web --format png,svg
-  vbench report fleet/*.json --out fleet-report   9 runs or more: the fleet view
+  vbench report results/*/run.json --fleet --out fleet-report   the fleet view (9 runs on without --fleet)
 
 From 9 runs on (--fleet, --fleet=false to choose), report.md holds the
 fleet view of 'vbench compare' and two figures for all the runs: the

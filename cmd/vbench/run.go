@@ -338,7 +338,7 @@ func summarize(w io.Writer, run *runfile.Run) {
 		}
 	}
 	for _, h := range report.ContextHeadlines {
-		if v := h.Value(run.Bench); v != "" {
+		if v := report.HeadlineValue(h, run.Bench); v != "" {
 			fmt.Fprintf(w, "  %-40s %s\n", h.Name(), v)
 		}
 	}

@@ -10,6 +10,11 @@ package vdso
 // Version is the symbol version every x86-64 vDSO function carries.
 const Version = "LINUX_2.6"
 
+// Prefix is what every exported function's name starts with: the name is
+// Prefix and the C library's name ("clock_gettime"). Package probes' call
+// registry names its functions that way and nowhere else.
+const Prefix = "__vdso_"
+
 // Names of the exported functions.
 const (
 	ClockGettime = "__vdso_clock_gettime"

@@ -13,6 +13,11 @@ package vdso
 // Version is the symbol version every arm64 vDSO function carries.
 const Version = "LINUX_2.6.39"
 
+// Prefix is what every exported function's name starts with: the name is
+// Prefix and the C library's name ("clock_gettime"). Package probes' call
+// registry names its functions that way and nowhere else.
+const Prefix = "__kernel_"
+
 // Names of the exported functions.
 const (
 	RtSigreturn  = "__kernel_rt_sigreturn"

@@ -421,7 +421,7 @@ func fmtTS(t unix.Timespec) string { return fmt.Sprintf("%d.%09d", t.Sec, t.Nsec
 
 // clockGettime checks every clock, then the invalid ids.
 func (v *verifier) clockGettime() {
-	for _, c := range probes.Clocks {
+	for _, c := range v.clocks() {
 		v.clockGettimeOne(c)
 	}
 	v.invalidClocks(runfile.FuncClockGettime)
@@ -436,6 +436,7 @@ func (v *verifier) clockGettimeOne(c probes.Clock) {
 	ps := v.paths(fn, fmt.Sprintf("%s %s", fn, c.Name))
 	name := fmt.Sprintf("clock_gettime %s: %s", c.Name, orderName(ps))
 	einvalOnly := true
+	var refusal error
 	o := v.eachRound(wallClock(c.ID), func(r int) string {
 		seq := append(append([]runfile.Path{runfile.PathSyscall}, ps...), runfile.PathSyscall)
 		var prev unix.Timespec
@@ -460,16 +461,17 @@ func (v *verifier) clockGettimeOne(c probes.Clock) {
 			}
 			prev, prevPath = ts, p
 		}
-		if !errors.Is(firstErr, unix.EINVAL) {
+		if !refused(c, firstErr) {
 			einvalOnly = false
 		}
-		if firstErr != nil && !errors.Is(firstErr, unix.EINVAL) {
+		refusal = firstErr
+		if firstErr != nil && !refused(c, firstErr) {
 			return fmt.Sprintf("round %d: %v", r, firstErr)
 		}
 		return ""
 	})
 	if o.fail == "" && !o.gaveUp && einvalOnly {
-		v.add(name, runfile.StatusPass, "EINVAL through every path, as the syscall (no wake-capable RTC for an ALARM clock)")
+		v.add(name, runfile.StatusPass, "%s through every path, as the syscall (%s)", errText(refusal), c.EINVAL)
 		return
 	}
 	v.finish(name, o, fmt.Sprintf("%d rounds, non-decreasing, normalized", v.rounds))
@@ -537,9 +539,10 @@ func pathNamesOf(ps []runfile.Path) []string {
 
 // clockGetres checks every clock, then the invalid ids.
 func (v *verifier) clockGetres() {
-	for _, c := range probes.Clocks {
+	for _, c := range v.clocks() {
 		v.clockGetresOne(c)
 	}
+	v.auxFinding()
 	v.invalidClocks(runfile.FuncClockGetres)
 }
 
