@@ -342,6 +342,9 @@ func (l Lab) Run(ctx context.Context) (*Results, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				if ctx.Err() != nil {
+					continue // never started: no result
+				}
 				j := jobs[i]
 				r := l.boot(ctx, setups[j.k.Arch.Name], j.k, j.m, len(p.kernels) > 1)
 				err := l.writeBoot(&r)

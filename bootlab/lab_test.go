@@ -221,3 +221,24 @@ func TestLayoutCell(t *testing.T) {
 		t.Errorf("no layout: %q", c)
 	}
 }
+
+// TestVDSOGetrandom: a bench cut short before getrandom's cell leaves the
+// answer to verify's checks.
+func TestVDSOGetrandom(t *testing.T) {
+	cut := &runfile.Bench{Cells: []runfile.Cell{{Function: "getrandom", Path: "vdso", Unavailable: "not measured: interrupted"}}}
+	has := &runfile.Verify{Checks: []runfile.Check{{Name: "getrandom via vdso: 32 fresh random bytes per call", Status: runfile.StatusPass}}}
+	lacks := &runfile.Verify{Checks: []runfile.Check{{Name: "getrandom via vdso", Status: runfile.StatusSkip}}}
+	for _, c := range []struct {
+		r    *runfile.Run
+		want string
+	}{
+		{&runfile.Run{Bench: cut, Verify: has}, "yes"},
+		{&runfile.Run{Bench: cut, Verify: lacks}, "no"},
+		{&runfile.Run{Bench: cut}, "-"},
+		{&runfile.Run{Bench: &runfile.Bench{Cells: []runfile.Cell{{Function: "getrandom", Path: "vdso"}}}, Verify: lacks}, "yes"},
+	} {
+		if got := vdsoGetrandom(c.r); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.r, got, c.want)
+		}
+	}
+}
