@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/vbench-dev/vbench/runfile"
 	"github.com/vbench-dev/vbench/study"
 	"github.com/vbench-dev/vbench/sysenv"
+	"golang.org/x/sys/unix"
 )
 
 func init() {
@@ -278,11 +280,8 @@ func writeRunDir(out string, run *runfile.Run, formats []string) (string, error)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", err
 	}
-	final := filepath.Join(out, runDirName(run))
-	if _, err := os.Stat(final); err == nil {
-		return "", fmt.Errorf("%s already exists", final)
-	}
-	tmp, err := os.MkdirTemp(out, "."+filepath.Base(final)+".tmp")
+	name := runDirName(run)
+	tmp, err := os.MkdirTemp(out, "."+name+".tmp")
 	if err != nil {
 		return "", err
 	}
@@ -306,11 +305,41 @@ func writeRunDir(out string, run *runfile.Run, formats []string) (string, error)
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return "", err
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	final, err := renameUnique(tmp, filepath.Join(out, name))
+	if err != nil {
 		return "", err
 	}
 	ok = true
 	return final, nil
+}
+
+// renameUnique renames dir to want, or to want-2, want-3, ... when a run
+// started in the same second holds the name already: the name is taken by
+// renameat2(RENAME_NOREPLACE), so two runs finishing at once cannot take
+// (or replace) the same directory.
+func renameUnique(dir, want string) (string, error) {
+	for i := 1; i <= 100; i++ {
+		final := want
+		if i > 1 {
+			final = fmt.Sprintf("%s-%d", want, i)
+		}
+		err := unix.Renameat2(unix.AT_FDCWD, dir, unix.AT_FDCWD, final, unix.RENAME_NOREPLACE)
+		switch {
+		case err == nil:
+			return final, nil
+		case errors.Is(err, unix.EEXIST), errors.Is(err, unix.ENOTEMPTY):
+			continue
+		case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS):
+			// A file system without RENAME_NOREPLACE: check, then rename.
+			if _, serr := os.Lstat(final); serr == nil {
+				continue
+			}
+			return final, os.Rename(dir, final)
+		default:
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("%s and 99 more names like it already exist", want)
 }
 
 // summarize prints the headline of the run: every path of each call
