@@ -142,8 +142,9 @@ func guestStudy(gi bootlab.GuestInfo) (*runfile.Run, error) {
 // this kernel: were the vDSO at its kernel maximum of M bits (package
 // analysis, per version and architecture), 2^((M+5)/2) samples give about
 // 16 colliding pairs, and the collision estimator an interval about 1.6
-// bits wide; at most guestASLRCap (what TCG gathers in about 15 s), at
-// least guestASLRMin. arm64's 18 bits: 2,896; x86-64's 22 or 28: the cap.
+// bits wide; at most guestASLRCap, at least guestASLRMin. arm64's 18
+// bits: 2,896; x86-64's 22 or 28: the cap. TCG gathers about 200 a second
+// on a quiet host, so on x86-64 the 20 s limit comes first (about 4,000).
 func guestASLRSamples(env runfile.Env) int {
 	m := analysis.KernelMax("vdso", analysis.KernelOf(env))
 	if !m.Known || m.Bits <= 0 {
