@@ -77,6 +77,10 @@ func main() {
 	if guestMain() {
 		return // ran as /init inside a bootmodes guest
 	}
+	// In a build linked with glibc, glibc has registered rseq on every
+	// thread; vbench re-executes itself once with glibc told not to, so
+	// the rseq door can be measured (glibc.go).
+	leaveRseqToVbench()
 	// Prose wraps at the terminal's width (100 columns when standard
 	// output is not a terminal); a locale without UTF-8 gets "+/-" for
 	// "±" (package console).
