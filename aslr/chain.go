@@ -60,17 +60,17 @@ const chainNap = time.Millisecond
 
 // chainWorker is one exec chain and the thread reading it.
 type chainWorker struct {
+	// child is the chain's process: kill ends it from any goroutine, at
+	// any time, any number of times (the pid stays the chain's until
+	// close reaps it); killed marks an end that is not an error.
+	child
 	r         *reporter
-	pid       int
 	data, ctl int // the read end of the records, the write end of the control
 	buf       []byte
 	have      int // bytes of buf holding a partial record
 	sinceChk  int // samples since the last check
 	asked     bool
-	mu        sync.Mutex
-	alive     bool // started and not reaped
 	stopOnce  sync.Once
-	killed    bool // by kill: its end is not an error
 	firstSeen bool
 }
 
@@ -107,26 +107,9 @@ func startChain(t *target) (*chainWorker, error) {
 	return w, nil
 }
 
-// kill ends the chain: safe from any goroutine, at any time, any number
-// of times (the pid stays the chain's until close reaps it).
-func (w *chainWorker) kill() {
-	w.mu.Lock()
-	if w.alive {
-		unix.Kill(w.pid, unix.SIGKILL)
-		w.killed = true
-	}
-	w.mu.Unlock()
-}
-
 // close kills and reaps the chain and closes its pipes.
 func (w *chainWorker) close() {
-	w.kill()
-	w.mu.Lock()
-	if w.alive {
-		waitEnd(w.pid)
-		w.alive = false
-	}
-	w.mu.Unlock()
+	w.reap()
 	if w.data >= 0 {
 		unix.Close(w.data)
 		unix.Close(w.ctl)
