@@ -149,14 +149,7 @@ func plan(cfg BenchConfig, d *Doors) []benchCell {
 			continue
 		}
 		call, _ := CallOf(f)
-		clocks := []Clock{{}}
-		if call.Clocked() {
-			clocks = clocks[:0]
-			for _, n := range cfg.Clocks {
-				c, _ := ClockOf(n)
-				clocks = append(clocks, c)
-			}
-		}
+		clocks := call.cellClocks(cfg.Clocks)
 		for _, c := range clocks {
 			for _, p := range cfg.Paths {
 				if !call.Has(p) {

@@ -107,3 +107,17 @@ func AuxClocksPresent() bool {
 	_, err := os.Stat("/sys/kernel/time/aux_clocks")
 	return err == nil
 }
+
+// cellClocks is the clocks c's cells take: those named, for a call that
+// takes a clock id; one zero Clock, for one that does not.
+func (c Call) cellClocks(names []runfile.Clock) []Clock {
+	if !c.Clocked() {
+		return []Clock{{}}
+	}
+	clocks := make([]Clock, 0, len(names))
+	for _, n := range names {
+		k, _ := ClockOf(n)
+		clocks = append(clocks, k)
+	}
+	return clocks
+}

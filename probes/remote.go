@@ -640,14 +640,7 @@ func planContext(cfg BenchConfig, ctx runfile.Context) []countCell {
 		if !ok {
 			continue // floor
 		}
-		clocks := []Clock{{}}
-		if call.Clocked() {
-			clocks = clocks[:0]
-			for _, n := range cfg.Clocks {
-				c, _ := ClockOf(n)
-				clocks = append(clocks, c)
-			}
-		}
+		clocks := call.cellClocks(cfg.Clocks)
 		for _, c := range clocks {
 			for _, p := range cfg.Paths {
 				if call.Has(p) && def.Applies(call.ClockData, c.Name, p) && (!cfg.ContextHeadlinesOnly || headline(ctx, f, c.Name, p)) {
