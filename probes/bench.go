@@ -132,6 +132,11 @@ type benchCell struct {
 	remote *contextChild
 	ri     int
 	failed string
+
+	// inCall is what the inCall events counted over inCallCalls calls,
+	// in the pass after calibration (counters.countInCall).
+	inCall      runfile.SampleCounts
+	inCallCalls int64
 }
 
 // plan lists the cells of cfg (names already normalized), in table order,
@@ -317,7 +322,7 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 			if ctx.Err() != nil {
 				return interrupted()
 			}
-			bc.calibrate(cfg.Benchtime)
+			bc.calibrate(cfg.Benchtime, ctrs)
 			step(1)
 			for range cfg.Count {
 				if ctx.Err() != nil {
@@ -332,7 +337,7 @@ func Bench(ctx context.Context, cfg BenchConfig, progress func(done, total int))
 			if ctx.Err() != nil {
 				return interrupted()
 			}
-			bc.calibrate(cfg.Benchtime)
+			bc.calibrate(cfg.Benchtime, ctrs)
 			step(1)
 		}
 		for range cfg.Count {
@@ -407,7 +412,8 @@ func finish(out *runfile.Bench, cells []benchCell, ctrs *counters, counted map[*
 	noteFallbacks(out)
 }
 
-// perCall is each counted event per call over the cell's samples.
+// perCall is each counted event per call: the inCall events over the pass
+// after calibration, the others over the cell's samples.
 func perCall(bc *benchCell, ctrs *counters, counted map[*benchCell]float64) *runfile.PerCall {
 	calls := float64(bc.iters) * float64(len(bc.cell.SampleCounts))
 	if calls <= 0 {
@@ -415,10 +421,7 @@ func perCall(bc *benchCell, ctrs *counters, counted map[*benchCell]float64) *run
 	}
 	var sum runfile.SampleCounts
 	for _, s := range bc.cell.SampleCounts {
-		sum.PageFaults += s.PageFaults
-		sum.MinorFaults += s.MinorFaults
 		sum.ContextSwitches += s.ContextSwitches
-		sum.Syscalls += s.Syscalls
 		sum.Cycles += s.Cycles
 		sum.Instructions += s.Instructions
 	}
@@ -426,20 +429,21 @@ func perCall(bc *benchCell, ctrs *counters, counted map[*benchCell]float64) *run
 	if bc.remote != nil {
 		has = func(ev int) bool { return bc.remote.has[ev] }
 	}
-	per := func(ev int, v int64) *float64 {
-		if !has(ev) {
+	per := func(ev int, v int64, calls float64) *float64 {
+		if !has(ev) || calls <= 0 {
 			return nil
 		}
 		x := float64(v) / calls
 		return &x
 	}
+	n := float64(bc.inCallCalls)
 	p := &runfile.PerCall{
-		PageFaults:      per(evPageFaults, sum.PageFaults),
-		MinorFaults:     per(evMinorFaults, sum.MinorFaults),
-		ContextSwitches: per(evContextSwitches, sum.ContextSwitches),
-		Syscalls:        per(evSyscalls, sum.Syscalls),
-		Cycles:          per(evCycles, sum.Cycles),
-		Instructions:    per(evInstructions, sum.Instructions),
+		PageFaults:      per(evPageFaults, bc.inCall.PageFaults, n),
+		MinorFaults:     per(evMinorFaults, bc.inCall.MinorFaults, n),
+		ContextSwitches: per(evContextSwitches, sum.ContextSwitches, calls),
+		Syscalls:        per(evSyscalls, bc.inCall.Syscalls, n),
+		Cycles:          per(evCycles, sum.Cycles, calls),
+		Instructions:    per(evInstructions, sum.Instructions, calls),
 	}
 	if v, ok := counted[bc]; ok {
 		p.Syscalls = &v
@@ -451,7 +455,10 @@ func perCall(bc *benchCell, ctrs *counters, counted map[*benchCell]float64) *run
 // a traced child (syscount.go) and records in out where the count came
 // from, or why there is none.
 func countInChild(out *runfile.Bench, live []*benchCell) map[*benchCell]float64 {
-	_, tpErr := openSyscallTracepoint() // the reason it was not used
+	fd, tpErr := openSyscallTracepoint() // the reason it was not used
+	if fd >= 0 {
+		unix.Close(fd)
+	}
 	var which []*benchCell
 	var cells []countCell
 	for _, bc := range live {
@@ -534,7 +541,7 @@ const (
 
 // calibrate checks whether one call fails (noting the errno) and warms the
 // cell up, setting how many calls a sample of about benchtime makes.
-func (bc *benchCell) calibrate(benchtime time.Duration) {
+func (bc *benchCell) calibrate(benchtime time.Duration, ctrs *counters) {
 	if bc.remote != nil {
 		bc.calibrateRemote(benchtime)
 		return
@@ -567,10 +574,19 @@ func (bc *benchCell) calibrate(benchtime time.Duration) {
 	bc.iters = int64(max(float64(benchtime)/est, 1))
 	bc.chunk = chunk
 	bc.cell.Iters = bc.iters
+	// The events that fire inside the call, counted apart: a twentieth
+	// of a sample, at least inCallMin calls (so that the pass's own reads
+	// weigh nothing), at most a sample.
+	bc.inCallCalls = min(max(bc.iters/20, inCallMin), bc.iters)
+	bc.inCall = ctrs.countInCall(op, bc.inCallCalls, chunk)
 }
 
-// sampleHook, if set (tests), is called before each sample.
-var sampleHook func(*benchCell)
+// inCallMin is the fewest calls the inCall pass makes.
+const inCallMin = 1000
+
+// sampleHook, if set (tests), is called before each sample with the
+// counters it is taken with.
+var sampleHook func(*benchCell, *counters)
 
 // sample takes one sample of a calibrated cell, with the counters read
 // around it: the slow reads (/proc/stat, getrusage) outermost, then the
@@ -578,7 +594,7 @@ var sampleHook func(*benchCell)
 // these reads is counted as the call's own.
 func (bc *benchCell) sample(ctrs *counters) {
 	if sampleHook != nil {
-		sampleHook(bc)
+		sampleHook(bc, ctrs)
 	}
 	if bc.remote != nil {
 		bc.sampleRemote()

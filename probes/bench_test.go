@@ -269,7 +269,7 @@ func TestBenchCancelKeepsWhatWasMeasured(t *testing.T) {
 func TestBenchInterleaves(t *testing.T) {
 	for _, byCell := range []bool{false, true} {
 		var order []string
-		sampleHook = func(bc *benchCell) { order = append(order, bc.cell.Name()) }
+		sampleHook = func(bc *benchCell, _ *counters) { order = append(order, bc.cell.Name()) }
 		cfg := shortConfig()
 		cfg.Latency, cfg.Count, cfg.CellByCell = false, 3, byCell
 		cfg.Functions = []runfile.Function{"gettimeofday", "getcpu"} // a syscall on every architecture

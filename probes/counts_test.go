@@ -195,3 +195,50 @@ func TestRetryNoisy(t *testing.T) {
 		t.Error("a cancelled retry reported completion")
 	}
 }
+
+// TestInCallEventsClosedWhileTiming checks that the events which fire
+// inside the call (page faults, the syscall tracepoint) are never open
+// while a sample is timed, since their bookkeeping would be part of the
+// time (counters.go), and that they are still counted, in their own pass:
+// a syscall is one syscall per call, a vsyscall call one page fault.
+func TestInCallEventsClosedWhileTiming(t *testing.T) {
+	cfg := shortConfig()
+	cfg.Latency = false
+	cfg.Functions = []runfile.Function{runfile.FuncTime, runfile.FuncGetcpu}
+	cfg.Paths = []runfile.Path{runfile.PathSyscall, runfile.PathVsyscall}
+	cfg.Doors = doors(t)
+	samples := 0
+	sampleHook = func(bc *benchCell, ctrs *counters) {
+		samples++
+		for ev, fd := range ctrs.fd {
+			if inCall[ev] && fd >= 0 {
+				t.Errorf("%s: event %d open (fd %d) while a sample is timed", bc.cell.Name(), ev, fd)
+			}
+		}
+	}
+	defer func() { sampleHook = nil }()
+	b, err := Bench(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if samples == 0 {
+		t.Fatal("no sample was taken")
+	}
+	sys, _ := b.Counter(runfile.CounterSyscalls)
+	pf, _ := b.Counter(runfile.CounterPageFaults)
+	for _, c := range b.Cells {
+		if c.Unavailable != "" || c.PerCall == nil {
+			continue
+		}
+		if c.Path == runfile.PathSyscall && sys.Source != "" {
+			if n := c.PerCall.Syscalls; n == nil || *n < 0.99 || *n > 1.01 {
+				t.Errorf("%s: %v syscalls per call counted (%s), want 1", c.Name(), n, sys.Source)
+			}
+		}
+		if c.Path == runfile.PathVsyscall && pf.Source != "" {
+			if n := c.PerCall.PageFaults; n == nil || *n < 0.99 || *n > 1.01 {
+				t.Errorf("%s: %v page faults per call counted, want 1 (the fault the kernel emulates)", c.Name(), n)
+			}
+		}
+	}
+}

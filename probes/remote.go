@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/vbench-dev/vbench/internal/field"
@@ -76,9 +77,11 @@ type response struct {
 	Counters    []runfile.Counter `json:"counters,omitempty"`
 	Has         []bool            `json:"has,omitempty"`
 	// calibrate
-	Iters int64    `json:"iters,omitempty"`
-	Chunk int64    `json:"chunk,omitempty"`
-	Notes []string `json:"notes,omitempty"`
+	Iters       int64                 `json:"iters,omitempty"`
+	Chunk       int64                 `json:"chunk,omitempty"`
+	Notes       []string              `json:"notes,omitempty"`
+	InCall      *runfile.SampleCounts `json:"in_call,omitempty"`
+	InCallCalls int64                 `json:"in_call_calls,omitempty"`
 	// sample
 	Ns     float64               `json:"ns,omitempty"`
 	Counts *runfile.SampleCounts `json:"counts,omitempty"`
@@ -285,6 +288,14 @@ func timedSyscalls() []contexts.Syscall {
 	return out
 }
 
+// SeccompFilter is the BPF program a context child of the seccomp context
+// ctx installs, for the registry's system calls (see
+// contexts.SeccompFilter).
+func SeccompFilter(ctx runfile.Context) ([]bpf.RawInstruction, error) {
+	raw, _, err := contexts.SeccompFilter(ctx, timedSyscalls())
+	return raw, err
+}
+
 // childState is what a context child keeps between requests.
 type childState struct {
 	d       *Doors
@@ -408,8 +419,8 @@ func (st *childState) handle(r request) response {
 		if err != nil {
 			return fail(err)
 		}
-		bc.calibrate(r.Benchtime)
-		return response{Iters: bc.iters, Chunk: bc.chunk, Notes: bc.cell.Notes}
+		bc.calibrate(r.Benchtime, st.ctrs)
+		return response{Iters: bc.iters, Chunk: bc.chunk, Notes: bc.cell.Notes, InCall: &bc.inCall, InCallCalls: bc.inCallCalls}
 	case "sample":
 		bc, err := st.cell(r.I)
 		if err != nil {
@@ -532,6 +543,9 @@ func (bc *benchCell) calibrateRemote(benchtime time.Duration) {
 	}
 	bc.iters, bc.chunk, bc.cell.Iters = resp.Iters, resp.Chunk, resp.Iters
 	bc.cell.Notes = resp.Notes
+	if resp.InCall != nil {
+		bc.inCall, bc.inCallCalls = *resp.InCall, resp.InCallCalls
+	}
 }
 
 // sampleRemote has the child take one sample of the cell.
