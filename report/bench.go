@@ -19,7 +19,16 @@ import (
 // the notes (the noise verdict among them). A column no cell has a value
 // for is left out. The notes under it say how the samples were taken and,
 // once each, which counters could not be read and why.
-func BenchTable(b *runfile.Bench) *Table {
+func BenchTable(b *runfile.Bench) *Table { return benchTable(b, false) }
+
+// BenchCSVTable is BenchTable with the cells of every context, plain
+// first, each naming its context (the CSV column context, and vs_plain,
+// its median over the plain context's same cell): what `vbench bench
+// --csv` writes. The text and markdown tables show the other contexts
+// side by side instead (ContextTable).
+func BenchCSVTable(b *runfile.Bench) *Table { return benchTable(b, true) }
+
+func benchTable(b *runfile.Bench, allContexts bool) *Table {
 	hasLat, hasSys, hasPF, hasHW, hasNoise := false, false, false, false, false
 	for _, c := range b.Cells {
 		hasLat = hasLat || c.Latency != nil
@@ -60,11 +69,18 @@ func BenchTable(b *runfile.Bench) *Table {
 		}
 		return FormatNS(*v)
 	}
-	for i := range b.Cells {
-		c := &b.Cells[i]
-		if c.Context.Or() != runfile.ContextPlain {
-			continue // ContextTable shows them
+	var order []*runfile.Cell // plain first, then each context in turn
+	for _, ctx := range runfile.Contexts {
+		if ctx != runfile.ContextPlain && !allContexts {
+			break // ContextTable shows them
 		}
+		for i := range b.Cells {
+			if b.Cells[i].Context.Or() == ctx {
+				order = append(order, &b.Cells[i])
+			}
+		}
+	}
+	for _, c := range order {
 		row := append([]string{string(c.Function), dash(c.Clock), dash(c.Path)}, benchData(b, c)...)
 		var notes []string
 		if !measured(c) {
@@ -117,7 +133,7 @@ func BenchTable(b *runfile.Bench) *Table {
 // counters per call, the latency mode's p50 and p99 in ns, and whether
 // the cell is noisy.
 var benchDataKeys = []string{"median_ns", "lo_ns", "hi_ns", "samples", "iters", "vs_vdso",
-	"syscalls_per_call", "page_faults_per_call", "p50_ns", "p99_ns", "noisy"}
+	"syscalls_per_call", "page_faults_per_call", "p50_ns", "p99_ns", "noisy", "context", "vs_plain"}
 
 // benchData is a cell's benchDataKeys, "" for what it lacks.
 func benchData(b *runfile.Bench, c *runfile.Cell) []string {
@@ -129,15 +145,21 @@ func benchData(b *runfile.Bench, c *runfile.Cell) []string {
 		return num(*v)
 	}
 	out := make([]string, len(benchDataKeys))
+	out[11] = string(c.Context.Or())
 	if !measured(c) {
 		return out
 	}
 	s := c.Summary
 	out[0], out[1], out[2] = num(s.Median), num(s.Lo), num(s.Hi)
 	out[3], out[4] = strconv.Itoa(len(c.Samples)), strconv.FormatInt(c.Iters, 10)
-	if v, ok := b.Find(c.Function, c.Clock, runfile.PathVDSO); ok && measured(v) && v.Summary.Median > 0 &&
+	if v, ok := b.FindIn(c.Context, c.Function, c.Clock, runfile.PathVDSO); ok && measured(v) && v.Summary.Median > 0 &&
 		c.Function != runfile.FuncFloor {
 		out[5] = num(s.Median / v.Summary.Median)
+	}
+	if c.Context.Or() != runfile.ContextPlain {
+		if v, ok := b.Find(c.Function, c.Clock, c.Path); ok && measured(v) && v.Summary.Median > 0 {
+			out[12] = num(s.Median / v.Summary.Median)
+		}
 	}
 	if p := c.PerCall; p != nil {
 		out[6], out[7] = opt(p.Syscalls), opt(p.PageFaults)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vbench-dev/vbench/runfile"
 )
 
 // CSV writes the keyed columns, Data ones included, "-" as empty; Text
@@ -75,5 +77,59 @@ func TestBenchCSV(t *testing.T) {
 	}
 	if unavailable == 0 || unavailable == len(b.Cells) {
 		t.Errorf("fixture has %d unavailable cells of %d: the test wants both kinds", unavailable, len(b.Cells))
+	}
+}
+
+// The bench CSV holds every context's cells, plain first, each with its
+// context and its ratio to the plain cell; the plain table only plain ones.
+func TestBenchCSVContexts(t *testing.T) {
+	b := loadFixture(t, "host").Bench
+	plain, ok := b.Find("clock_gettime", "MONOTONIC", "vdso")
+	if !ok || plain.Summary == nil {
+		t.Fatal("fixture has no clock_gettime MONOTONIC vdso cell")
+	}
+	tn := *plain
+	tn.Context = runfile.ContextTimens
+	s := *plain.Summary
+	s.Median *= 1.25
+	tn.Summary = &s
+	b.Cells = append([]runfile.Cell{tn}, b.Cells...) // out of order on purpose
+	records := func(tb *Table) ([]string, [][]string) {
+		var buf bytes.Buffer
+		if err := tb.CSV(&buf); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs[0], recs[1:]
+	}
+	head, recs := records(BenchCSVTable(b))
+	col := func(k string) int { return slices.Index(head, k) }
+	if col("context") < 0 || col("vs_plain") < 0 {
+		t.Fatalf("header %q lacks context or vs_plain", head)
+	}
+	if len(recs) != len(b.Cells) {
+		t.Fatalf("%d records for %d cells", len(recs), len(b.Cells))
+	}
+	last := recs[len(recs)-1]
+	if last[col("context")] != "timens" || last[0] != "clock_gettime" || last[1] != "MONOTONIC" || last[2] != "vdso" {
+		t.Fatalf("last record %q, want the timens cell after every plain one", last)
+	}
+	if v, err := strconv.ParseFloat(last[col("vs_plain")], 64); err != nil || v < 1.2499 || v > 1.2501 {
+		t.Errorf("timens vs_plain %q, want 1.25", last[col("vs_plain")])
+	}
+	if v, err := strconv.ParseFloat(last[col("vs_vdso")], 64); err != nil || v != 1 {
+		t.Errorf("timens vs_vdso %q, want 1 (its own context's vDSO cell)", last[col("vs_vdso")])
+	}
+	for _, r := range recs[:len(recs)-1] {
+		if r[col("context")] != "plain" || r[col("vs_plain")] != "" {
+			t.Errorf("plain record %q: context %q, vs_plain %q", r[:3], r[col("context")], r[col("vs_plain")])
+		}
+	}
+	_, recs = records(BenchTable(b))
+	if len(recs) != len(b.Cells)-1 {
+		t.Errorf("the plain table has %d records for %d plain cells", len(recs), len(b.Cells)-1)
 	}
 }

@@ -29,6 +29,7 @@ const benchExamples = `  vbench bench
   vbench bench --retry-noisy 2s              more samples of noisy cells, for up to 2 s
   vbench bench --json - | jq .bench.cells    the run on standard output, the table on standard error
   vbench bench --csv cells.csv               the table as CSV: function,clock,path,median_ns,lo_ns,hi_ns,samples,...
+                                             one row per cell of every context (columns context, vs_plain)
 
 Samples are taken round-robin across the cells (one sample of each cell
 per round), so that the machine's slow drift falls on every cell alike;
@@ -198,7 +199,7 @@ func (a *benchArgs) write(run *runfile.Run, stdout io.Writer) error {
 		}
 	}
 	if a.csv != "" {
-		if err := writeOut(a.csv, stdout, tb.CSV); err != nil {
+		if err := writeOut(a.csv, stdout, report.BenchCSVTable(run.Bench).CSV); err != nil {
 			return failedf("bench: --csv %v", err)
 		}
 	}

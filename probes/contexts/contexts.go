@@ -186,10 +186,8 @@ func Enter(ctx runfile.Context, timed []Syscall) (runfile.ContextInfo, error) {
 	switch ctx {
 	case runfile.ContextTimens:
 		err = enterTimens(&info)
-	case runfile.ContextSeccompAllowlist:
-		err = enterSeccomp(&info, timed, false)
-	case runfile.ContextSeccompArgcheck:
-		err = enterSeccomp(&info, timed, true)
+	case runfile.ContextSeccompAllowlist, runfile.ContextSeccompArgcheck:
+		err = enterSeccomp(&info, ctx, timed)
 	case runfile.ContextPlain:
 	default:
 		err = fmt.Errorf("unknown context %q", ctx)

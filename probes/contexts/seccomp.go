@@ -93,24 +93,42 @@ func Filter(checked []Syscall) ([]bpf.RawInstruction, error) {
 // Allowed is how many system calls the allowlist lets through here.
 func Allowed() int { return len(allowlist) }
 
-// enterSeccomp installs the allowlist (checked nil) or the argcheck filter
-// on every thread of the process (SECCOMP_FILTER_FLAG_TSYNC), after
-// PR_SET_NO_NEW_PRIVS, which an unprivileged filter needs.
-func enterSeccomp(info *runfile.ContextInfo, timed []Syscall, argcheck bool) error {
+// SeccompFilter assembles the filter of a seccomp context for timed, the
+// system calls being measured: the allowlist, or for argcheck the
+// allowlist with timed's first argument tested. It also returns the names
+// of the calls whose argument is tested (none for the allowlist). It is
+// the program a context child installs, and what loop.c's -f loads
+// (probes/fidelity/filter writes it out).
+func SeccompFilter(ctx runfile.Context, timed []Syscall) ([]bpf.RawInstruction, []string, error) {
 	var checked []Syscall
-	if argcheck {
+	switch ctx {
+	case runfile.ContextSeccompAllowlist:
+	case runfile.ContextSeccompArgcheck:
 		checked = timed
+	default:
+		return nil, nil, fmt.Errorf("%q is not a seccomp context", ctx)
 	}
 	var names []string
 	for _, c := range checked {
 		if !slices.ContainsFunc(allowlist, func(s syscallName) bool { return s.nr == c.Nr }) {
-			return fmt.Errorf("argcheck: %s is not in the allowlist", c.Name)
+			return nil, nil, fmt.Errorf("argcheck: %s is not in the allowlist", c.Name)
 		}
 		names = append(names, c.Name)
 	}
 	raw, err := Filter(checked)
 	if err != nil {
-		return fmt.Errorf("assembling the filter: %v", err)
+		return nil, nil, fmt.Errorf("assembling the filter: %v", err)
+	}
+	return raw, names, nil
+}
+
+// enterSeccomp installs the filter of the seccomp context ctx on every
+// thread of the process (SECCOMP_FILTER_FLAG_TSYNC), after
+// PR_SET_NO_NEW_PRIVS, which an unprivileged filter needs.
+func enterSeccomp(info *runfile.ContextInfo, ctx runfile.Context, timed []Syscall) error {
+	raw, names, err := SeccompFilter(ctx, timed)
+	if err != nil {
+		return err
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %v", err)
