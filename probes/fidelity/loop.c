@@ -5,7 +5,8 @@
  * Build and run (gcc is enough; no other dependency):
  *
  *   gcc -O2 -falign-loops=32 -o /tmp/fidelity probes/fidelity/loop.c -ldl
- *   /tmp/fidelity [CPU [SAMPLES [MS [CELL]]]]   (defaults: CPU 0, 10 samples of 20 ms, every cell)
+ *   /tmp/fidelity [-n] [-f FILTER] [CPU [SAMPLES [MS [CELL]]]]
+ *       (defaults: CPU 0, 10 samples of 20 ms, every cell)
  *
  * CELL, if given, times only the cell of that name: to alternate with
  * vbench cell by cell, so that the VM's drift falls on both alike
@@ -22,17 +23,29 @@
  * with dlsym in "linux-vdso.so.1" (glibc maps it as a library), and the
  * vsyscall page's fixed entries (0xffffffffff600000 + 0x400 for time),
  * which kill the program under vsyscall=none (pass -n to leave them out).
+ *
+ * The contexts of vbench's --contexts: run it under
+ * `unshare --time --fork --monotonic 864000 --boottime 864000` for timens
+ * (util-linux; ten days, as vbench's TimensOffset), and with -f FILTER for
+ * a seccomp context, FILTER being the raw struct sock_filter array that
+ * `go run ./probes/fidelity/filter seccomp-allowlist` (or
+ * seccomp-argcheck) writes: the very program vbench's child installs. It
+ * is installed after PR_SET_NO_NEW_PRIVS, once the vDSO is looked up,
+ * before the first sample (results/fidelity/contexts.sh does all this).
  * As in vbench, a sample calls the target in a loop for about MS
  * milliseconds, timed with CLOCK_MONOTONIC, and the line gives the median.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -139,12 +152,45 @@ static double measure(const struct op *o, int samples, double ms)
 	return samples % 2 ? v[samples / 2] : (v[samples / 2 - 1] + v[samples / 2]) / 2;
 }
 
+/* install the seccomp filter in FILE (raw struct sock_filter, as the
+ * kernel takes them); exits on any error, never runs unfiltered. */
+static void install_filter(const char *file)
+{
+	static struct sock_filter f[4096];
+	FILE *fp = fopen(file, "rb");
+	if (!fp) {
+		perror(file);
+		exit(2);
+	}
+	size_t n = fread(f, sizeof f[0], sizeof f / sizeof f[0], fp);
+	fclose(fp);
+	if (n == 0) {
+		fprintf(stderr, "%s: no BPF instructions\n", file);
+		exit(2);
+	}
+	struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+		perror("seccomp");
+		exit(2);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	int novsys = argc > 1 && strcmp(argv[1], "-n") == 0;
-	if (novsys) {
-		argv++;
-		argc--;
+	int novsys = 0;
+	const char *filter = NULL;
+	for (;;) {
+		if (argc > 1 && strcmp(argv[1], "-n") == 0) {
+			novsys = 1;
+			argv++;
+			argc--;
+		} else if (argc > 2 && strcmp(argv[1], "-f") == 0) {
+			filter = argv[2];
+			argv += 2;
+			argc -= 2;
+		} else
+			break;
 	}
 	int c = argc > 1 ? atoi(argv[1]) : 0;
 	int samples = argc > 2 ? atoi(argv[2]) : 10;
@@ -182,6 +228,12 @@ int main(int argc, char **argv)
 		{"Time/path=vsyscall", CALL2, 0, (void *)0xffffffffff600400UL},
 		{"ClockGettime/clock=MONOTONIC/path=syscall", SYS, SYS_clock_gettime, 0, CLOCK_MONOTONIC, (long)&ts},
 		{"ClockGettime/clock=MONOTONIC/path=vdso", CALL2, 0, cg, CLOCK_MONOTONIC, (long)&ts},
+		{"ClockGettime/clock=REALTIME/path=syscall", SYS, SYS_clock_gettime, 0, CLOCK_REALTIME, (long)&ts},
+		{"ClockGettime/clock=REALTIME/path=vdso", CALL2, 0, cg, CLOCK_REALTIME, (long)&ts},
+		{"ClockGettime/clock=BOOTTIME/path=syscall", SYS, SYS_clock_gettime, 0, CLOCK_BOOTTIME, (long)&ts},
+		{"ClockGettime/clock=BOOTTIME/path=vdso", CALL2, 0, cg, CLOCK_BOOTTIME, (long)&ts},
+		{"ClockGettime/clock=PROCESS_CPUTIME_ID/path=syscall", SYS, SYS_clock_gettime, 0, CLOCK_PROCESS_CPUTIME_ID, (long)&ts},
+		{"ClockGettime/clock=PROCESS_CPUTIME_ID/path=vdso", CALL2, 0, cg, CLOCK_PROCESS_CPUTIME_ID, (long)&ts},
 		{"ClockGettime/clock=MONOTONIC_COARSE/path=syscall", SYS, SYS_clock_gettime, 0, CLOCK_MONOTONIC_COARSE, (long)&ts},
 		{"ClockGettime/clock=MONOTONIC_COARSE/path=vdso", CALL2, 0, cg, CLOCK_MONOTONIC_COARSE, (long)&ts},
 		{"Getcpu/path=syscall", SYS, SYS_getcpu, 0, (long)&cpu, (long)&node},
@@ -189,6 +241,8 @@ int main(int argc, char **argv)
 		{"Getrandom/path=syscall", SYS, SYS_getrandom, 0, (long)rnd, sizeof rnd, 0},
 		{"Getrandom/path=vdso", CALL5, 0, gr, (long)rnd, sizeof rnd, 0, (long)rstate, (long)rstate_len},
 	};
+	if (filter)
+		install_filter(filter);
 	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
 		const struct op *o = &ops[i];
 		if ((o->kind == CALL2 || o->kind == CALL5) && !o->fn)
