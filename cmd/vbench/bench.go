@@ -28,8 +28,7 @@ const benchExamples = `  vbench bench
   vbench bench --cpu 1 --functions floor
   vbench bench --retry-noisy 2s              more samples of noisy cells, for up to 2 s
   vbench bench --json - | jq .bench.cells    the run on standard output, the table on standard error
-  vbench bench --csv cells.csv               the table as CSV: function,clock,path,median_ns,lo_ns,hi_ns,samples,...
-                                             one row per cell of every context (columns context, vs_plain)
+  vbench bench --csv cells.csv               as CSV, a row per cell of every context: function,clock,path,median_ns,...,context,vs_plain
 
 Samples are taken round-robin across the cells (one sample of each cell
 per round), so that the machine's slow drift falls on every cell alike;

@@ -33,7 +33,8 @@ const runExamples = `  vbench                                   the whole study,
 
 The study: the environment block, every clock call through every path
 (bench, with the per-call latency mode), the correctness checks (quick),
-and 5000 spawns for the ASLR entropy of the vDSO. It writes
+each in the --contexts asked for, and spawns for the ASLR entropy of the
+vDSO and the other regions until each is measured (at most 20 s). It writes
 OUT/HOST-KERNEL-vsyscall-MODE-TIME/ with run.json, bench.txt (for
 benchstat), the PNG figures and report.md. A part that fails is reported
 in report.md and the rest goes on; if a part (bench, verify, aslr) then
