@@ -16,14 +16,7 @@ import (
 func TestTableCSV(t *testing.T) {
 	tb := &Table{Cols: slices.Concat(keyed(cols("name", "ns>", "notes"), map[string]string{"name": "name", "notes": "notes"}), data("ns_exact")),
 		Rows: [][]string{{"a", "1.00", "x, \"y\"", "1.0001"}, {"b", "-", "-", ""}}, Notes: []string{"not in CSV"}}
-	var b bytes.Buffer
-	if err := tb.CSV(&b); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(&b).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, tb)
 	want := [][]string{{"name", "notes", "ns_exact"}, {"a", "x, \"y\"", "1.0001"}, {"b", "", ""}}
 	if !slices.EqualFunc(recs, want, slices.Equal) {
 		t.Errorf("CSV %q, want %q", recs, want)
@@ -38,14 +31,7 @@ func TestTableCSV(t *testing.T) {
 // summary at full precision.
 func TestBenchCSV(t *testing.T) {
 	b := loadFixture(t, "host").Bench
-	var buf bytes.Buffer
-	if err := BenchTable(b).CSV(&buf); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(&buf).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, BenchTable(b))
 	head := recs[0]
 	if !slices.Equal(head[:7], []string{"function", "clock", "path", "median_ns", "lo_ns", "hi_ns", "samples"}) || head[len(head)-1] != "notes" {
 		t.Fatalf("header %q", head)
@@ -95,14 +81,7 @@ func TestBenchCSVContexts(t *testing.T) {
 	tn.Summary = &s
 	b.Cells = append([]runfile.Cell{tn}, b.Cells...) // out of order on purpose
 	records := func(tb *Table) ([]string, [][]string) {
-		var buf bytes.Buffer
-		if err := tb.CSV(&buf); err != nil {
-			t.Fatal(err)
-		}
-		recs, err := csv.NewReader(&buf).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
+		recs := readCSV(t, tb)
 		return recs[0], recs[1:]
 	}
 	head, recs := records(BenchCSVTable(b))
@@ -132,4 +111,18 @@ func TestBenchCSVContexts(t *testing.T) {
 	if len(recs) != len(b.Cells)-1 {
 		t.Errorf("the plain table has %d records for %d plain cells", len(recs), len(b.Cells)-1)
 	}
+}
+
+// readCSV writes tb as CSV and reads the records back.
+func readCSV(t *testing.T, tb *Table) [][]string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := tb.CSV(&buf); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }
